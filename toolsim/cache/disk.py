@@ -1,0 +1,107 @@
+"""The embedded default backend: diskcache (SQLite + files) under ``TOOLSIM_HOME``.
+
+diskcache is safe to share between processes on one machine, so several server
+workers can use one folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import diskcache
+
+from toolsim.cache.backend import ApiRef, register_backend
+from toolsim.cache.entry import CacheEntry
+
+_ENTRY = "e:"
+_INDEX = "i:"
+_COUNTER = "c:"
+_SIZE = "n:entries"
+
+
+def _index_key(api: ApiRef) -> str:
+    # \x1f cannot appear in standardized names, so the key is unambiguous.
+    return _INDEX + "\x1f".join(api)
+
+
+def _api_of(entry: CacheEntry) -> ApiRef:
+    return (entry.category, entry.tool, entry.api)
+
+
+class DiskBackend:
+    """A :class:`~toolsim.cache.backend.CacheBackend` on a diskcache folder."""
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.directory = directory
+        # Entries are small; keep them inside SQLite rather than one file each.
+        self._cache = diskcache.Cache(
+            str(directory), size_limit=2**42, eviction_policy="none", disk_min_file_size=2**20
+        )
+
+    def get(self, key: str) -> CacheEntry | None:
+        """Return the entry stored under ``key``, or None."""
+        raw = self._cache.get(_ENTRY + key)
+        return None if raw is None else CacheEntry.model_validate_json(raw)
+
+    def put(self, key: str, entry: CacheEntry) -> None:
+        """Store one entry and list it under its API, in one transaction."""
+        self.put_many([(key, entry)])
+
+    def put_many(self, items: Iterable[tuple[str, CacheEntry]]) -> int:
+        """Store many entries; each API's listing is rewritten once per batch."""
+        batch = list(items)
+        new_keys: dict[str, list[str]] = {}
+        with self._cache.transact():
+            for key, entry in batch:
+                fresh = _ENTRY + key not in self._cache
+                self._cache.set(_ENTRY + key, entry.model_dump_json().encode())
+                if fresh:
+                    new_keys.setdefault(_index_key(_api_of(entry)), []).append(key)
+            for index_key, keys in new_keys.items():
+                self._cache.set(index_key, self._cache.get(index_key, []) + keys)
+            added = sum(len(keys) for keys in new_keys.values())
+            if added:
+                self._cache.incr(_SIZE, added)
+        return len(batch)
+
+    def keys_for(self, api: ApiRef) -> list[str]:
+        """Keys of every entry stored for one API, oldest first."""
+        return list(self._cache.get(_index_key(api), []))
+
+    def items(self) -> Iterator[tuple[str, CacheEntry]]:
+        """Every stored (key, entry)."""
+        for raw_key in self._cache.iterkeys():
+            if isinstance(raw_key, str) and raw_key.startswith(_ENTRY):
+                raw = self._cache.get(raw_key)
+                if raw is not None:
+                    yield raw_key[len(_ENTRY) :], CacheEntry.model_validate_json(raw)
+
+    def __len__(self) -> int:
+        return int(self._cache.get(_SIZE, 0))
+
+    def add_counters(self, deltas: dict[str, int]) -> None:
+        """Add to shared counters atomically (diskcache increments in SQLite)."""
+        with self._cache.transact():
+            for name, delta in deltas.items():
+                if delta:
+                    self._cache.incr(_COUNTER + name, delta)
+
+    def counters(self) -> dict[str, int]:
+        """Current values of all counters."""
+        return {
+            key[len(_COUNTER) :]: int(self._cache.get(key, 0))
+            for key in self._cache.iterkeys()
+            if isinstance(key, str) and key.startswith(_COUNTER)
+        }
+
+    def close(self) -> None:
+        """Close the SQLite connection."""
+        self._cache.close()
+
+
+@register_backend("disk")
+def _open_disk(url: str, home: Path) -> DiskBackend:
+    path = url.split("://", 1)[1]
+    return DiskBackend(Path(path) if path else home / "cache")

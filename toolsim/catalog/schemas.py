@@ -1,0 +1,50 @@
+"""OpenAI ``tools`` schemas for any set of APIs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from toolsim.catalog.models import ApiSpec, Parameter, ParamType
+
+#: Descriptions longer than this are cut: function lists are sent on every step.
+MAX_DESCRIPTION = 1024
+
+
+def _param_schema(param: Parameter) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": param.type.json_type}
+    if param.description:
+        schema["description"] = param.description
+    if param.type is ParamType.DATE:
+        schema["format"] = "date"
+    if param.default not in (None, ""):
+        schema["example_value"] = param.default
+    return schema
+
+
+def function_description(api: ApiSpec) -> str:
+    """A description naming the tool, the API and what the API does."""
+    parts = [f'API "{api.name}" of tool "{api.tool_name}".']
+    if api.description:
+        parts.append(api.description.strip())
+    if api.tool_description:
+        parts.append(f"About the tool: {api.tool_description.strip()}")
+    return " ".join(parts)[:MAX_DESCRIPTION]
+
+
+def function_schema(api: ApiSpec) -> dict[str, Any]:
+    """The OpenAI function definition (name, description, JSON-schema parameters) of an API."""
+    return {
+        "name": api.function_name,
+        "description": function_description(api),
+        "parameters": {
+            "type": "object",
+            "properties": {p.name: _param_schema(p) for p in api.parameters},
+            "required": [p.name for p in api.required],
+        },
+    }
+
+
+def openai_tools(apis: Iterable[ApiSpec]) -> list[dict[str, Any]]:
+    """The ``tools`` list of a chat-completions request offering these APIs."""
+    return [{"type": "function", "function": function_schema(api)} for api in apis]

@@ -1,0 +1,191 @@
+"""The ``toolsim`` command: a thin shell over the library."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from toolsim.cache.modes import CacheMode
+from toolsim.errors import ToolsimError
+from toolsim.settings import Settings
+
+app = typer.Typer(
+    help="toolsim: a stable virtual tool world for tool-using LLM agents.", no_args_is_help=True
+)
+cache_app = typer.Typer(help="Inspect, import and export the replay cache.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+console = Console()
+err_console = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ToolsOption = Annotated[
+    list[str] | None,
+    typer.Option("--tools", help="Tool folder, query file or 'example' (repeatable)."),
+]
+HomeOption = Annotated[
+    Path | None, typer.Option("--home", help="State folder (default $TOOLSIM_HOME).")
+]
+CacheUrlOption = Annotated[
+    str | None, typer.Option("--cache-url", help="Cache backend URL (default diskcache in home).")
+]
+
+
+def user_errors(func: F) -> F:
+    """Print toolsim errors as one red line and exit 1, without a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ToolsimError as exc:
+            err_console.print(f"[red]error:[/red] {exc.message}")
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(**overrides: Any) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+@app.command()
+@user_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    tools: ToolsOption = None,
+    cache_mode: Annotated[CacheMode | None, typer.Option(help="record|replay|refresh|off")] = None,
+    simulator: Annotated[str | None, typer.Option(help="Simulator for cache misses.")] = None,
+    home: HomeOption = None,
+    cache_url: CacheUrlOption = None,
+) -> None:
+    """Run the tool API server (StableToolBench /virtual, native /v1, /stats)."""
+    import uvicorn
+
+    from toolsim.server import create_app
+
+    settings = _settings(
+        host=host,
+        port=port,
+        tools=tools,
+        cache_mode=cache_mode,
+        simulator=simulator,
+        home=home,
+        cache_url=cache_url,
+    )
+    application = create_app(settings)
+    service = application.state.service
+    console.print(
+        f"toolsim: {len(service.catalog)} APIs, {len(service.catalog.queries)} queries, "
+        f"cache mode [bold]{settings.cache_mode.value}[/bold], simulator "
+        f"[bold]{service.simulator.name}[/bold], {len(service.backend)} cached replies\n"
+        f"listening on http://{settings.host}:{settings.port}  (POST /virtual, GET /v1/tools, "
+        f"GET /stats)"
+    )
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+    )
+
+
+@cache_app.command("import")
+@user_errors
+def cache_import(
+    folder: Annotated[Path, typer.Argument(help="A StableToolBench tool_response_cache folder.")],
+    tools: ToolsOption = None,
+    home: HomeOption = None,
+    cache_url: CacheUrlOption = None,
+) -> None:
+    """Import a StableToolBench response cache (keys normalised with the catalog's types)."""
+    from toolsim.cache.backend import open_backend
+    from toolsim.cache.reference_format import count_reference_files, import_reference
+    from toolsim.catalog import Catalog
+
+    settings = _settings(tools=tools, home=home, cache_url=cache_url)
+    if not folder.is_dir():
+        raise ToolsimError(f"no such folder: {folder}")
+    catalog = Catalog.from_paths(settings.tools)
+    backend = open_backend(settings.cache_url, settings.home)
+    try:
+        with _progress() as progress:
+            task = progress.add_task("importing", total=count_reference_files(folder))
+            report = import_reference(
+                backend, folder, catalog, progress=lambda _n: progress.advance(task)
+            )
+    finally:
+        backend.close()
+    console.print(
+        f"imported {report.entries} entries from {report.files} files "
+        f"({report.skipped} skipped, {report.duplicates} duplicates, "
+        f"{report.with_error} with an error message, {report.unknown_apis} files of APIs "
+        f"not in the catalog)"
+    )
+    for problem in report.problems:
+        err_console.print(f"[yellow]skipped:[/yellow] {problem}")
+
+
+@cache_app.command("export")
+@user_errors
+def cache_export(
+    folder: Annotated[Path, typer.Argument(help="Where to write the StableToolBench layout.")],
+    home: HomeOption = None,
+    cache_url: CacheUrlOption = None,
+) -> None:
+    """Export the cache in the StableToolBench tool_response_cache layout."""
+    from toolsim.cache.backend import open_backend
+    from toolsim.cache.reference_format import export_reference
+
+    settings = _settings(home=home, cache_url=cache_url)
+    backend = open_backend(settings.cache_url, settings.home)
+    try:
+        with _progress() as progress:
+            task = progress.add_task("exporting", total=len(backend))
+            written = export_reference(
+                backend, folder, progress=lambda n: progress.advance(task, n)
+            )
+    finally:
+        backend.close()
+    console.print(f"exported {written} entries to {folder}")
+
+
+@cache_app.command("stats")
+@user_errors
+def cache_stats(
+    home: HomeOption = None,
+    cache_url: CacheUrlOption = None,
+    top: Annotated[int, typer.Option(help="How many APIs to list.")] = 20,
+) -> None:
+    """Print stored entries by source and by API."""
+    from toolsim.cache.backend import open_backend
+    from toolsim.cache.summary import summarize
+
+    settings = _settings(home=home, cache_url=cache_url)
+    backend = open_backend(settings.cache_url, settings.home)
+    try:
+        summary = summarize(backend)
+    finally:
+        backend.close()
+    console.print(f"{summary.entries} entries in {summary.apis} APIs")
+    by_source = Table("source", "entries", title="By source")
+    for source, count in summary.by_source.most_common():
+        by_source.add_row(source, str(count))
+    console.print(by_source)
+    by_api = Table("API (category / tool / api)", "entries", title=f"Top {top} APIs")
+    for api, count in summary.by_api.most_common(top):
+        by_api.add_row(" / ".join(api), str(count))
+    console.print(by_api)

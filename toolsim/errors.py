@@ -1,0 +1,81 @@
+"""The exception tree shared by every component, each error with its HTTP status.
+
+One handler in the server maps these to the single native error shape; the CLI
+prints them without a traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ToolsimError(Exception):
+    """Base class of every error toolsim reports to a user or client."""
+
+    status_code = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        """The native error shape: ``{"error": {"type", "message", "details"}}``."""
+        return {"error": {"type": self.code, "message": self.message, "details": self.details}}
+
+
+class UserError(ToolsimError):
+    """Bad configuration or command-line input."""
+
+    status_code = 400
+    code = "user_error"
+
+
+class BadRequest(ToolsimError):
+    """A request that cannot be understood (malformed JSON, wrong shape, hostile names)."""
+
+    status_code = 400
+    code = "bad_request"
+
+
+class PayloadTooLarge(ToolsimError):
+    """A request body over the configured limit."""
+
+    status_code = 413
+    code = "payload_too_large"
+
+
+class ToolNotFound(ToolsimError):
+    """An unknown category, tool, API or function name."""
+
+    status_code = 404
+    code = "tool_not_found"
+
+
+class InvalidArguments(ToolsimError):
+    """Arguments that do not match the API's documentation."""
+
+    status_code = 422
+    code = "invalid_arguments"
+
+
+class CacheMiss(ToolsimError):
+    """A call with no recorded reply while the server is in ``replay`` mode."""
+
+    status_code = 404
+    code = "cache_miss"
+
+
+class UpstreamError(ToolsimError):
+    """A simulator or upstream API that failed to produce a valid reply."""
+
+    status_code = 502
+    code = "upstream_error"
+
+
+class BudgetExceeded(ToolsimError):
+    """A tool call refused because it would exceed the budget."""
+
+    status_code = 402
+    code = "budget_exceeded"

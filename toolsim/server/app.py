@@ -1,0 +1,104 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+import toolsim
+from toolsim.cache.backend import CacheBackend, open_backend
+from toolsim.cache.entry import Reply
+from toolsim.catalog.catalog import Catalog
+from toolsim.server import routes_ops, routes_tools
+from toolsim.server.errors import install_error_handlers
+from toolsim.server.service import ToolService
+from toolsim.server.virtual import PATH as VIRTUAL_PATH
+from toolsim.server.virtual import VIRTUAL_OPENAPI, VirtualEndpoint
+from toolsim.settings import Settings
+from toolsim.simulator.base import Simulator, create_simulator
+
+log = logging.getLogger("toolsim.server")
+
+
+async def _flush_stats_forever(service: ToolService, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            service.stats.flush(service.backend)
+        except Exception:
+            log.exception("could not flush call counters; will retry")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    catalog: Catalog | None = None,
+    backend: CacheBackend | None = None,
+    simulator: Simulator | None = None,
+) -> FastAPI:
+    """Build the toolsim server. Parts not given are built from ``settings``.
+
+    Everything is built eagerly, so the app serves in tests that do not run the
+    lifespan; the lifespan only adds the periodic counter flush and clean-up.
+    """
+    settings = settings or Settings()
+    catalog = catalog if catalog is not None else Catalog.from_paths(settings.tools)
+    backend = backend if backend is not None else open_backend(settings.cache_url, settings.home)
+    simulator = simulator or create_simulator(settings.simulator, settings=settings)
+    service = ToolService(
+        catalog,
+        backend,
+        simulator,
+        settings.cache_mode,
+        replay_suggestions=settings.replay_suggestions,
+        memory_entries=settings.memory_entries,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        flusher = asyncio.create_task(_flush_stats_forever(service, settings.stats_flush_seconds))
+        try:
+            yield
+        finally:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            service.stats.flush(backend)
+            await simulator.aclose()
+            backend.close()
+
+    app = FastAPI(
+        title="toolsim",
+        version=toolsim.__version__,
+        description="A stable virtual tool world: StableToolBench-compatible tool API server.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.service = service
+    install_error_handlers(app)
+    app.include_router(routes_tools.router)
+    app.include_router(routes_ops.router)
+    app.add_middleware(VirtualEndpoint, service=service, max_body_bytes=settings.max_body_bytes)
+    _document_virtual(app)
+    return app
+
+
+def _document_virtual(app: FastAPI) -> None:
+    """Add ``POST /virtual`` (served by middleware, not a route) to the OpenAPI document."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            schema["paths"][VIRTUAL_PATH] = VIRTUAL_OPENAPI
+            schema.setdefault("components", {}).setdefault("schemas", {})["Reply"] = (
+                Reply.model_json_schema()
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,160 @@
+"""The core of a tool call, free of HTTP: validate, look up, simulate, store.
+
+Routes are thin shells over :class:`ToolService`, so tests and the in-process
+agent runner can call it directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from toolsim.cache.backend import CacheBackend
+from toolsim.cache.entry import CacheEntry, Reply, Source
+from toolsim.cache.keys import cache_key, normalize_arguments
+from toolsim.cache.modes import CacheMode
+from toolsim.cache.nearest import closest_recorded
+from toolsim.catalog.catalog import Catalog
+from toolsim.catalog.models import ApiSpec
+from toolsim.errors import CacheMiss, ToolsimError, UpstreamError
+from toolsim.server.arguments import check_arguments
+from toolsim.server.stats import ERROR, HIT, MISS, CallStats
+from toolsim.simulator.base import Simulation, SimulationRequest, Simulator
+
+
+@dataclass(frozen=True, slots=True)
+class CallResult:
+    """A reply and how it was obtained."""
+
+    reply: Reply
+    source: Source
+    cached: bool
+    key: str
+
+
+class ToolService:
+    """Answers tool calls from the cache, or through the simulator on a miss."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        backend: CacheBackend,
+        simulator: Simulator,
+        mode: CacheMode = CacheMode.RECORD,
+        *,
+        replay_suggestions: int = 3,
+        memory_entries: int = 10_000,
+    ) -> None:
+        self.catalog = catalog
+        self.backend = backend
+        self.simulator = simulator
+        self.mode = mode
+        self.replay_suggestions = replay_suggestions
+        self.stats = CallStats()
+        # Hot replies kept in process memory: a stored reply never changes in
+        # record/replay mode, and this saves a storage read per hit.
+        self._memory: dict[str, CallResult] = {}
+        self._memory_entries = memory_entries
+        # Concurrent identical misses wait on the first one's simulation.
+        self._in_flight: dict[str, asyncio.Task[Simulation]] = {}
+
+    async def call(self, api: ApiSpec, arguments: dict[str, Any]) -> CallResult:
+        """Answer one call; raise a :class:`ToolsimError` when no valid reply exists."""
+        try:
+            check_arguments(api, arguments)
+            normalized = normalize_arguments(api, arguments)
+            key = cache_key(api, normalized)
+            if self.mode.reads:
+                hit = self._lookup(key)
+                if hit is not None:
+                    self.stats.record(api.function_name, HIT, hit.source)
+                    return hit
+            if not self.mode.simulates:
+                raise self._replay_miss(api, normalized)
+            simulation = await self._simulate_once(api, normalized, key)
+        except ToolsimError:
+            self.stats.record(api.function_name, ERROR)
+            raise
+        self.stats.record(api.function_name, MISS, simulation.source)
+        return CallResult(simulation.reply, simulation.source, False, key)
+
+    def _lookup(self, key: str) -> CallResult | None:
+        hit = self._memory.get(key)
+        if hit is not None:
+            return hit
+        entry = self.backend.get(key)
+        if entry is None:
+            return None
+        hit = CallResult(entry.reply, entry.source, True, key)
+        self._remember(hit)
+        return hit
+
+    def _remember(self, hit: CallResult) -> None:
+        if self._memory_entries <= 0:
+            return
+        if len(self._memory) >= self._memory_entries:
+            del self._memory[next(iter(self._memory))]  # oldest first
+        self._memory[hit.key] = hit
+
+    async def _simulate_once(
+        self, api: ApiSpec, normalized: dict[str, Any], key: str
+    ) -> Simulation:
+        # The simulation runs as its own task, shielded from each waiter, so a
+        # client that disconnects does not cancel the answer others wait for.
+        task = self._in_flight.get(key)
+        if task is None:
+            task = asyncio.create_task(self._simulate(api, normalized, key))
+            self._in_flight[key] = task
+            task.add_done_callback(lambda done: self._finished(key, done))
+        return await asyncio.shield(task)
+
+    def _finished(self, key: str, task: asyncio.Task[Simulation]) -> None:
+        self._in_flight.pop(key, None)
+        if not task.cancelled():
+            task.exception()  # mark retrieved: waiters may all have gone
+
+    async def _simulate(self, api: ApiSpec, normalized: dict[str, Any], key: str) -> Simulation:
+        request = SimulationRequest(api=api, arguments=normalized, key=key)
+        try:
+            simulation = await self.simulator.simulate(request)
+        except ToolsimError:
+            raise
+        except Exception as exc:
+            raise UpstreamError(
+                f"simulator {self.simulator.name!r} failed: {exc}", simulator=self.simulator.name
+            ) from exc
+        if self.mode.writes:
+            self.backend.put(key, _entry(api, normalized, simulation))
+            self._memory.pop(key, None)
+        return simulation
+
+    def _replay_miss(self, api: ApiSpec, normalized: dict[str, Any]) -> CacheMiss:
+        ref = (api.category_folder, api.tool_key, api.api_key)
+        close = closest_recorded(self.backend, ref, normalized, self.replay_suggestions)
+        if close:
+            hint = "; ".join(
+                f"{c['arguments']} (differs in: {', '.join(c['differs']) or 'nothing'})"
+                for c in close
+            )
+            message = (
+                f"no recorded reply for {api.function_name} with {normalized}; closest: {hint}"
+            )
+        else:
+            message = f"no recorded reply for {api.function_name}: nothing recorded for this API"
+        return CacheMiss(message, function=api.function_name, arguments=normalized, closest=close)
+
+
+def _entry(api: ApiSpec, normalized: dict[str, Any], simulation: Simulation) -> CacheEntry:
+    return CacheEntry(
+        category=api.category_folder,
+        tool=api.tool_key,
+        api=api.api_key,
+        arguments=normalized,
+        reply=simulation.reply,
+        source=simulation.source,
+        simulator=simulation.simulator,
+        model=simulation.model,
+        prompt_hash=simulation.prompt_hash,
+        examples=list(simulation.examples),
+    )

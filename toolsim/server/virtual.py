@@ -1,0 +1,143 @@
+"""``POST /virtual``: the StableToolBench protocol, so existing agents work unchanged.
+
+This endpoint carries nearly all benchmark traffic, so it is served by a small
+ASGI middleware in front of FastAPI's routing (which costs more per request
+than a cache hit does); its OpenAPI description is added separately.
+
+Every tool-level outcome (success, unknown tool, bad arguments, replay miss,
+simulator failure) is HTTP 200 with ``{"error", "response"}``, because the
+reference clients replace the body of any other status with a generic message.
+Only a request that is not a tool call at all (malformed JSON, not an object,
+oversize, hostile names, unparsable ``tool_input``) gets a 4xx, in the same shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from toolsim.errors import BadRequest, PayloadTooLarge, ToolsimError
+from toolsim.server.arguments import parse_tool_input
+from toolsim.server.requests import checked_name
+from toolsim.server.service import ToolService
+
+PATH = "/virtual"
+_JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+async def answer_virtual(service: ToolService, body: Any) -> tuple[str, Any]:
+    """Answer one parsed ``/virtual`` body; raise :class:`ToolsimError` for any failure."""
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    category = body.get("category") or ""
+    api = service.catalog.resolve(
+        checked_name(category, "category") if category else "",
+        checked_name(body.get("tool_name"), "tool_name"),
+        checked_name(body.get("api_name"), "api_name"),
+    )
+    result = await service.call(api, parse_tool_input(body.get("tool_input")))
+    return result.reply.error, result.reply.response
+
+
+async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    for name, value in scope["headers"]:
+        if name == b"content-length" and value.isdigit() and int(value) > limit:
+            raise PayloadTooLarge(f"request body over the {limit}-byte limit", limit=limit)
+    chunks = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise BadRequest("client disconnected")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body over the {limit}-byte limit", limit=limit)
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+async def _send(send: Send, status: int, payload: bytes, extra: list | None = None) -> None:
+    await send(
+        {"type": "http.response.start", "status": status, "headers": _JSON_HEADERS + (extra or [])}
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+def _reply(error: str, response: Any) -> bytes:
+    return orjson.dumps({"error": error, "response": response})
+
+
+class VirtualEndpoint:
+    """ASGI middleware serving ``POST /virtual`` and passing everything else on."""
+
+    def __init__(self, app: ASGIApp, service: ToolService, max_body_bytes: int) -> None:
+        self.app = app
+        self.service = service
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: D102
+        if scope["type"] != "http" or scope["path"] != PATH:
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] != "POST":
+            await _send(send, 405, _reply("use POST /virtual", ""), [(b"allow", b"POST")])
+            return
+        try:
+            body = orjson.loads(await _read_body(scope, receive, self.max_body_bytes))
+            error, response = await answer_virtual(self.service, body)
+        except orjson.JSONDecodeError as exc:
+            await _send(send, 400, _reply(f"malformed JSON body: {exc}", ""))
+        except (BadRequest, PayloadTooLarge) as exc:
+            # Not a tool call at all: say so with a 4xx, in the reply shape.
+            await _send(send, exc.status_code, _reply(exc.message, ""))
+        except ToolsimError as exc:
+            # A tool-level failure: the agent sees it as the API's error message.
+            await _send(send, 200, _reply(exc.message, ""))
+        else:
+            await _send(send, 200, _reply(error, response))
+
+
+_BODY_SCHEMA = {
+    "type": "object",
+    "required": ["category", "tool_name", "api_name"],
+    "properties": {
+        "category": {"type": "string", "example": "Weather"},
+        "tool_name": {"type": "string", "example": "SkyCast Weather"},
+        "api_name": {"type": "string", "example": "Current Weather"},
+        "tool_input": {
+            "oneOf": [{"type": "string"}, {"type": "object"}],
+            "description": "The arguments: a JSON object or a string holding one.",
+        },
+        "strip": {"description": "Ignored."},
+        "toolbench_key": {"description": "Ignored."},
+    },
+}
+_REPLY_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Reply"}}}
+
+VIRTUAL_OPENAPI = {
+    "post": {
+        "summary": "Call a tool API (StableToolBench protocol)",
+        "operationId": "virtual",
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _BODY_SCHEMA}},
+        },
+        "responses": {
+            "200": {
+                "description": "The reply, or a tool-level error in `error`.",
+                "content": _REPLY_CONTENT,
+            },
+            "400": {
+                "description": "Not a tool call (malformed JSON, hostile names).",
+                "content": _REPLY_CONTENT,
+            },
+            "405": {"description": "Not POST.", "content": _REPLY_CONTENT},
+            "413": {"description": "Body over the size limit.", "content": _REPLY_CONTENT},
+        },
+    }
+}

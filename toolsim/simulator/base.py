@@ -1,0 +1,93 @@
+"""The Simulator Protocol and its registry.
+
+A simulator answers a call that the cache has never seen. Built-in simulators
+register by name exactly like third-party ones (entry-point group
+``toolsim.simulators``), so tests can select scripted fakes the same way users
+select real backends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, Protocol, runtime_checkable
+
+from toolsim.cache.entry import CacheEntry, Reply, Source
+from toolsim.catalog.models import ApiSpec
+from toolsim.errors import UserError
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationRequest:
+    """One call to answer: the API, its normalised arguments and its cache key."""
+
+    api: ApiSpec
+    arguments: dict[str, Any]
+    key: str
+    examples: tuple[CacheEntry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Simulation:
+    """A simulator's answer and its provenance."""
+
+    reply: Reply
+    source: Source = Source.SIMULATED
+    simulator: str = ""
+    model: str = ""
+    prompt_hash: str = ""
+    examples: tuple[str, ...] = field(default=())
+
+
+@runtime_checkable
+class Simulator(Protocol):
+    """Answers calls the cache has not seen. Raise ``UpstreamError`` on failure."""
+
+    name: str
+
+    async def simulate(self, request: SimulationRequest) -> Simulation:
+        """Produce a reply for one call."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections and child processes."""
+        ...
+
+
+SimulatorFactory = Callable[..., Simulator]
+_REGISTRY: dict[str, SimulatorFactory] = {}
+_ENTRY_POINT_GROUP = "toolsim.simulators"
+
+
+def register_simulator(name: str) -> Callable[[SimulatorFactory], SimulatorFactory]:
+    """Register a simulator factory under ``name`` (decorator)."""
+
+    def decorate(factory: SimulatorFactory) -> SimulatorFactory:
+        _REGISTRY[name] = factory
+        return factory
+
+    return decorate
+
+
+def _load_plugins() -> None:
+    for point in entry_points(group=_ENTRY_POINT_GROUP):
+        if point.name not in _REGISTRY:
+            _REGISTRY[point.name] = point.load()
+
+
+def available_simulators() -> list[str]:
+    """Names of every registered simulator, built-in and plug-in."""
+    _load_plugins()
+    return sorted(_REGISTRY)
+
+
+def create_simulator(name: str, **options: Any) -> Simulator:
+    """Build the simulator registered as ``name``; unknown names list the known ones."""
+    _load_plugins()
+    factory = _REGISTRY.get(name)
+    if factory is None:
+        raise UserError(
+            f"unknown simulator {name!r}; available: {', '.join(available_simulators())}"
+        )
+    return factory(**options)
