@@ -30,7 +30,41 @@ class Settings(BaseSettings):
         default=None, description="Cache backend URL; default diskcache under home/cache."
     )
     cache_mode: CacheMode = Field(default=CacheMode.RECORD, description="record|replay|refresh|off")
-    simulator: str = Field(default="schema", description="Simulator used on cache misses.")
+    simulator: str = Field(
+        default="auto",
+        description="Simulator for cache misses: auto (upstream -> LLM -> optional schema), "
+        "openai, local, schema, or a plug-in name.",
+    )
+    upstream_url: str | None = Field(
+        default=None, description="A real StableToolBench/ToolBench API relay tried first."
+    )
+    upstream_timeout: float = Field(default=30.0, gt=0)
+    schema_fallback: bool = Field(
+        default=False,
+        description="Answer with the schema simulator when the LLM is unavailable.",
+    )
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible endpoint; unset means the local model."
+    )
+    llm_model: str | None = Field(default=None, description="Model name at the endpoint.")
+    llm_api_key: str = Field(default="none", repr=False)
+    llm_timeout: float = Field(default=120.0, gt=0, description="Seconds for one simulation.")
+    llm_attempts: int = Field(default=3, ge=1, le=10)
+    llm_temperature: float = Field(default=0.0, ge=0)
+    llm_seed: int | None = 42
+    llm_max_tokens: int = Field(default=768, ge=16)
+    llm_concurrency: int = Field(default=4, ge=1, description="LLM calls in flight at once.")
+    llm_response_format: str = Field(
+        default="json_schema", description="json_schema | json_object | none"
+    )
+    examples: int = Field(default=5, ge=0, description="Cached replies shown as examples.")
+    examples_chars: int = Field(default=2000, ge=0, description="Character budget of examples.")
+    prompt_dir: Path | None = Field(
+        default=None, description="Folder whose system.txt/user.txt replace the built-in prompt."
+    )
+    local_threads: int = Field(default=2, ge=1)
+    local_slots: int = Field(default=4, ge=1, description="Parallel sequences of the local model.")
+    local_context: int = Field(default=8192, ge=512, description="Total context of the local model.")
     host: str = "127.0.0.1"
     port: int = 8080
     max_body_bytes: int = Field(default=ONE_MIB, ge=1024, description="Largest request body.")

@@ -9,6 +9,7 @@ True). Anything ambiguous is left exactly as sent.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 from typing import Any
@@ -19,6 +20,16 @@ from toolsim.catalog.models import ApiSpec, ParamType
 
 _INT = re.compile(r"[+-]?\d+")
 _FLOAT = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?")
+# orjson refuses integers outside 64 bits; coercion never creates one.
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _fits_int64(number: float) -> bool:
+    return _INT64_MIN <= number <= _INT64_MAX
+
+
+def _as_number(number: float) -> int | float:
+    return int(number) if number.is_integer() and _fits_int64(number) else number
 
 
 def coerce_number(value: Any) -> Any:
@@ -26,15 +37,16 @@ def coerce_number(value: Any) -> Any:
     if isinstance(value, bool):
         return value
     if isinstance(value, float):
-        return int(value) if value.is_integer() else value
+        return _as_number(value) if math.isfinite(value) else value
     if isinstance(value, str):
         text = value.strip()
         if _INT.fullmatch(text):
-            return int(text)
+            number = int(text)
+            return number if _fits_int64(number) else value
         if _FLOAT.fullmatch(text):
             number = float(text)
             if math.isfinite(number):
-                return int(number) if number.is_integer() else number
+                return _as_number(number)
     return value
 
 
@@ -70,7 +82,12 @@ def normalize_arguments(api: ApiSpec, arguments: dict[str, Any]) -> dict[str, An
 
 def canonical_json(value: Any) -> bytes:
     """Compact JSON with sorted keys at every level: equal values give equal bytes."""
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        # Integers over 64 bits or lone surrogates (e.g. from a repr()-style
+        # tool_input) that orjson refuses: the slow path, still deterministic.
+        return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
 
 
 def cache_key(api: ApiSpec, normalized_arguments: dict[str, Any]) -> str:

@@ -150,7 +150,7 @@ class Catalog:
 
     def by_function(self, name: str, *, within: Iterable[ApiSpec] | None = None) -> ApiSpec:
         """Find the API an agent means by a function name, optionally among a query's APIs."""
-        keys = self._by_function.get(name[:MAX_FUNCTION_NAME], [])
+        keys = self._by_function.get(name[-MAX_FUNCTION_NAME:], [])
         if within is not None:
             allowed = {api_id(a) for a in within}
             keys = [k for k in keys if k in allowed]

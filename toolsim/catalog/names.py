@@ -51,13 +51,17 @@ def category_folder(category: str) -> str:
         if replaced == text:
             break
         text = replaced
-    return text.replace("__", "_", 1)
+    # One pass of str.replace, as the reference does: every "__" pair, not repeated.
+    return text.replace("__", "_")
 
 
 def function_name(tool_name: str, api_name: str) -> str:
-    """Return the function name an agent sees for an API, cut to 64 characters."""
+    """Return the function name an agent sees for an API, cut to its last 64 characters.
+
+    The reference keeps the end of long names, so the ``_for_<tool>`` suffix survives.
+    """
     full = f"{standardize_api(api_name)}_for_{standardize(tool_name)}"
-    return full[:MAX_FUNCTION_NAME]
+    return full[-MAX_FUNCTION_NAME:]
 
 
 def strip_tool_suffix(api_name: str, tool_name: str) -> str:

@@ -8,6 +8,7 @@ with an error message an agent can act on.
 from __future__ import annotations
 
 import ast
+import json
 import re
 from typing import Any
 
@@ -18,6 +19,7 @@ from toolsim.catalog.models import ApiSpec, ParamType
 from toolsim.errors import BadRequest, InvalidArguments
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
 
 
 def parse_tool_input(raw: Any) -> dict[str, Any]:
@@ -35,8 +37,10 @@ def parse_tool_input(raw: Any) -> dict[str, Any]:
             value = orjson.loads(raw)
         except orjson.JSONDecodeError:
             try:
-                value = ast.literal_eval(raw.strip())
-            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                # Through JSON, so a literal holds only what a JSON body could
+                # (no sets, bytes or tuple keys; big integers become floats).
+                value = orjson.loads(json.dumps(ast.literal_eval(raw.strip())))
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
                 raise BadRequest(
                     "tool_input is not valid JSON; send a JSON object of arguments"
                 ) from None
@@ -76,12 +80,15 @@ def argument_problems(api: ApiSpec, arguments: dict[str, Any]) -> list[str]:
 
 
 def _is_number(value: Any) -> bool:
+    if isinstance(value, str):
+        # Integers beyond 64 bits stay text after coercion, yet are numbers.
+        return _INTEGER.fullmatch(value) is not None
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _is_boolean(value: Any) -> bool:
-    # 0/1 are what many real APIs accept for flags.
-    return isinstance(value, bool) or value in (0, 1)
+    # 0/1 (also as text, as in query strings) are what many real APIs accept for flags.
+    return isinstance(value, bool) or value in (0, 1, "0", "1")
 
 
 def check_arguments(api: ApiSpec, arguments: dict[str, Any]) -> None:

@@ -21,6 +21,7 @@ from toolsim.errors import CacheMiss, ToolsimError, UpstreamError
 from toolsim.server.arguments import check_arguments
 from toolsim.server.stats import ERROR, HIT, MISS, CallStats
 from toolsim.simulator.base import Simulation, SimulationRequest, Simulator
+from toolsim.simulator.examples import select_examples
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +116,15 @@ class ToolService:
             task.exception()  # mark retrieved: waiters may all have gone
 
     async def _simulate(self, api: ApiSpec, normalized: dict[str, Any], key: str) -> Simulation:
-        request = SimulationRequest(api=api, arguments=normalized, key=key)
+        examples = select_examples(
+            self.backend,
+            (api.category_folder, api.tool_key, api.api_key),
+            normalized,
+            limit=getattr(self.simulator, "example_count", 0),
+            char_budget=getattr(self.simulator, "example_chars", 0),
+            exclude=key,
+        )
+        request = SimulationRequest(api=api, arguments=normalized, key=key, examples=examples)
         try:
             simulation = await self.simulator.simulate(request)
         except ToolsimError:

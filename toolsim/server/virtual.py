@@ -13,6 +13,7 @@ oversize, hostile names, unparsable ``tool_input``) gets a 4xx, in the same shap
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -69,7 +70,11 @@ async def _send(send: Send, status: int, payload: bytes, extra: list | None = No
 
 
 def _reply(error: str, response: Any) -> bytes:
-    return orjson.dumps({"error": error, "response": response})
+    try:
+        return orjson.dumps({"error": error, "response": response})
+    except TypeError:
+        # orjson refuses integers beyond 64 bits, which a simulator may produce.
+        return json.dumps({"error": error, "response": response}, default=str).encode()
 
 
 class VirtualEndpoint:

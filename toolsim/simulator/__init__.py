@@ -1,6 +1,6 @@
 """Simulators: how a call the cache has never seen gets answered."""
 
-from toolsim.simulator import schema as _schema  # noqa: F401  (registers "schema")
+from toolsim.simulator import builtin as _builtin  # noqa: F401  (registers the built-ins)
 from toolsim.simulator.base import (
     Simulation,
     SimulationRequest,
@@ -9,8 +9,13 @@ from toolsim.simulator.base import (
     create_simulator,
     register_simulator,
 )
+from toolsim.simulator.llm import Endpoint, LLMOptions, LLMSimulator, LLMUnavailable
 
 __all__ = [
+    "Endpoint",
+    "LLMOptions",
+    "LLMSimulator",
+    "LLMUnavailable",
     "Simulation",
     "SimulationRequest",
     "Simulator",

@@ -20,12 +20,13 @@ from toolsim.errors import UserError
 
 @dataclass(frozen=True, slots=True)
 class SimulationRequest:
-    """One call to answer: the API, its normalised arguments and its cache key."""
+    """One call to answer: the API, its normalised arguments, its cache key, and
+    recorded (key, entry) pairs of the same API to imitate."""
 
     api: ApiSpec
     arguments: dict[str, Any]
     key: str
-    examples: tuple[CacheEntry, ...] = ()
+    examples: tuple[tuple[str, CacheEntry], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +43,15 @@ class Simulation:
 
 @runtime_checkable
 class Simulator(Protocol):
-    """Answers calls the cache has not seen. Raise ``UpstreamError`` on failure."""
+    """Answers calls the cache has not seen. Raise ``UpstreamError`` on failure.
+
+    ``example_count`` and ``example_chars`` say how many recorded replies of the
+    same API (and how many characters of them) the simulator wants to see.
+    """
 
     name: str
+    example_count: int
+    example_chars: int
 
     async def simulate(self, request: SimulationRequest) -> Simulation:
         """Produce a reply for one call."""

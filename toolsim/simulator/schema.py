@@ -319,6 +319,8 @@ class SchemaSimulator:
     """Deterministic, offline simulator that fills the API's response template."""
 
     name = "schema"
+    example_count = 0  # works from the template alone
+    example_chars = 0
 
     async def simulate(self, request: SimulationRequest) -> Simulation:
         """Synthesise a reply from ``request.api.template_response``."""

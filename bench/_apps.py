@@ -1,0 +1,75 @@
+"""The three ASGI apps ``cache_hits.py`` serves with uvicorn, one per process.
+
+* ``toolsim_app``: the real server on the cache folder in ``TOOLSIM_HOME``, with the
+  schema simulator (other ``TOOLSIM_*`` variables, such as ``TOOLSIM_MEMORY_ENTRIES``,
+  apply as usual).
+* ``fastapi_app``: the floor for a FastAPI route: parse the body into a pydantic
+  model, return a fixed reply of the same size.
+* ``raw_app``: the floor for any ASGI app under uvicorn: read the body, send fixed bytes.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import orjson
+from _fixtures import fixed_reply_bytes
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+REPLY = fixed_reply_bytes()
+_REPLY_OBJECT = orjson.loads(REPLY)
+
+
+class VirtualRequest(BaseModel):
+    """The six fields of a StableToolBench ``/virtual`` body."""
+
+    category: str = ""
+    tool_name: str
+    api_name: str
+    tool_input: str | dict[str, Any] = ""
+    strip: str = ""
+    toolbench_key: str = ""
+
+
+fastapi_app = FastAPI()
+
+
+@fastapi_app.post("/virtual")
+async def virtual(request: VirtualRequest) -> dict[str, Any]:
+    return _REPLY_OBJECT
+
+
+async def raw_app(scope: dict, receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":  # nothing to set up or tear down
+        while (message := await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    more = True
+    while more:
+        message = await receive()
+        more = message.get("more_body", False)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": REPLY})
+
+
+def __getattr__(name: str) -> Any:
+    # Built on first access, so the baseline processes never open the cache.
+    if name == "toolsim_app":
+        from toolsim.server import create_app
+        from toolsim.settings import Settings
+
+        # Only hits are measured; the schema simulator needs no model to start.
+        settings = Settings(home=os.environ["TOOLSIM_HOME"], tools=["example"], simulator="schema")
+        app = create_app(settings)
+        globals()["toolsim_app"] = app
+        return app
+    raise AttributeError(name)

@@ -1,0 +1,488 @@
+"""How fast toolsim answers cache hits, against the floors of the stack it runs on.
+
+Measures, on one machine over loopback:
+
+1. ``POST /virtual`` throughput (req/s) and latency (p50/p99) at several client
+   concurrencies for four uvicorn servers (one worker each): a raw ASGI app that
+   returns fixed bytes, a bare FastAPI route that parses the same body into a
+   pydantic model, toolsim on a pre-filled diskcache (every request a hit, rotating
+   through 200 different cached calls), and toolsim with its in-process reply
+   memory disabled (``TOOLSIM_MEMORY_ENTRIES=0``: every hit reads diskcache).
+   Servers are measured interleaved, in rounds; the medians are reported.
+2. Hits on an API holding 10 entries vs one holding 10,000 (concurrency 16).
+3. In-process ``DiskBackend.get`` latency with 1,000 vs 1,000,000 stored entries
+   (100,000 with ``--quick``), in wall-clock and in CPU time.
+
+How to read it: raw ASGI is the ceiling no Python app under uvicorn can pass and
+bare FastAPI is what a plain route would give; ``toolsim/raw`` near 1 means the
+cache adds little. The small/large ratio and the lookup ratio should be near 1:
+a hit must not get slower as the cache grows. CPU time leaves out the time the
+process waited for a core, which dominates wall-clock p99 on a busy machine.
+The /stats check confirms that every toolsim request was a hit (misses and
+errors 0); hits may exceed the requests wrk counted by at most the concurrency
+(requests in flight when wrk stops). The load generator shares the machine's
+cores with the server, so absolute numbers are a lower bound; compare ratios.
+
+Usage: python bench/cache_hits.py [--duration 5] [--concurrency 1,16,64] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+import httpx
+from _fixtures import BodySet, body_sets, build_lookup_cache, build_server_cache, entry_n
+from _load import LoadGenerator, LoadResult, load_generator
+from _servers import Server, start, wait_ready
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from toolsim.cache.disk import DiskBackend
+from toolsim.catalog import Catalog
+
+#: (key, label, app in _apps.py, extra environment).
+SERVERS = [
+    ("raw", "raw ASGI", "raw_app", {}),
+    ("fastapi", "bare FastAPI", "fastapi_app", {}),
+    ("toolsim", "toolsim", "toolsim_app", {}),
+    ("toolsim_nomem", "toolsim (memory off)", "toolsim_app", {"TOOLSIM_MEMORY_ENTRIES": "0"}),
+]
+TOOLSIM = ("toolsim", "toolsim_nomem")
+SMALL_LARGE_CONCURRENCY = 16
+LOOKUPS = 20_000
+JSON = {"content-type": "application/json"}
+#: Lookup statistics shown, by result field: wall-clock, then CPU time (immune to other load).
+LOOKUP_COLUMNS = {
+    "median_us": "median µs",
+    "p99_us": "p99 µs",
+    "cpu_median_us": "CPU median µs",
+    "cpu_p99_us": "CPU p99 µs",
+}
+
+
+@dataclass
+class StatsCheck:
+    """What toolsim's /stats counted during one measurement, against what the client counted."""
+
+    server: str
+    bodies: str
+    concurrency: int
+    requests: int
+    hits: int
+    misses: int
+    errors: int
+
+    @property
+    def ok(self) -> bool:
+        """No misses or errors; hits = requests, plus at most the ones in flight at the end."""
+        in_flight = self.hits - self.requests
+        return self.misses == 0 and self.errors == 0 and 0 <= in_flight <= self.concurrency
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=5, help="seconds per measurement")
+    parser.add_argument("--concurrency", default="1,16,64", help="comma-separated connections")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 3; 1 with --quick)")
+    parser.add_argument(
+        "--entries", type=int, default=3000, help="entries for the APIs other than small and large"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="100,000 entries (not 1M) for lookups; 1 round"
+    )
+    parser.add_argument("--generator", choices=["auto", "wrk", "httpx"], default="auto")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    args = parser.parse_args()
+    args.concurrency = [int(c) for c in args.concurrency.split(",")]
+    args.rounds = args.rounds or (1 if args.quick else 3)
+    args.lookup_entries = 100_000 if args.quick else 1_000_000
+    return args
+
+
+# --- HTTP measurements ------------------------------------------------------------------------
+
+
+def _stats(server: Server) -> dict[str, int]:
+    counts = httpx.get(f"{server.url}/stats", timeout=10).raise_for_status().json()["since_start"]
+    return {name: counts[name] for name in ("hits", "misses", "errors")}
+
+
+class HttpBench:
+    """Runs the load generator against the servers and keeps every result and /stats check."""
+
+    def __init__(
+        self,
+        console: Console,
+        generator: LoadGenerator,
+        servers: dict[str, Server],
+        duration: float,
+    ) -> None:
+        self.console = console
+        self.generator = generator
+        self.servers = servers
+        self.duration = duration
+        self.results: dict[tuple[str, str, int], list[LoadResult]] = {}
+        self.checks: list[StatsCheck] = []
+
+    def measure(
+        self, key: str, bodies: BodySet, concurrency: int, *, duration: float | None = None
+    ) -> LoadResult:
+        server = self.servers[key]
+        before = _stats(server) if key in TOOLSIM else None
+        result = self.generator.run(server.url, bodies, concurrency, duration or self.duration)
+        if before is not None:
+            after = _stats(server)
+            delta = {name: after[name] - before[name] for name in after}
+            self.checks.append(StatsCheck(key, bodies.name, concurrency, result.requests, **delta))
+        return result
+
+    def record(self, key: str, bodies: BodySet, concurrency: int, note: str) -> None:
+        result = self.measure(key, bodies, concurrency)
+        self.results.setdefault((key, bodies.name, concurrency), []).append(result)
+        errors = f"  [red]{result.errors} errors[/red]" if result.errors else ""
+        self.console.print(
+            f"  {note} c={concurrency:<3} {self.servers[key].label:<21} {bodies.name:<5} "
+            f"{result.rps:9.0f} req/s  p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms"
+            f"{errors}"
+        )
+
+    def run(self, bodies: dict[str, BodySet], concurrencies: list[int], rounds: int) -> None:
+        """Warm every server up, then measure in interleaved rounds."""
+        self.console.print("warming up (1 s per server and body set)")
+        for key in self.servers:
+            for body_set in bodies.values():
+                self.measure(key, body_set, SMALL_LARGE_CONCURRENCY, duration=1)
+        keys = list(self.servers)
+        for r in range(rounds):
+            self.console.print(f"[bold]round {r + 1}/{rounds}[/bold]")
+            order = keys[r % len(keys) :] + keys[: r % len(keys)]  # no server always goes first
+            for concurrency in concurrencies:
+                for key in order:
+                    self.record(key, bodies["large"], concurrency, "")
+            sizes = ["small", "large"] if r % 2 == 0 else ["large", "small"]
+            for key in TOOLSIM:
+                for size in sizes:
+                    self.record(key, bodies[size], SMALL_LARGE_CONCURRENCY, "small/large")
+
+    def median(self, key: str, bodies: str, concurrency: int) -> dict[str, float]:
+        runs = self.results[(key, bodies, concurrency)]
+        return {
+            "rps": statistics.median(r.rps for r in runs),
+            "p50_ms": statistics.median(r.p50_ms for r in runs),
+            "p99_ms": statistics.median(r.p99_ms for r in runs),
+            "errors": sum(r.errors for r in runs),
+            "rounds": len(runs),
+        }
+
+
+def start_servers(stack: ExitStack, home: Path, logs: Path, probe_body: bytes) -> dict[str, Server]:
+    """Start every server at once, then wait for each to answer."""
+    servers = {}
+    for key, label, app, env in SERVERS:
+        extra = {"TOOLSIM_HOME": str(home), **env} if app == "toolsim_app" else env
+        servers[key] = start(label, app, logs, extra)
+        stack.callback(servers[key].stop)
+    for key, server in servers.items():
+        if key in TOOLSIM:
+            wait_ready(server, lambda client: client.get("/healthz"), timeout=60)
+        else:
+            wait_ready(
+                server,
+                lambda client: client.post("/virtual", content=probe_body, headers=JSON),
+                timeout=60,
+            )
+    return servers
+
+
+# --- In-process lookups ------------------------------------------------------------------------
+
+
+@contextmanager
+def progress_bar(console: Console, total: int, label: str) -> Iterator:
+    """A rich bar; when output is not a terminal, a line every 10% instead."""
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+        done = 0
+
+        def advance(n: int) -> None:
+            nonlocal done
+            bar.advance(task, n)
+            if not console.is_terminal and (done + n) * 10 // total > done * 10 // total:
+                console.print(f"  {label}: {done + n:,}/{total:,}")
+            done += n
+
+        yield advance
+
+
+def _time_gets(backend: DiskBackend, keys: list[str]) -> list[tuple[float, float]]:
+    """(wall, CPU) microseconds per lookup: CPU time leaves out waits for other processes."""
+    micros = []
+    for key in keys:
+        wall, cpu = time.perf_counter_ns(), time.thread_time_ns()
+        found = backend.get(key)
+        micros.append(((time.perf_counter_ns() - wall) / 1e3, (time.thread_time_ns() - cpu) / 1e3))
+        if found is None:
+            raise RuntimeError(f"stored key {key} not found")
+    return micros
+
+
+def measure_lookups(console: Console, catalog: Catalog, big: int, seed: int = 7) -> dict:
+    """Median and p99 of ``DiskBackend.get`` for random stored keys, 1,000 vs ``big`` entries."""
+    apis = list(catalog)
+    rng = random.Random(seed)
+    sizes = (1000, big)
+    with TemporaryDirectory(prefix="toolsim-lookup-") as scratch, ExitStack() as stack:
+        backends, keys, build_seconds = {}, {}, {}
+        for total in sizes:
+            started = time.monotonic()
+            with progress_bar(console, total, f"writing {total:,} entries") as advance:
+                backend = build_lookup_cache(
+                    Path(scratch) / str(total), apis, total, min(10_000, total), advance
+                )
+            stack.callback(backend.close)
+            build_seconds[total] = time.monotonic() - started
+            backends[total] = backend
+            picks = rng.choices(range(total), k=LOOKUPS)
+            keys[total] = [entry_n(apis, total, n)[0] for n in picks]
+        console.print(f"timing {LOOKUPS:,} lookups per backend, interleaved in 4 slices")
+        micros: dict[int, list[tuple[float, float]]] = {total: [] for total in sizes}
+        for total in sizes:
+            _time_gets(backends[total], keys[total][:1000])  # warm-up, not counted
+        slice_ = LOOKUPS // 4
+        for part in range(4):
+            for total in sizes:
+                chunk = keys[total][part * slice_ : (part + 1) * slice_]
+                micros[total] += _time_gets(backends[total], chunk)
+    rows = {}
+    for total in sizes:
+        wall, cpu = zip(*micros[total], strict=True)
+        rows[total] = {
+            "median_us": statistics.median(wall),
+            "p99_us": statistics.quantiles(wall, n=100)[98],
+            "cpu_median_us": statistics.median(cpu),
+            "cpu_p99_us": statistics.quantiles(cpu, n=100)[98],
+            "build_seconds": build_seconds[total],
+        }
+    ratios = {name: rows[big][name] / rows[1000][name] for name in rows[big]}
+    return {"rows": rows, "ratios": ratios, "quick": big != 1_000_000}
+
+
+# --- Report --------------------------------------------------------------------------------------
+
+
+def _label(key: str) -> str:
+    return next(label for k, label, _, _ in SERVERS if k == key)
+
+
+def summarize(bench: HttpBench, concurrencies: list[int]) -> dict:
+    """Medians per (server, concurrency), the ratios, small vs large, and the /stats checks."""
+    http: dict[str, dict] = {}
+    for c in concurrencies:
+        medians = {key: bench.median(key, "large", c) for key, *_ in SERVERS}
+        for key in medians:
+            medians[key]["rps_vs_raw"] = medians[key]["rps"] / medians["raw"]["rps"]
+            medians[key]["p99_vs_fastapi"] = medians[key]["p99_ms"] / medians["fastapi"]["p99_ms"]
+        http[str(c)] = medians
+    small_large = {}
+    for key in TOOLSIM:
+        small = bench.median(key, "small", SMALL_LARGE_CONCURRENCY)
+        large = bench.median(key, "large", SMALL_LARGE_CONCURRENCY)
+        small_large[key] = {
+            "small": small,
+            "large": large,
+            "rps_large_vs_small": large["rps"] / small["rps"],
+        }
+    checks = {}
+    for key in TOOLSIM:
+        mine = [c for c in bench.checks if c.server == key]
+        checks[key] = {
+            "measurements": len(mine),
+            "requests": sum(c.requests for c in mine),
+            "hits": sum(c.hits for c in mine),
+            "misses": sum(c.misses for c in mine),
+            "errors": sum(c.errors for c in mine),
+            "ok": all(c.ok for c in mine),
+            "failed": [asdict(c) for c in mine if not c.ok],
+        }
+    return {"http": http, "small_vs_large": small_large, "stats_check": checks}
+
+
+def print_tables(console: Console, results: dict) -> None:
+    setup = results["setup"]
+    http = Table(
+        title=f"Cache hits over HTTP: median of {setup['rounds']} rounds x {setup['duration']:g} s"
+        f" ({setup['generator']}, {setup['cpus']} CPUs)"
+    )
+    for column in ("conc", "server", "req/s", "p50 ms", "p99 ms", "req/s vs raw", "p99 vs FastAPI"):
+        http.add_column(column, justify="left" if column == "server" else "right")
+    for c, medians in results["http"].items():
+        for key, row in medians.items():
+            http.add_row(
+                c,
+                _label(key),
+                f"{row['rps']:,.0f}",
+                f"{row['p50_ms']:.2f}",
+                f"{row['p99_ms']:.2f}",
+                f"{row['rps_vs_raw']:.2f}",
+                f"{row['p99_vs_fastapi']:.2f}",
+                style="bold" if key == "toolsim" else None,
+            )
+        http.add_section()
+    console.print(http)
+
+    sizes = Table(title=f"Hits on a 10-entry vs a 10,000-entry API (c={SMALL_LARGE_CONCURRENCY})")
+    for column in ("server", "small req/s", "large req/s", "large/small", "small p99", "large p99"):
+        sizes.add_column(column, justify="left" if column == "server" else "right")
+    for key, row in results["small_vs_large"].items():
+        sizes.add_row(
+            _label(key),
+            f"{row['small']['rps']:,.0f}",
+            f"{row['large']['rps']:,.0f}",
+            f"{row['rps_large_vs_small']:.2f}",
+            f"{row['small']['p99_ms']:.2f} ms",
+            f"{row['large']['p99_ms']:.2f} ms",
+        )
+    console.print(sizes)
+
+    lookup = results["lookup"]
+    table = Table(title=f"DiskBackend.get, {LOOKUPS:,} random stored keys (in process)")
+    for column in ("entries", *LOOKUP_COLUMNS.values(), "build s"):
+        table.add_column(column, justify="right")
+    for total, row in lookup["rows"].items():
+        cells = [f"{row[name]:.1f}" for name in LOOKUP_COLUMNS]
+        table.add_row(f"{int(total):,}", *cells, f"{row['build_seconds']:.1f}")
+    table.add_section()
+    table.add_row("ratio", *(f"{lookup['ratios'][name]:.2f}" for name in LOOKUP_COLUMNS), "")
+    console.print(table)
+    if lookup["quick"]:
+        console.print("[yellow]--quick: the large lookup backend holds 100,000, not 1M[/yellow]")
+
+    for key, check in results["stats_check"].items():
+        verdict = "[green]OK[/green]" if check["ok"] else "[red]FAILED[/red]"
+        console.print(
+            f"/stats check {_label(key)}: {check['measurements']} runs, "
+            f"{check['requests']:,} requests counted by the client, {check['hits']:,} hits, "
+            f"{check['misses']} misses, {check['errors']} errors: {verdict}"
+        )
+        for failed in check["failed"]:
+            console.print(f"  [red]{failed}[/red]")
+
+
+def markdown(results: dict) -> str:
+    """The same numbers as a markdown block for the README."""
+    setup = results["setup"]
+    lines = [
+        f"Cache hits, `POST /virtual`, uvicorn 1 worker, loopback, {setup['cpus']} CPUs shared "
+        f"with the client ({setup['generator']}); median of {setup['rounds']} rounds x "
+        f"{setup['duration']:g} s; 200 distinct cached calls rotated.",
+        "",
+        "| conc | server | req/s | p50 ms | p99 ms | req/s vs raw | p99 vs FastAPI |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for c, medians in results["http"].items():
+        for key, row in medians.items():
+            lines.append(
+                f"| {c} | {_label(key)} | {row['rps']:,.0f} | {row['p50_ms']:.2f} | "
+                f"{row['p99_ms']:.2f} | {row['rps_vs_raw']:.2f} | {row['p99_vs_fastapi']:.2f} |"
+            )
+    lines += [
+        "",
+        f"Hits on a 10-entry vs a 10,000-entry API (c={SMALL_LARGE_CONCURRENCY}):",
+        "",
+        "| server | small req/s | large req/s | large/small | small p99 ms | large p99 ms |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for key, row in results["small_vs_large"].items():
+        lines.append(
+            f"| {_label(key)} | {row['small']['rps']:,.0f} | {row['large']['rps']:,.0f} | "
+            f"{row['rps_large_vs_small']:.2f} | {row['small']['p99_ms']:.2f} | "
+            f"{row['large']['p99_ms']:.2f} |"
+        )
+    lookup = results["lookup"]
+    lines += [
+        "",
+        f"`DiskBackend.get` in process, {LOOKUPS:,} random stored keys:",
+        "",
+        "| entries | " + " | ".join(LOOKUP_COLUMNS.values()) + " |",
+        "|---:" * (len(LOOKUP_COLUMNS) + 1) + "|",
+    ]
+    for total, row in lookup["rows"].items():
+        cells = " | ".join(f"{row[name]:.1f}" for name in LOOKUP_COLUMNS)
+        lines.append(f"| {int(total):,} | {cells} |")
+    ratios = " | ".join(f"{lookup['ratios'][name]:.2f}" for name in LOOKUP_COLUMNS)
+    lines.append(f"| ratio | {ratios} |")
+    if lookup["quick"]:
+        lines.append("\n(`--quick`: the larger backend holds 100,000 entries, not 1,000,000.)")
+    return "\n".join(lines)
+
+
+# --- Main ----------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    args = parse_args()
+    console = Console(width=None if sys.stdout.isatty() else 120)
+    started = time.monotonic()
+    catalog = Catalog.from_paths(["example"])
+    with ExitStack() as stack:
+        scratch = Path(stack.enter_context(TemporaryDirectory(prefix="toolsim-bench-")))
+        home, logs = scratch / "home", scratch / "logs"
+        logs.mkdir()
+        per_api = build_server_cache(home / "cache", catalog, args.entries)
+        console.print(f"cache: {sum(per_api.values()):,} entries over {len(per_api)} APIs")
+        bodies = body_sets(catalog)
+        generator = load_generator(args.generator, scratch)
+        stack.callback(generator.close)
+        console.print(f"load generator: [bold]{generator.name}[/bold]")
+        if generator.name != "wrk":
+            console.print("[yellow]a Python client saturates first: ratios are compressed[/yellow]")
+        servers = start_servers(stack, home, logs, bodies["large"].bodies[0])
+        bench = HttpBench(console, generator, servers, args.duration)
+        bench.run(bodies, args.concurrency, args.rounds)
+        results = summarize(bench, args.concurrency)
+        for server in servers.values():
+            server.stop()  # now, so that shutdown problems are logged and lookups run alone
+        server_logs = {s.label: s.log_lines() for s in servers.values()}
+    results["lookup"] = measure_lookups(console, catalog, args.lookup_entries)
+    results["setup"] = {
+        "generator": generator.name,
+        "duration": args.duration,
+        "rounds": args.rounds,
+        "concurrency": args.concurrency,
+        "cpus": len(os.sched_getaffinity(0)),
+        "cache_entries": per_api,
+        "lookup_entries": args.lookup_entries,
+        "seconds": time.monotonic() - started,
+    }
+    results["server_logs"] = server_logs
+    print_tables(console, results)
+    for label, lines in server_logs.items():
+        if lines:
+            console.print(f"[yellow]{label} logged {len(lines)} lines; first: {lines[0]}[/yellow]")
+    console.print(f"total time {results['setup']['seconds']:.0f} s\n")
+    print(markdown(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+        console.print(f"\nresults written to {args.json}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+"""The CacheBackend contract, run against every built-in backend."""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from toolsim.cache import CacheBackend, open_backend
+from toolsim.cache.disk import DiskBackend
+from toolsim.cache.entry import FORMAT_VERSION, CacheEntry, Reply, Source
+from toolsim.cache.memory import MemoryBackend
+from toolsim.errors import UserError
+
+WEATHER = ("Weather", "sky_cast", "current_weather")
+FORECAST = ("Weather", "sky_cast", "forecast")
+
+
+def make_entry(
+    api: tuple[str, str, str] = WEATHER, response: Any = "sunny", **fields: Any
+) -> CacheEntry:
+    category, tool, name = api
+    return CacheEntry(
+        category=category,
+        tool=tool,
+        api=name,
+        arguments=fields.pop("arguments", {"city": "Lisbon"}),
+        reply=Reply(error="", response=response),
+        source=fields.pop("source", Source.SIMULATED),
+        **fields,
+    )
+
+
+def hex_key(n: int) -> str:
+    return f"{n:064x}"
+
+
+@pytest.fixture(params=["memory", "disk"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CacheBackend]:
+    opened: CacheBackend = (
+        MemoryBackend() if request.param == "memory" else DiskBackend(tmp_path / "cache")
+    )
+    yield opened
+    opened.close()
+
+
+def test_backends_implement_the_protocol(backend: CacheBackend) -> None:
+    assert isinstance(backend, CacheBackend)
+
+
+def test_get_missing_is_none(backend: CacheBackend) -> None:
+    assert backend.get(hex_key(1)) is None
+    assert len(backend) == 0
+    assert backend.keys_for(WEATHER) == []
+    assert list(backend.items()) == []
+
+
+def test_roundtrip_preserves_every_field(backend: CacheBackend) -> None:
+    entry = make_entry(
+        arguments={"city": "Lisbon", "days": 3, "nested": {"b": [1, 2.5, None], "a": True}},
+        response={"temp": 21.5, "tags": ["warm", "dry"], "note": "élan ☀"},
+        source=Source.IMPORTED,
+        simulator="schema",
+        model="qwen-test",
+        prompt_hash="ab" * 32,
+        examples=[hex_key(7), hex_key(8)],
+        origin_key="{'city': 'Lisbon'}",
+        created_at=1_700_000_000.123456,
+    )
+    backend.put(hex_key(1), entry)
+    got = backend.get(hex_key(1))
+    assert got == entry
+    assert got is not None
+    assert got.source is Source.IMPORTED
+    assert got.format_version == FORMAT_VERSION
+    assert got.created_at == 1_700_000_000.123456
+    assert got.examples == [hex_key(7), hex_key(8)]
+
+
+def test_error_reply_roundtrip(backend: CacheBackend) -> None:
+    entry = make_entry(response="")
+    entry = entry.model_copy(update={"reply": Reply(error="Rate limit", response="")})
+    backend.put(hex_key(1), entry)
+    assert backend.get(hex_key(1)) == entry
+
+
+def test_overwrite_keeps_one_listing(backend: CacheBackend) -> None:
+    backend.put(hex_key(1), make_entry(response="first"))
+    backend.put(hex_key(1), make_entry(response="second", source=Source.REAL))
+    got = backend.get(hex_key(1))
+    assert got is not None
+    assert (got.reply.response, got.source) == ("second", Source.REAL)
+    assert backend.keys_for(WEATHER) == [hex_key(1)]
+    assert len(backend) == 1
+
+
+def test_keys_for_lists_each_api_in_insertion_order(backend: CacheBackend) -> None:
+    order = [5, 2, 9, 1]
+    for n in order:
+        backend.put(hex_key(n), make_entry(arguments={"n": n}))
+    backend.put(hex_key(3), make_entry(FORECAST))
+    backend.put(hex_key(2), make_entry(response="again", arguments={"n": 2}))
+    assert backend.keys_for(WEATHER) == [hex_key(n) for n in order]
+    assert backend.keys_for(FORECAST) == [hex_key(3)]
+    assert backend.keys_for(("Weather", "sky_cast", "nothing")) == []
+
+
+def test_put_many(backend: CacheBackend) -> None:
+    items = [(hex_key(n), make_entry(arguments={"n": n})) for n in range(5)]
+    items.append((hex_key(10), make_entry(FORECAST)))
+    assert backend.put_many(items) == 6
+    assert len(backend) == 6
+    assert backend.keys_for(WEATHER) == [hex_key(n) for n in range(5)]
+    for key, entry in items:
+        assert backend.get(key) == entry
+    # A batch may repeat keys and overwrite stored ones.
+    again = [(hex_key(0), make_entry(response="new")), (hex_key(0), make_entry(response="newer"))]
+    assert backend.put_many(again) == 2
+    assert len(backend) == 6
+    assert backend.keys_for(WEATHER)[0] == hex_key(0)
+    assert backend.keys_for(WEATHER).count(hex_key(0)) == 1
+    stored = backend.get(hex_key(0))
+    assert stored is not None and stored.reply.response == "newer"
+    assert backend.put_many([]) == 0
+
+
+def test_len_and_items(backend: CacheBackend) -> None:
+    entries = {hex_key(n): make_entry(arguments={"n": n}) for n in range(3)}
+    entries[hex_key(9)] = make_entry(FORECAST, source=Source.RECORDED)
+    for key, entry in entries.items():
+        backend.put(key, entry)
+    assert len(backend) == 4
+    assert dict(backend.items()) == entries
+
+
+def test_counters_add_up(backend: CacheBackend) -> None:
+    assert backend.counters() == {}
+    backend.add_counters({"hits": 2, "misses": 1})
+    backend.add_counters({"hits": 3})
+    backend.add_counters({"misses": 4, "errors": 1})
+    counters = backend.counters()
+    assert counters == {"hits": 5, "misses": 5, "errors": 1}
+    # Counters are separate from entries.
+    assert len(backend) == 0
+
+
+def test_counters_and_entries_do_not_mix(backend: CacheBackend) -> None:
+    backend.put(hex_key(1), make_entry())
+    backend.add_counters({"hits": 1})
+    assert [key for key, _ in backend.items()] == [hex_key(1)]
+    assert backend.counters() == {"hits": 1}
+
+
+# DiskBackend only.
+
+
+def test_disk_backend_persists_across_reopen(tmp_path: Path) -> None:
+    first = DiskBackend(tmp_path / "c")
+    entry = make_entry(model="m")
+    first.put(hex_key(1), entry)
+    first.add_counters({"hits": 3})
+    first.close()
+    second = DiskBackend(tmp_path / "c")
+    try:
+        assert second.get(hex_key(1)) == entry
+        assert second.keys_for(WEATHER) == [hex_key(1)]
+        assert len(second) == 1
+        assert second.counters() == {"hits": 3}
+    finally:
+        second.close()
+
+
+def test_two_disk_backends_on_one_folder_share_writes(tmp_path: Path) -> None:
+    a = DiskBackend(tmp_path / "c")
+    b = DiskBackend(tmp_path / "c")
+    try:
+        a.put(hex_key(1), make_entry(arguments={"n": 1}))
+        b.put(hex_key(2), make_entry(arguments={"n": 2}))
+        a.add_counters({"hits": 1})
+        b.add_counters({"hits": 2})
+        for view in (a, b):
+            assert view.get(hex_key(1)) is not None
+            assert view.get(hex_key(2)) is not None
+            assert view.keys_for(WEATHER) == [hex_key(1), hex_key(2)]
+            assert len(view) == 2
+            assert view.counters() == {"hits": 3}
+    finally:
+        a.close()
+        b.close()
+
+
+# open_backend.
+
+
+def test_open_backend_defaults_to_disk_under_home(tmp_path: Path) -> None:
+    opened = open_backend(None, tmp_path)
+    try:
+        assert isinstance(opened, DiskBackend)
+        assert opened.directory == tmp_path / "cache"
+        opened.put(hex_key(1), make_entry())
+    finally:
+        opened.close()
+    assert (tmp_path / "cache").is_dir()
+    reopened = DiskBackend(tmp_path / "cache")
+    try:
+        assert reopened.get(hex_key(1)) is not None
+    finally:
+        reopened.close()
+
+
+def test_open_backend_disk_url_with_path(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere"
+    opened = open_backend(f"disk://{target}", tmp_path / "home")
+    try:
+        assert isinstance(opened, DiskBackend)
+        assert opened.directory == target
+    finally:
+        opened.close()
+    assert not (tmp_path / "home" / "cache").exists()
+
+
+def test_open_backend_memory(tmp_path: Path) -> None:
+    opened = open_backend("memory://", tmp_path)
+    assert isinstance(opened, MemoryBackend)
+    assert list(tmp_path.iterdir()) == []
+    # Each opening is a fresh store.
+    opened.put(hex_key(1), make_entry())
+    assert open_backend("memory://", tmp_path).get(hex_key(1)) is None
+
+
+@pytest.mark.parametrize("url", ["redis://localhost:6379", "s3://bucket", "/just/a/path"])
+def test_open_backend_unknown_scheme_lists_known_ones(tmp_path: Path, url: str) -> None:
+    with pytest.raises(UserError) as info:
+        open_backend(url, tmp_path)
+    message = info.value.message
+    assert url in message
+    assert "disk://" in message
+    assert "memory://" in message

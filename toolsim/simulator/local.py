@@ -1,0 +1,86 @@
+"""The ``local`` simulator: an in-process llama.cpp server with the embedded model.
+
+Started lazily, on the first cache miss, through the ``xllamacpp`` bindings on
+a free loopback port; toolsim then talks to it exactly as to any other
+OpenAI-compatible endpoint. No network and no key are needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from toolsim.simulator.llm import Endpoint, LLMUnavailable
+from toolsim.simulator.model_files import MODEL_NAME, ensure_gguf
+
+log = logging.getLogger("toolsim.simulator")
+
+
+@dataclass(frozen=True, slots=True)
+class LocalModelOptions:
+    """How the local llama.cpp server is started."""
+
+    home: Path
+    threads: int = 2
+    slots: int = 4
+    context: int = 8192
+
+
+class LocalModelServer:
+    """Owns one xllamacpp server; starts it on demand and stops it on close."""
+
+    def __init__(self, options: LocalModelOptions) -> None:
+        self.options = options
+        self._server: Any = None
+        self._endpoint: Endpoint | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> Endpoint:
+        """Start the server if needed (blocking) and return its endpoint."""
+        with self._lock:
+            if self._endpoint is None:
+                self._endpoint = self._start()
+            return self._endpoint
+
+    def _start(self) -> Endpoint:
+        try:
+            import xllamacpp
+        except ImportError:
+            raise LLMUnavailable(
+                "the local model needs the xllamacpp package: pip install 'toolsim[local]' "
+                "(or set TOOLSIM_LLM_BASE_URL to an OpenAI-compatible endpoint)"
+            ) from None
+        try:
+            gguf = ensure_gguf(self.options.home)
+        except Exception as exc:
+            raise LLMUnavailable(f"the local model file is not available: {exc}") from None
+        params = xllamacpp.CommonParams()
+        params.model.path = str(gguf)
+        params.n_ctx = self.options.context
+        params.n_parallel = self.options.slots
+        params.cpuparams.n_threads = self.options.threads
+        params.cpuparams_batch.n_threads = self.options.threads
+        params.hostnames = ["127.0.0.1"]
+        params.port = 0  # a free port, chosen by the server
+        params.verbosity = 0
+        log.info("starting the local model %s (%s)", MODEL_NAME, gguf)
+        try:
+            self._server = xllamacpp.Server(params)
+        except Exception as exc:
+            raise LLMUnavailable(f"the local llama.cpp server did not start: {exc}") from None
+        address = str(self._server.listening_address).rstrip("/")
+        return Endpoint(base_url=f"{address}/v1", model=MODEL_NAME)
+
+    async def endpoint(self) -> Endpoint:
+        """Start the server without blocking the event loop, and return its endpoint."""
+        return await asyncio.to_thread(self.start)
+
+    def stop(self) -> None:
+        """Stop the server (it stops when the object is released)."""
+        with self._lock:
+            self._server = None
+            self._endpoint = None
