@@ -31,25 +31,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import statistics
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import httpx
-from _fixtures import BodySet, body_sets, build_lookup_cache, build_server_cache, entry_n
+from _fixtures import BodySet, body_sets, build_server_cache
 from _load import LoadGenerator, LoadResult, load_generator
+from _lookups import measure_lookups
+from _report import markdown, print_tables
 from _servers import Server, start, wait_ready
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-from rich.table import Table
 
-from toolsim.cache.disk import DiskBackend
 from toolsim.catalog import Catalog
 
 #: (key, label, app in _apps.py, extra environment).
@@ -61,15 +58,7 @@ SERVERS = [
 ]
 TOOLSIM = ("toolsim", "toolsim_nomem")
 SMALL_LARGE_CONCURRENCY = 16
-LOOKUPS = 20_000
 JSON = {"content-type": "application/json"}
-#: Lookup statistics shown, by result field: wall-clock, then CPU time (immune to other load).
-LOOKUP_COLUMNS = {
-    "median_us": "median µs",
-    "p99_us": "p99 µs",
-    "cpu_median_us": "CPU median µs",
-    "cpu_p99_us": "CPU p99 µs",
-}
 
 
 @dataclass
@@ -111,7 +100,7 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-# --- HTTP measurements ------------------------------------------------------------------------
+# --- HTTP measurements ----------------------------------------------------------------------------
 
 
 def _stats(server: Server) -> dict[str, int]:
@@ -206,90 +195,7 @@ def start_servers(stack: ExitStack, home: Path, logs: Path, probe_body: bytes) -
     return servers
 
 
-# --- In-process lookups ------------------------------------------------------------------------
-
-
-@contextmanager
-def progress_bar(console: Console, total: int, label: str) -> Iterator:
-    """A rich bar; when output is not a terminal, a line every 10% instead."""
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-    ) as bar:
-        task = bar.add_task(label, total=total)
-        done = 0
-
-        def advance(n: int) -> None:
-            nonlocal done
-            bar.advance(task, n)
-            if not console.is_terminal and (done + n) * 10 // total > done * 10 // total:
-                console.print(f"  {label}: {done + n:,}/{total:,}")
-            done += n
-
-        yield advance
-
-
-def _time_gets(backend: DiskBackend, keys: list[str]) -> list[tuple[float, float]]:
-    """(wall, CPU) microseconds per lookup: CPU time leaves out waits for other processes."""
-    micros = []
-    for key in keys:
-        wall, cpu = time.perf_counter_ns(), time.thread_time_ns()
-        found = backend.get(key)
-        micros.append(((time.perf_counter_ns() - wall) / 1e3, (time.thread_time_ns() - cpu) / 1e3))
-        if found is None:
-            raise RuntimeError(f"stored key {key} not found")
-    return micros
-
-
-def measure_lookups(console: Console, catalog: Catalog, big: int, seed: int = 7) -> dict:
-    """Median and p99 of ``DiskBackend.get`` for random stored keys, 1,000 vs ``big`` entries."""
-    apis = list(catalog)
-    rng = random.Random(seed)
-    sizes = (1000, big)
-    with TemporaryDirectory(prefix="toolsim-lookup-") as scratch, ExitStack() as stack:
-        backends, keys, build_seconds = {}, {}, {}
-        for total in sizes:
-            started = time.monotonic()
-            with progress_bar(console, total, f"writing {total:,} entries") as advance:
-                backend = build_lookup_cache(
-                    Path(scratch) / str(total), apis, total, min(10_000, total), advance
-                )
-            stack.callback(backend.close)
-            build_seconds[total] = time.monotonic() - started
-            backends[total] = backend
-            picks = rng.choices(range(total), k=LOOKUPS)
-            keys[total] = [entry_n(apis, total, n)[0] for n in picks]
-        console.print(f"timing {LOOKUPS:,} lookups per backend, interleaved in 4 slices")
-        micros: dict[int, list[tuple[float, float]]] = {total: [] for total in sizes}
-        for total in sizes:
-            _time_gets(backends[total], keys[total][:1000])  # warm-up, not counted
-        slice_ = LOOKUPS // 4
-        for part in range(4):
-            for total in sizes:
-                chunk = keys[total][part * slice_ : (part + 1) * slice_]
-                micros[total] += _time_gets(backends[total], chunk)
-    rows = {}
-    for total in sizes:
-        wall, cpu = zip(*micros[total], strict=True)
-        rows[total] = {
-            "median_us": statistics.median(wall),
-            "p99_us": statistics.quantiles(wall, n=100)[98],
-            "cpu_median_us": statistics.median(cpu),
-            "cpu_p99_us": statistics.quantiles(cpu, n=100)[98],
-            "build_seconds": build_seconds[total],
-        }
-    ratios = {name: rows[big][name] / rows[1000][name] for name in rows[big]}
-    return {"rows": rows, "ratios": ratios, "quick": big != 1_000_000}
-
-
-# --- Report --------------------------------------------------------------------------------------
-
-
-def _label(key: str) -> str:
-    return next(label for k, label, _, _ in SERVERS if k == key)
+# --- Summary --------------------------------------------------------------------------------------
 
 
 def summarize(bench: HttpBench, concurrencies: list[int]) -> dict:
@@ -325,116 +231,7 @@ def summarize(bench: HttpBench, concurrencies: list[int]) -> dict:
     return {"http": http, "small_vs_large": small_large, "stats_check": checks}
 
 
-def print_tables(console: Console, results: dict) -> None:
-    setup = results["setup"]
-    http = Table(
-        title=f"Cache hits over HTTP: median of {setup['rounds']} rounds x {setup['duration']:g} s"
-        f" ({setup['generator']}, {setup['cpus']} CPUs)"
-    )
-    for column in ("conc", "server", "req/s", "p50 ms", "p99 ms", "req/s vs raw", "p99 vs FastAPI"):
-        http.add_column(column, justify="left" if column == "server" else "right")
-    for c, medians in results["http"].items():
-        for key, row in medians.items():
-            http.add_row(
-                c,
-                _label(key),
-                f"{row['rps']:,.0f}",
-                f"{row['p50_ms']:.2f}",
-                f"{row['p99_ms']:.2f}",
-                f"{row['rps_vs_raw']:.2f}",
-                f"{row['p99_vs_fastapi']:.2f}",
-                style="bold" if key == "toolsim" else None,
-            )
-        http.add_section()
-    console.print(http)
-
-    sizes = Table(title=f"Hits on a 10-entry vs a 10,000-entry API (c={SMALL_LARGE_CONCURRENCY})")
-    for column in ("server", "small req/s", "large req/s", "large/small", "small p99", "large p99"):
-        sizes.add_column(column, justify="left" if column == "server" else "right")
-    for key, row in results["small_vs_large"].items():
-        sizes.add_row(
-            _label(key),
-            f"{row['small']['rps']:,.0f}",
-            f"{row['large']['rps']:,.0f}",
-            f"{row['rps_large_vs_small']:.2f}",
-            f"{row['small']['p99_ms']:.2f} ms",
-            f"{row['large']['p99_ms']:.2f} ms",
-        )
-    console.print(sizes)
-
-    lookup = results["lookup"]
-    table = Table(title=f"DiskBackend.get, {LOOKUPS:,} random stored keys (in process)")
-    for column in ("entries", *LOOKUP_COLUMNS.values(), "build s"):
-        table.add_column(column, justify="right")
-    for total, row in lookup["rows"].items():
-        cells = [f"{row[name]:.1f}" for name in LOOKUP_COLUMNS]
-        table.add_row(f"{int(total):,}", *cells, f"{row['build_seconds']:.1f}")
-    table.add_section()
-    table.add_row("ratio", *(f"{lookup['ratios'][name]:.2f}" for name in LOOKUP_COLUMNS), "")
-    console.print(table)
-    if lookup["quick"]:
-        console.print("[yellow]--quick: the large lookup backend holds 100,000, not 1M[/yellow]")
-
-    for key, check in results["stats_check"].items():
-        verdict = "[green]OK[/green]" if check["ok"] else "[red]FAILED[/red]"
-        console.print(
-            f"/stats check {_label(key)}: {check['measurements']} runs, "
-            f"{check['requests']:,} requests counted by the client, {check['hits']:,} hits, "
-            f"{check['misses']} misses, {check['errors']} errors: {verdict}"
-        )
-        for failed in check["failed"]:
-            console.print(f"  [red]{failed}[/red]")
-
-
-def markdown(results: dict) -> str:
-    """The same numbers as a markdown block for the README."""
-    setup = results["setup"]
-    lines = [
-        f"Cache hits, `POST /virtual`, uvicorn 1 worker, loopback, {setup['cpus']} CPUs shared "
-        f"with the client ({setup['generator']}); median of {setup['rounds']} rounds x "
-        f"{setup['duration']:g} s; 200 distinct cached calls rotated.",
-        "",
-        "| conc | server | req/s | p50 ms | p99 ms | req/s vs raw | p99 vs FastAPI |",
-        "|---:|---|---:|---:|---:|---:|---:|",
-    ]
-    for c, medians in results["http"].items():
-        for key, row in medians.items():
-            lines.append(
-                f"| {c} | {_label(key)} | {row['rps']:,.0f} | {row['p50_ms']:.2f} | "
-                f"{row['p99_ms']:.2f} | {row['rps_vs_raw']:.2f} | {row['p99_vs_fastapi']:.2f} |"
-            )
-    lines += [
-        "",
-        f"Hits on a 10-entry vs a 10,000-entry API (c={SMALL_LARGE_CONCURRENCY}):",
-        "",
-        "| server | small req/s | large req/s | large/small | small p99 ms | large p99 ms |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for key, row in results["small_vs_large"].items():
-        lines.append(
-            f"| {_label(key)} | {row['small']['rps']:,.0f} | {row['large']['rps']:,.0f} | "
-            f"{row['rps_large_vs_small']:.2f} | {row['small']['p99_ms']:.2f} | "
-            f"{row['large']['p99_ms']:.2f} |"
-        )
-    lookup = results["lookup"]
-    lines += [
-        "",
-        f"`DiskBackend.get` in process, {LOOKUPS:,} random stored keys:",
-        "",
-        "| entries | " + " | ".join(LOOKUP_COLUMNS.values()) + " |",
-        "|---:" * (len(LOOKUP_COLUMNS) + 1) + "|",
-    ]
-    for total, row in lookup["rows"].items():
-        cells = " | ".join(f"{row[name]:.1f}" for name in LOOKUP_COLUMNS)
-        lines.append(f"| {int(total):,} | {cells} |")
-    ratios = " | ".join(f"{lookup['ratios'][name]:.2f}" for name in LOOKUP_COLUMNS)
-    lines.append(f"| ratio | {ratios} |")
-    if lookup["quick"]:
-        lines.append("\n(`--quick`: the larger backend holds 100,000 entries, not 1,000,000.)")
-    return "\n".join(lines)
-
-
-# --- Main ----------------------------------------------------------------------------------------
+# --- Main -----------------------------------------------------------------------------------------
 
 
 def main() -> None:
@@ -470,8 +267,10 @@ def main() -> None:
         "cpus": len(os.sched_getaffinity(0)),
         "cache_entries": per_api,
         "lookup_entries": args.lookup_entries,
+        "small_large_concurrency": SMALL_LARGE_CONCURRENCY,
         "seconds": time.monotonic() - started,
     }
+    results["labels"] = {key: label for key, label, _, _ in SERVERS}
     results["server_logs"] = server_logs
     print_tables(console, results)
     for label, lines in server_logs.items():

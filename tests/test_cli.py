@@ -55,7 +55,9 @@ def test_cache_import_stats_export_round_trip(tmp_path: Path) -> None:
 
 
 def test_cache_import_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["cache", "import", str(tmp_path / "nope"), "--home", str(tmp_path)])
+    result = runner.invoke(
+        app, ["cache", "import", str(tmp_path / "nope"), "--home", str(tmp_path)]
+    )
     assert result.exit_code == 1
     assert "no such folder" in result.output
     assert "Traceback" not in result.output

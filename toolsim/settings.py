@@ -64,7 +64,9 @@ class Settings(BaseSettings):
     )
     local_threads: int = Field(default=2, ge=1)
     local_slots: int = Field(default=4, ge=1, description="Parallel sequences of the local model.")
-    local_context: int = Field(default=8192, ge=512, description="Total context of the local model.")
+    local_context: int = Field(
+        default=8192, ge=512, description="Total context of the local model."
+    )
     host: str = "127.0.0.1"
     port: int = 8080
     max_body_bytes: int = Field(default=ONE_MIB, ge=1024, description="Largest request body.")

@@ -98,5 +98,5 @@ def test_an_identical_recorded_call_differs_in_nothing(backend: CacheBackend) ->
     ],
 )
 def test_differing_fields(a: dict[str, Any], b: dict[str, Any], expected: list[str]) -> None:
-    assert differing_fields(a, b) == expected
-    assert differing_fields(b, a) == expected
+    assert list(differing_fields(a, b)) == expected
+    assert list(differing_fields(b, a)) == expected

@@ -15,7 +15,7 @@ from toolsim.catalog.catalog import Catalog
 from toolsim.catalog.models import ApiSpec, Parameter, ParamType, ToolSpec
 from toolsim.errors import UserError
 
-QUOTED = {"q": "it's \"quoted\""}
+QUOTED = {"q": 'it\'s "quoted"'}
 NESTED = {"filters": {"tags": ["a", "b"], "exact": True}, "limit": None, "page": 2}
 
 # (category folder, tool folder, api) -> {key: reply}; only well-formed files.
@@ -52,8 +52,9 @@ def expected_files() -> dict[tuple[str, str, str], dict[str, Any]]:
     result = {}
     for ref, content in VALID.items():
         kept = {k or "{}": v for k, v in content.items() if k not in BAD_KEYS and k != DUPLICATE}
-        result[ref] = {k: {"error": v["error"] or "", "response": v["response"]}
-                       for k, v in kept.items()}
+        result[ref] = {
+            k: {"error": v["error"] or "", "response": v["response"]} for k, v in kept.items()
+        }
     return result
 
 
@@ -175,28 +176,43 @@ def test_export_without_origin_key_uses_python_repr(tmp_path):
     store = MemoryBackend()
     api = ApiSpec(category="Data", tool_name="t", name="a")
     arguments = normalize_arguments(api, {"b": True, "a": None})
-    store.put(cache_key(api, arguments), CacheEntry(
-        category="Data", tool="t", api="a", arguments=arguments,
-        reply=Reply(response="r"), source=Source.SIMULATED,
-    ))
+    store.put(
+        cache_key(api, arguments),
+        CacheEntry(
+            category="Data",
+            tool="t",
+            api="a",
+            arguments=arguments,
+            reply=Reply(response="r"),
+            source=Source.SIMULATED,
+        ),
+    )
     assert export_reference(store, tmp_path / "out") == 1
     written = json.loads((tmp_path / "out" / "Data" / "t_for_Data" / "a.json").read_text())
     assert written == {"{'a': None, 'b': True}": {"error": "", "response": "r"}}
 
 
 def number_catalog() -> Catalog:
-    api = ApiSpec(category="Data", tool_name="Num Tool", name="Square",
-                  parameters=(Parameter("n", ParamType.NUMBER, required=True),))
+    api = ApiSpec(
+        category="Data",
+        tool_name="Num Tool",
+        name="Square",
+        parameters=(Parameter("n", ParamType.NUMBER, required=True),),
+    )
     return Catalog([ToolSpec(category="Data", name="Num Tool", apis=(api,))])
 
 
 def write_number_reference(root: Path) -> Path:
     folder = root / "Data" / "num_tool_for_Data"
     folder.mkdir(parents=True)
-    (folder / "square.json").write_text(json.dumps({
-        "{'n': '5'}": {"error": "", "response": "25 (from a string)"},
-        "{'n': 5}": {"error": "", "response": "25"},
-    }))
+    (folder / "square.json").write_text(
+        json.dumps(
+            {
+                "{'n': '5'}": {"error": "", "response": "25 (from a string)"},
+                "{'n': 5}": {"error": "", "response": "25"},
+            }
+        )
+    )
     unknown = root / "Data" / "other_for_Data"
     unknown.mkdir()
     (unknown / "thing.json").write_text(json.dumps({"{'n': '5'}": {"error": "", "response": 1}}))
@@ -219,10 +235,17 @@ def test_catalog_types_merge_keys_first_wins(tmp_path):
     assert import_reference(MemoryBackend(), root).entries == 3
 
 
-@pytest.mark.parametrize("field,value", [
-    ("tool", ".."), ("tool", "."), ("category", ""), ("api", "a/b"), ("api", "a\\b"),
-    ("category", "x\x00y"),
-])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("tool", ".."),
+        ("tool", "."),
+        ("category", ""),
+        ("api", "a/b"),
+        ("api", "a\\b"),
+        ("category", "x\x00y"),
+    ],
+)
 def test_export_rejects_unsafe_names(tmp_path, field, value):
     store = MemoryBackend()
     names = {"category": "Data", "tool": "t", "api": "a", field: value}

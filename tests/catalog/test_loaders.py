@@ -124,7 +124,8 @@ def test_tool_folder_loads_tools_apis_and_templates(tmp_path: Path) -> None:
     assert queries == []
     assert len(tools) == 1
     tool = tools[0]
-    assert (tool.category, tool.name, tool.description) == ("Weather", "Sky Cast!", TOOL_DESCRIPTION)
+    assert (tool.category, tool.name) == ("Weather", "Sky Cast!")
+    assert tool.description == TOOL_DESCRIPTION
     current, forecast, alerts = tool.apis
     assert current.name == "Current Weather"
     assert current.method == "GET"
@@ -261,8 +262,9 @@ def test_merging_fills_gaps_from_either_definition() -> None:
         description="Weather now.",
         template_response={"temp": "float"},
     )
-    tool = ToolSpec(category="Weather", name="Sky Cast", description=TOOL_DESCRIPTION,
-                    apis=(from_tool,))
+    tool = ToolSpec(
+        category="Weather", name="Sky Cast", description=TOOL_DESCRIPTION, apis=(from_tool,)
+    )
     catalog = Catalog([tool])
     catalog.add(from_query)
     assert len(catalog) == 1

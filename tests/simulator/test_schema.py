@@ -12,8 +12,13 @@ from toolsim.simulator import SimulationRequest, create_simulator
 from toolsim.simulator.schema import SchemaSimulator, parse_truncated_json
 
 QUERIES = (
-    Path(__file__).parents[2] / ".." / "shared" / "data"
-    / "stabletoolbench" / "solvable_queries" / "test_instruction"
+    Path(__file__).parents[2]
+    / ".."
+    / "shared"
+    / "data"
+    / "stabletoolbench"
+    / "solvable_queries"
+    / "test_instruction"
 )
 
 
@@ -34,8 +39,16 @@ async def _response(template: Any, arguments: dict[str, Any] | None = None, seed
 
 TEMPLATE = {
     "count": "int",
-    "results": [{"id": "str", "name": "str", "price": "float", "open": "bool",
-                 "note": "NoneType", "_list_length": 4}],
+    "results": [
+        {
+            "id": "str",
+            "name": "str",
+            "price": "float",
+            "open": "bool",
+            "note": "NoneType",
+            "_list_length": 4,
+        }
+    ],
     "tags": ["list of str with length 8"],
     "meta": {"created": "str", "url": "str", "empty": "empty list"},
 }

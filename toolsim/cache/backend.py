@@ -29,8 +29,8 @@ class CacheBackend(Protocol):
         """Store many entries at once; return how many were written."""
         ...
 
-    def keys_for(self, api: ApiRef) -> list[str]:
-        """Keys of every entry stored for one API, oldest first."""
+    def keys_for(self, api: ApiRef, limit: int | None = None) -> list[str]:
+        """Keys of the entries stored for one API, oldest first; the newest ``limit`` if given."""
         ...
 
     def items(self) -> Iterator[tuple[str, CacheEntry]]:

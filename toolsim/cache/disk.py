@@ -16,13 +16,14 @@ from toolsim.cache.entry import CacheEntry
 
 _ENTRY = "e:"
 _INDEX = "i:"
+_INDEX_SIZE = "m:"
 _COUNTER = "c:"
 _SIZE = "n:entries"
 
 
-def _index_key(api: ApiRef) -> str:
+def _api_prefix(api: ApiRef) -> str:
     # \x1f cannot appear in standardized names, so the key is unambiguous.
-    return _INDEX + "\x1f".join(api)
+    return "\x1f".join(api)
 
 
 def _api_of(entry: CacheEntry) -> ApiRef:
@@ -30,7 +31,12 @@ def _api_of(entry: CacheEntry) -> ApiRef:
 
 
 class DiskBackend:
-    """A :class:`~toolsim.cache.backend.CacheBackend` on a diskcache folder."""
+    """A :class:`~toolsim.cache.backend.CacheBackend` on a diskcache folder.
+
+    Each API's listing is a numbered run of small keys (``i:<api>\x1f<n>``)
+    with a counter, so storing an entry costs the same however many the API
+    already has.
+    """
 
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -50,25 +56,27 @@ class DiskBackend:
         self.put_many([(key, entry)])
 
     def put_many(self, items: Iterable[tuple[str, CacheEntry]]) -> int:
-        """Store many entries; each API's listing is rewritten once per batch."""
-        batch = list(items)
-        new_keys: dict[str, list[str]] = {}
+        """Store many entries in one transaction."""
+        count = 0
         with self._cache.transact():
-            for key, entry in batch:
+            for key, entry in items:
                 fresh = _ENTRY + key not in self._cache
                 self._cache.set(_ENTRY + key, entry.model_dump_json().encode())
                 if fresh:
-                    new_keys.setdefault(_index_key(_api_of(entry)), []).append(key)
-            for index_key, keys in new_keys.items():
-                self._cache.set(index_key, self._cache.get(index_key, []) + keys)
-            added = sum(len(keys) for keys in new_keys.values())
-            if added:
-                self._cache.incr(_SIZE, added)
-        return len(batch)
+                    prefix = _api_prefix(_api_of(entry))
+                    position = self._cache.incr(_INDEX_SIZE + prefix) - 1
+                    self._cache.set(f"{_INDEX}{prefix}\x1f{position}", key)
+                    self._cache.incr(_SIZE)
+                count += 1
+        return count
 
-    def keys_for(self, api: ApiRef) -> list[str]:
-        """Keys of every entry stored for one API, oldest first."""
-        return list(self._cache.get(_index_key(api), []))
+    def keys_for(self, api: ApiRef, limit: int | None = None) -> list[str]:
+        """Keys of the entries stored for one API, oldest first; the newest ``limit`` if given."""
+        prefix = _api_prefix(api)
+        size = int(self._cache.get(_INDEX_SIZE + prefix, 0))
+        first = 0 if limit is None else max(0, size - limit)
+        keys = (self._cache.get(f"{_INDEX}{prefix}\x1f{n}") for n in range(first, size))
+        return [key for key in keys if key is not None]
 
     def items(self) -> Iterator[tuple[str, CacheEntry]]:
         """Every stored (key, entry)."""

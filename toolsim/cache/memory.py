@@ -39,9 +39,10 @@ class MemoryBackend:
                 count += 1
         return count
 
-    def keys_for(self, api: ApiRef) -> list[str]:
-        """Keys of every entry stored for one API, oldest first."""
-        return list(self._index.get(api, []))
+    def keys_for(self, api: ApiRef, limit: int | None = None) -> list[str]:
+        """Keys of the entries stored for one API, oldest first; the newest ``limit`` if given."""
+        keys = self._index.get(api, [])
+        return list(keys if limit is None else keys[max(0, len(keys) - limit) :])
 
     def items(self) -> Iterator[tuple[str, CacheEntry]]:
         """Every stored (key, entry)."""

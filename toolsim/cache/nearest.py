@@ -45,16 +45,16 @@ def ranked_neighbours(
     wanted = canonical_json(arguments).decode()
     found = []
     for key, entry in _recorded(backend, api, exclude):
-        similarity = SequenceMatcher(
-            None, wanted, canonical_json(entry.arguments).decode()
-        ).ratio()
-        found.append(Neighbour(key, entry, differing_fields(arguments, entry.arguments), similarity))
+        similarity = SequenceMatcher(None, wanted, canonical_json(entry.arguments).decode()).ratio()
+        found.append(
+            Neighbour(key, entry, differing_fields(arguments, entry.arguments), similarity)
+        )
     found.sort(key=lambda n: (len(n.differs), -n.similarity, n.key))
     return found
 
 
 def _recorded(backend: CacheBackend, api: ApiRef, exclude: str) -> Iterator[tuple[str, CacheEntry]]:
-    for key in backend.keys_for(api)[-MAX_COMPARED:]:
+    for key in backend.keys_for(api, MAX_COMPARED):
         if key == exclude:
             continue
         entry = backend.get(key)

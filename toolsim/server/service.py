@@ -72,7 +72,7 @@ class ToolService:
                     self.stats.record(api.function_name, HIT, hit.source)
                     return hit
             if not self.mode.simulates:
-                raise self._replay_miss(api, normalized)
+                raise await asyncio.to_thread(self._replay_miss, api, normalized)
             simulation = await self._simulate_once(api, normalized, key)
         except ToolsimError:
             self.stats.record(api.function_name, ERROR)
@@ -116,14 +116,20 @@ class ToolService:
             task.exception()  # mark retrieved: waiters may all have gone
 
     async def _simulate(self, api: ApiSpec, normalized: dict[str, Any], key: str) -> Simulation:
-        examples = select_examples(
-            self.backend,
-            (api.category_folder, api.tool_key, api.api_key),
-            normalized,
-            limit=getattr(self.simulator, "example_count", 0),
-            char_budget=getattr(self.simulator, "example_chars", 0),
-            exclude=key,
-        )
+        # Storage reads and writes on a miss may touch many rows: keep them off
+        # the event loop so hits are served meanwhile.
+        wanted = getattr(self.simulator, "example_count", 0)
+        examples = ()
+        if wanted > 0:
+            examples = await asyncio.to_thread(
+                select_examples,
+                self.backend,
+                (api.category_folder, api.tool_key, api.api_key),
+                normalized,
+                limit=wanted,
+                char_budget=getattr(self.simulator, "example_chars", 0),
+                exclude=key,
+            )
         request = SimulationRequest(api=api, arguments=normalized, key=key, examples=examples)
         try:
             simulation = await self.simulator.simulate(request)
@@ -134,7 +140,7 @@ class ToolService:
                 f"simulator {self.simulator.name!r} failed: {exc}", simulator=self.simulator.name
             ) from exc
         if self.mode.writes:
-            self.backend.put(key, _entry(api, normalized, simulation))
+            await asyncio.to_thread(self.backend.put, key, _entry(api, normalized, simulation))
             self._memory.pop(key, None)
         return simulation
 

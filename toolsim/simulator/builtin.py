@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import openai
@@ -103,8 +104,11 @@ def local_simulator(settings: Settings | None = None, **_: Any) -> LocalSimulato
             context=settings.local_context,
         )
     )
+    # Reusing a cached prompt prefix changes llama.cpp's numerics slightly, so
+    # the same call could get a different reply; recomputing keeps it repeatable.
+    options = replace(llm_options(settings), extra_body=(("cache_prompt", False),))
     return LocalSimulator(
-        server, options=llm_options(settings), prompts=PromptTemplates.load(settings.prompt_dir)
+        server, options=options, prompts=PromptTemplates.load(settings.prompt_dir)
     )
 
 

@@ -22,7 +22,11 @@ class FallbackChain:
     """Tries an upstream relay, then the LLM, then (if allowed) the schema simulator."""
 
     def __init__(
-        self, llm: Simulator, *, upstream: Simulator | None = None, fallback: Simulator | None = None
+        self,
+        llm: Simulator,
+        *,
+        upstream: Simulator | None = None,
+        fallback: Simulator | None = None,
     ) -> None:
         self.llm = llm
         self.upstream = upstream

@@ -25,7 +25,7 @@ def select_examples(
     char_budget: int = 2000,
     exclude: str = "",
 ) -> tuple[tuple[str, CacheEntry], ...]:
-    """Up to ``limit`` recorded (key, entry) pairs closest to this call, within ``char_budget`` characters.
+    """Up to ``limit`` recorded (key, entry) pairs closest to this call, in ``char_budget`` chars.
 
     Successful replies come before error replies (they teach the shape); an
     example too large for what is left of the budget is skipped, not cut,

@@ -9,6 +9,7 @@ reply that is still invalid after the last attempt is an error, never cached.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -54,6 +55,8 @@ class LLMOptions:
     response_format: str = "json_schema"
     examples: int = 5
     examples_chars: int = 2000
+    #: Server-specific request fields (e.g. llama.cpp's ``cache_prompt``).
+    extra_body: tuple[tuple[str, Any], ...] = ()
 
 
 class LLMSimulator:
@@ -148,12 +151,13 @@ class LLMSimulator:
         schema: dict[str, Any],
     ) -> str | None:
         extra: dict[str, Any] = {}
-        if self._format == "json_schema":
+        sent = self._format
+        if sent == "json_schema":
             extra["response_format"] = {
                 "type": "json_schema",
                 "json_schema": {"name": "api_reply", "schema": schema, "strict": True},
             }
-        elif self._format == "json_object":
+        elif sent == "json_object":
             extra["response_format"] = {"type": "json_object"}
         if self.options.seed is not None:
             extra["seed"] = self.options.seed
@@ -164,6 +168,7 @@ class LLMSimulator:
                 messages=messages,  # type: ignore[arg-type]
                 temperature=self.options.temperature,
                 max_tokens=self.options.max_tokens,
+                extra_body=dict(self.options.extra_body) or None,
                 **extra,
             )
         except openai.APIConnectionError as exc:
@@ -171,15 +176,25 @@ class LLMSimulator:
                 raise UpstreamError("the model request timed out") from None
             raise LLMUnavailable(f"cannot reach the model at {endpoint.base_url}: {exc}") from None
         except openai.BadRequestError as exc:
-            if self._format != "none" and "response_format" in str(exc).lower():
-                # This server cannot constrain output that way: try the next, weaker way.
-                self._format = RESPONSE_FORMATS[RESPONSE_FORMATS.index(self._format) + 1]
-                raise UpstreamError(f"endpoint rejected response_format: {exc}") from None
+            if sent != "none" and "response_format" in str(exc).lower():
+                # This server cannot constrain output that way: ask again the next, weaker
+                # way, without using up an attempt. Step down from what this request sent,
+                # so concurrent rejections of one format step down once, not once each.
+                if self._format == sent:
+                    self._format = RESPONSE_FORMATS[RESPONSE_FORMATS.index(sent) + 1]
+                return await self._complete(client, endpoint, messages, schema)
             raise UpstreamError(f"the model endpoint rejected the request: {exc}") from None
         except openai.APIStatusError as exc:
             raise UpstreamError(
                 f"the model endpoint answered HTTP {exc.status_code}: {str(exc)[:200]}"
             ) from None
+        except (json.JSONDecodeError, openai.APIResponseValidationError) as exc:
+            raise UpstreamError(f"the model endpoint answered malformed JSON: {exc}") from None
+        if isinstance(completion, str):
+            # The client hands back a body that is not JSON (a web page at the wrong URL) as text.
+            raise UpstreamError(
+                f"the model endpoint did not answer with JSON: {completion[:200]!r}"
+            )
         if not completion.choices:
             raise UpstreamError("the model endpoint returned no choices")
         return completion.choices[0].message.content

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,10 @@ class LocalModelServer:
             return self._endpoint
 
     def _start(self) -> Endpoint:
+        # llama.cpp's OpenMP threads spin while idle by default; sharing two cores
+        # with the event loop that feeds them, spinning starves it. Must be set
+        # before the library loads.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             import xllamacpp
         except ImportError:
@@ -73,6 +79,14 @@ class LocalModelServer:
         except Exception as exc:
             raise LLMUnavailable(f"the local llama.cpp server did not start: {exc}") from None
         address = str(self._server.listening_address).rstrip("/")
+        # The server's main loop starts after the constructor returns, and
+        # releasing it before then deadlocks: wait for a request through its queue.
+        try:
+            with urllib.request.urlopen(f"{address}/slots", timeout=60) as answer:
+                answer.read()
+        except OSError as exc:
+            self._server = None
+            raise LLMUnavailable(f"the local llama.cpp server does not answer: {exc}") from None
         return Endpoint(base_url=f"{address}/v1", model=MODEL_NAME)
 
     async def endpoint(self) -> Endpoint:

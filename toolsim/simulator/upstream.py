@@ -63,7 +63,9 @@ class UpstreamRelay:
             "toolbench_key": self.key,
         }
         try:
-            answer = await self._client.post(self.url, json=body, headers={"toolbench_key": self.key})
+            answer = await self._client.post(
+                self.url, json=body, headers={"toolbench_key": self.key}
+            )
             data = answer.json()
             reply = Reply(error=str(data.get("error") or ""), response=data.get("response", ""))
         except (httpx.HTTPError, ValueError, AttributeError) as exc:

@@ -1,0 +1,144 @@
+"""Reply schemas for constrained decoding, and reading a model's output as a reply."""
+
+from __future__ import annotations
+
+import pytest
+
+from toolsim.cache.entry import Reply
+from toolsim.errors import UpstreamError
+from toolsim.simulator.reply_schema import (
+    MAX_DEPTH,
+    MAX_ITEMS,
+    parse_reply,
+    reply_schema,
+    template_schema,
+)
+
+
+@pytest.mark.parametrize(
+    ("leaf", "schema"),
+    [
+        ("str", {"type": "string"}),
+        ("int", {"type": "integer"}),
+        ("float", {"type": "number"}),
+        ("bool", {"type": "boolean"}),
+        ("NoneType", {"type": "null"}),
+        (" String ", {"type": "string"}),
+        ("a free-text note", {}),
+        (12, {}),
+    ],
+)
+def test_scalars(leaf, schema):
+    assert template_schema(leaf) == schema
+
+
+def test_nested_dicts_and_lists():
+    template = {
+        "count": "int",
+        "results": [{"id": "str", "price": "float", "_list_length": 4}],
+        "meta": {"url": "str", "tags": ["list of str with length 8"]},
+        "empty": [],
+    }
+
+    schema = template_schema(template)
+
+    assert schema["type"] == "object"
+    assert schema["required"] == ["count", "results", "meta", "empty"]
+    assert schema["properties"]["count"] == {"type": "integer"}
+    results = schema["properties"]["results"]
+    assert results["type"] == "array"
+    assert results["maxItems"] == MAX_ITEMS
+    assert results["items"] == {
+        "type": "object",
+        "properties": {"id": {"type": "string"}, "price": {"type": "number"}},
+        "required": ["id", "price"],  # _list_length is not a field
+    }
+    tags = schema["properties"]["meta"]["properties"]["tags"]
+    assert tags == {"type": "array", "items": {"type": "string"}, "maxItems": MAX_ITEMS}
+    assert schema["properties"]["empty"] == {"type": "array", "maxItems": MAX_ITEMS}
+
+
+def test_list_of_ints_with_length():
+    assert template_schema(["list of int with length 3"])["items"] == {"type": "integer"}
+
+
+def test_deep_templates_are_unconstrained_below_the_limit():
+    template: object = "str"
+    for _ in range(MAX_DEPTH + 3):
+        template = {"inner": template}
+
+    schema = template_schema(template)
+    for _ in range(MAX_DEPTH):
+        schema = schema["properties"]["inner"]
+
+    assert schema == {}
+
+
+def test_reply_schema_requires_error_and_response():
+    schema = reply_schema({"city": "str"})
+
+    assert schema["required"] == ["error", "response"]
+    assert schema["additionalProperties"] is False
+    assert schema["properties"]["error"] == {"type": "string"}
+    # The documented shape, or a string (how an API answers an invalid request).
+    assert schema["properties"]["response"]["anyOf"] == [
+        template_schema({"city": "str"}),
+        {"type": "string"},
+    ]
+
+
+@pytest.mark.parametrize("template", [None, "", "plain text"])
+def test_no_template_leaves_the_response_unconstrained(template):
+    assert reply_schema(template)["properties"]["response"] == {}
+
+
+def test_oversize_template_leaves_the_response_unconstrained():
+    template = {f"field_number_{i}": {"value": "str", "unit": "str"} for i in range(200)}
+
+    assert reply_schema(template)["properties"]["response"] == {}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"error": "", "response": {"a": 1}}',
+        '```json\n{"error": "", "response": {"a": 1}}\n```',
+        '```\n{"error": "", "response": {"a": 1}}\n```',
+        '  \n{"error": "", "response": {"a": 1}}  \n',
+    ],
+    ids=["plain", "json-fence", "bare-fence", "whitespace"],
+)
+def test_parse_accepts_json_objects_and_fences(text):
+    assert parse_reply(text) == Reply(error="", response={"a": 1})
+
+
+def test_parse_keeps_an_error_message():
+    reply = parse_reply('{"error": "city not found", "response": ""}')
+
+    assert reply == Reply(error="city not found", response="")
+
+
+def test_parse_turns_null_error_into_empty():
+    assert parse_reply('{"error": null, "response": [1, 2]}') == Reply(error="", response=[1, 2])
+
+
+@pytest.mark.parametrize(
+    ("text", "cause"),
+    [
+        (None, "empty"),
+        ("   ", "empty"),
+        ("Sure! The weather is sunny.", "not JSON"),
+        ('{"error": "", "response": ', "not JSON"),
+        ('[{"error": "", "response": 1}]', "'error' and 'response'"),
+        ('"just a string"', "'error' and 'response'"),
+        ('{"response": {"a": 1}}', "'error' and 'response'"),
+        ('{"error": ""}', "'error' and 'response'"),
+        ('{"error": 404, "response": ""}', "not a string"),
+        ('{"error": {"code": 1}, "response": ""}', "not a string"),
+    ],
+)
+def test_parse_rejects_what_is_not_a_reply(text, cause):
+    with pytest.raises(UpstreamError) as caught:
+        parse_reply(text)
+
+    assert cause in caught.value.message
