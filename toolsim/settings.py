@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     local_threads: int = Field(default=2, ge=1)
     local_slots: int = Field(default=4, ge=1, description="Parallel sequences of the local model.")
     local_context: int = Field(
-        default=8192, ge=512, description="Total context of the local model."
+        default=16384, ge=512, description="Context of the local model, shared by its slots."
     )
     host: str = "127.0.0.1"
     port: int = 8080

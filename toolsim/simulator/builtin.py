@@ -87,9 +87,15 @@ class LocalSimulator(LLMSimulator):
         self.server = server
 
     async def aclose(self) -> None:
-        """Close the client and stop the model server."""
+        """Close the client and stop the model server, unless a request is still running.
+
+        llama.cpp's server deadlocks when released mid-request, so with requests
+        in flight it is left to end with the process.
+        """
+        busy = self.in_flight > 0
         await super().aclose()
-        self.server.stop()
+        if not busy:
+            self.server.stop()
 
 
 @register_simulator("local")

@@ -84,6 +84,7 @@ class LLMSimulator:
         self._slots = asyncio.Semaphore(self.options.concurrency)
         self._format = self.options.response_format
         self.calls = 0  # model requests sent, for benchmarks and tests
+        self.in_flight = 0  # simulations waiting on the model right now
 
     async def _connect(self) -> tuple[openai.AsyncOpenAI, Endpoint]:
         async with self._connect_lock:
@@ -106,8 +107,12 @@ class LLMSimulator:
         try:
             async with asyncio.timeout(self.options.timeout):
                 async with self._slots:
-                    client, endpoint = await self._connect()
-                    reply = await self._attempts(client, endpoint, request)
+                    self.in_flight += 1
+                    try:
+                        client, endpoint = await self._connect()
+                        reply = await self._attempts(client, endpoint, request)
+                    finally:
+                        self.in_flight -= 1
         except TimeoutError:
             raise UpstreamError(
                 f"the model did not answer within {self.options.timeout:g} s",
