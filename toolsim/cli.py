@@ -87,6 +87,8 @@ def serve(
         tools=tools,
         cache_mode=cache_mode,
         simulator=simulator,
+        upstream_url=upstream,
+        schema_fallback=schema_fallback,
         home=home,
         cache_url=cache_url,
     )
