@@ -51,8 +51,11 @@ def test_non_200_is_never_a_real_answer(status):
         Reply(error="", response="Record temperatures: " + "the old record was exceeded. " * 20),
         Reply(error="", response=""),
         Reply(error="", response=[]),
+        Reply(error="Page size exceeded: at most 50 items"),
+        Reply(error="", response="Showing 503 results"),
     ],
-    ids=["api-error", "data-object", "long-text", "empty", "empty-list"],
+    ids=["api-error", "data-object", "long-text", "empty", "empty-list", "api-limit-error",
+         "number-in-text"],
 )
 def test_real_answers(reply):
     assert is_real_answer(200, reply)

@@ -76,6 +76,8 @@ def create_app(
         version=toolsim.__version__,
         description="A stable virtual tool world: StableToolBench-compatible tool API server.",
         lifespan=lifespan,
+        # A redirect is no answer for a tool client; unknown paths get the error shape.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.service = service

@@ -18,11 +18,13 @@ from toolsim.errors import UpstreamError
 from toolsim.simulator.base import Simulation, SimulationRequest
 
 _FAILURE = re.compile(
-    r"rate.?limit|too many requests|quota|exceeded|unauthori[sz]ed|forbidden|not subscribed|"
-    r"invalid (api|access) key|api key|blocked|internal server error|bad gateway|"
-    r"service unavailable|gateway time-?out|timed? ?out|\b(401|403|429|5\d\d)\b",
+    r"rate.?limit|too many requests|quota|limit (exceeded|reached)|unauthori[sz]ed|forbidden|"
+    r"not subscribed|invalid (api|access) key|api key|blocked|internal server error|"
+    r"bad gateway|service unavailable|gateway time-?out|timed? ?out",
     re.IGNORECASE,
 )
+# A bare status code means failure in an error message, but may be data in a response.
+_FAILURE_CODE = re.compile(r"\b(401|403|429|50[0234])\b")
 
 
 def is_real_answer(status_code: int, reply: Reply) -> bool:
@@ -33,10 +35,10 @@ def is_real_answer(status_code: int, reply: Reply) -> bool:
     """
     if status_code != 200:
         return False
-    texts = [reply.error]
-    if isinstance(reply.response, str) and len(reply.response) < 300:
-        texts.append(reply.response)
-    return not any(_FAILURE.search(text) for text in texts if text)
+    if reply.error and (_FAILURE.search(reply.error) or _FAILURE_CODE.search(reply.error)):
+        return False
+    short_text = isinstance(reply.response, str) and len(reply.response) < 300
+    return not (short_text and _FAILURE.search(reply.response))
 
 
 class UpstreamRelay:
