@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -13,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from toolsim.cache.modes import CacheMode
-from toolsim.errors import ToolsimError
+from toolsim.errors import ToolsimError, UserError
 from toolsim.settings import Settings
 
 app = typer.Typer(
@@ -75,23 +77,32 @@ def serve(
     ] = None,
     home: HomeOption = None,
     cache_url: CacheUrlOption = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Server processes sharing the cache (diskcache or Redis)."),
+    ] = None,
 ) -> None:
     """Run the tool API server (StableToolBench /virtual, native /v1, /stats)."""
     import uvicorn
 
     from toolsim.server import create_app
 
-    settings = _settings(
-        host=host,
-        port=port,
-        tools=tools,
-        cache_mode=cache_mode,
-        simulator=simulator,
-        upstream_url=upstream,
-        schema_fallback=schema_fallback,
-        home=home,
-        cache_url=cache_url,
-    )
+    overrides: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "tools": tools,
+        "cache_mode": cache_mode,
+        "simulator": simulator,
+        "upstream_url": upstream,
+        "schema_fallback": schema_fallback,
+        "home": home,
+        "cache_url": cache_url,
+        "workers": workers,
+    }
+    settings = _settings(**overrides)
+    if settings.workers > 1 and (settings.cache_url or "").startswith("memory:"):
+        raise UserError("memory:// cannot be shared by several workers; use disk:// or redis://")
+    # Built here even with several workers: bad settings fail once, clearly, before any fork.
     application = create_app(settings)
     service = application.state.service
     console.print(
@@ -101,7 +112,35 @@ def serve(
         f"listening on http://{settings.host}:{settings.port}  (POST /virtual, GET /v1/tools, "
         f"GET /stats)"
     )
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
+    if settings.workers == 1:
+        uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
+        return
+    console.print(f"{settings.workers} worker processes")
+    asyncio.run(service.simulator.aclose())
+    service.backend.close()
+    # Each worker builds its own app from the environment, so pass the flags on there.
+    for name, value in overrides.items():
+        if value is not None:
+            os.environ[f"TOOLSIM_{name.upper()}"] = _env_value(value)
+    uvicorn.run(
+        "toolsim.server.app:app_from_env",
+        factory=True,
+        workers=settings.workers,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+    )
+
+
+def _env_value(value: Any) -> str:
+    """A flag's value as its ``TOOLSIM_*`` variable spells it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(str(item) for item in value)
+    if isinstance(value, CacheMode):
+        return value.value
+    return str(value)
 
 
 def _progress() -> Progress:

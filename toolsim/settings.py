@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from toolsim.cache.modes import CacheMode
@@ -69,12 +69,35 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8080
+    workers: int = Field(
+        default=1, ge=1, description="Server processes (uvicorn workers) sharing the cache."
+    )
+    flight_lock_seconds: float = Field(
+        default=180.0,
+        gt=0,
+        description="Longest one worker holds the shared per-call lock while it simulates a "
+        "miss; other workers wait at most this long, then simulate anyway.",
+    )
     max_body_bytes: int = Field(default=ONE_MIB, ge=1024, description="Largest request body.")
     memory_entries: int = Field(
         default=10_000, ge=0, description="Hot replies kept in process memory (0: none)."
     )
     replay_suggestions: int = Field(default=3, ge=0, le=20)
     stats_flush_seconds: float = Field(default=5.0, gt=0)
+    auth_token: str | None = Field(
+        default=None,
+        repr=False,
+        description="Bearer token every endpoint but /healthz then requires (never logged).",
+    )
+    request_timeout: float = Field(
+        default=None,  # filled in by _default_request_timeout
+        gt=0,
+        validate_default=True,
+        description="Seconds a request may take before it gets 504; must exceed the simulation "
+        "budget (llm_timeout, plus upstream_timeout with an upstream). Default: 300, or that "
+        "budget plus 30 if longer.",
+    )
+    access_log: bool = Field(default=False, description="One JSON line per request.")
 
     @field_validator("tools", mode="before")
     @classmethod
@@ -83,7 +106,39 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("auth_token", mode="after")
+    @classmethod
+    def _no_blank_token(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            # Failing closed: a blank token must not silently mean "no authentication".
+            raise ValueError("must not be blank; unset TOOLSIM_AUTH_TOKEN to turn auth off")
+        return value
+
+    @field_validator("request_timeout", mode="before")
+    @classmethod
+    def _default_request_timeout(cls, value: object, info: ValidationInfo) -> object:
+        return max(300.0, _simulation_budget(info) + 30.0) if value is None else value
+
+    @field_validator("request_timeout", mode="after")
+    @classmethod
+    def _above_simulation_budget(cls, value: float, info: ValidationInfo) -> float:
+        budget = _simulation_budget(info)
+        if value <= budget:
+            raise ValueError(
+                f"must exceed the simulation budget of {budget:g} s (llm_timeout, plus "
+                "upstream_timeout with an upstream), or slow simulations would always get 504"
+            )
+        return value
+
     @field_validator("home", mode="after")
     @classmethod
     def _expand_home(cls, value: Path) -> Path:
         return value.expanduser()
+
+
+def _simulation_budget(info: ValidationInfo) -> float:
+    """Seconds one simulation may take: the LLM's limit, plus the upstream's when one is set."""
+    budget = float(info.data.get("llm_timeout", 0.0))
+    if info.data.get("upstream_url"):
+        budget += float(info.data.get("upstream_timeout", 0.0))
+    return budget

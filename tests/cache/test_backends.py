@@ -1,5 +1,6 @@
 """The CacheBackend contract, run against every built-in backend."""
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -7,6 +8,7 @@ from typing import Any
 import pytest
 
 from toolsim.cache import CacheBackend, open_backend
+from toolsim.cache.backend import SupportsLock
 from toolsim.cache.disk import DiskBackend
 from toolsim.cache.entry import FORMAT_VERSION, CacheEntry, Reply, Source
 from toolsim.cache.memory import MemoryBackend
@@ -35,11 +37,15 @@ def hex_key(n: int) -> str:
     return f"{n:064x}"
 
 
-@pytest.fixture(params=["memory", "disk"])
+@pytest.fixture(params=["memory", "disk", "redis"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CacheBackend]:
-    opened: CacheBackend = (
-        MemoryBackend() if request.param == "memory" else DiskBackend(tmp_path / "cache")
-    )
+    opened: CacheBackend
+    if request.param == "memory":
+        opened = MemoryBackend()
+    elif request.param == "disk":
+        opened = DiskBackend(tmp_path / "cache")
+    else:  # a real redis-server (skips without one), under a prefix of this test's own
+        opened = open_backend(request.getfixturevalue("redis_url"), tmp_path)
     yield opened
     opened.close()
 
@@ -151,6 +157,45 @@ def test_counters_and_entries_do_not_mix(backend: CacheBackend) -> None:
     assert backend.counters() == {"hits": 1}
 
 
+def test_lock_excludes_a_second_holder_until_released(backend: CacheBackend) -> None:
+    assert isinstance(backend, SupportsLock)
+    with backend.lock(hex_key(1), ttl=30) as first:
+        assert first is True
+        with backend.lock(hex_key(1), ttl=30, wait=0.05) as second:
+            assert second is False
+        with backend.lock(hex_key(2), ttl=30, wait=0) as other_key:
+            assert other_key is True
+    with backend.lock(hex_key(1), ttl=30, wait=0) as after_release:
+        assert after_release is True
+
+
+def test_lock_expires_when_never_released(backend: CacheBackend) -> None:
+    assert isinstance(backend, SupportsLock)
+    crashed = backend.lock(hex_key(1), ttl=0.3)
+    assert crashed.__enter__() is True  # a holder that dies without releasing
+    with backend.lock(hex_key(1), ttl=30, wait=0) as meanwhile:
+        assert meanwhile is False
+    # Waits until the dead holder's lock expires (well within 10 s), then holds it.
+    started = time.monotonic()
+    with backend.lock(hex_key(1), ttl=30, wait=10) as later:
+        assert later is True
+    assert time.monotonic() - started < 5
+    # The expired holder's late release does not free its successor's lock.
+    with backend.lock(hex_key(1), ttl=30, wait=0) as successor:
+        assert successor is True
+        crashed.__exit__(None, None, None)
+        with backend.lock(hex_key(1), ttl=30, wait=0) as intruder:
+            assert intruder is False
+
+
+def test_locks_are_not_entries(backend: CacheBackend) -> None:
+    assert isinstance(backend, SupportsLock)
+    with backend.lock(hex_key(1), ttl=30):
+        assert len(backend) == 0
+        assert list(backend.items()) == []
+        assert backend.counters() == {}
+
+
 # DiskBackend only.
 
 
@@ -228,7 +273,7 @@ def test_open_backend_memory(tmp_path: Path) -> None:
     assert open_backend("memory://", tmp_path).get(hex_key(1)) is None
 
 
-@pytest.mark.parametrize("url", ["redis://localhost:6379", "s3://bucket", "/just/a/path"])
+@pytest.mark.parametrize("url", ["mongodb://localhost:27017", "s3://bucket", "/just/a/path"])
 def test_open_backend_unknown_scheme_lists_known_ones(tmp_path: Path, url: str) -> None:
     with pytest.raises(UserError) as info:
         open_backend(url, tmp_path)
@@ -236,3 +281,4 @@ def test_open_backend_unknown_scheme_lists_known_ones(tmp_path: Path, url: str) 
     assert url in message
     assert "disk://" in message
     assert "memory://" in message
+    assert "redis://" in message

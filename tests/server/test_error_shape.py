@@ -46,6 +46,7 @@ NATIVE = [
     Bad("/v1/tools/{function_name}", "GET", FX, 405),
     Bad("/healthz", "POST", "/healthz", 405),
     Bad("/stats", "DELETE", "/stats", 405),
+    Bad("/metrics", "POST", "/metrics", 405),
     Bad("/openapi.json", "POST", "/openapi.json", 405),
     Bad("/docs", "PUT", "/docs", 405),
     Bad("/docs/oauth2-redirect", "POST", "/docs/oauth2-redirect", 405),

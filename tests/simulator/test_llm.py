@@ -158,6 +158,9 @@ async def test_attempts_recover_from_bad_output(stub, make_llm):
 
     assert simulation.reply.response == {"city": "Lisbon", "temperature": 21.5}
     assert len(stub.requests) == 3
+    # A retry at temperature 0 would repeat the bad output; retries sample, reproducibly.
+    assert [body["temperature"] for body in stub.requests] == [0.0, 0.5, 0.5]
+    assert [body["seed"] for body in stub.requests] == [42, 43, 44]
 
 
 async def test_attempts_are_bounded(stub, make_llm):

@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import os
-from dataclasses import replace
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx

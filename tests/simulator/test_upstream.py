@@ -54,8 +54,15 @@ def test_non_200_is_never_a_real_answer(status):
         Reply(error="Page size exceeded: at most 50 items"),
         Reply(error="", response="Showing 503 results"),
     ],
-    ids=["api-error", "data-object", "long-text", "empty", "empty-list", "api-limit-error",
-         "number-in-text"],
+    ids=[
+        "api-error",
+        "data-object",
+        "long-text",
+        "empty",
+        "empty-list",
+        "api-limit-error",
+        "number-in-text",
+    ],
 )
 def test_real_answers(reply):
     assert is_real_answer(200, reply)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -54,6 +56,44 @@ class CacheBackend(Protocol):
         ...
 
 
+@runtime_checkable
+class SupportsLock(Protocol):
+    """An optional capability: a short lock per key, shared by every process on the store.
+
+    The server takes it around a miss's simulation so that several workers (or
+    replicas) on one store simulate the same call only once at a time. Backends
+    without ``lock`` still work; their workers may then simulate a call twice.
+    """
+
+    def lock(
+        self, key: str, ttl: float, *, wait: float | None = None
+    ) -> AbstractContextManager[bool]:
+        """Hold the lock on ``key``; waits up to ``wait`` seconds (default ``ttl``) for it.
+
+        The context manager yields whether the lock was acquired (False when the
+        wait ran out). A holder that never releases (a crashed worker) loses the
+        lock after ``ttl`` seconds.
+        """
+        ...
+
+
+def poll_until(attempt: Callable[[], bool], wait: float) -> bool:
+    """Call ``attempt`` until it returns True or ``wait`` seconds pass; return the last result.
+
+    For backends whose locks can only be tried, not waited on: polls quickly
+    at first, then every 50 ms.
+    """
+    deadline = time.monotonic() + wait
+    pause = 0.002
+    while not attempt():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(pause, left))  # polling a lock held by another process
+        pause = min(pause * 2, 0.05)
+    return True
+
+
 BackendFactory = Callable[[str, Path], CacheBackend]
 _BACKENDS: dict[str, BackendFactory] = {}
 
@@ -71,11 +111,11 @@ def register_backend(scheme: str) -> Callable[[BackendFactory], BackendFactory]:
 def open_backend(url: str | None, home: Path) -> CacheBackend:
     """Open the backend a cache URL names; no URL means diskcache under ``home``.
 
-    Known schemes: ``disk://[PATH]`` (the default), ``memory://`` (tests), and
-    any registered by extensions.
+    Known schemes: ``disk://[PATH]`` (the default), ``memory://`` (tests),
+    ``redis://``/``rediss://`` (Redis or Valkey), and any registered by extensions.
     """
     # Imported for their registration side effect.
-    from toolsim.cache import disk, memory  # noqa: F401
+    from toolsim.cache import disk, memory, redis  # noqa: F401
 
     scheme = (url or "disk://").split("://", 1)[0] if "://" in (url or "disk://") else ""
     factory = _BACKENDS.get(scheme)

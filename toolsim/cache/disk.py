@@ -6,18 +6,21 @@ workers can use one folder.
 
 from __future__ import annotations
 
+import contextlib
+import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import diskcache
 
-from toolsim.cache.backend import ApiRef, register_backend
+from toolsim.cache.backend import ApiRef, poll_until, register_backend
 from toolsim.cache.entry import CacheEntry
 
 _ENTRY = "e:"
 _INDEX = "i:"
 _INDEX_SIZE = "m:"
 _COUNTER = "c:"
+_LOCK = "l:"
 _SIZE = "n:entries"
 
 
@@ -103,6 +106,27 @@ class DiskBackend:
             for key in self._cache.iterkeys()
             if isinstance(key, str) and key.startswith(_COUNTER)
         }
+
+    @contextlib.contextmanager
+    def lock(self, key: str, ttl: float, *, wait: float | None = None) -> Iterator[bool]:
+        """Hold the lock on ``key`` across every process using this folder.
+
+        diskcache's ``Lock`` recipe, with an owner token (an expired holder never
+        releases its successor's lock) and a bounded wait: waits up to ``wait``
+        seconds (default ``ttl``) and yields whether it got the lock.
+        """
+        name, token = _LOCK + key, uuid.uuid4().hex
+        held = poll_until(
+            lambda: self._cache.add(name, token, expire=ttl, retry=True),
+            ttl if wait is None else wait,
+        )
+        try:
+            yield held
+        finally:
+            if held:
+                with self._cache.transact():
+                    if self._cache.get(name) == token:
+                        self._cache.delete(name)
 
     def close(self) -> None:
         """Close the SQLite connection."""

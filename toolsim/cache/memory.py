@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from toolsim.cache.backend import ApiRef, register_backend
+from toolsim.cache.backend import ApiRef, poll_until, register_backend
 from toolsim.cache.entry import CacheEntry
 
 
@@ -19,6 +21,7 @@ class MemoryBackend:
         self._index: dict[ApiRef, list[str]] = defaultdict(list)
         self._counters: Counter[str] = Counter()
         self._lock = threading.Lock()
+        self._held: dict[str, tuple[object, float]] = {}  # key -> (owner, expiry)
 
     def get(self, key: str) -> CacheEntry | None:
         """Return the entry stored under ``key``, or None."""
@@ -59,6 +62,33 @@ class MemoryBackend:
     def counters(self) -> dict[str, int]:
         """Current values of all counters."""
         return dict(self._counters)
+
+    @contextlib.contextmanager
+    def lock(self, key: str, ttl: float, *, wait: float | None = None) -> Iterator[bool]:
+        """Hold the lock on ``key`` among the users of this object (one process).
+
+        Waits up to ``wait`` seconds (default ``ttl``) and yields whether it got
+        the lock; a holder that never releases loses it after ``ttl`` seconds.
+        """
+        owner = object()
+
+        def attempt() -> bool:
+            with self._lock:
+                now = time.monotonic()
+                held = self._held.get(key)
+                if held is not None and held[1] > now:
+                    return False
+                self._held[key] = (owner, now + ttl)
+                return True
+
+        acquired = poll_until(attempt, ttl if wait is None else wait)
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                with self._lock:
+                    if self._held.get(key, (None,))[0] is owner:
+                        del self._held[key]
 
     def close(self) -> None:
         """Nothing to release."""

@@ -8,14 +8,19 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 import toolsim
 from toolsim.cache.backend import CacheBackend, open_backend
 from toolsim.cache.entry import Reply
 from toolsim.catalog.catalog import Catalog
 from toolsim.server import routes_ops, routes_tools
+from toolsim.server.access_log import AccessLog
+from toolsim.server.auth import BearerAuth
 from toolsim.server.errors import install_error_handlers
+from toolsim.server.mcp import mount_mcp
 from toolsim.server.service import ToolService
+from toolsim.server.timeouts import RequestTimeout
 from toolsim.server.virtual import PATH as VIRTUAL_PATH
 from toolsim.server.virtual import VIRTUAL_OPENAPI, VirtualEndpoint
 from toolsim.settings import Settings
@@ -29,6 +34,7 @@ async def _flush_stats_forever(service: ToolService, every: float) -> None:
         await asyncio.sleep(every)
         try:
             service.stats.flush(service.backend)
+            service.metrics.flush(service.backend)
         except Exception:
             log.exception("could not flush call counters; will retry")
 
@@ -56,18 +62,21 @@ def create_app(
         settings.cache_mode,
         replay_suggestions=settings.replay_suggestions,
         memory_entries=settings.memory_entries,
+        flight_lock_seconds=settings.flight_lock_seconds,
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         flusher = asyncio.create_task(_flush_stats_forever(service, settings.stats_flush_seconds))
         try:
-            yield
+            async with app.state.mcp.run():
+                yield
         finally:
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
             service.stats.flush(backend)
+            service.metrics.flush(backend)
             await simulator.aclose()
             backend.close()
 
@@ -84,9 +93,26 @@ def create_app(
     install_error_handlers(app)
     app.include_router(routes_tools.router)
     app.include_router(routes_ops.router)
+    mount_mcp(app, service, settings.max_body_bytes)
     app.add_middleware(VirtualEndpoint, service=service, max_body_bytes=settings.max_body_bytes)
+    # Added after VirtualEndpoint, so they run before it (the last added runs first).
+    timed_out = service.metrics.count_timeout
+    app.add_middleware(RequestTimeout, seconds=settings.request_timeout, on_timeout=timed_out)
+    if settings.auth_token is not None:
+        app.add_middleware(BearerAuth, token=SecretStr(settings.auth_token))
+    if settings.access_log:
+        app.add_middleware(AccessLog)
     _document_virtual(app)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """Build the server from ``TOOLSIM_*`` environment variables alone.
+
+    The factory each ``toolsim serve --workers N`` process calls
+    (``uvicorn toolsim.server.app:app_from_env --factory``).
+    """
+    return create_app(Settings())
 
 
 def _document_virtual(app: FastAPI) -> None:

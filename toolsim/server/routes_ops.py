@@ -1,12 +1,14 @@
-"""Operational endpoints: health and statistics."""
+"""Operational endpoints: health, statistics and Prometheus metrics."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 import toolsim
+from toolsim.server.metrics import CONTENT_TYPE, exposition
 
 router = APIRouter()
 
@@ -29,3 +31,15 @@ async def stats(request: Request) -> dict[str, Any]:
     """Counters since this process started and in total, plus stored entries by source."""
     service = request.app.state.service
     return service.stats.snapshot(service.backend)
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics: calls, replies by source, simulator latency, entries",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE: {"schema": {"type": "string"}}}}},
+)
+async def metrics(request: Request) -> Response:
+    """Prometheus text exposition of the cache store's counters (shared by every worker)."""
+    text = await exposition(request.app.state.service)
+    return Response(text, media_type=CONTENT_TYPE)

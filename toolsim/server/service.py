@@ -7,10 +7,11 @@ agent runner can call it directly.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from toolsim.cache.backend import CacheBackend
+from toolsim.cache.backend import CacheBackend, SupportsLock
 from toolsim.cache.entry import CacheEntry, Reply, Source
 from toolsim.cache.keys import cache_key, normalize_arguments
 from toolsim.cache.modes import CacheMode
@@ -19,6 +20,7 @@ from toolsim.catalog.catalog import Catalog
 from toolsim.catalog.models import ApiSpec
 from toolsim.errors import CacheMiss, ToolsimError, UpstreamError
 from toolsim.server.arguments import check_arguments
+from toolsim.server.metrics import Measurements
 from toolsim.server.stats import ERROR, HIT, MISS, CallStats
 from toolsim.simulator.base import Simulation, SimulationRequest, Simulator
 from toolsim.simulator.examples import select_examples
@@ -46,6 +48,7 @@ class ToolService:
         *,
         replay_suggestions: int = 3,
         memory_entries: int = 10_000,
+        flight_lock_seconds: float = 180.0,
     ) -> None:
         self.catalog = catalog
         self.backend = backend
@@ -53,12 +56,15 @@ class ToolService:
         self.mode = mode
         self.replay_suggestions = replay_suggestions
         self.stats = CallStats()
+        self.metrics = Measurements()
         # Hot replies kept in process memory: a stored reply never changes in
         # record/replay mode, and this saves a storage read per hit.
         self._memory: dict[str, CallResult] = {}
         self._memory_entries = memory_entries
         # Concurrent identical misses wait on the first one's simulation.
         self._in_flight: dict[str, asyncio.Task[Simulation]] = {}
+        # Across processes sharing the backend: see _simulate_across_workers.
+        self.flight_lock_seconds = flight_lock_seconds
 
     async def call(self, api: ApiSpec, arguments: dict[str, Any]) -> CallResult:
         """Answer one call; raise a :class:`ToolsimError` when no valid reply exists."""
@@ -116,6 +122,42 @@ class ToolService:
             task.exception()  # mark retrieved: waiters may all have gone
 
     async def _simulate(self, api: ApiSpec, normalized: dict[str, Any], key: str) -> Simulation:
+        backend = self.backend
+        if self.mode is CacheMode.RECORD and isinstance(backend, SupportsLock):
+            return await self._simulate_across_workers(backend, api, normalized, key)
+        return await self._simulate_here(api, normalized, key)
+
+    async def _simulate_across_workers(
+        self, backend: SupportsLock, api: ApiSpec, normalized: dict[str, Any], key: str
+    ) -> Simulation:
+        """Single-flight across every worker sharing the backend, through its per-key lock.
+
+        Take the lock (in a thread, waiting at most ``flight_lock_seconds``), look
+        again (the worker that held it may have stored this very call), and only
+        then simulate and store, before releasing. If the wait runs out, simulate
+        anyway: the lock saves work, it is not needed for a correct cache. Only in
+        ``record`` mode: ``refresh`` must simulate, ``off`` stores nothing to share.
+        """
+        lock = backend.lock(key, self.flight_lock_seconds)
+        await asyncio.to_thread(lock.__enter__)
+        try:
+            stored = await asyncio.to_thread(self.backend.get, key)
+            if stored is not None:
+                return Simulation(
+                    reply=stored.reply,
+                    source=stored.source,
+                    simulator=stored.simulator,
+                    model=stored.model,
+                    prompt_hash=stored.prompt_hash,
+                    examples=tuple(stored.examples),
+                )
+            return await self._simulate_here(api, normalized, key)
+        finally:
+            await asyncio.to_thread(lock.__exit__, None, None, None)
+
+    async def _simulate_here(
+        self, api: ApiSpec, normalized: dict[str, Any], key: str
+    ) -> Simulation:
         # Storage reads and writes on a miss may touch many rows: keep them off
         # the event loop so hits are served meanwhile.
         wanted = getattr(self.simulator, "example_count", 0)
@@ -131,6 +173,7 @@ class ToolService:
                 exclude=key,
             )
         request = SimulationRequest(api=api, arguments=normalized, key=key, examples=examples)
+        started = time.perf_counter()
         try:
             simulation = await self.simulator.simulate(request)
         except ToolsimError:
@@ -139,6 +182,8 @@ class ToolService:
             raise UpstreamError(
                 f"simulator {self.simulator.name!r} failed: {exc}", simulator=self.simulator.name
             ) from exc
+        finally:
+            self.metrics.observe_simulation(time.perf_counter() - started)
         if self.mode.writes:
             await asyncio.to_thread(self.backend.put, key, _entry(api, normalized, simulation))
             self._memory.pop(key, None)

@@ -25,6 +25,9 @@ from toolsim.simulator.reply_schema import parse_reply, reply_schema
 #: How the reply is constrained, strongest first; a server that rejects one gets the next.
 RESPONSE_FORMATS = ("json_schema", "json_object", "none")
 
+#: Sampling temperature of retries after invalid output.
+RETRY_TEMPERATURE = 0.5
+
 
 class LLMUnavailable(UpstreamError):
     """The model endpoint cannot be reached or started (as opposed to answering badly)."""
@@ -102,22 +105,26 @@ class LLMSimulator:
             return self._client, self._endpoint
 
     async def simulate(self, request: SimulationRequest) -> Simulation:
-        """Ask the model for a reply; raise :class:`UpstreamError` if none is valid in time."""
-        started = time.monotonic()
-        try:
-            async with asyncio.timeout(self.options.timeout):
-                async with self._slots:
-                    self.in_flight += 1
-                    try:
-                        client, endpoint = await self._connect()
-                        reply = await self._attempts(client, endpoint, request)
-                    finally:
-                        self.in_flight -= 1
-        except TimeoutError:
-            raise UpstreamError(
-                f"the model did not answer within {self.options.timeout:g} s",
-                elapsed=round(time.monotonic() - started, 3),
-            ) from None
+        """Ask the model for a reply; raise :class:`UpstreamError` if none is valid in time.
+
+        The timeout covers the model's work, not the wait for a free slot: a
+        queued miss is not failed for a model it never reached. (The server's
+        per-request limit bounds the whole call.)
+        """
+        async with self._slots:
+            self.in_flight += 1
+            started = time.monotonic()
+            try:
+                async with asyncio.timeout(self.options.timeout):
+                    client, endpoint = await self._connect()
+                    reply = await self._attempts(client, endpoint, request)
+            except TimeoutError:
+                raise UpstreamError(
+                    f"the model did not answer within {self.options.timeout:g} s",
+                    elapsed=round(time.monotonic() - started, 3),
+                ) from None
+            finally:
+                self.in_flight -= 1
         return Simulation(
             reply=reply,
             simulator=self.name,
@@ -134,9 +141,9 @@ class LLMSimulator:
         )
         schema = reply_schema(request.api.template_response)
         last: UpstreamError | None = None
-        for _attempt in range(self.options.attempts):
+        for attempt in range(self.options.attempts):
             try:
-                text = await self._complete(client, endpoint, messages, schema)
+                text = await self._complete(client, endpoint, messages, schema, attempt)
                 return parse_reply(text)
             except LLMUnavailable:
                 raise
@@ -154,6 +161,7 @@ class LLMSimulator:
         endpoint: Endpoint,
         messages: list[dict[str, str]],
         schema: dict[str, Any],
+        attempt: int = 0,
     ) -> str | None:
         extra: dict[str, Any] = {}
         sent = self._format
@@ -164,14 +172,19 @@ class LLMSimulator:
             }
         elif sent == "json_object":
             extra["response_format"] = {"type": "json_object"}
+        temperature = self.options.temperature
         if self.options.seed is not None:
-            extra["seed"] = self.options.seed
+            extra["seed"] = self.options.seed + attempt
+        if attempt:
+            # At temperature 0 a retry would repeat the invalid output exactly;
+            # a retry samples (reproducibly: the seed moves with the attempt).
+            temperature = max(temperature, RETRY_TEMPERATURE)
         self.calls += 1
         try:
             completion = await client.chat.completions.create(
                 model=endpoint.model,
                 messages=messages,  # type: ignore[arg-type]
-                temperature=self.options.temperature,
+                temperature=temperature,
                 max_tokens=self.options.max_tokens,
                 extra_body=dict(self.options.extra_body) or None,
                 **extra,
@@ -187,7 +200,7 @@ class LLMSimulator:
                 # so concurrent rejections of one format step down once, not once each.
                 if self._format == sent:
                     self._format = RESPONSE_FORMATS[RESPONSE_FORMATS.index(sent) + 1]
-                return await self._complete(client, endpoint, messages, schema)
+                return await self._complete(client, endpoint, messages, schema, attempt)
             raise UpstreamError(f"the model endpoint rejected the request: {exc}") from None
         except openai.APIStatusError as exc:
             raise UpstreamError(

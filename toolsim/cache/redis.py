@@ -1,0 +1,255 @@
+"""A shared backend on Redis or Valkey (``redis://``, ``rediss://``), for replicas on many machines.
+
+Layout, under a prefix (``toolsim`` unless the URL says ``?prefix=...``):
+
+* ``<prefix>:e:<key>``: the entry, as JSON;
+* ``<prefix>:i:<category>\\x1f<tool>\\x1f<api>``: a list of the API's keys, oldest first;
+* ``<prefix>:n``: the number of entries; ``<prefix>:c``: a hash of shared counters;
+* ``<prefix>:l:<key>``: a short lock while one worker simulates that call.
+
+The ``redis`` client is imported on first use, so toolsim runs without it
+unless a Redis URL is given (``pip install 'toolsim[redis]'``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from toolsim.cache.backend import ApiRef, register_backend
+from toolsim.cache.entry import CacheEntry
+from toolsim.errors import UpstreamError, UserError
+
+if TYPE_CHECKING:
+    import redis as redis_client
+
+DEFAULT_PREFIX = "toolsim"
+BATCH = 500
+
+# Store an entry; list it under its API and count it only if it is new. A script
+# runs atomically, so concurrent writers of one key list it exactly once.
+_PUT = """
+local fresh = redis.call('EXISTS', KEYS[1]) == 0
+redis.call('SET', KEYS[1], ARGV[1])
+if fresh then
+  redis.call('RPUSH', KEYS[2], ARGV[2])
+  redis.call('INCR', KEYS[3])
+  return 1
+end
+return 0
+"""
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _redis_errors(method: F) -> F:
+    """Report a Redis failure during a call as an :class:`UpstreamError` naming the server."""
+
+    @functools.wraps(method)
+    def wrapper(self: RedisBackend, *args: Any, **kwargs: Any) -> Any:
+        import redis as redis_client
+
+        try:
+            return method(self, *args, **kwargs)
+        except redis_client.RedisError as exc:
+            raise UpstreamError(f"Redis at {self.address} failed: {exc}") from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _glob_escape(text: str) -> str:
+    return "".join("\\" + char if char in "*?[]\\" else char for char in text)
+
+
+class RedisBackend:
+    """A :class:`~toolsim.cache.backend.CacheBackend` on a Redis/Valkey server, shared by all.
+
+    Also :class:`~toolsim.cache.backend.SupportsLock`: ``lock`` is a Redis
+    ``SET NX PX`` lock with an owner token, so workers on any machine simulate a
+    call once at a time.
+    """
+
+    def __init__(
+        self, client: redis_client.Redis, *, prefix: str = DEFAULT_PREFIX, address: str = ""
+    ) -> None:
+        self._client = client
+        self.prefix = prefix
+        self.address = address or "Redis"
+        self._put_script = client.register_script(_PUT)
+
+    def _entry_key(self, key: str) -> str:
+        return f"{self.prefix}:e:{key}"
+
+    def _index_key(self, api: ApiRef) -> str:
+        # \x1f cannot appear in standardized names, so the key is unambiguous.
+        return f"{self.prefix}:i:" + "\x1f".join(api)
+
+    @_redis_errors
+    def get(self, key: str) -> CacheEntry | None:
+        """Return the entry stored under ``key``, or None."""
+        raw = self._client.get(self._entry_key(key))
+        return None if raw is None else CacheEntry.model_validate_json(raw)
+
+    def put(self, key: str, entry: CacheEntry) -> None:
+        """Store one entry and list it under its API if it is new."""
+        self.put_many([(key, entry)])
+
+    @_redis_errors
+    def put_many(self, items: Iterable[tuple[str, CacheEntry]]) -> int:
+        """Store many entries, pipelined in batches of :data:`BATCH`."""
+        count = 0
+        pending = iter(items)
+        while batch := list(islice(pending, BATCH)):
+            # Not a transaction: each script is atomic, and a batch cut short
+            # leaves only whole entries behind.
+            pipe = self._client.pipeline(transaction=False)
+            for key, entry in batch:
+                keys = [
+                    self._entry_key(key),
+                    self._index_key((entry.category, entry.tool, entry.api)),
+                    f"{self.prefix}:n",
+                ]
+                self._put_script(keys=keys, args=[entry.model_dump_json(), key], client=pipe)
+            pipe.execute()
+            count += len(batch)
+        return count
+
+    @_redis_errors
+    def keys_for(self, api: ApiRef, limit: int | None = None) -> list[str]:
+        """Keys of the entries stored for one API, oldest first; the newest ``limit`` if given."""
+        if limit is not None and limit <= 0:
+            return []
+        start = 0 if limit is None else -limit
+        # str(): the client decodes replies, but its types allow bytes.
+        return [str(key) for key in self._client.lrange(self._index_key(api), start, -1)]
+
+    def items(self) -> Iterator[tuple[str, CacheEntry]]:
+        """Every stored (key, entry), found with ``SCAN`` and read in batches."""
+        import redis as redis_client
+
+        strip = len(self._entry_key(""))
+        seen: set[str] = set()  # SCAN may return a key twice while Redis rehashes
+        try:
+            names = self._client.scan_iter(
+                match=_glob_escape(self._entry_key("")) + "*", count=1000
+            )
+            while batch := [name for name in islice(names, BATCH) if name not in seen]:
+                seen.update(batch)
+                for name, raw in zip(batch, self._client.mget(batch), strict=True):
+                    if raw is not None:  # deleted since the scan saw it
+                        yield name[strip:], CacheEntry.model_validate_json(raw)
+        except redis_client.RedisError as exc:
+            raise UpstreamError(f"Redis at {self.address} failed: {exc}") from exc
+
+    @_redis_errors
+    def __len__(self) -> int:
+        return int(self._client.get(f"{self.prefix}:n") or 0)
+
+    @_redis_errors
+    def add_counters(self, deltas: dict[str, int]) -> None:
+        """Add to the shared counters in one transaction."""
+        pipe = self._client.pipeline(transaction=True)
+        for name, delta in deltas.items():
+            if delta:
+                pipe.hincrby(f"{self.prefix}:c", name, delta)
+        pipe.execute()
+
+    @_redis_errors
+    def counters(self) -> dict[str, int]:
+        """Current values of all counters."""
+        stored = self._client.hgetall(f"{self.prefix}:c")
+        return {str(name): int(value) for name, value in stored.items()}
+
+    @contextlib.contextmanager
+    def lock(self, key: str, ttl: float, *, wait: float | None = None) -> Iterator[bool]:
+        """Hold the lock on ``key`` across every client of this server.
+
+        Waits up to ``wait`` seconds (default ``ttl``) and yields whether it got
+        the lock; a holder that never releases loses it after ``ttl`` seconds.
+        """
+        import redis as redis_client
+        from redis.exceptions import LockError
+
+        # Not thread-local: the server takes and releases it in different threads.
+        held_lock = self._client.lock(
+            f"{self.prefix}:l:{key}",
+            timeout=ttl,
+            sleep=0.02,
+            blocking_timeout=ttl if wait is None else wait,
+            thread_local=False,
+        )
+        try:
+            held = bool(held_lock.acquire())
+        except redis_client.RedisError as exc:
+            raise UpstreamError(f"Redis at {self.address} failed: {exc}") from exc
+        try:
+            yield held
+        finally:
+            if held:
+                # Expired and perhaps taken by another worker: nothing of ours to release.
+                with contextlib.suppress(LockError, redis_client.RedisError):
+                    held_lock.release()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+
+def _redacted(parts: Any) -> str:
+    host = parts.hostname or "localhost"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def open_redis(url: str) -> RedisBackend:
+    """Connect to the server a ``redis://`` / ``rediss://`` URL names and check it answers.
+
+    ``?prefix=NAME`` (default ``toolsim``) namespaces every key, so several
+    caches can share one server; other query options go to the client.
+    """
+    try:
+        import redis as redis_client
+    except ImportError:
+        raise UserError(
+            f"cache URL {url!r} needs the redis client: pip install 'toolsim[redis]'"
+        ) from None
+
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    prefix = next((value for name, value in query if name == "prefix"), DEFAULT_PREFIX)
+    if not prefix:
+        raise UserError(f"cache URL {url!r}: prefix must not be empty")
+    rest = urlencode([(name, value) for name, value in query if name != "prefix"])
+    scheme = {"valkey": "redis", "valkeys": "rediss"}.get(parts.scheme, parts.scheme)
+    address = _redacted(parts)
+    try:
+        client = redis_client.Redis.from_url(
+            urlunsplit((scheme, parts.netloc, parts.path, rest, "")),
+            decode_responses=True,
+            socket_connect_timeout=5,
+            socket_timeout=30,
+        )
+    except ValueError as exc:
+        raise UserError(f"bad Redis URL {address}: {exc}") from None
+    try:
+        client.ping()
+    except redis_client.AuthenticationError as exc:
+        client.close()
+        raise UserError(f"Redis at {address} refused the credentials: {exc}") from None
+    except redis_client.RedisError as exc:
+        client.close()
+        raise UserError(f"cannot reach Redis at {address}: {exc}") from None
+    return RedisBackend(client, prefix=prefix, address=address)
+
+
+@register_backend("redis")
+@register_backend("rediss")
+@register_backend("valkey")
+@register_backend("valkeys")
+def _open_redis(url: str, home: Path) -> RedisBackend:
+    return open_redis(url)

@@ -1,0 +1,175 @@
+"""``/mcp``: the catalog as an MCP server over streamable HTTP, for MCP-first agent frameworks.
+
+Every catalog API is an MCP tool named by its function name; a call goes through
+:meth:`ToolService.call`, the same cache and simulator path as ``/virtual``.
+``/mcp?group=G1_instruction&query_id=88`` scopes listing and calling to one
+query's APIs: clients send every request to the URL they were given, so the
+query string rides along with each one.
+
+The endpoint is stateless (no MCP session outlives an HTTP request) and answers
+in plain JSON, so any worker of a multi-worker server can serve any request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import orjson
+from fastapi import FastAPI
+from mcp import types
+from mcp.server.context import ServerRequestContext
+from mcp.server.lowlevel import Server
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.shared.exceptions import MCPError
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+import toolsim
+from toolsim.catalog.models import ApiSpec
+from toolsim.catalog.schemas import function_schema
+from toolsim.errors import BadRequest, ToolsimError
+from toolsim.server.requests import checked_name
+from toolsim.server.service import ToolService
+
+PATH = "/mcp"
+
+
+def scoped_apis(service: ToolService, query: Mapping[str, str]) -> list[ApiSpec] | None:
+    """The APIs of the query named by ``group`` and ``query_id`` in ``query``; None if unscoped."""
+    group, query_id = query.get("group"), query.get("query_id")
+    if group is None and query_id is None:
+        return None
+    if group is None or query_id is None:
+        raise BadRequest("give both 'group' and 'query_id' to scope to a query")
+    found = service.catalog.query(checked_name(group, "group"), checked_name(query_id, "query_id"))
+    # A query's own copy may lack details the catalog merged in from elsewhere.
+    return [service.catalog.resolve(a.category, a.tool_name, a.name) for a in found.apis]
+
+
+def mcp_tool(api: ApiSpec) -> types.Tool:
+    """The MCP tool describing an API: its function name, description and JSON-schema input."""
+    schema = function_schema(api)
+    return types.Tool(
+        name=schema["name"], description=schema["description"], input_schema=schema["parameters"]
+    )
+
+
+def _reply_text(error: str, response: Any) -> str:
+    try:
+        return orjson.dumps({"error": error, "response": response}).decode()
+    except TypeError:
+        # orjson refuses integers beyond 64 bits, which a simulator may produce.
+        return json.dumps({"error": error, "response": response}, default=str)
+
+
+def _query_of(ctx: ServerRequestContext[Any, Any]) -> Mapping[str, str]:
+    # The HTTP request is attached by the streamable HTTP transport only.
+    request = ctx.request
+    return request.query_params if isinstance(request, Request) else {}
+
+
+def build_server(service: ToolService) -> Server[Any]:
+    """A low-level MCP server listing the catalog's APIs and calling them through ``service``."""
+
+    async def list_tools(
+        ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        try:
+            apis = scoped_apis(service, _query_of(ctx))
+        except ToolsimError as exc:
+            raise MCPError(code=types.INVALID_PARAMS, message=exc.message) from None
+        return types.ListToolsResult(
+            tools=[mcp_tool(api) for api in (apis if apis is not None else service.catalog)]
+        )
+
+    async def call_tool(
+        ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
+        try:
+            within = scoped_apis(service, _query_of(ctx))
+            api = service.catalog.by_function(checked_name(params.name, "name"), within=within)
+            result = await service.call(api, dict(params.arguments or {}))
+        except ToolsimError as exc:
+            # Unknown tool, invalid arguments, replay miss, simulator failure: the
+            # agent sees why, as a tool error rather than a protocol error.
+            return types.CallToolResult(
+                content=[types.TextContent(type="text", text=exc.message)], is_error=True
+            )
+        text = _reply_text(result.reply.error, result.reply.response)
+        return types.CallToolResult(content=[types.TextContent(type="text", text=text)])
+
+    return Server(
+        "toolsim",
+        version=toolsim.__version__,
+        instructions="Virtual tool APIs: every call is answered from a replay cache or simulated.",
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+        # No input schema declares Mcp-Param headers; without this the SDK would
+        # list every tool on each modern-protocol call to find out.
+        get_tool_input_schema=lambda name: None,
+    )
+
+
+class McpEndpoint:
+    """The ASGI app at ``/mcp``; :meth:`run` must span the server's lifespan."""
+
+    def __init__(self, server: Server[Any], max_body_bytes: int) -> None:
+        self.server = server
+        self.max_body_bytes = max_body_bytes
+        self._manager: StreamableHTTPSessionManager | None = None
+
+    @contextlib.asynccontextmanager
+    async def run(self) -> AsyncIterator[None]:
+        """Serve MCP requests while inside this context (a manager runs only once: one per run)."""
+        manager = StreamableHTTPSessionManager(
+            app=self.server,
+            json_response=True,
+            stateless=True,
+            max_request_body_size=self.max_body_bytes,
+        )
+        async with manager.run():
+            self._manager = manager
+            try:
+                yield
+            finally:
+                self._manager = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: D102
+        if self._manager is None:
+            # An app used without its lifespan (in-process test clients) has no MCP.
+            message = "the MCP endpoint serves only while the server's lifespan runs"
+            error = {"code": types.INTERNAL_ERROR, "message": message}
+            body = {"jsonrpc": "2.0", "id": None, "error": error}
+            await JSONResponse(body, status_code=503)(scope, receive, send)
+            return
+        await self._manager.handle_request(scope, receive, send)
+
+
+class _McpPath:
+    """ASGI middleware handing ``/mcp`` to the endpoint and everything else on."""
+
+    def __init__(self, app: ASGIApp, endpoint: McpEndpoint) -> None:
+        self.app = app
+        self.endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == PATH:
+            await self.endpoint(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+def mount_mcp(app: FastAPI, service: ToolService, max_body_bytes: int) -> McpEndpoint:
+    """Serve MCP at ``/mcp`` on ``app``; the endpoint is also ``app.state.mcp``.
+
+    Like ``/virtual`` it is served in front of the routes, not as one: it speaks
+    JSON-RPC with its own error shape, not the native one.
+    """
+    endpoint = McpEndpoint(build_server(service), max_body_bytes)
+    app.add_middleware(_McpPath, endpoint=endpoint)
+    app.state.mcp = endpoint
+    return endpoint

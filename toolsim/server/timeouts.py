@@ -1,0 +1,113 @@
+"""A per-request time limit: a request that takes too long gets 504 instead of hanging.
+
+The simulator has its own, shorter limit (``llm_timeout``); this one is the
+backstop for anything else that could stall a request. A simulation still
+running when its request is cut off is not cancelled: it is shared by every
+identical request (single-flight) and its valid reply is still stored. An
+event stream (``text/event-stream``, such as an MCP client's ``GET /mcp``) is
+meant to stay open: once one has started, the limit no longer applies to it.
+
+A timer per request (``asyncio.timeout``) costs about a third of a cache hit's
+whole answer, so requests are grouped by deadline into slots of a tenth of the
+limit (at most a second), with one timer per slot: a request is cut off between
+``seconds`` and ``seconds`` plus a slot after it began. The cancellation is
+done and undone as ``asyncio.timeout`` does it, so other cancellations pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from toolsim.server.asgi import send_error
+
+log = logging.getLogger("toolsim.server")
+
+
+class RequestTimeout:
+    """ASGI middleware cutting off HTTP requests that take longer than ``seconds``."""
+
+    def __init__(
+        self, app: ASGIApp, seconds: float, on_timeout: Callable[[], None] | None = None
+    ) -> None:
+        self.app = app
+        self.seconds = seconds
+        self.on_timeout = on_timeout
+        self._width = min(1.0, seconds / 10)
+        self._slots: dict[int, set[asyncio.Task[object]]] = {}
+        self._cut: set[asyncio.Task[object]] = set()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: D102
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        watched_tasks = self._watch(task)
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                if _is_event_stream(message):
+                    watched_tasks.discard(task)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except asyncio.CancelledError:
+            if task not in self._cut or task.cancelling() > 1:
+                raise  # cancelled by someone else (too)
+        else:
+            return  # in time, or the app swallowed the cancellation and answered
+        finally:
+            watched_tasks.discard(task)
+            if task in self._cut:
+                self._cut.discard(task)
+                task.uncancel()
+        self._report(scope)
+        if started:
+            # A response cannot be replaced once begun: stop here, and the
+            # server closes the connection on the incomplete response.
+            return
+        message = f"the request took longer than the {self.seconds:g} s time limit"
+        await send_error(scope, send, 504, "timeout", message)
+
+    def _watch(self, task: asyncio.Task[object]) -> set[asyncio.Task[object]]:
+        """Put ``task`` in the slot of its deadline, starting that slot's timer if new."""
+        loop = asyncio.get_running_loop()
+        slot = math.ceil((loop.time() + self.seconds) / self._width)
+        tasks = self._slots.get(slot)
+        if tasks is None:
+            tasks = self._slots[slot] = set()
+            loop.call_at(slot * self._width, self._expire, slot)
+        tasks.add(task)
+        return tasks
+
+    def _expire(self, slot: int) -> None:
+        for task in self._slots.pop(slot, ()):
+            if not task.done():
+                self._cut.add(task)
+                task.cancel()
+
+    def _report(self, scope: Scope) -> None:
+        if self.on_timeout is not None:
+            self.on_timeout()
+        log.warning(
+            "%s %s took longer than the %g s request time limit",
+            scope["method"],
+            scope["path"][:200],
+            self.seconds,
+        )
+
+
+def _is_event_stream(start: Message) -> bool:
+    for name, value in start.get("headers", ()):
+        if name.lower() == b"content-type":
+            return value.split(b";")[0].strip().lower() == b"text/event-stream"
+    return False
