@@ -19,7 +19,7 @@ from toolsim.cache.entry import CacheEntry
 _ENTRY = "e:"
 _INDEX = "i:"
 _INDEX_SIZE = "m:"
-_COUNTER = "c:"
+_COUNTERS = "c:counters"
 _LOCK = "l:"
 _SIZE = "n:entries"
 
@@ -93,19 +93,21 @@ class DiskBackend:
         return int(self._cache.get(_SIZE, 0))
 
     def add_counters(self, deltas: dict[str, int]) -> None:
-        """Add to shared counters atomically (diskcache increments in SQLite)."""
+        """Add to shared counters atomically (one value, updated in a SQLite transaction).
+
+        Counters live in a single dict so reading them is one lookup, however
+        many entries the cache holds.
+        """
         with self._cache.transact():
+            counts = dict(self._cache.get(_COUNTERS, {}))
             for name, delta in deltas.items():
                 if delta:
-                    self._cache.incr(_COUNTER + name, delta)
+                    counts[name] = counts.get(name, 0) + delta
+            self._cache.set(_COUNTERS, counts)
 
     def counters(self) -> dict[str, int]:
         """Current values of all counters."""
-        return {
-            key[len(_COUNTER) :]: int(self._cache.get(key, 0))
-            for key in self._cache.iterkeys()
-            if isinstance(key, str) and key.startswith(_COUNTER)
-        }
+        return dict(self._cache.get(_COUNTERS, {}))
 
     @contextlib.contextmanager
     def lock(self, key: str, ttl: float, *, wait: float | None = None) -> Iterator[bool]:
