@@ -52,13 +52,14 @@ class LoadGenerator(Protocol):
 
 
 class WrkLoad:
-    """Runs ``wrk -t1 -cN -dS --latency`` with a Lua script per body set."""
+    """Runs ``wrk -tT -cN -dS --latency`` (T threads, default 1) with a Lua script per body set."""
 
     name = "wrk"
 
-    def __init__(self, executable: str, scratch: Path) -> None:
+    def __init__(self, executable: str, scratch: Path, threads: int = 1) -> None:
         self.executable = executable
         self.scratch = scratch
+        self.threads = threads
         self._scripts: dict[str, Path] = {}
 
     def _script(self, bodies: BodySet) -> Path:
@@ -82,7 +83,7 @@ class WrkLoad:
         """Measure one server for ``duration`` seconds at ``concurrency`` connections."""
         command = [
             self.executable,
-            "-t1",
+            f"-t{self.threads}",
             f"-c{concurrency}",
             f"-d{max(1, round(duration))}s",
             "--timeout",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -33,9 +35,11 @@ class Server:
     url: str
     process: subprocess.Popen
     log: Path
+    #: The process leads its own process group (its children, e.g. uvicorn workers, are in it).
+    group: bool = False
 
     def stop(self) -> None:
-        """Terminate the process (kill it if it does not exit within 10 s)."""
+        """Terminate the process (kill it, and its group, if it does not exit within 10 s)."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -43,6 +47,10 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+        if self.group:
+            # Children left behind by a killed parent (its group id is its pid).
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
 
     def log_lines(self) -> list[str]:
         """Non-empty lines of the server's log: at ``--log-level warning``, all worth reading."""
@@ -51,32 +59,51 @@ class Server:
 
 def start(label: str, app: str, logs: Path, env: dict[str, str] | None = None) -> Server:
     """Start ``uvicorn _apps:<app>`` (one worker) on a free loopback port; do not wait."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        f"_apps:{app}",
+        "--app-dir",
+        str(BENCH_DIR),
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    return start_command(label, command, port, logs, env)
+
+
+def start_command(
+    label: str,
+    command: list[str],
+    port: int,
+    logs: Path,
+    env: dict[str, str] | None = None,
+    *,
+    group: bool = False,
+) -> Server:
+    """Start ``command`` (which listens on ``port``) with its output in a log; do not wait.
+
+    ``group``: run it in a new process group, so that :meth:`Server.stop` can
+    also kill the children it started (several uvicorn workers).
+    """
     # Inherited TOOLSIM_* variables would change what is measured.
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TOOLSIM_")}
-    port = free_port()
     log = logs / (re.sub(r"\W+", "_", label).strip("_") + ".log")
     with log.open("w") as sink:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                f"_apps:{app}",
-                "--app-dir",
-                str(BENCH_DIR),
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
+            command,
             env=clean | (env or {}),
             stdout=sink,
             stderr=subprocess.STDOUT,
+            start_new_session=group,
         )
-    return Server(label, f"http://{HOST}:{port}", process, log)
+    return Server(label, f"http://{HOST}:{port}", process, log, group)
 
 
 def wait_ready(server: Server, probe: Callable[[httpx.Client], httpx.Response], timeout: float):

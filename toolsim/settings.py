@@ -98,6 +98,9 @@ class Settings(BaseSettings):
         "budget plus 30 if longer.",
     )
     access_log: bool = Field(default=False, description="One JSON line per request.")
+    otel: bool = Field(
+        default=False, description="FastAPI's OpenTelemetry tracing, metrics and logs."
+    )
 
     @field_validator("tools", mode="before")
     @classmethod

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI
 from pydantic import SecretStr
@@ -87,6 +89,7 @@ def create_app(
         lifespan=lifespan,
         # A redirect is no answer for a tool client; unknown paths get the error shape.
         redirect_slashes=False,
+        **_telemetry_options(settings.otel),
     )
     app.state.settings = settings
     app.state.service = service
@@ -113,6 +116,17 @@ def app_from_env() -> FastAPI:
     (``uvicorn toolsim.server.app:app_from_env --factory``).
     """
     return create_app(Settings())
+
+
+def _telemetry_options(enabled: bool) -> dict[str, Any]:
+    """FastAPI's OpenTelemetry switch, where this FastAPI has one.
+
+    Its hook inspects the environment on every request (about half the cost of
+    a cache hit), so toolsim makes it opt-in (``TOOLSIM_OTEL``).
+    """
+    if "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}
+    return {"telemetry": {"tracing": enabled, "metrics": enabled, "logs": enabled}}
 
 
 def _document_virtual(app: FastAPI) -> None:
