@@ -1,0 +1,223 @@
+"""kill -9 a `toolsim serve --workers 2` while it stores 1,000 distinct calls; no acked loss.
+
+From the test, 16 threads send 1,000 distinct misses to ``POST /virtual``; once
+half are acknowledged (200, empty ``error``), the whole server process group gets
+SIGKILL mid-write. Then the cache, opened directly, must hold every acknowledged
+reply unchanged, every stored entry must parse, and the count and API index must
+agree with the entries; a restarted server serves acknowledged calls as hits.
+For diskcache (the interesting case: SQLite transactions cut by the kill) and
+for Redis (only toolsim is killed, not Redis).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from toolsim.cache import CacheBackend, open_backend
+from toolsim.cache.disk import DiskBackend
+from toolsim.cache.entry import Reply
+from toolsim.cache.keys import cache_key, normalize_arguments
+from toolsim.catalog import Catalog
+
+FUNCTION = "current_weather_for_skycast_weather"
+CALLS = 1_000
+KILL_AFTER = CALLS // 2
+CONCURRENCY = 16
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(check: Callable[[], Any], what: str, seconds: float = 60) -> Any:
+    deadline = time.monotonic() + seconds
+    while True:
+        with contextlib.suppress(httpx.TransportError):
+            result = check()
+            if result:
+                return result
+        assert time.monotonic() < deadline, f"{what} within {seconds:g} s"
+        time.sleep(0.05)  # polling interval while waiting on real processes, not a sync
+
+
+def _worker_processes(parent: int) -> int:
+    count = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+            if int(fields[1]) == parent and b"spawn_main" in cmdline:
+                count += 1
+    return count
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - a reused id owned by someone else
+        return False
+    return True
+
+
+class Server:
+    """``toolsim serve --workers 2`` in its own process group, on a free loopback port."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.process: subprocess.Popen[bytes] | None = None
+        self.base = ""
+
+    def start(self) -> None:
+        port = _free_port()
+        command = [sys.executable, "-m", "toolsim", "serve", "--port", str(port)]
+        command += ["--host", "127.0.0.1", "--workers", "2"]
+        self.process = subprocess.Popen(
+            command,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: killpg reaches the workers too
+        )
+        self.base = f"http://127.0.0.1:{port}"
+        process = self.process
+
+        def up() -> bool:
+            assert process.poll() is None, f"server exited with {process.returncode}"
+            return httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200
+
+        _wait_for(up, "the server answers /healthz")
+        if Path("/proc").is_dir():
+            _wait_for(lambda: _worker_processes(process.pid) == 2, "two worker processes")
+
+    def kill(self) -> None:
+        """SIGKILL the whole group, then wait until no process of it is left."""
+        assert self.process is not None
+        pgid = self.process.pid
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+        _wait_for(lambda: not _group_alive(pgid), "every process of the group is gone", 30)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+@pytest.fixture(params=["disk", "redis"])
+def store(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[dict[str, str], Callable[[], CacheBackend]]]:
+    """The server's environment and a way to open its cache directly."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("TOOLSIM_")}
+    env |= {"TOOLSIM_HOME": str(tmp_path), "TOOLSIM_SIMULATOR": "schema"}
+    if request.param == "disk":
+        yield env, lambda: DiskBackend(tmp_path / "cache")
+    else:
+        url = request.getfixturevalue("redis_url")
+        env["TOOLSIM_CACHE_URL"] = url
+        yield env, lambda: open_backend(url, tmp_path)
+
+
+def _body(city: str) -> dict[str, Any]:
+    return {
+        "category": "Weather",
+        "tool_name": "SkyCast Weather",
+        "api_name": "Current Weather",
+        "tool_input": {"city": city},
+    }
+
+
+def test_acknowledged_entries_survive_kill_9(store, tmp_path: Path) -> None:
+    env, open_store = store
+    server = Server(env)
+    cities = [f"Crash City {n}" for n in range(CALLS)]
+    acknowledged: dict[str, dict[str, Any]] = {}
+    guard = threading.Lock()
+    half = threading.Event()
+    stop = threading.Event()
+    # No keep-alive: a fresh connection per call, so the kernel spreads calls over both workers.
+    http = httpx.Client(limits=httpx.Limits(max_keepalive_connections=0), timeout=30)
+
+    def send(city: str) -> None:
+        if stop.is_set():
+            return
+        try:
+            reply = http.post(f"{server.base}/virtual", json=_body(city))
+        except httpx.TransportError:
+            return  # cut by the kill: not acknowledged
+        if reply.status_code == 200 and reply.json()["error"] == "":
+            with guard:
+                acknowledged[city] = reply.json()
+                if len(acknowledged) >= KILL_AFTER:
+                    half.set()
+
+    try:
+        server.start()
+        with ThreadPoolExecutor(CONCURRENCY) as pool:
+            futures = [pool.submit(send, city) for city in cities]
+            reached = half.wait(timeout=120)
+            server.kill()  # mid-write: other calls are in flight in both workers
+            stop.set()
+            for future in futures:
+                future.result(timeout=60)
+        assert reached, f"only {len(acknowledged)} calls acknowledged within 120 s"
+        assert KILL_AFTER <= len(acknowledged) < CALLS
+
+        api = Catalog.from_paths(["example"]).by_function(FUNCTION)
+        keys = {city: cache_key(api, normalize_arguments(api, {"city": city})) for city in cities}
+        backend = open_store()
+        try:
+            # Every acknowledged reply is stored, unchanged.
+            for city, reply in acknowledged.items():
+                entry = backend.get(keys[city])
+                assert entry is not None, f"acknowledged call for {city!r} lost"
+                assert entry.reply == Reply.model_validate(reply)
+                assert entry.arguments == {"city": city}
+            # Every stored entry parses, is one of ours, and the bookkeeping agrees.
+            stored = dict(backend.items())
+            assert set(stored) <= set(keys.values())
+            assert {keys[city] for city in acknowledged} <= set(stored)
+            assert len(backend) == len(stored)
+            ref = (api.category_folder, api.tool_key, api.api_key)
+            listed = backend.keys_for(ref)
+            assert sorted(listed) == sorted(stored)
+        finally:
+            backend.close()
+
+        # A restarted server answers acknowledged calls from the cache.
+        server.start()
+        sample = list(acknowledged)[:: max(1, len(acknowledged) // 20)]
+        with httpx.Client(timeout=30) as again:
+            for city in sample:
+                reply = again.post(f"{server.base}/v1/tools/{FUNCTION}", json={"city": city})
+                assert reply.status_code == 200
+                assert reply.headers["x-toolsim-cached"] == "true"
+                assert reply.json() == acknowledged[city]
+    finally:
+        stop.set()
+        http.close()
+        server.stop()
