@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -12,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import free_port
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -22,12 +22,6 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"reference data not found at {SHARED_DATA} (a fresh clone has no ../shared)")
     return SHARED_DATA
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +39,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip(message)
     import redis
 
-    port = _free_port()
+    port = free_port()
     folder = tmp_path_factory.mktemp("redis")
     command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly"]
     command += ["no", "--dir", str(folder), "--logfile", str(folder / "redis.log")]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+from support import free_port
 from typer.testing import CliRunner
 
 from toolsim.cli import app
@@ -70,14 +70,8 @@ def test_unknown_simulator_lists_the_known_ones(tmp_path: Path) -> None:
     assert "schema" in result.output
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_serve_answers_virtual_calls_as_a_real_process(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "TOOLSIM_HOME": str(tmp_path), "TOOLSIM_SIMULATOR": "schema"}
     command = [sys.executable, "-m", "toolsim", "serve", "--port", str(port)]
     server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

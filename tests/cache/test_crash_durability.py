@@ -17,7 +17,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
+from support import free_port, wait_for
 
 from toolsim.cache import CacheBackend, open_backend
 from toolsim.cache.disk import DiskBackend
@@ -36,25 +36,6 @@ FUNCTION = "current_weather_for_skycast_weather"
 CALLS = 1_000
 KILL_AFTER = CALLS // 2
 CONCURRENCY = 16
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(check: Callable[[], Any], what: str, seconds: float = 60) -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        with contextlib.suppress(httpx.TransportError):
-            result = check()
-            if result:
-                return result
-        assert time.monotonic() < deadline, f"{what} within {seconds:g} s"
-        time.sleep(0.05)  # polling interval while waiting on real processes, not a sync
 
 
 def _worker_processes(parent: int) -> int:
@@ -87,7 +68,7 @@ class Server:
         self.base = ""
 
     def start(self) -> None:
-        port = _free_port()
+        port = free_port()
         command = [sys.executable, "-m", "toolsim", "serve", "--port", str(port)]
         command += ["--host", "127.0.0.1", "--workers", "2"]
         self.process = subprocess.Popen(
@@ -104,9 +85,9 @@ class Server:
             assert process.poll() is None, f"server exited with {process.returncode}"
             return httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200
 
-        _wait_for(up, "the server answers /healthz")
+        wait_for(up, "the server answers /healthz")
         if Path("/proc").is_dir():
-            _wait_for(lambda: _worker_processes(process.pid) == 2, "two worker processes")
+            wait_for(lambda: _worker_processes(process.pid) == 2, "two worker processes")
 
     def kill(self) -> None:
         """SIGKILL the whole group, then wait until no process of it is left."""
@@ -115,7 +96,7 @@ class Server:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signal.SIGKILL)
         self.process.wait(timeout=30)
-        _wait_for(lambda: not _group_alive(pgid), "every process of the group is gone", 30)
+        wait_for(lambda: not _group_alive(pgid), "every process of the group is gone", 30)
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

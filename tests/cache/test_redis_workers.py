@@ -13,13 +13,13 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from support import free_port, wait_for
 
 from toolsim.cache import CacheBackend, open_backend
 from toolsim.cache.disk import DiskBackend
@@ -151,14 +151,6 @@ async def test_a_failed_simulation_lets_the_waiting_worker_try(workers) -> None:
 # toolsim serve --workers 2, as real processes.
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _worker_processes(parent: int) -> int:
     """How many uvicorn worker processes (spawned children) ``parent`` has."""
     count = 0
@@ -171,22 +163,11 @@ def _worker_processes(parent: int) -> int:
     return count
 
 
-def _wait_for(check: Any, what: str, seconds: float = 60) -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        with contextlib.suppress(httpx.TransportError):
-            result = check()
-            if result:
-                return result
-        assert time.monotonic() < deadline, f"{what} within {seconds:g} s"
-        time.sleep(0.1)  # polling interval while waiting on real processes, not a sync
-
-
 @pytest.mark.parametrize("store", ["disk", "redis"])
 def test_serve_with_two_workers_shares_one_cache(
     store: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    port = _free_port()
+    port = free_port()
     env = {name: value for name, value in os.environ.items() if not name.startswith("TOOLSIM_")}
     env |= {
         "TOOLSIM_HOME": str(tmp_path),
@@ -204,9 +185,9 @@ def test_serve_with_two_workers_shares_one_cache(
         return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
 
     try:
-        _wait_for(up, "the server answers /healthz")
+        wait_for(up, "the server answers /healthz")
         if Path("/proc").is_dir():
-            _wait_for(lambda: _worker_processes(server.pid) == 2, "two worker processes")
+            wait_for(lambda: _worker_processes(server.pid) == 2, "two worker processes")
         cities = [f"City {n}" for n in range(8)]
         # A fresh connection per call, so the kernel spreads them over both workers.
         misses = [
@@ -237,7 +218,7 @@ def test_serve_with_two_workers_shares_one_cache(
             return stats if done else None
 
         # Each worker flushes its counters to the shared store every 0.2 s.
-        stats = _wait_for(totals, "both workers' counters add up in /stats")
+        stats = wait_for(totals, "both workers' counters add up in /stats")
         assert (stats["total"]["hits"], stats["total"]["misses"]) == (8, 8)
     finally:
         server.terminate()
@@ -256,7 +237,7 @@ def test_serve_refuses_what_workers_cannot_share(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "memory:// cannot be shared by several workers" in result.output
-    unreachable = f"redis://127.0.0.1:{_free_port()}/0"
+    unreachable = f"redis://127.0.0.1:{free_port()}/0"
     result = runner.invoke(app, ["serve", "--cache-url", unreachable, "--home", str(tmp_path)])
     assert result.exit_code == 1
     assert f"cannot reach Redis at {unreachable}" in result.output

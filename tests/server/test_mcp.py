@@ -18,6 +18,7 @@ from mcp import Client, ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from mcp.types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
+from support import ReadyServer
 
 from toolsim.catalog.schemas import function_schema
 from toolsim.server import create_app
@@ -31,18 +32,6 @@ OSLO_VIRTUAL = {
     "api_name": "Current Weather",
     "tool_input": {"city": "Oslo"},
 }
-
-
-class _Server(uvicorn.Server):
-    """A uvicorn server that says when it is ready."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = threading.Event()
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        self.ready.set()
 
 
 @dataclass
@@ -66,7 +55,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
     config = uvicorn.Config(
         app, log_config=None, log_level="warning", access_log=False, timeout_graceful_shutdown=5
     )
-    server = _Server(config)
+    server = ReadyServer(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:

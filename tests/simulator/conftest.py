@@ -23,6 +23,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
+from support import ReadyServer
 
 from toolsim.server import create_app
 from toolsim.settings import Settings
@@ -191,18 +192,6 @@ def _stub_app(control: StubControl) -> Starlette:
     )
 
 
-class _Server(uvicorn.Server):
-    """A uvicorn server that says when it is ready."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = threading.Event()
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        self.ready.set()
-
-
 @pytest.fixture
 def stub() -> Iterator[StubControl]:
     """A fault-injecting OpenAI-compatible server on 127.0.0.1; ``stub.base_url`` ends in /v1."""
@@ -219,7 +208,7 @@ def stub() -> Iterator[StubControl]:
         lifespan="off",
         timeout_graceful_shutdown=2,
     )
-    server = _Server(config)
+    server = ReadyServer(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
