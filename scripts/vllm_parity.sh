@@ -13,6 +13,7 @@
 #   VLLM_MODEL_DIR   the converted model (default $VLLM_VENV/models/SmolLM2-135M-Instruct)
 #   TOOLSIM_PYTHON   toolsim's interpreter (default .venv/bin/python, else /work/venv/bin/python)
 #   SERVER_DEADLINE  seconds to wait for the server (default 600)
+#   VLLM_SERVER_ARGS extra server flags, split on spaces (e.g. --no-enable-prefix-caching)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 
@@ -78,12 +79,13 @@ trap "exit 130" INT TERM  # so that EXIT runs on a signal too
 # VLLM_HOST_IP keeps the engine's internal sockets on loopback; the default auto thread
 # binding leaves one of two cores to the busy-polling scheduler, which is faster than two
 # compute threads fighting it; --enforce-eager skips a ~4 min torch.compile for ~10% speed.
+# shellcheck disable=SC2086  # VLLM_SERVER_ARGS is a list of flags
 setsid env VLLM_CPU_KVCACHE_SPACE=2 VLLM_HOST_IP=127.0.0.1 VLLM_NO_USAGE_STATS=1 \
     VLLM_DO_NOT_TRACK=1 HF_HUB_OFFLINE=1 \
     "$VLLM_VENV/bin/python" -m vllm.entrypoints.openai.api_server \
     --model "$VLLM_MODEL_DIR" --served-model-name "$MODEL_NAME" \
     --host 127.0.0.1 --port "$port" --dtype float32 --max-model-len 4096 \
-    --enforce-eager --seed 0 >"$log" 2>&1 &
+    --enforce-eager --seed 0 ${VLLM_SERVER_ARGS:-} >"$log" 2>&1 &
 server_pid=$!
 deadline=$((SECONDS + SERVER_DEADLINE))
 until curl -sf -m 5 "http://127.0.0.1:$port/v1/models" >/dev/null; do
