@@ -45,3 +45,14 @@ class ReadyServer(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         self.ready.set()
+
+
+# Calls of the example suite that every server test can make.
+FX_FUNCTION = "convertcurrency_for_quick_fx_rates"
+FX_ARGS = {"amount": 100, "base": "USD", "target": "EUR"}
+WEATHER_CALL = {
+    "category": "Weather",
+    "tool_name": "SkyCast Weather",
+    "api_name": "Current Weather",
+    "tool_input": {"city": "Oslo"},
+}

@@ -5,14 +5,8 @@ from __future__ import annotations
 import json
 import logging
 
-FX_FN = "convertcurrency_for_quick_fx_rates"
-FX_ARGS = {"amount": 100, "base": "USD", "target": "EUR"}
-WEATHER = {
-    "category": "Weather",
-    "tool_name": "SkyCast Weather",
-    "api_name": "Current Weather",
-    "tool_input": {"city": "Oslo"},
-}
+from support import FX_ARGS, FX_FUNCTION, WEATHER_CALL
+
 TOKEN = "tok-9f8e7d6c5b4a-very-secret"
 WRONG = "tok-wrong-but-also-private"
 
@@ -25,17 +19,17 @@ async def test_one_json_line_per_request(make_app, connect, caplog):
     caplog.set_level(logging.INFO)
     app = make_app(access_log=True)
     async with connect(app) as client:
-        await client.post(f"/v1/tools/{FX_FN}", json=FX_ARGS)
-        await client.post("/virtual", json=WEATHER)
+        await client.post(f"/v1/tools/{FX_FUNCTION}", json=FX_ARGS)
+        await client.post("/virtual", json=WEATHER_CALL)
         await client.get("/nowhere")
 
     lines = _access_lines(caplog)
     assert [(line["method"], line["path"], line["status"]) for line in lines] == [
-        ("POST", f"/v1/tools/{FX_FN}", 200),
+        ("POST", f"/v1/tools/{FX_FUNCTION}", 200),
         ("POST", "/virtual", 200),
         ("GET", "/nowhere", 404),
     ]
-    assert lines[0]["function"] == FX_FN
+    assert lines[0]["function"] == FX_FUNCTION
     assert all(line["duration_ms"] >= 0 for line in lines)
 
 
@@ -54,8 +48,8 @@ async def test_no_token_or_header_ever_reaches_the_logs(make_app, connect, caplo
     async with connect(app) as client:
         for token in (TOKEN, WRONG):
             headers = {"authorization": f"Bearer {token}"}
-            await client.post("/virtual", json=WEATHER, headers=headers)
-            await client.post(f"/v1/tools/{FX_FN}", json=FX_ARGS, headers=headers)
+            await client.post("/virtual", json=WEATHER_CALL, headers=headers)
+            await client.post(f"/v1/tools/{FX_FUNCTION}", json=FX_ARGS, headers=headers)
             await client.get("/stats", headers=headers)
             await client.get(f"/metrics?token={token}", headers=headers)
         await client.get("/stats")

@@ -8,20 +8,13 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from pydantic import ValidationError
+from support import FX_ARGS, FX_FUNCTION, WEATHER_CALL
 
 from toolsim.settings import Settings
 
 TOKEN = "s3cret-t0ken-for-tests"
-FX_FN = "convertcurrency_for_quick_fx_rates"
-FX_ARGS = {"amount": 100, "base": "USD", "target": "EUR"}
-WEATHER = {
-    "category": "Weather",
-    "tool_name": "SkyCast Weather",
-    "api_name": "Current Weather",
-    "tool_input": {"city": "Oslo"},
-}
-PARAMS = {"function_name": FX_FN}
-BODIES: dict[str, Any] = {"/virtual": WEATHER, f"/v1/tools/{FX_FN}": FX_ARGS}
+PARAMS = {"function_name": FX_FUNCTION}
+BODIES: dict[str, Any] = {"/virtual": WEATHER_CALL, f"/v1/tools/{FX_FUNCTION}": FX_ARGS}
 
 
 def endpoints(app: FastAPI) -> list[tuple[str, str]]:
@@ -58,7 +51,7 @@ def authed(make_app) -> FastAPI:
 def test_the_endpoint_list_is_complete(authed):
     urls = {url for _, url in endpoints(authed)}
 
-    assert {"/virtual", "/v1/tools", f"/v1/tools/{FX_FN}", "/healthz", "/stats"} <= urls
+    assert {"/virtual", "/v1/tools", f"/v1/tools/{FX_FUNCTION}", "/healthz", "/stats"} <= urls
     assert {"/metrics", "/docs", "/openapi.json", "/redoc"} <= urls
 
 

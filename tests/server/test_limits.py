@@ -9,19 +9,13 @@ from typing import Any
 
 import orjson
 import pytest
+from support import FX_ARGS, FX_FUNCTION, WEATHER_CALL
 
 from toolsim.server.timeouts import RequestTimeout
 
-FX = "/v1/tools/convertcurrency_for_quick_fx_rates"
-FX_ARGS = {"amount": 100, "base": "USD", "target": "EUR"}
-WEATHER = {
-    "category": "Weather",
-    "tool_name": "SkyCast Weather",
-    "api_name": "Current Weather",
-    "tool_input": {"city": "Oslo"},
-}
+FX = f"/v1/tools/{FX_FUNCTION}"
 LIMIT = 1024
-BODY_ROUTES = {"/virtual": WEATHER, FX: FX_ARGS}
+BODY_ROUTES = {"/virtual": WEATHER_CALL, FX: FX_ARGS}
 
 
 @pytest.fixture
@@ -36,7 +30,7 @@ async def test_a_slow_simulation_gets_504_and_nothing_is_cached(slow_app, connec
     service = slow_app.state.service
     async with connect(slow_app) as client:
         began = time.monotonic()
-        virtual = await client.post("/virtual", json=WEATHER)
+        virtual = await client.post("/virtual", json=WEATHER_CALL)
         native = await client.post(FX, json=FX_ARGS)
         elapsed = time.monotonic() - began
 
