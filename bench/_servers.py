@@ -126,3 +126,10 @@ def wait_ready(server: Server, probe: Callable[[httpx.Client], httpx.Response], 
     raise RuntimeError(
         f"{server.label} not ready after {timeout:.0f} s ({last}):\n{server.log.read_text()}"
     )
+
+
+def all_hits(*, requests: int, hits: int, misses: int, errors: int, concurrency: int) -> bool:
+    """Whether a server counted every request as a hit: no misses or errors, and hits equal
+    the requests the load generator counted, plus at most the ones in flight when it stopped."""
+    in_flight = hits - requests
+    return misses == 0 and errors == 0 and 0 <= in_flight <= concurrency

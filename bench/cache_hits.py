@@ -44,7 +44,7 @@ from _fixtures import BodySet, body_sets, build_server_cache
 from _load import LoadGenerator, LoadResult, load_generator
 from _lookups import measure_lookups
 from _report import markdown, print_tables
-from _servers import Server, start, wait_ready
+from _servers import Server, all_hits, start, wait_ready
 from rich.console import Console
 
 from toolsim.catalog import Catalog
@@ -76,8 +76,13 @@ class StatsCheck:
     @property
     def ok(self) -> bool:
         """No misses or errors; hits = requests, plus at most the ones in flight at the end."""
-        in_flight = self.hits - self.requests
-        return self.misses == 0 and self.errors == 0 and 0 <= in_flight <= self.concurrency
+        return all_hits(
+            requests=self.requests,
+            hits=self.hits,
+            misses=self.misses,
+            errors=self.errors,
+            concurrency=self.concurrency,
+        )
 
 
 def parse_args() -> argparse.Namespace:

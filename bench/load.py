@@ -40,7 +40,7 @@ from tempfile import TemporaryDirectory
 import httpx
 from _fixtures import BodySet, body, entry
 from _load import LoadResult, WrkLoad
-from _servers import HOST, Server, free_port, start_command, wait_ready
+from _servers import HOST, Server, all_hits, free_port, start_command, wait_ready
 from rich.console import Console
 from rich.table import Table
 
@@ -76,12 +76,12 @@ class Run:
     @property
     def ok(self) -> bool:
         """No misses or errors; hits = requests, plus at most the ones in flight at the end."""
-        in_flight = self.hits - self.requests
-        return (
-            self.misses == 0
-            and self.errors == 0
-            and self.wrk_errors == 0
-            and 0 <= in_flight <= CONCURRENCY
+        return self.wrk_errors == 0 and all_hits(
+            requests=self.requests,
+            hits=self.hits,
+            misses=self.misses,
+            errors=self.errors,
+            concurrency=CONCURRENCY,
         )
 
 
