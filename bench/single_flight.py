@@ -49,7 +49,7 @@ from toolsim.cache.keys import cache_key, normalize_arguments
 from toolsim.server import create_app
 from toolsim.settings import Settings
 from toolsim.simulator.base import Simulation, SimulationRequest, Simulator
-from toolsim.simulator.model_files import MODEL_NAME
+from toolsim.llm.model_files import MODEL_NAME
 
 #: The call every request makes (never seen: the cache starts empty), and the warm-up call.
 CALL = ("Weather", "SkyCast Weather", "Current Weather", {"city": "Reykjavik"})

@@ -54,7 +54,7 @@ done_step
 step "model folder at $VLLM_MODEL_DIR"
 if [[ ! -f "$VLLM_MODEL_DIR/model.safetensors" ]]; then
     gguf="$("$TOOLSIM_PYTHON" -c 'from toolsim.settings import Settings
-from toolsim.simulator.model_files import ensure_gguf
+from toolsim.llm.model_files import ensure_gguf
 print(ensure_gguf(Settings().home))')"
     HF_HUB_OFFLINE=1 TQDM_DISABLE=1 \
         "$VLLM_VENV/bin/python" "$ROOT/scripts/gguf_to_hf.py" "$gguf" "$VLLM_MODEL_DIR"

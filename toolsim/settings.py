@@ -62,6 +62,26 @@ class Settings(BaseSettings):
     prompt_dir: Path | None = Field(
         default=None, description="Folder whose system.txt/user.txt replace the built-in prompt."
     )
+    agent_backend: str = Field(
+        default="auto",
+        description="The agent's model: auto (openai if TOOLSIM_AGENT_BASE_URL is set, else "
+        "the embedded local model), openai, local, or a registered backend.",
+    )
+    agent_base_url: str | None = Field(default=None, description="The agent's endpoint.")
+    agent_model: str | None = Field(default=None, description="Model name at the agent endpoint.")
+    agent_api_key: str = Field(default="none", repr=False)
+    agent_timeout: float = Field(default=300.0, gt=0, description="Seconds for one agent step.")
+    agent_concurrency: int = Field(default=4, ge=1, description="Agent model calls at once.")
+    judge_backend: str = Field(
+        default="auto",
+        description="The judge's model: auto (openai if TOOLSIM_JUDGE_BASE_URL is set, else "
+        "the embedded local model), openai, local, or a registered backend.",
+    )
+    judge_base_url: str | None = Field(default=None, description="The judge's endpoint.")
+    judge_model: str | None = Field(default=None, description="Model name at the judge endpoint.")
+    judge_api_key: str = Field(default="none", repr=False)
+    judge_timeout: float = Field(default=300.0, gt=0, description="Seconds for one verdict.")
+    judge_concurrency: int = Field(default=4, ge=1, description="Judge model calls at once.")
     local_threads: int = Field(default=2, ge=1)
     local_slots: int = Field(default=4, ge=1, description="Parallel sequences of the local model.")
     local_context: int = Field(

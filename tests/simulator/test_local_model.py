@@ -24,8 +24,8 @@ from toolsim.catalog import Catalog
 from toolsim.server import create_app
 from toolsim.settings import Settings
 from toolsim.simulator.llm import Endpoint, LLMOptions, LLMSimulator
-from toolsim.simulator.local import LocalModelOptions, LocalModelServer
-from toolsim.simulator.model_files import installed_gguf
+from toolsim.llm.local import LocalModelOptions, LocalModelServer
+from toolsim.llm.model_files import installed_gguf
 
 pytestmark = pytest.mark.integration
 

@@ -16,11 +16,16 @@ from typing import Any
 import openai
 
 from toolsim.errors import UserError
+from toolsim.llm.local import (
+    LocalModelServer,
+    acquire_local_server,
+    local_model_options,
+    release_local_server,
+)
 from toolsim.settings import Settings
 from toolsim.simulator.base import Simulator, register_simulator
 from toolsim.simulator.chain import FallbackChain
 from toolsim.simulator.llm import Endpoint, LLMOptions, LLMSimulator, LLMUnavailable
-from toolsim.simulator.local import LocalModelOptions, LocalModelServer
 from toolsim.simulator.prompt import PromptTemplates
 from toolsim.simulator.schema import SchemaSimulator
 from toolsim.simulator.upstream import UpstreamRelay
@@ -94,22 +99,14 @@ class LocalSimulator(LLMSimulator):
         """
         busy = self.in_flight > 0
         await super().aclose()
-        if not busy:
-            self.server.stop()
+        release_local_server(self.server, stop=not busy)
 
 
 @register_simulator("local")
 def local_simulator(settings: Settings | None = None, **_: Any) -> LocalSimulator:
     """The embedded SmolLM2 model on an in-process llama.cpp server."""
     settings = settings or Settings()
-    server = LocalModelServer(
-        LocalModelOptions(
-            home=settings.home,
-            threads=settings.local_threads,
-            slots=settings.local_slots,
-            context=settings.local_context,
-        )
-    )
+    server = acquire_local_server(local_model_options(settings))
     # Reusing a cached prompt prefix changes llama.cpp's numerics slightly, so
     # the same call could get a different reply; recomputing keeps it repeatable.
     options = replace(llm_options(settings), extra_body=(("cache_prompt", False),))

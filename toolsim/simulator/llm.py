@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import openai
 
 from toolsim.errors import UpstreamError
+from toolsim.llm.endpoint import Endpoint, EndpointSource, LLMUnavailable
 from toolsim.simulator.base import Simulation, SimulationRequest
 from toolsim.simulator.prompt import PromptTemplates
 from toolsim.simulator.reply_schema import parse_reply, reply_schema
@@ -27,22 +27,6 @@ RESPONSE_FORMATS = ("json_schema", "json_object", "none")
 
 #: Sampling temperature of retries after invalid output.
 RETRY_TEMPERATURE = 0.5
-
-
-class LLMUnavailable(UpstreamError):
-    """The model endpoint cannot be reached or started (as opposed to answering badly)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    """Where the model is served."""
-
-    base_url: str
-    model: str
-    api_key: str = "none"
-
-
-EndpointSource = Callable[[], Awaitable[Endpoint]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
-"""The ``local`` simulator: an in-process llama.cpp server with the embedded model.
+"""The embedded model: an in-process llama.cpp server, shared by simulator, agent and judge.
 
-Started lazily, on the first cache miss, through the ``xllamacpp`` bindings on
+Started lazily, on the first request, through the ``xllamacpp`` bindings on
 a free loopback port; toolsim then talks to it exactly as to any other
 OpenAI-compatible endpoint. No network and no key are needed.
 """
@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolsim.simulator.llm import Endpoint, LLMUnavailable
-from toolsim.simulator.model_files import MODEL_NAME, ensure_gguf
+from toolsim.llm.endpoint import Endpoint, LLMUnavailable
+from toolsim.llm.model_files import MODEL_NAME, ensure_gguf
+from toolsim.settings import Settings
 
 log = logging.getLogger("toolsim.simulator")
 
@@ -98,3 +99,48 @@ class LocalModelServer:
         with self._lock:
             self._server = None
             self._endpoint = None
+
+
+def local_model_options(settings: Settings) -> LocalModelOptions:
+    """How the embedded model is started, from settings."""
+    return LocalModelOptions(
+        home=settings.home,
+        threads=settings.local_threads,
+        slots=settings.local_slots,
+        context=settings.local_context,
+    )
+
+
+_shared: dict[LocalModelOptions, tuple[LocalModelServer, int]] = {}
+_shared_lock = threading.Lock()
+
+
+def acquire_local_server(options: LocalModelOptions) -> LocalModelServer:
+    """The process's one server for these options, shared by every user (counted).
+
+    The simulator, the agent and the judge of one ``toolsim run`` or ``toolsim bench``
+    all use the embedded model: one llama.cpp server on two cores serves them
+    better than three competing ones. Pair every call with :func:`release_local_server`.
+    """
+    with _shared_lock:
+        server, users = _shared.get(options, (None, 0))
+        if server is None:
+            server = LocalModelServer(options)
+        _shared[options] = (server, users + 1)
+        return server
+
+
+def release_local_server(server: LocalModelServer, *, stop: bool = True) -> None:
+    """Drop one use of a shared server; the last user stops it (unless ``stop`` is false)."""
+    with _shared_lock:
+        held, users = _shared.get(server.options, (None, 0))
+        if held is not server:
+            if stop:
+                server.stop()
+            return
+        if users > 1:
+            _shared[server.options] = (server, users - 1)
+            return
+        del _shared[server.options]
+    if stop:
+        server.stop()
