@@ -53,11 +53,11 @@ from rich.table import Table
 
 from toolsim.cache.keys import cache_key, normalize_arguments
 from toolsim.catalog import Catalog
+from toolsim.llm.model_files import MODEL_NAME
 from toolsim.server import create_app
 from toolsim.settings import Settings
 from toolsim.simulator.base import SimulationRequest
 from toolsim.simulator.builtin import LocalSimulator, local_simulator
-from toolsim.llm.model_files import MODEL_NAME
 
 API = ("Weather", "SkyCast Weather", "Current Weather")
 CITIES = [

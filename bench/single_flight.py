@@ -46,10 +46,10 @@ from rich.console import Console
 from rich.table import Table
 
 from toolsim.cache.keys import cache_key, normalize_arguments
+from toolsim.llm.model_files import MODEL_NAME
 from toolsim.server import create_app
 from toolsim.settings import Settings
 from toolsim.simulator.base import Simulation, SimulationRequest, Simulator
-from toolsim.llm.model_files import MODEL_NAME
 
 #: The call every request makes (never seen: the cache starts empty), and the warm-up call.
 CALL = ("Weather", "SkyCast Weather", "Current Weather", {"city": "Reykjavik"})

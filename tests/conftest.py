@@ -17,6 +17,15 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 @pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No TOOLSIM_* settings from the caller's shell: Settings read them, and a developer's own
+    must not leak into a test. The ``TOOLSIM_REQUIRE_*`` switches of ``.ci/run`` stay."""
+    for name in list(os.environ):
+        if name.startswith("TOOLSIM_") and not name.startswith("TOOLSIM_REQUIRE_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
 def shared_data() -> Path:
     """The reference data beside the project; skips the test when it is absent."""
     if not SHARED_DATA.is_dir():

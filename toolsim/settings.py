@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     llm_response_format: str = Field(
         default="json_schema", description="json_schema | json_object | none"
     )
+    llm_max_items: int = Field(
+        default=10,
+        ge=1,
+        description="Longest list in a simulated reply (3 at most with the local model).",
+    )
     examples: int = Field(default=5, ge=0, description="Cached replies shown as examples.")
     examples_chars: int = Field(default=2000, ge=0, description="Character budget of examples.")
     prompt_dir: Path | None = Field(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -91,11 +90,8 @@ def _connect(app: ASGIApp) -> AbstractAsyncContextManager[httpx.AsyncClient]:
 
 
 @pytest.fixture(autouse=True)
-def _no_toolsim_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Settings read TOOLSIM_* variables; a developer's own must not leak in.
-    for name in list(os.environ):
-        if name.startswith("TOOLSIM_"):
-            monkeypatch.delenv(name)
+def _no_toolsim_env(clean_env: None) -> None:
+    pass
 
 
 @pytest.fixture

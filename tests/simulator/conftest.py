@@ -8,7 +8,6 @@ behaviour per request through :class:`StubControl` and inspect what it saw.
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 import threading
 import time
@@ -230,17 +229,6 @@ def refused_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}/v1"
-
-
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Remove TOOLSIM_* variables: Settings read them, and a developer's own must not leak in.
-
-    Not autouse: integration tests in this folder read TOOLSIM_REQUIRE_* themselves.
-    """
-    for name in list(os.environ):
-        if name.startswith("TOOLSIM_"):
-            monkeypatch.delenv(name)
 
 
 @pytest.fixture

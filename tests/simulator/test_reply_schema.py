@@ -8,7 +8,10 @@ from toolsim.cache.entry import Reply
 from toolsim.errors import UpstreamError
 from toolsim.simulator.reply_schema import (
     MAX_DEPTH,
+    MAX_ERROR,
     MAX_ITEMS,
+    MAX_STRING,
+    MAX_TEXT,
     parse_reply,
     reply_schema,
     template_schema,
@@ -18,12 +21,12 @@ from toolsim.simulator.reply_schema import (
 @pytest.mark.parametrize(
     ("leaf", "schema"),
     [
-        ("str", {"type": "string"}),
+        ("str", {"type": "string", "maxLength": MAX_STRING}),
         ("int", {"type": "integer"}),
         ("float", {"type": "number"}),
         ("bool", {"type": "boolean"}),
         ("NoneType", {"type": "null"}),
-        (" String ", {"type": "string"}),
+        (" String ", {"type": "string", "maxLength": MAX_STRING}),
         ("a free-text note", {}),
         (12, {}),
     ],
@@ -50,11 +53,18 @@ def test_nested_dicts_and_lists():
     assert results["maxItems"] == MAX_ITEMS
     assert results["items"] == {
         "type": "object",
-        "properties": {"id": {"type": "string"}, "price": {"type": "number"}},
+        "properties": {
+            "id": {"type": "string", "maxLength": MAX_STRING},
+            "price": {"type": "number"},
+        },
         "required": ["id", "price"],  # _list_length is not a field
     }
     tags = schema["properties"]["meta"]["properties"]["tags"]
-    assert tags == {"type": "array", "items": {"type": "string"}, "maxItems": MAX_ITEMS}
+    assert tags == {
+        "type": "array",
+        "items": {"type": "string", "maxLength": MAX_STRING},
+        "maxItems": MAX_ITEMS,
+    }
     assert schema["properties"]["empty"] == {"type": "array", "maxItems": MAX_ITEMS}
 
 
@@ -79,11 +89,11 @@ def test_reply_schema_requires_error_and_response():
 
     assert schema["required"] == ["error", "response"]
     assert schema["additionalProperties"] is False
-    assert schema["properties"]["error"] == {"type": "string"}
+    assert schema["properties"]["error"] == {"type": "string", "maxLength": MAX_ERROR}
     # The documented shape, or a string (how an API answers an invalid request).
     assert schema["properties"]["response"]["anyOf"] == [
         template_schema({"city": "str"}),
-        {"type": "string"},
+        {"type": "string", "maxLength": MAX_TEXT},
     ]
 
 
@@ -142,3 +152,21 @@ def test_parse_rejects_what_is_not_a_reply(text, cause):
         parse_reply(text)
 
     assert cause in caught.value.message
+
+
+def test_every_string_is_bounded_so_a_looping_model_still_ends_in_valid_json():
+    schema = reply_schema({"name": "str", "items": [{"note": "str"}]})
+
+    def strings(node):
+        if isinstance(node, dict):
+            if node.get("type") == "string":
+                yield node
+            for value in node.values():
+                yield from strings(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from strings(value)
+
+    found = list(strings(schema))
+    assert len(found) == 4  # error, name, note and the plain-text response
+    assert all(isinstance(node.get("maxLength"), int) for node in found)

@@ -13,8 +13,6 @@ from __future__ import annotations
 import ast
 import json
 import math
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +24,7 @@ from toolsim.cache.keys import cache_key, normalize_arguments
 from toolsim.catalog.catalog import Catalog, api_id
 from toolsim.catalog.models import ApiSpec
 from toolsim.errors import ToolNotFound, UserError
+from toolsim.files import write_json_atomic
 
 #: Entries written per ``put_many`` call.
 BATCH_SIZE = 1000
@@ -249,17 +248,6 @@ def _safe_component(name: str, what: str) -> str:
     return name
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def export_reference(backend: CacheBackend, root: Path, progress: Progress | None = None) -> int:
     """Write every stored entry to ``root`` in the reference cache layout.
 
@@ -300,7 +288,7 @@ def export_reference(backend: CacheBackend, root: Path, progress: Progress | Non
         for entry in sorted(entries, key=lambda e: e.created_at):
             key = entry.origin_key or repr(entry.arguments)
             content.setdefault(key, entry.reply.model_dump())
-        _write_atomic(folder / f"{api}.json", json.dumps(content, ensure_ascii=False, indent=None))
+        write_json_atomic(folder / f"{api}.json", content, indent=None)
         written += len(content)
         if progress is not None:
             progress(len(content))

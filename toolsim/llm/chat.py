@@ -224,19 +224,26 @@ class OpenAIChat:
 
 
 class LocalChat(OpenAIChat):
-    """The embedded model, started on first use and shared with everything else in the process."""
+    """The embedded model, started on first use and shared with everything else in the process.
 
-    def __init__(self, settings: Settings, *, timeout: float = 300.0) -> None:
+    ``cache_prompt`` lets llama.cpp reuse the computed prefix of an earlier prompt (a
+    multi-step agent resends its whole conversation each step: 5-10x faster on two
+    cores). Reuse changes the numerics slightly, so the same request asked twice
+    may get a different reply; that is harmless wherever replies are cached (the
+    agent and the judge), but the simulator turns it off.
+    """
+
+    def __init__(
+        self, settings: Settings, *, timeout: float = 300.0, cache_prompt: bool = True
+    ) -> None:
         from toolsim.llm.model_files import MODEL_NAME
 
         self._server = acquire_local_server(local_model_options(settings))
-        # Reusing a cached prompt prefix changes llama.cpp's numerics slightly; recomputing
-        # keeps a request's reply the same every time it is asked.
         super().__init__(
             self._server.endpoint,
             timeout=timeout,
             concurrency=settings.local_slots,
-            extra_body={"cache_prompt": False},
+            extra_body={"cache_prompt": cache_prompt},
             name=MODEL_NAME,
         )
         self._released = False

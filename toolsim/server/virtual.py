@@ -22,13 +22,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from toolsim.errors import BadRequest, PayloadTooLarge, ToolsimError
 from toolsim.server.arguments import parse_tool_input
 from toolsim.server.requests import checked_name
-from toolsim.server.service import ToolService
+from toolsim.server.service import CallResult, ToolService
 
 PATH = "/virtual"
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
-async def answer_virtual(service: ToolService, body: Any) -> tuple[str, Any]:
+async def answer_virtual(service: ToolService, body: Any) -> CallResult:
     """Answer one parsed ``/virtual`` body; raise :class:`ToolsimError` for any failure."""
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object")
@@ -38,8 +38,7 @@ async def answer_virtual(service: ToolService, body: Any) -> tuple[str, Any]:
         checked_name(body.get("tool_name"), "tool_name"),
         checked_name(body.get("api_name"), "api_name"),
     )
-    result = await service.call(api, parse_tool_input(body.get("tool_input")))
-    return result.reply.error, result.reply.response
+    return await service.call(api, parse_tool_input(body.get("tool_input")))
 
 
 async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
@@ -94,7 +93,7 @@ class VirtualEndpoint:
             return
         try:
             body = orjson.loads(await _read_body(scope, receive, self.max_body_bytes))
-            error, response = await answer_virtual(self.service, body)
+            result = await answer_virtual(self.service, body)
         except orjson.JSONDecodeError as exc:
             await _send(send, 400, _reply(f"malformed JSON body: {exc}", ""))
         except (BadRequest, PayloadTooLarge) as exc:
@@ -104,7 +103,12 @@ class VirtualEndpoint:
             # A tool-level failure: the agent sees it as the API's error message.
             await _send(send, 200, _reply(exc.message, ""))
         else:
-            await _send(send, 200, _reply(error, response))
+            # Where the reply came from, as on the native route (reference clients ignore it).
+            provenance = [
+                (b"x-toolsim-source", result.source.value.encode()),
+                (b"x-toolsim-cached", b"true" if result.cached else b"false"),
+            ]
+            await _send(send, 200, _reply(result.reply.error, result.reply.response), provenance)
 
 
 _BODY_SCHEMA = {

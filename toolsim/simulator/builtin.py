@@ -43,6 +43,7 @@ def llm_options(settings: Settings) -> LLMOptions:
         response_format=settings.llm_response_format,
         examples=settings.examples,
         examples_chars=settings.examples_chars,
+        max_items=settings.llm_max_items,
     )
 
 
@@ -102,6 +103,10 @@ class LocalSimulator(LLMSimulator):
         release_local_server(self.server, stop=not busy)
 
 
+#: Longest list the local model writes in a reply: each item costs it seconds on a CPU.
+LOCAL_MAX_ITEMS = 3
+
+
 @register_simulator("local")
 def local_simulator(settings: Settings | None = None, **_: Any) -> LocalSimulator:
     """The embedded SmolLM2 model on an in-process llama.cpp server."""
@@ -109,7 +114,11 @@ def local_simulator(settings: Settings | None = None, **_: Any) -> LocalSimulato
     server = acquire_local_server(local_model_options(settings))
     # Reusing a cached prompt prefix changes llama.cpp's numerics slightly, so
     # the same call could get a different reply; recomputing keeps it repeatable.
-    options = replace(llm_options(settings), extra_body=(("cache_prompt", False),))
+    options = replace(
+        llm_options(settings),
+        extra_body=(("cache_prompt", False),),
+        max_items=min(settings.llm_max_items, LOCAL_MAX_ITEMS),
+    )
     return LocalSimulator(
         server, options=options, prompts=PromptTemplates.load(settings.prompt_dir)
     )

@@ -42,6 +42,8 @@ class LLMOptions:
     response_format: str = "json_schema"
     examples: int = 5
     examples_chars: int = 2000
+    #: Longest list in a reply (the schema's maxItems): every item costs generation time.
+    max_items: int = 10
     #: Server-specific request fields (e.g. llama.cpp's ``cache_prompt``).
     extra_body: tuple[tuple[str, Any], ...] = ()
 
@@ -123,7 +125,7 @@ class LLMSimulator:
         messages = self.prompts.render(
             request.api, request.arguments, tuple(entry for _key, entry in request.examples)
         )
-        schema = reply_schema(request.api.template_response)
+        schema = reply_schema(request.api.template_response, self.options.max_items)
         last: UpstreamError | None = None
         for attempt in range(self.options.attempts):
             try:

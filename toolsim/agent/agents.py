@@ -1,0 +1,128 @@
+"""The agents: CoT/ReAct (one chain) and DFSDT (depth-first search over chains).
+
+Both only order the steps; an :class:`~toolsim.agent.episode.Episode` makes
+each one. ``solve`` returns how the query ended.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Protocol
+
+from toolsim.agent.episode import CallLimitReached, Episode, FailedStep
+from toolsim.agent.prompts import diversity_note
+from toolsim.agent.trajectory import Step, walk
+from toolsim.errors import UserError
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a query ended: a record status and, for failures, why."""
+
+    status: str  # answered | gave_up | no_answer | failed
+    error: str | None = None
+
+
+class Agent(Protocol):
+    """Solves one query through an episode."""
+
+    name: ClassVar[str]
+    #: The reference method name, used in file names and converted answers.
+    method: ClassVar[str]
+
+    async def solve(self, episode: Episode) -> Outcome:
+        """Run until an answer, a give-up, or a limit."""
+        ...
+
+
+def _limit_error(episode: Episode) -> str:
+    return f"model call limit ({episode.limits.max_model_calls}) reached"
+
+
+class CoTAgent:
+    """One chain of (thought, call, observation) steps, at most ``max_steps`` long."""
+
+    name: ClassVar[str] = "cot"
+    method: ClassVar[str] = "CoT@1"
+
+    async def solve(self, episode: Episode) -> Outcome:
+        """Step until Finish, a failed step, the step cap or the call limit."""
+        last: Step | None = None
+        for _ in range(episode.limits.max_steps):
+            try:
+                action = await episode.decide(last.path() if last else [])
+            except FailedStep as failure:
+                return Outcome("failed", str(failure))
+            except CallLimitReached:
+                return Outcome("no_answer", _limit_error(episode))
+            last = await episode.act(action, last)
+            if last.answered:
+                return Outcome("answered")
+            if last.gave_up:
+                last.pruned = True
+                return Outcome("gave_up")
+        if last is not None:
+            last.pruned = True
+        return Outcome("no_answer", f"no Finish within {episode.limits.max_steps} steps")
+
+
+class DFSDTAgent:
+    """Depth-first search: up to ``width`` children per node, backtracking on give-up.
+
+    A node's later children are told what their siblings tried, and to differ. The
+    search stops at the first answer, or when the model calls run out.
+    """
+
+    name: ClassVar[str] = "dfsdt"
+    method: ClassVar[str] = "DFS_woFilter_w2"
+
+    async def solve(self, episode: Episode) -> Outcome:
+        """Search from the empty chain."""
+        try:
+            if await self._search(episode, None):
+                return Outcome("answered")
+        except CallLimitReached:
+            return Outcome("no_answer", _limit_error(episode))
+        steps = walk(episode.roots)
+        if not steps and episode.failed_steps:
+            return Outcome("failed", episode.failed_steps[-1]["error"])
+        if any(step.gave_up for step in steps):
+            return Outcome("gave_up")
+        return Outcome("no_answer", "the search ended without an answer")
+
+    async def _search(self, episode: Episode, node: Step | None) -> bool:
+        path = node.path() if node else []
+        if len(path) >= episode.limits.max_steps:
+            assert node is not None
+            node.pruned = True
+            return False
+        for sibling in range(episode.limits.width):
+            tried = node.children if node else episode.roots
+            note = diversity_note(tried) if tried else ""
+            try:
+                action = await episode.decide(path, sibling=sibling, note=note)
+            except FailedStep:
+                continue
+            child = await episode.act(action, node, note=note)
+            if child.answered:
+                return True
+            if child.gave_up:
+                child.pruned = True
+                continue
+            if await self._search(episode, child):
+                return True
+        return False
+
+
+AGENTS: dict[str, type[CoTAgent] | type[DFSDTAgent]] = {
+    CoTAgent.name: CoTAgent,
+    DFSDTAgent.name: DFSDTAgent,
+}
+
+
+def create_agent(name: str) -> CoTAgent | DFSDTAgent:
+    """The agent called ``name``; an unknown name lists the known ones."""
+    try:
+        return AGENTS[name]()
+    except KeyError:
+        raise UserError(f"unknown agent {name!r}; available: {', '.join(AGENTS)}") from None

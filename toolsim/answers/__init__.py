@@ -1,0 +1,6 @@
+"""Agent answers as the evaluator reads them: run folders and StableToolBench converted files."""
+
+from toolsim.answers.loader import load_answer_sets
+from toolsim.answers.models import Answer, AnswerSet, ToolStep
+
+__all__ = ["Answer", "AnswerSet", "ToolStep", "load_answer_sets"]

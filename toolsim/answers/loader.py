@@ -1,0 +1,174 @@
+"""Find and read answer files: a ``toolsim run`` folder, converted ``<group>.json`` files, or both.
+
+Accepted paths:
+
+* a run folder (has ``run.json``): ``converted/<group>.json`` plus ``records/<group>/<id>.json``;
+* a folder of converted ``<group>.json`` files (label: the folder's name);
+* one ``<group>.json`` file (label: its folder's name);
+* a folder of such folders (StableToolBench's ``model_predictions_converted/``).
+
+A malformed entry or file becomes a problem (``"file: what is wrong"``) and the
+rest is loaded; a path that is missing, unreadable or holds nothing loadable is a
+:class:`UserError` naming it. Names read from files are dictionary keys only:
+record files are found by listing folders, never by building paths from ids.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from toolsim.answers.converted import EntryError, answer_from_record, parse_entry
+from toolsim.answers.models import AnswerSet
+from toolsim.errors import UserError
+
+MANIFEST = "run.json"
+
+
+def _read_json(path: Path) -> Any:
+    """The parsed file, or ValueError with a short reason."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read: {exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
+
+
+def _records(folder: Path, problems: list[str]) -> dict[str, dict[str, Any]]:
+    """Records by query id (the file stem) in ``records/<group>/``."""
+    found: dict[str, dict[str, Any]] = {}
+    if not folder.is_dir():
+        return found
+    for path in sorted(folder.glob("*.json")):
+        try:
+            record = _read_json(path)
+        except ValueError as exc:
+            problems.append(f"{path}: {exc}")
+            continue
+        if not isinstance(record, dict):
+            problems.append(f"{path}: expected a JSON object")
+            continue
+        found[path.stem] = record
+    return found
+
+
+def _load_group_file(
+    path: Path, label: str, records_dir: Path | None = None, manifest: dict | None = None
+) -> AnswerSet:
+    group = path.stem
+    result = AnswerSet(label=label, group=group, answers={}, manifest=manifest, source=path)
+    records = _records(records_dir / group, result.problems) if records_dir else {}
+    try:
+        data = _read_json(path)
+    except ValueError as exc:
+        result.problems.append(f"{path}: {exc}")
+        data = {}
+    if not isinstance(data, dict):
+        result.problems.append(f"{path}: expected an object of query id -> answer")
+        data = {}
+    for query_id, entry in data.items():
+        try:
+            result.answers[str(query_id)] = parse_entry(
+                str(query_id), entry, group=group, source=path, record=records.get(str(query_id))
+            )
+        except EntryError as exc:
+            result.problems.append(f"{path}: query {query_id}: {exc}")
+    for query_id, record in records.items():
+        # Attempted but never converted (the agent failed before answering): it still counts.
+        if query_id not in result.answers and query_id not in data:
+            source = records_dir / group / f"{query_id}.json"  # type: ignore[operator]
+            result.answers[query_id] = answer_from_record(record, group=group, source=source)
+    if not result.answers and not result.problems:
+        result.problems.append(f"{path}: no answers in the file")
+    return result
+
+
+def _load_run(folder: Path) -> list[AnswerSet]:
+    try:
+        manifest = _read_json(folder / MANIFEST)
+    except ValueError as exc:
+        raise UserError(f"{folder / MANIFEST}: {exc}") from None
+    if not isinstance(manifest, dict):
+        raise UserError(f"{folder / MANIFEST}: expected a JSON object")
+    converted = folder / "converted"
+    records = folder / "records"
+    files = {path.stem: path for path in sorted(converted.glob("*.json"))}
+    # A group whose queries all failed before answering has records but no converted file.
+    if records.is_dir():
+        for sub in sorted(records.iterdir()):
+            if sub.is_dir() and sub.name not in files:
+                files[sub.name] = converted / f"{sub.name}.json"
+    sets = []
+    for group, path in sorted(files.items()):
+        if path.exists():
+            sets.append(_load_group_file(path, folder.name, records, manifest))
+        else:
+            result = AnswerSet(
+                label=folder.name, group=group, answers={}, manifest=manifest, source=path
+            )
+            for query_id, record in _records(records / group, result.problems).items():
+                source = records / group / f"{query_id}.json"
+                result.answers[query_id] = answer_from_record(record, group=group, source=source)
+            sets.append(result)
+    if not sets:
+        raise UserError(f"{folder}: a run folder with no answers yet (no converted/*.json)")
+    return sets
+
+
+def _is_run(folder: Path) -> bool:
+    return (folder / MANIFEST).is_file()
+
+
+def _load_folder(folder: Path, *, nested: bool) -> list[AnswerSet]:
+    if _is_run(folder):
+        return _load_run(folder)
+    if folder.name == "converted" and _is_run(folder.parent):
+        return _load_run(folder.parent)
+    files = sorted(path for path in folder.glob("*.json") if path.is_file())
+    if files:
+        return [_load_group_file(path, folder.name) for path in files]
+    if nested:
+        sets: list[AnswerSet] = []
+        empty: list[str] = []
+        for sub in sorted(path for path in folder.iterdir() if path.is_dir()):
+            try:
+                sets.extend(_load_folder(sub, nested=False))
+            except UserError as exc:
+                empty.append(exc.message)
+        if sets:
+            if empty:
+                sets[0].problems.extend(empty)
+            return sets
+    raise UserError(
+        f"{folder}: no answers found (expected run.json, <group>.json files, or folders of them)"
+    )
+
+
+def load_answer_sets(path: Path) -> list[AnswerSet]:
+    """Every :class:`AnswerSet` under ``path`` (see the module docstring for what is accepted).
+
+    Raises:
+        UserError: the path is missing or unreadable, or holds nothing loadable.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: no such file or folder")
+    if path.is_file():
+        if path.suffix != ".json":
+            raise UserError(f"{path}: expected a <group>.json answer file")
+        result = _load_group_file(path, path.parent.name or path.stem)
+        if not result.answers:
+            raise UserError("; ".join(result.problems))
+        return [result]
+    try:
+        sets = _load_folder(path, nested=True)
+    except PermissionError as exc:
+        raise UserError(f"{path}: cannot read: {exc}") from None
+    if not any(result.answers for result in sets):
+        problems = [problem for result in sets for problem in result.problems]
+        raise UserError(f"{path}: no readable answers ({'; '.join(problems[:5])})")
+    return sets

@@ -1,0 +1,68 @@
+"""Scoring agents' answers: Solvable Pass Rate, Solvable Win Rate, budget metrics, reports.
+
+Names are imported on first use (PEP 562), so ``toolsim --help`` does not pay for
+the LLM client stack.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "evaluate_pass_rate": "toolsim.evaluator.pass_rate",
+    "evaluate_pass_rate_async": "toolsim.evaluator.pass_rate",
+    "evaluate_win_rate": "toolsim.evaluator.win_rate",
+    "evaluate_win_rate_async": "toolsim.evaluator.win_rate",
+    "Judge": "toolsim.evaluator.judge",
+    "JudgeOptions": "toolsim.evaluator.judge",
+    "Label": "toolsim.evaluator.labels",
+    "Preference": "toolsim.evaluator.labels",
+    "Outcome": "toolsim.evaluator.labels",
+    "RateSummary": "toolsim.evaluator.aggregate",
+    "summarize": "toolsim.evaluator.aggregate",
+    "BudgetMetrics": "toolsim.evaluator.budget",
+    "PassRateReport": "toolsim.evaluator.results",
+    "WinRateReport": "toolsim.evaluator.results",
+    "EntryResult": "toolsim.evaluator.results",
+    "render_html": "toolsim.evaluator.html",
+    "write_reports": "toolsim.evaluator.writers",
+}
+
+__all__ = [
+    "BudgetMetrics",
+    "EntryResult",
+    "Judge",
+    "JudgeOptions",
+    "Label",
+    "Outcome",
+    "PassRateReport",
+    "Preference",
+    "RateSummary",
+    "WinRateReport",
+    "evaluate_pass_rate",
+    "evaluate_pass_rate_async",
+    "evaluate_win_rate",
+    "evaluate_win_rate_async",
+    "render_html",
+    "summarize",
+    "write_reports",
+]
+
+if TYPE_CHECKING:
+    from toolsim.evaluator.aggregate import RateSummary, summarize
+    from toolsim.evaluator.budget import BudgetMetrics
+    from toolsim.evaluator.html import render_html
+    from toolsim.evaluator.judge import Judge, JudgeOptions
+    from toolsim.evaluator.labels import Label, Outcome, Preference
+    from toolsim.evaluator.pass_rate import evaluate_pass_rate, evaluate_pass_rate_async
+    from toolsim.evaluator.results import EntryResult, PassRateReport, WinRateReport
+    from toolsim.evaluator.win_rate import evaluate_win_rate, evaluate_win_rate_async
+    from toolsim.evaluator.writers import write_reports
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'toolsim.evaluator' has no attribute {name!r}")
+    return getattr(import_module(module), name)

@@ -1,0 +1,215 @@
+"""The LLM judge: short prompts, a JSON-constrained verdict, failures kept apart from "Unsolved".
+
+Every request goes through a :class:`~toolsim.llm.ChatModel` (normally a
+:class:`~toolsim.llm.CachedChat`), with the evaluation run index as
+``ChatRequest.sample``: run 2 of a query is a different request from run 1,
+and asking the same question again is answered from the cache.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from string import Template
+from typing import TYPE_CHECKING, Any
+
+from toolsim.answers import Answer
+from toolsim.errors import UpstreamError, UserError
+from toolsim.evaluator.labels import Label, Outcome
+
+if TYPE_CHECKING:
+    from toolsim.llm import ChatModel
+
+VERDICTS = (Label.SOLVED.value, Label.UNSOLVED.value, Label.UNSURE.value)
+PREFERENCES = ("A", "B", "tie")
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeOptions:
+    """How the judge samples and how much text it shows the model."""
+
+    #: Each run is an independent sample, as in the reference's repeated evaluation;
+    #: the seed moves with the run index so each run is reproducible on its own.
+    temperature: float = 0.5
+    seed: int = 42
+    max_tokens: int = 200
+    #: Characters of answers and trajectory in one prompt: the embedded model has about
+    #: 4k tokens per slot, and prompt plus reply must fit.
+    prompt_chars: int = 6000
+    query_chars: int = 1500
+
+
+def _template(name: str) -> Template:
+    text = resources.files("toolsim.evaluator").joinpath("prompts", name).read_text("utf-8")
+    return Template(text)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters: head and tail kept, the cut marked."""
+    if len(text) <= limit:
+        return text
+    keep = max(limit - 40, 20)
+    head = keep * 2 // 3
+    tail = keep - head
+    cut = len(text) - head - tail
+    return f"{text[:head]}[... {cut} characters cut ...]{text[len(text) - tail :]}"
+
+
+def _schema(field: str, choices: tuple[str, ...]) -> dict[str, Any]:
+    schema = {
+        "type": "object",
+        "properties": {
+            "reason": {"type": "string", "maxLength": 300},
+            field: {"type": "string", "enum": list(choices)},
+        },
+        "required": ["reason", field],
+        "additionalProperties": False,
+    }
+    return {"type": "json_schema", "json_schema": {"name": field, "schema": schema, "strict": True}}
+
+
+def parse_reply(content: str | None, field: str, choices: tuple[str, ...]) -> tuple[str, str]:
+    """``(choice, reason)`` from the model's JSON reply; ValueError saying why not."""
+    if not content or not content.strip():
+        raise ValueError("empty reply")
+    text = content.strip()
+    start, end = text.find("{"), text.rfind("}")
+    try:
+        data = json.loads(text[start : end + 1] if 0 <= start < end else text)
+    except json.JSONDecodeError:
+        raise ValueError(f"reply is not JSON: {shorten(text, 120)!r}") from None
+    if not isinstance(data, dict):
+        raise ValueError("reply is not a JSON object")
+    value = data.get(field)
+    by_lower = {choice.lower(): choice for choice in choices}
+    if not isinstance(value, str) or value.strip().lower() not in by_lower:
+        raise ValueError(f"reply has no valid {field!r} (got {value!r})")
+    reason = data.get("reason")
+    return by_lower[value.strip().lower()], reason if isinstance(reason, str) else ""
+
+
+class Judge:
+    """Asks a chat model for pass-rate verdicts and pairwise preferences."""
+
+    def __init__(self, chat: ChatModel, options: JudgeOptions | None = None) -> None:
+        self.chat = chat
+        self.options = options or JudgeOptions()
+        self.requests = 0
+        self.failed = 0
+        self._templates = {
+            name: _template(f"{name}.txt")
+            for name in (
+                "pass_system",
+                "pass_user",
+                "trajectory_system",
+                "trajectory_user",
+                "compare_system",
+                "compare_user",
+            )
+        }
+
+    @property
+    def calls(self) -> int:
+        """Requests that reached the model (cache misses)."""
+        return getattr(self.chat, "calls", self.requests)
+
+    @property
+    def cached(self) -> int:
+        """Requests answered from the cache."""
+        return getattr(self.chat, "hits", 0)
+
+    def _render(self, name: str, **values: Any) -> str:
+        return self._templates[name].substitute(**values).strip()
+
+    async def _ask(
+        self, system: str, user: str, run: int, field: str, choices: tuple[str, ...]
+    ) -> tuple[str, str]:
+        from toolsim.llm import ChatRequest, LLMUnavailable
+
+        options = self.options
+        request = ChatRequest(
+            messages=({"role": "system", "content": system}, {"role": "user", "content": user}),
+            response_format=_schema(field, choices),
+            temperature=options.temperature,
+            seed=options.seed + run,
+            max_tokens=options.max_tokens,
+            sample=run,
+        )
+        self.requests += 1
+        try:
+            reply = await self.chat.complete(request)
+        except LLMUnavailable as exc:
+            # Nothing can be judged without a model: stop rather than report all unscored.
+            raise UserError(f"the judge model is unavailable: {exc.message}") from None
+        except UpstreamError as exc:
+            self.failed += 1
+            raise ValueError(f"judge request failed: {exc.message}") from None
+        return parse_reply(reply.content, field, choices)
+
+    async def verdict(self, answer: Answer, run: int, *, trajectory: bool = False) -> Outcome:
+        """Solved / Unsolved / Unsure for a finished answer (unscored if no usable verdict)."""
+        options = self.options
+        query = shorten(answer.query, options.query_chars)
+        if trajectory:
+            final = shorten(answer.final_answer, options.prompt_chars // 3)
+            steps = self._steps(answer, options.prompt_chars - len(final))
+            system = self._render("trajectory_system")
+            user = self._render(
+                "trajectory_user",
+                query=query,
+                count=len(answer.steps),
+                steps=steps,
+                answer=final,
+            )
+        else:
+            system = self._render("pass_system")
+            user = self._render(
+                "pass_user", query=query, answer=shorten(answer.final_answer, options.prompt_chars)
+            )
+        by = "trajectory" if trajectory else "answer"
+        try:
+            choice, reason = await self._ask(system, user, run, "verdict", VERDICTS)
+        except ValueError as exc:
+            return Outcome(Label.UNSCORED, str(exc), by)
+        return Outcome(Label(choice), reason, by)
+
+    def _steps(self, answer: Answer, budget: int) -> str:
+        if not answer.steps:
+            return "(none)"
+        each = max(budget // len(answer.steps), 120)
+        lines = []
+        used = 0
+        for number, step in enumerate(answer.steps, 1):
+            line = shorten(f"{number}. {step.function}({step.arguments}) -> {step.response}", each)
+            if used + len(line) > budget:
+                lines.append(f"[... {len(answer.steps) - number + 1} more calls cut ...]")
+                break
+            lines.append(line)
+            used += len(line) + 1
+        return "\n".join(lines)
+
+    async def compare(self, query: str, first: Answer, second: Answer, run: int) -> tuple[str, str]:
+        """Which of two answers (shown as A then B) is better: ``("A"|"B"|"tie", reason)``.
+
+        Raises:
+            ValueError: no usable verdict (the caller counts the round as unscored).
+        """
+        options = self.options
+        each = (options.prompt_chars - options.query_chars) // 2
+
+        def calls(answer: Answer) -> str:
+            names = ", ".join(step.function for step in answer.steps) or "none"
+            return shorten(names, 300)
+
+        user = self._render(
+            "compare_user",
+            query=shorten(query, options.query_chars),
+            count_a=len(first.steps),
+            calls_a=calls(first),
+            answer_a=shorten(first.final_answer, each) or "(no answer)",
+            count_b=len(second.steps),
+            calls_b=calls(second),
+            answer_b=shorten(second.final_answer, each) or "(no answer)",
+        )
+        return await self._ask(self._render("compare_system"), user, run, "preferred", PREFERENCES)

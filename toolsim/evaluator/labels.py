@@ -1,0 +1,55 @@
+"""The labels a query gets, and what each scores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Label(StrEnum):
+    """A query's status in one evaluation run."""
+
+    SOLVED = "Solved"
+    UNSURE = "Unsure"
+    UNSOLVED = "Unsolved"
+    #: No usable verdict (unparseable reply, failed request): excluded from rates.
+    UNSCORED = "unscored"
+
+
+#: Solved 1, Unsure half, Unsolved 0; unscored has no score.
+SCORES = {Label.SOLVED: 1.0, Label.UNSURE: 0.5, Label.UNSOLVED: 0.0}
+
+
+class Preference(StrEnum):
+    """The outcome of one win-rate round, from the candidate's side."""
+
+    WIN = "win"
+    LOSS = "loss"
+    TIE = "tie"
+    UNSCORED = "unscored"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A label with why it was given and by what (``rule``, ``answer``, ``trajectory``)."""
+
+    label: Label
+    reason: str
+    by: str
+
+    def to_json(self) -> dict[str, str]:
+        """A plain-JSON form for reports."""
+        return {"label": self.label.value, "reason": self.reason, "by": self.by}
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    """One win-rate round: the outcome, why, and by what (``solved``, ``rule``, ``judge``)."""
+
+    preference: Preference
+    reason: str
+    by: str
+
+    def to_json(self) -> dict[str, str]:
+        """A plain-JSON form for reports."""
+        return {"preference": self.preference.value, "reason": self.reason, "by": self.by}

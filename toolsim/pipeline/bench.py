@@ -1,0 +1,337 @@
+"""``toolsim bench``: every agent x planner combination over a suite, evaluated and reported.
+
+Each combination is an ordinary ``toolsim run`` folder under ``OUT/runs/<label>``,
+so a bench resumes like a run: finished queries are skipped, and the agent's
+model, the tools and the judge answer repeated requests from their caches.
+Then one pass-rate evaluation covers every combination, each later combination
+is compared with the first (win rate), and ``OUT/report.html`` shows it all.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from toolsim import __version__
+from toolsim.agent.actions import uses_local_model
+from toolsim.agent.episode import AgentLimits
+from toolsim.agent.runner import RunConfig, RunProgress, RunSummary, run_queries
+from toolsim.budget import CostTable, parse_costs
+from toolsim.evaluator.pass_rate import evaluate_pass_rate_async
+from toolsim.evaluator.results import PassRateReport, WinRateReport
+from toolsim.evaluator.win_rate import evaluate_win_rate_async
+from toolsim.files import write_json_atomic
+from toolsim.llm import create_chat_model
+from toolsim.llm.local import acquire_local_server, local_model_options, release_local_server
+from toolsim.pipeline.determinism import (
+    DeterminismResult,
+    compare,
+    fingerprint,
+    replay_folder,
+    replay_settings,
+)
+from toolsim.pipeline.matrix import Combination, check_budget, combinations
+from toolsim.pipeline.reports import write_bench_reports
+from toolsim.settings import Settings
+
+#: Where a bench keeps its combinations' run folders, under its output folder.
+RUNS_FOLDER = "runs"
+
+
+@dataclass
+class BenchConfig:
+    """What a bench runs; the defaults finish on the example suite on a 2-core laptop."""
+
+    suite: Sequence[str] = ("example",)
+    agents: Sequence[str] = ("cot",)
+    planners: Sequence[str] = ("none", "btp")
+    out: Path = Path("toolsim-bench")
+    query_ids: Sequence[str] = ()
+    budget: int | None = 20
+    costs: CostTable = field(default_factory=lambda: parse_costs(DEFAULT_COSTS))
+    experience: Path | None = None
+    #: Judge runs per answer (pass rate) and rounds per comparison (win rate).
+    runs: int = 1
+    rounds: int = 1
+    server: str | None = None
+    concurrency: int | None = None
+    limits: AgentLimits = field(default_factory=AgentLimits)
+    query_timeout: float | None = 1800.0
+
+
+class BenchProgress(Protocol):
+    """Told how a bench advances (the CLI draws progress bars)."""
+
+    def run_progress(self, combination: Combination) -> RunProgress:
+        """The progress of one combination's run."""
+        ...
+
+    def judge_progress(self, what: str) -> Callable[[int, int], None]:
+        """Called as ``(done, total)`` while the judge works on ``what``."""
+        ...
+
+
+@dataclass
+class BenchResult:
+    """Everything a bench produced."""
+
+    out: Path
+    combinations: list[Combination]
+    runs: dict[str, RunSummary]
+    pass_rate: PassRateReport
+    win_rates: list[WinRateReport]
+    files: list[Path]
+    wall_seconds: float
+    determinism: DeterminismResult | None = None
+
+    def summary_rows(self) -> list[dict[str, Any]]:
+        """One row per combination: pass rate, budget metrics, win rate against the first."""
+        wins = {report.candidate: report for report in self.win_rates}
+        rows = []
+        for combination in self.combinations:
+            entry = self.pass_rate.entry(combination.label)
+            run = self.runs[combination.label]
+            totals = record_totals(run_folder(self.out, combination))
+            budget = entry.budget
+            win = wins.get(combination.label)
+            rows.append(
+                {
+                    "combination": combination.label,
+                    "agent": combination.agent,
+                    "planner": combination.planner,
+                    "queries": run.total,
+                    "pass_rate": entry.overall.to_json(),
+                    "counts": entry.counts,
+                    "budget": None if budget is None else budget.to_json(),
+                    "win_rate": None if win is None else win.overall.to_json(),
+                    "win_counts": None if win is None else win.counts,
+                    **totals,
+                }
+            )
+        return rows
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``bench.json`` document."""
+        return {
+            "kind": "bench",
+            "format": 1,
+            "toolsim": __version__,
+            "out": str(self.out),
+            "wall_seconds": round(self.wall_seconds, 1),
+            "judge": self.pass_rate.judge.to_json(),
+            "combinations": self.summary_rows(),
+            "determinism": None if self.determinism is None else self.determinism.to_json(),
+            "files": [str(path) for path in self.files],
+        }
+
+
+#: Prices per call unless told otherwise: 1-10 per function, fixed by the seed, so a budget of
+#: 20 binds after a few calls (as in the BTP release) and the planners' differences show.
+DEFAULT_COSTS = "seed:1:1-10"
+
+#: Limits for the embedded model, whose every step takes seconds on two cores: a chain of 4
+#: steps, 16 model calls per DFSDT search and 256 tokens per step (its good replies are under
+#: 250; a repetition loop otherwise runs on to the limit) keep the example suite to minutes.
+EMBEDDED_LIMITS = {"max_steps": 4, "max_model_calls": 16, "max_tokens": 256}
+
+
+#: The example queries a bench runs with the embedded agent model unless told otherwise: the
+#: odd-numbered half, which still uses all six example tools, so the default bench finishes
+#: in minutes on two cores (``--full`` runs all 20).
+EMBEDDED_EXAMPLE_IDS = tuple(str(number) for number in range(1, 21, 2))
+
+
+def bench_query_ids(
+    settings: Settings, suite: Sequence[str], query_ids: Sequence[str], full: bool
+) -> list[str]:
+    """The queries to run: those asked for; else, for the example suite on the embedded
+    model, :data:`EMBEDDED_EXAMPLE_IDS` (unless ``full``); else all."""
+    if query_ids or full or list(suite) != ["example"] or not uses_local_model(settings):
+        return list(query_ids)
+    return list(EMBEDDED_EXAMPLE_IDS)
+
+
+def bench_limits(
+    settings: Settings, max_steps: int | None, width: int, max_model_calls: int | None
+) -> AgentLimits:
+    """The agents' limits: the reference's (12 steps, 200 calls), or smaller ones by default
+    when the agent is the embedded model; explicit values always win."""
+    reference = AgentLimits()
+    local = uses_local_model(settings)
+    steps = max_steps or (EMBEDDED_LIMITS["max_steps"] if local else reference.max_steps)
+    calls = max_model_calls or (
+        EMBEDDED_LIMITS["max_model_calls"] if local else reference.max_model_calls
+    )
+    tokens = EMBEDDED_LIMITS["max_tokens"] if local else reference.max_tokens
+    return AgentLimits(max_steps=steps, width=width, max_model_calls=calls, max_tokens=tokens)
+
+
+def record_totals(folder: Path) -> dict[str, Any]:
+    """Model calls, tool calls, cost and query seconds summed over a run folder's records.
+
+    Read from the records rather than this invocation's summary, so a resumed
+    bench reports the whole run, not just the queries it finished this time.
+    """
+    totals = {"model_calls": 0, "tool_calls": 0, "cost": 0, "query_seconds": 0.0}
+    for path in sorted((folder / "records").glob("*/*.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            continue  # the evaluation lists unreadable records; totals skip them
+        for name in totals:
+            source = "wall_seconds" if name == "query_seconds" else name
+            value = record.get(source)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                totals[name] += value
+    totals["query_seconds"] = round(totals["query_seconds"], 1)
+    return totals
+
+
+def run_folder(out: Path, combination: Combination) -> Path:
+    """Where one combination's run lives inside a bench folder."""
+    return Path(out) / RUNS_FOLDER / combination.label
+
+
+def run_config(config: BenchConfig, combination: Combination, out: Path) -> RunConfig:
+    """The ``toolsim run`` configuration of one combination."""
+    return RunConfig(
+        queries=list(config.suite),
+        out=run_folder(out, combination),
+        agent=combination.agent,
+        query_ids=list(config.query_ids),
+        server=config.server,
+        concurrency=config.concurrency,
+        planner=combination.planner,
+        experience=config.experience,
+        budget=config.budget,
+        costs=config.costs,
+        query_timeout=config.query_timeout,
+        limits=config.limits,
+    )
+
+
+async def run_combinations(
+    config: BenchConfig,
+    settings: Settings,
+    out: Path,
+    progress: BenchProgress | None = None,
+) -> dict[str, RunSummary]:
+    """Run (or resume) every combination into ``out/runs``; return their summaries."""
+    summaries: dict[str, RunSummary] = {}
+    for combination in combinations(config.agents, config.planners):
+        summaries[combination.label] = await run_queries(
+            run_config(config, combination, out),
+            settings,
+            progress=None if progress is None else progress.run_progress(combination),
+        )
+    return summaries
+
+
+async def evaluate_combinations(
+    config: BenchConfig,
+    settings: Settings,
+    out: Path,
+    progress: BenchProgress | None = None,
+    *,
+    win_rates: bool = True,
+) -> tuple[PassRateReport, list[WinRateReport]]:
+    """Pass rate of every combination, and (``win_rates``) win rate of each against the first."""
+    chosen = combinations(config.agents, config.planners)
+    folders = [run_folder(out, combination) for combination in chosen]
+    judge = create_chat_model("judge", settings)
+    try:
+        pass_rate = await evaluate_pass_rate_async(
+            folders,
+            runs=config.runs,
+            chat=judge,
+            progress=None if progress is None else progress.judge_progress("pass rate"),
+        )
+        wins = []
+        for combination, folder in zip(chosen[1:], folders[1:], strict=True):
+            if not win_rates:
+                break
+            wins.append(
+                await evaluate_win_rate_async(
+                    folder,
+                    folders[0],
+                    rounds=config.rounds,
+                    chat=judge,
+                    progress=None
+                    if progress is None
+                    else progress.judge_progress(f"{combination.label} vs {chosen[0].label}"),
+                )
+            )
+    finally:
+        await judge.aclose()
+    return pass_rate, wins
+
+
+async def run_bench(
+    config: BenchConfig,
+    settings: Settings,
+    *,
+    progress: BenchProgress | None = None,
+    check_determinism: bool = False,
+) -> BenchResult:
+    """Run, evaluate and report every combination; see the module docstring.
+
+    With ``check_determinism``, the bench is then replayed (see
+    :mod:`toolsim.pipeline.determinism`) and ``result.determinism`` says how it went.
+    """
+    started = time.monotonic()
+    chosen = combinations(config.agents, config.planners)  # fails fast on unknown names
+    check_budget(config.planners, config.budget)
+    out = Path(config.out)
+    # One embedded model for the whole bench: without this hold, each combination's
+    # run would stop it on finishing and the next would start it again.
+    held = acquire_local_server(local_model_options(settings))
+    try:
+        runs = await run_combinations(config, settings, out, progress)
+        pass_rate, win_rates = await evaluate_combinations(config, settings, out, progress)
+        result = BenchResult(
+            out=out,
+            combinations=chosen,
+            runs=runs,
+            pass_rate=pass_rate,
+            win_rates=win_rates,
+            files=[],
+            wall_seconds=time.monotonic() - started,
+        )
+        result.files = write_bench_reports(result)
+        if check_determinism:
+            result.determinism = await replay_and_compare(config, settings, result, progress)
+            write_json_atomic(out / "determinism.json", result.determinism.to_json())
+            result.files.append(out / "determinism.json")
+    finally:
+        release_local_server(held)
+    result.wall_seconds = time.monotonic() - started
+    write_json_atomic(out / "bench.json", result.to_json())
+    result.files.append(out / "bench.json")
+    return result
+
+
+async def replay_and_compare(
+    config: BenchConfig,
+    settings: Settings,
+    result: BenchResult,
+    progress: BenchProgress | None = None,
+    replays: int = 2,
+) -> DeterminismResult:
+    """Run the bench ``replays`` more times in replay mode; compare each with the first run."""
+    labels = [combination.label for combination in result.combinations]
+    first = fingerprint(result.out / RUNS_FOLDER, labels, result.pass_rate)
+    replay = replay_settings(settings)
+    differences: list[str] = []
+    for number in range(1, replays + 1):
+        folder = replay_folder(result.out, number)
+        await run_combinations(config, replay, folder, progress)
+        pass_rate, _ = await evaluate_combinations(
+            config, replay, folder, progress, win_rates=False
+        )
+        again = fingerprint(folder / RUNS_FOLDER, labels, pass_rate)
+        differences += compare(first, again, f"replay {number}")
+    return DeterminismResult(replays=replays, compared=len(first), differences=differences)

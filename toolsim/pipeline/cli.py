@@ -1,0 +1,208 @@
+"""``toolsim bench``: a thin shell over :func:`toolsim.pipeline.run_bench`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from toolsim.agent.cli import (
+    BarProgress,
+    CacheModeOption,
+    CacheUrlOption,
+    ConcurrencyOption,
+    ExperienceOption,
+    HomeOption,
+    QueryIdsOption,
+    QueryTimeoutOption,
+    ServerOption,
+    SimulatorOption,
+    WidthOption,
+    run_settings,
+    split_list,
+)
+from toolsim.budget import parse_costs
+from toolsim.console import console, err_console, progress_bars
+from toolsim.pipeline.bench import (
+    DEFAULT_COSTS,
+    BenchConfig,
+    BenchResult,
+    bench_limits,
+    bench_query_ids,
+    run_bench,
+)
+from toolsim.pipeline.determinism import SHOWN
+from toolsim.pipeline.matrix import Combination
+from toolsim.pipeline.reports import SUMMARY_HEAD, summary_cells
+
+
+class BenchBars:
+    """Rich progress bars: one per combination's run, one per judging pass."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+
+    def run_progress(self, combination: Combination) -> BarProgress:
+        """A bar over one combination's queries."""
+        return BarProgress(self.progress, label=combination.label)
+
+    def judge_progress(self, what: str) -> Callable[[int, int], None]:
+        """A bar over the judge's verdicts for ``what``."""
+        self.progress.start()
+        task = self.progress.add_task(f"judging {what}", total=None)
+
+        def advance(done: int, total: int) -> None:
+            self.progress.update(task, completed=done, total=total)
+
+        return advance
+
+
+def bench(
+    suite: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--suite", help="'example' (default) or StableToolBench query files (repeatable)."
+        ),
+    ] = None,
+    agents: Annotated[
+        str, typer.Option(help="Agents, comma-separated: cot, dfsdt (DFSDT takes ~4x longer).")
+    ] = "cot",
+    planners: Annotated[
+        str, typer.Option(help="Planners, comma-separated (none, btp, btp-replan, ...).")
+    ] = "none,btp",
+    budget: Annotated[
+        int | None, typer.Option(min=0, help="Cost budget per query (planners need one).")
+    ] = 20,
+    no_budget: Annotated[
+        bool,
+        typer.Option(
+            "--no-budget", help="No budget at all (only planners that need none: e.g. none)."
+        ),
+    ] = False,
+    costs: Annotated[
+        str, typer.Option(help="Costs per call: a JSON file, seed:N or seed:N:LOW-HIGH.")
+    ] = DEFAULT_COSTS,
+    experience: ExperienceOption = None,
+    runs: Annotated[int, typer.Option(min=1, help="Judge runs per answer (pass rate).")] = 1,
+    rounds: Annotated[int, typer.Option(min=1, help="Judge rounds per comparison (win rate).")] = 1,
+    out: Annotated[Path, typer.Option(help="Output folder (resumed if it exists).")] = Path(
+        "toolsim-bench"
+    ),
+    query_ids: QueryIdsOption = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="With the embedded model, run all 20 example queries, not the quick half.",
+        ),
+    ] = False,
+    server: ServerOption = None,
+    concurrency: ConcurrencyOption = None,
+    max_steps: Annotated[
+        int | None,
+        typer.Option(min=1, help="Steps of one chain (default 12; 4 with the embedded model)."),
+    ] = None,
+    width: WidthOption = 2,
+    max_model_calls: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Model calls per query (default 200; 16 with the embedded model)."
+        ),
+    ] = None,
+    query_timeout: QueryTimeoutOption = 1800.0,
+    check_determinism: Annotated[
+        bool,
+        typer.Option(
+            "--check-determinism",
+            help="Then replay the suite twice (tool cache in replay mode) and fail on any "
+            "difference in tool replies, answers or scores.",
+        ),
+    ] = False,
+    home: HomeOption = None,
+    cache_url: CacheUrlOption = None,
+    cache_mode: CacheModeOption = None,
+    simulator: SimulatorOption = None,
+) -> None:
+    """Run every agent x planner combination over a suite, evaluate, and write one report."""
+    settings = run_settings(home, cache_url, cache_mode, simulator)
+    chosen_suite = split_list(suite) or ["example"]
+    config = BenchConfig(
+        suite=chosen_suite,
+        agents=split_list([agents]),
+        planners=split_list([planners]),
+        out=out,
+        query_ids=bench_query_ids(settings, chosen_suite, split_list(query_ids), full),
+        budget=None if no_budget else budget,
+        costs=parse_costs(costs),
+        experience=experience,
+        runs=runs,
+        rounds=rounds,
+        server=server,
+        concurrency=concurrency,
+        limits=bench_limits(settings, max_steps, width, max_model_calls),
+        query_timeout=query_timeout or None,
+    )
+    bars = progress_bars()
+    try:
+        result = asyncio.run(
+            run_bench(
+                config, settings, progress=BenchBars(bars), check_determinism=check_determinism
+            )
+        )
+    except KeyboardInterrupt:
+        bars.stop()
+        err_console.print(
+            f"[yellow]interrupted:[/yellow] finished answers in {out} are kept; run the same "
+            "command again to resume"
+        )
+        raise typer.Exit(130) from None
+    finally:
+        bars.stop()
+    print_summary(result)
+    if result.determinism is not None and not result.determinism.passed:
+        report_nondeterminism(result)
+        raise typer.Exit(1)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
+
+
+def print_summary(result: BenchResult) -> None:
+    """The summary table and where the report is."""
+    table = Table(*SUMMARY_HEAD, title=f"toolsim bench ({result.wall_seconds:.0f} s)")
+    for row in summary_cells(result):
+        table.add_row(*(_cell(value) for value in row))
+    console.print(table)
+    judge = result.pass_rate.judge
+    console.print(
+        f"judge {judge.model}: {judge.calls} model calls, {judge.cached} answered from the cache"
+    )
+    if result.determinism is not None and result.determinism.passed:
+        check = result.determinism
+        console.print(
+            f"[green]deterministic:[/green] {check.replays} replays of {check.compared} "
+            "answers matched the first run exactly"
+        )
+    console.print(f"report: [bold]{result.out / 'report.html'}[/bold]")
+
+
+def report_nondeterminism(result: BenchResult) -> None:
+    """Print every difference the determinism check found, loudly."""
+    check = result.determinism
+    assert check is not None
+    err_console.print(
+        f"[bold red]NOT DETERMINISTIC:[/bold red] {len(check.differences)} differences "
+        f"between the first run and its replays (all in {result.out / 'determinism.json'}):"
+    )
+    for line in check.differences[:SHOWN]:
+        err_console.print(f"  {line}")
+    if len(check.differences) > SHOWN:
+        err_console.print(f"  ... and {len(check.differences) - SHOWN} more")

@@ -1,0 +1,70 @@
+"""Which agent x planner combinations a bench runs, checked before anything starts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from toolsim.errors import UserError
+
+#: The planner name meaning "no planner" (the budget alone is enforced).
+NO_PLANNER = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Combination:
+    """One agent with one planner; its label names its run folder and its report column."""
+
+    agent: str
+    planner: str
+
+    @property
+    def label(self) -> str:
+        """``<agent>-<planner>``, e.g. ``cot-btp``."""
+        return f"{self.agent}-{self.planner}"
+
+
+def _unique(names: Sequence[str], what: str) -> list[str]:
+    cleaned = [name.strip() for name in names if name.strip()]
+    if not cleaned:
+        raise UserError(f"give at least one {what}")
+    duplicates = sorted({name for name in cleaned if cleaned.count(name) > 1})
+    if duplicates:
+        raise UserError(f"{what}s listed twice: {', '.join(duplicates)}")
+    return cleaned
+
+
+def combinations(agents: Sequence[str], planners: Sequence[str]) -> list[Combination]:
+    """Every agent with every planner, agents outermost; unknown names are a :class:`UserError`."""
+    from toolsim.agent.agents import AGENTS
+    from toolsim.planner import available_planners
+
+    agents = _unique(agents, "agent")
+    planners = _unique(planners, "planner")
+    unknown_agents = [name for name in agents if name not in AGENTS]
+    if unknown_agents:
+        raise UserError(
+            f"unknown agent {unknown_agents[0]!r}; available: {', '.join(sorted(AGENTS))}"
+        )
+    known_planners = set(available_planners())
+    unknown_planners = [name for name in planners if name not in known_planners]
+    if unknown_planners:
+        raise UserError(
+            f"unknown planner {unknown_planners[0]!r}; available: "
+            + ", ".join(sorted(known_planners))
+        )
+    return [Combination(agent, planner) for agent in agents for planner in planners]
+
+
+def check_budget(planners: Sequence[str], budget: int | None) -> None:
+    """Refuse, before anything runs, a planner that needs a budget when there is none."""
+    if budget is not None:
+        return
+    from toolsim.planner import get_planner
+
+    for name in planners:
+        if get_planner(name).needs_budget:
+            raise UserError(
+                f"the {name} planner needs a budget: give --budget B, or only planners that "
+                "need none (e.g. --planners none)"
+            )

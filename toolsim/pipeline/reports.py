@@ -1,0 +1,125 @@
+"""A bench's files: the evaluations' JSON and CSV, a summary CSV, one comparing HTML page."""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from toolsim.evaluator.html import html_table, number_cell, percent_cell, render_html
+from toolsim.evaluator.writers import (
+    csv_text,
+    pass_rate_query_rows,
+    pass_rate_rows,
+    prepare_out,
+    win_rate_query_rows,
+    win_rate_rows,
+)
+from toolsim.files import write_text_atomic
+
+if TYPE_CHECKING:
+    from toolsim.pipeline.bench import BenchResult
+
+SUMMARY_HEAD = (
+    "combination",
+    "queries",
+    "pass rate (SoPR %)",
+    "PBC %",
+    "AC",
+    "RFBC %",
+    "win rate vs first %",
+    "model calls",
+    "tool calls",
+    "query seconds",
+)
+
+
+def summary_cells(result: BenchResult) -> list[list[Any]]:
+    """The summary's rows as plain values (for CSV and the terminal)."""
+    rows = []
+    for row in result.summary_rows():
+        budget = row["budget"] or {}
+        pbc = (budget.get("PBC") or {}).get("mean")
+        win = (row["win_rate"] or {}).get("mean")
+        rows.append(
+            [
+                row["combination"],
+                row["queries"],
+                row["pass_rate"]["mean"],
+                pbc,
+                budget.get("AC"),
+                budget.get("RFBC"),
+                win,
+                row["model_calls"],
+                row["tool_calls"],
+                row["query_seconds"],
+            ]
+        )
+    return rows
+
+
+def _summary_html(result: BenchResult) -> str:
+    wins = {report.candidate: report for report in result.win_rates}
+    totals_of = {row["combination"]: row for row in result.summary_rows()}
+    rows = []
+    for combination in result.combinations:
+        entry = result.pass_rate.entry(combination.label)
+        budget = entry.budget
+        win = wins.get(combination.label)
+        totals = totals_of[combination.label]
+        rows.append(
+            [
+                escape(combination.label),
+                str(totals["queries"]),
+                percent_cell(entry.overall),
+                percent_cell(budget.pbc if budget else None, interval=False),
+                number_cell(budget.ac if budget else None),
+                number_cell(budget.rfbc if budget else None),
+                percent_cell(win.overall, interval=False) if win else "reference",
+                str(totals["model_calls"]),
+                str(totals["tool_calls"]),
+                f"{totals['query_seconds']:.0f}",
+            ]
+        )
+    first = escape(result.combinations[0].label)
+    return (
+        "<h2>Summary</h2><p>Every agent x planner combination over the same queries. "
+        f"Win rates compare each combination with the first ({first}). Run folders are "
+        f"under <code>{escape(str(result.out))}/runs/</code>.</p>"
+        + html_table(list(SUMMARY_HEAD), rows, "summary")
+    )
+
+
+def write_bench_reports(result: BenchResult) -> list[Path]:
+    """Write every report file under ``result.out``; return their paths."""
+    out = prepare_out(result.out)
+    files: dict[str, str] = {
+        "summary.csv": csv_text([list(SUMMARY_HEAD), *summary_cells(result)]),
+        "pass_rate.json": json.dumps(result.pass_rate.to_json(), indent=2, ensure_ascii=False),
+        "pass_rate.csv": csv_text(pass_rate_rows(result.pass_rate)),
+        "pass_rate_queries.csv": csv_text(pass_rate_query_rows(result.pass_rate)),
+    }
+    if result.win_rates:
+        files["win_rate.json"] = json.dumps(
+            [report.to_json() for report in result.win_rates], indent=2, ensure_ascii=False
+        )
+        first = result.win_rates[0]
+        summary = win_rate_rows(first)[:1]  # the header, once
+        queries = [["candidate", *win_rate_query_rows(first)[0]]]
+        for report in result.win_rates:
+            summary += win_rate_rows(report)[1:]
+            queries += [[report.candidate, *row] for row in win_rate_query_rows(report)[1:]]
+        files["win_rate.csv"] = csv_text(summary)
+        files["win_rate_queries.csv"] = csv_text(queries)
+    files["report.html"] = render_html(
+        [result.pass_rate],
+        result.win_rates,
+        title="toolsim bench",
+        preface=_summary_html(result),
+    )
+    written = []
+    for name, text in files.items():
+        write_text_atomic(out / name, text)
+        written.append(out / name)
+    return written
