@@ -124,10 +124,14 @@ def scatter(
     for name, x_value, y_value, series in points:
         x = LEFT + plot_w * x_value / top_x
         y = TOP + plot_h * (1 - max(0.0, min(y_value, 100.0)) / 100)
+        # Names of points in the right half go to their left, so none runs off the chart.
+        right_half = x > LEFT + plot_w / 2
+        anchor, offset = ("end", -9) if right_half else ("start", 9)
         body.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="{color(series)}">'
             f"<title>{escape(name)}: {x_value:.3g}, {y_value:.1f}%</title></circle>"
-            f'<text x="{x + 9:.1f}" y="{y + 4:.1f}">{escape(name[:28])}</text>'
+            f'<text x="{x + offset:.1f}" y="{y + 4:.1f}" text-anchor="{anchor}">'
+            f"{escape(name[:28])}</text>"
         )
     return _frame(height, body, label)
 

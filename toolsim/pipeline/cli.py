@@ -38,7 +38,7 @@ from toolsim.pipeline.bench import (
 )
 from toolsim.pipeline.determinism import SHOWN
 from toolsim.pipeline.matrix import Combination
-from toolsim.pipeline.reports import SUMMARY_HEAD, summary_cells
+from toolsim.pipeline.reports import SHORT_HEAD, summary_cells
 
 
 class BenchBars:
@@ -172,15 +172,27 @@ def bench(
 def _cell(value: Any) -> str:
     if value is None:
         return "-"
-    return f"{value:.1f}" if isinstance(value, float) else str(value)
+    return (
+        f"{value:.0f}"
+        if isinstance(value, float) and value >= 100
+        else (f"{value:.1f}" if isinstance(value, float) else str(value))
+    )
 
 
 def print_summary(result: BenchResult) -> None:
     """The summary table and where the report is."""
-    table = Table(*SUMMARY_HEAD, title=f"toolsim bench ({result.wall_seconds:.0f} s)")
+    table = Table(title=f"toolsim bench ({result.wall_seconds:.0f} s)")
+    for number, head in enumerate(SHORT_HEAD):
+        table.add_column(head, no_wrap=True, justify="left" if number == 0 else "right")
     for row in summary_cells(result):
         table.add_row(*(_cell(value) for value in row))
     console.print(table)
+    console.print(
+        "n queries; SoPR% pass rate; PBC% pass rate within budget; AC average cost; RFBC% runs "
+        "over or stopped by the budget; win% against the first row; LLM agent model calls; "
+        "tools tool calls; sec summed query seconds",
+        style="dim",
+    )
     judge = result.pass_rate.judge
     console.print(
         f"judge {judge.model}: {judge.calls} model calls, {judge.cached} answered from the cache"

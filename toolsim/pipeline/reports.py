@@ -35,6 +35,10 @@ SUMMARY_HEAD = (
 )
 
 
+#: The same columns, short enough for an 80-column terminal.
+SHORT_HEAD = ("combination", "n", "SoPR%", "PBC%", "AC", "RFBC%", "win%", "LLM", "tools", "sec")
+
+
 def summary_cells(result: BenchResult) -> list[list[Any]]:
     """The summary's rows as plain values (for CSV and the terminal)."""
     rows = []
