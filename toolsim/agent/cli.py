@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.progress import Progress
@@ -19,6 +20,8 @@ from toolsim.cache.modes import CacheMode
 from toolsim.console import console, err_console, progress_bars
 from toolsim.errors import UserError
 from toolsim.settings import Settings
+
+T = TypeVar("T")
 
 
 class BarProgress:
@@ -152,19 +155,26 @@ def run(
             observation_chars=observation_chars,
         ),
     )
-    bar = progress_bars()
+    summary = run_resumable(
+        lambda bars: run_queries(config, settings, progress=BarProgress(bars)), out
+    )
+    _print_summary(summary)
+
+
+def run_resumable(work: Callable[[Progress], Coroutine[Any, Any, T]], out: Path) -> T:
+    """Run ``work`` under progress bars; Ctrl-C keeps what ``out`` holds and says how to resume."""
+    bars = progress_bars()
     try:
-        summary = asyncio.run(run_queries(config, settings, progress=BarProgress(bar)))
+        return asyncio.run(work(bars))
     except KeyboardInterrupt:
-        _stop(bar)
+        _stop(bars)
         err_console.print(
             f"[yellow]interrupted:[/yellow] finished answers in {out} are kept; run the same "
             "command again to resume"
         )
         raise typer.Exit(130) from None
     finally:
-        _stop(bar)
-    _print_summary(summary)
+        _stop(bars)
 
 
 def _stop(bar: Progress) -> None:

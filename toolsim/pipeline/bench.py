@@ -86,6 +86,8 @@ class BenchResult:
     win_rates: list[WinRateReport]
     files: list[Path]
     wall_seconds: float
+    #: Per combination: model calls, tool calls, cost and query seconds over all its records.
+    totals: dict[str, dict[str, Any]] = field(default_factory=dict)
     determinism: DeterminismResult | None = None
 
     def summary_rows(self) -> list[dict[str, Any]]:
@@ -95,7 +97,7 @@ class BenchResult:
         for combination in self.combinations:
             entry = self.pass_rate.entry(combination.label)
             run = self.runs[combination.label]
-            totals = record_totals(run_folder(self.out, combination))
+            totals = self.totals[combination.label]
             budget = entry.budget
             win = wins.get(combination.label)
             rows.append(
@@ -300,6 +302,7 @@ async def run_bench(
             win_rates=win_rates,
             files=[],
             wall_seconds=time.monotonic() - started,
+            totals={c.label: record_totals(run_folder(out, c)) for c in chosen},
         )
         result.files = write_bench_reports(result)
         if check_determinism:

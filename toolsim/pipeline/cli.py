@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,11 +22,12 @@ from toolsim.agent.cli import (
     ServerOption,
     SimulatorOption,
     WidthOption,
+    run_resumable,
     run_settings,
     split_list,
 )
 from toolsim.budget import parse_costs
-from toolsim.console import console, err_console, progress_bars
+from toolsim.console import console, err_console
 from toolsim.pipeline.bench import (
     DEFAULT_COSTS,
     BenchConfig,
@@ -147,22 +147,12 @@ def bench(
         limits=bench_limits(settings, max_steps, width, max_model_calls),
         query_timeout=query_timeout or None,
     )
-    bars = progress_bars()
-    try:
-        result = asyncio.run(
-            run_bench(
-                config, settings, progress=BenchBars(bars), check_determinism=check_determinism
-            )
-        )
-    except KeyboardInterrupt:
-        bars.stop()
-        err_console.print(
-            f"[yellow]interrupted:[/yellow] finished answers in {out} are kept; run the same "
-            "command again to resume"
-        )
-        raise typer.Exit(130) from None
-    finally:
-        bars.stop()
+    result = run_resumable(
+        lambda bars: run_bench(
+            config, settings, progress=BenchBars(bars), check_determinism=check_determinism
+        ),
+        out,
+    )
     print_summary(result)
     if result.determinism is not None and not result.determinism.passed:
         report_nondeterminism(result)

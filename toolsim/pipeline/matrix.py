@@ -36,23 +36,16 @@ def _unique(names: Sequence[str], what: str) -> list[str]:
 
 def combinations(agents: Sequence[str], planners: Sequence[str]) -> list[Combination]:
     """Every agent with every planner, agents outermost; unknown names are a :class:`UserError`."""
-    from toolsim.agent.agents import AGENTS
-    from toolsim.planner import available_planners
+    from toolsim.agent.agents import create_agent
+    from toolsim.planner import get_planner
 
     agents = _unique(agents, "agent")
     planners = _unique(planners, "planner")
-    unknown_agents = [name for name in agents if name not in AGENTS]
-    if unknown_agents:
-        raise UserError(
-            f"unknown agent {unknown_agents[0]!r}; available: {', '.join(sorted(AGENTS))}"
-        )
-    known_planners = set(available_planners())
-    unknown_planners = [name for name in planners if name not in known_planners]
-    if unknown_planners:
-        raise UserError(
-            f"unknown planner {unknown_planners[0]!r}; available: "
-            + ", ".join(sorted(known_planners))
-        )
+    # The registries' own lookups: their errors list every available name.
+    for name in agents:
+        create_agent(name)
+    for name in planners:
+        get_planner(name)
     return [Combination(agent, planner) for agent in agents for planner in planners]
 
 
