@@ -17,7 +17,7 @@ from toolsim.agent.episode import AgentLimits
 from toolsim.agent.runner import RunConfig, RunSummary, run_queries
 from toolsim.budget import parse_costs
 from toolsim.cache.modes import CacheMode
-from toolsim.console import console, err_console, progress_bars
+from toolsim.console import console, err_console, progress_bars, styled
 from toolsim.errors import UserError
 from toolsim.settings import Settings
 
@@ -169,8 +169,10 @@ def run_resumable(work: Callable[[Progress], Coroutine[Any, Any, T]], out: Path)
     except KeyboardInterrupt:
         _stop(bars)
         err_console.print(
-            f"[yellow]interrupted:[/yellow] finished answers in {out} are kept; run the same "
-            "command again to resume"
+            styled(
+                ("interrupted:", "yellow"),
+                f" finished answers in {out} are kept; run the same command again to resume",
+            )
         )
         raise typer.Exit(130) from None
     finally:

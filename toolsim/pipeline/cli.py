@@ -27,7 +27,7 @@ from toolsim.agent.cli import (
     split_list,
 )
 from toolsim.budget import parse_costs
-from toolsim.console import console, err_console
+from toolsim.console import console, err_console, styled
 from toolsim.pipeline.bench import (
     DEFAULT_COSTS,
     BenchConfig,
@@ -190,10 +190,13 @@ def print_summary(result: BenchResult) -> None:
     if result.determinism is not None and result.determinism.passed:
         check = result.determinism
         console.print(
-            f"[green]deterministic:[/green] {check.replays} replays of {check.compared} "
-            "answers matched the first run exactly"
+            styled(
+                ("deterministic:", "green"),
+                f" {check.replays} replays of {check.compared} answers matched the first run "
+                "exactly",
+            )
         )
-    console.print(f"report: [bold]{result.out / 'report.html'}[/bold]")
+    console.print(styled("report: ", (str(result.out / "report.html"), "bold")))
 
 
 def report_nondeterminism(result: BenchResult) -> None:
@@ -201,8 +204,11 @@ def report_nondeterminism(result: BenchResult) -> None:
     check = result.determinism
     assert check is not None
     err_console.print(
-        f"[bold red]NOT DETERMINISTIC:[/bold red] {len(check.differences)} differences "
-        f"between the first run and its replays (all in {result.out / 'determinism.json'}):"
+        styled(
+            ("NOT DETERMINISTIC:", "bold red"),
+            f" {len(check.differences)} differences between the first run and its replays "
+            f"(all in {result.out / 'determinism.json'}):",
+        )
     )
     for line in check.differences[:SHOWN]:
         err_console.print(f"  {line}")
