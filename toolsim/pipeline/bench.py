@@ -178,7 +178,14 @@ def record_totals(folder: Path) -> dict[str, Any]:
     Read from the records rather than this invocation's summary, so a resumed
     bench reports the whole run, not just the queries it finished this time.
     """
-    totals = {"model_calls": 0, "tool_calls": 0, "cost": 0, "query_seconds": 0.0}
+    totals = {
+        "model_calls": 0,
+        "model_retries": 0,
+        "model_retry_seconds": 0.0,
+        "tool_calls": 0,
+        "cost": 0,
+        "query_seconds": 0.0,
+    }
     for path in sorted((folder / "records").glob("*/*.json")):
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
@@ -190,6 +197,7 @@ def record_totals(folder: Path) -> dict[str, Any]:
             if isinstance(value, int | float) and not isinstance(value, bool):
                 totals[name] += value
     totals["query_seconds"] = round(totals["query_seconds"], 1)
+    totals["model_retry_seconds"] = round(totals["model_retry_seconds"], 1)
     return totals
 
 

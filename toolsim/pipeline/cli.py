@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ from toolsim.agent.cli import (
     ConcurrencyOption,
     ExperienceOption,
     HomeOption,
+    ParamNamesOption,
     QueryIdsOption,
     QueryTimeoutOption,
     ServerOption,
@@ -27,6 +29,7 @@ from toolsim.agent.cli import (
     split_list,
 )
 from toolsim.budget import parse_costs
+from toolsim.catalog.parameters import ParamNames
 from toolsim.console import console, err_console, styled
 from toolsim.pipeline.bench import (
     DEFAULT_COSTS,
@@ -115,6 +118,7 @@ def bench(
         ),
     ] = None,
     query_timeout: QueryTimeoutOption = 1800.0,
+    param_names: ParamNamesOption = ParamNames.DOCUMENTED,
     check_determinism: Annotated[
         bool,
         typer.Option(
@@ -144,7 +148,9 @@ def bench(
         rounds=rounds,
         server=server,
         concurrency=concurrency,
-        limits=bench_limits(settings, max_steps, width, max_model_calls),
+        limits=replace(
+            bench_limits(settings, max_steps, width, max_model_calls), param_names=param_names
+        ),
         query_timeout=query_timeout or None,
     )
     result = run_resumable(
