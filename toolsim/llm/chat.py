@@ -32,6 +32,7 @@ from toolsim.llm.endpoint import Endpoint, EndpointSource, LLMUnavailable, Reque
 from toolsim.llm.local import acquire_local_server, local_model_options, release_local_server
 from toolsim.llm.retry import RetryCount, RetryPolicy, send_with_retries
 from toolsim.settings import Settings
+from toolsim.singleflight import SingleFlight
 
 #: Bumped when the cached reply layout changes; old entries are then simply not found.
 CACHE_FORMAT = 1
@@ -331,7 +332,7 @@ class CachedChat:
         self.model = model
         self.name = model.name
         self._cache = diskcache.Cache(str(directory))
-        self._in_flight: dict[str, asyncio.Task[ChatReply]] = {}
+        self._flights: SingleFlight[ChatReply] = SingleFlight()
         self.calls = 0  # requests that reached the model
         self.hits = 0  # requests answered from the cache, or by an identical one in flight
         self.retries = 0  # re-sends after transient failures, over all calls
@@ -340,21 +341,13 @@ class CachedChat:
     async def complete(self, request: ChatRequest) -> ChatReply:
         """The cached reply to this request, or the model's (then cached)."""
         key = request.key(self.name)
-        flight = self._in_flight.get(key)
-        if flight is not None:
+        if self._flights.busy(key):
             self.hits += 1
-            reply = await asyncio.shield(flight)
-            # This request cost nothing: the reply is shared, its retries were the first's.
-            return replace(reply, cached=True, retries=0, retry_seconds=0.0)
-        flight = asyncio.create_task(self._fetch(request, key))
-        self._in_flight[key] = flight
-        flight.add_done_callback(lambda done: self._landed(key, done))
-        return await asyncio.shield(flight)
-
-    def _landed(self, key: str, flight: asyncio.Task[ChatReply]) -> None:
-        self._in_flight.pop(key, None)
-        if not flight.cancelled():
-            flight.exception()  # retrieved: every waiter may have gone
+        reply, started = await self._flights.run(key, lambda: self._fetch(request, key))
+        if started:
+            return reply
+        # This request cost nothing: the reply is shared, its retries were the first's.
+        return replace(reply, cached=True, retries=0, retry_seconds=0.0)
 
     async def _fetch(self, request: ChatRequest, key: str) -> ChatReply:
         stored = await asyncio.to_thread(self._cache.get, key)

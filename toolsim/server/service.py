@@ -24,6 +24,7 @@ from toolsim.server.metrics import Measurements
 from toolsim.server.stats import ERROR, HIT, MISS, CallStats
 from toolsim.simulator.base import Simulation, SimulationRequest, Simulator
 from toolsim.simulator.examples import select_examples
+from toolsim.singleflight import SingleFlight
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +63,7 @@ class ToolService:
         self._memory: dict[str, CallResult] = {}
         self._memory_entries = memory_entries
         # Concurrent identical misses wait on the first one's simulation.
-        self._in_flight: dict[str, asyncio.Task[Simulation]] = {}
+        self._flights: SingleFlight[Simulation] = SingleFlight()
         # Across processes sharing the backend: see _simulate_across_workers.
         self.flight_lock_seconds = flight_lock_seconds
 
@@ -107,19 +108,11 @@ class ToolService:
     async def _simulate_once(
         self, api: ApiSpec, normalized: dict[str, Any], key: str
     ) -> Simulation:
-        # The simulation runs as its own task, shielded from each waiter, so a
-        # client that disconnects does not cancel the answer others wait for.
-        task = self._in_flight.get(key)
-        if task is None:
-            task = asyncio.create_task(self._simulate(api, normalized, key))
-            self._in_flight[key] = task
-            task.add_done_callback(lambda done: self._finished(key, done))
-        return await asyncio.shield(task)
-
-    def _finished(self, key: str, task: asyncio.Task[Simulation]) -> None:
-        self._in_flight.pop(key, None)
-        if not task.cancelled():
-            task.exception()  # mark retrieved: waiters may all have gone
+        # A client that disconnects does not cancel the answer others wait for.
+        simulation, _started = await self._flights.run(
+            key, lambda: self._simulate(api, normalized, key)
+        )
+        return simulation
 
     async def _simulate(self, api: ApiSpec, normalized: dict[str, Any], key: str) -> Simulation:
         backend = self.backend
