@@ -149,7 +149,11 @@ def cache_import(
     home: HomeOption = None,
     cache_url: CacheUrlOption = None,
 ) -> None:
-    """Import a StableToolBench response cache (keys normalised with the catalog's types)."""
+    """Import a StableToolBench response cache.
+
+    Keys are read with the parameters of the APIs in --tools: renamed names such as
+    is_id map back to the documented ones, values take the documented types.
+    """
     from toolsim.cache.backend import open_backend
     from toolsim.cache.reference_format import count_reference_files, import_reference
     from toolsim.catalog import Catalog
