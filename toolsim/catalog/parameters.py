@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -141,6 +141,12 @@ class Signature:
                 self._by_name[alias] = documented[names[0]]
             else:
                 self._ambiguous[alias] = tuple(names)
+        self._required = tuple((p.name, _missing(p)) for p in self.required)
+        # Per accepted spelling: the documented name, its coercion and its check.
+        self._slots: dict[str, tuple[str, Any, Any]] = {
+            sent: (param.name, _COERCE.get(param.type), _CHECK.get(param.type))
+            for sent, param in self._by_name.items()
+        }
 
     def lookup(self, name: str) -> Parameter | None:
         """The parameter a client means by ``name`` (documented or StableToolBench spelling)."""
@@ -170,42 +176,49 @@ class Signature:
         return self._bind(arguments, check=True)
 
     def _bind(self, arguments: Mapping[str, Any], *, check: bool) -> Bound:
+        # On every tool call (the cache-hit path too): plain loops over precomputed slots.
         mapped: dict[str, Any] = {}
         problems: list[str] = []
         renamed: list[tuple[str, str]] = []
+        slots = self._slots
         for sent, raw in arguments.items():
-            param = self._by_name.get(sent)
-            if param is None:
+            slot = slots.get(sent)
+            if slot is None:
                 if check and sent in self._ambiguous:
                     names = " and ".join(f"'{n}'" for n in self._ambiguous[sent])
                     problems.append(
                         f"parameter '{sent}' is ambiguous: StableToolBench's name for both "
                         f"{names}; send the documented name"
                     )
-                name, value = sent, raw
-            else:
-                name, value = param.name, _coerce(param, raw)
-                if sent != name:
-                    renamed.append((sent, name))
-                    if name in arguments:
-                        # Both spellings sent: the documented one stands.
-                        if check and _coerce(param, arguments[name]) != value:
-                            problems.append(
-                                f"parameter '{name}' was sent twice, also as '{sent}', "
-                                "with different values"
-                            )
-                        continue
-                if check and value is not None and value != "":
-                    problem = _type_problem(param, name, value, raw)
-                    if problem:
-                        problems.append(problem)
+                mapped[sent] = raw
+                continue
+            name, coerce, problem_of = slot
+            value = raw if coerce is None else coerce(raw)
+            if sent != name:
+                renamed.append((sent, name))
+                if name in arguments:
+                    # Both spellings sent: the documented one stands.
+                    other = arguments[name]
+                    if check and (other if coerce is None else coerce(other)) != value:
+                        problems.append(
+                            f"parameter '{name}' was sent twice, also as '{sent}', "
+                            "with different values"
+                        )
+                    continue
+            if check and problem_of is not None and value is not None and value != "":
+                problem = problem_of(name, value, raw)
+                if problem:
+                    problems.append(problem)
             mapped[name] = value
         if check:
-            for param in self.required:
-                if mapped.get(param.name) is None:
-                    problems.append(_missing(param))
-        canonical = {name: mapped[name] for name in sorted(mapped)}
-        return Bound(canonical, tuple(problems), tuple(renamed))
+            for name, missing in self._required:
+                if mapped.get(name) is None:
+                    problems.append(missing)
+        return Bound(
+            dict(sorted(mapped.items())),
+            tuple(problems) if problems else (),
+            tuple(renamed) if renamed else (),
+        )
 
     def validated(self, arguments: Mapping[str, Any], api_name: str, function: str) -> Bound:
         """:meth:`bind`, raising :class:`InvalidArguments` listing every problem."""
@@ -219,25 +232,38 @@ class Signature:
         return bound
 
 
-def _coerce(param: Parameter, value: Any) -> Any:
-    if param.type is ParamType.NUMBER:
-        return coerce_number(value)
-    if param.type is ParamType.BOOLEAN:
-        return coerce_boolean(value)
-    if param.type is ParamType.STRING and isinstance(value, int | float):
-        return value if isinstance(value, bool) else str(value)
+def _as_text(value: Any) -> Any:
+    # A number sent for a STRING parameter means its text ("5" and 5 are one call).
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
     return value
 
 
-def _type_problem(param: Parameter, name: str, value: Any, raw: Any) -> str:
-    """What is wrong with a coerced value for its documented type ("" when nothing)."""
-    if param.type is ParamType.NUMBER and not _is_number(value):
-        return f"parameter '{name}' must be a number, got {raw!r}"
-    if param.type is ParamType.BOOLEAN and not _is_boolean(value):
-        return f"parameter '{name}' must be true or false, got {raw!r}"
-    if param.type is ParamType.DATE and not (isinstance(raw, str) and _DATE.fullmatch(raw.strip())):
-        return f"parameter '{name}' must be a date YYYY-MM-DD, got {raw!r}"
-    return ""
+def _number_problem(name: str, value: Any, raw: Any) -> str:
+    return "" if _is_number(value) else f"parameter '{name}' must be a number, got {raw!r}"
+
+
+def _boolean_problem(name: str, value: Any, raw: Any) -> str:
+    return "" if _is_boolean(value) else f"parameter '{name}' must be true or false, got {raw!r}"
+
+
+def _date_problem(name: str, value: Any, raw: Any) -> str:
+    if isinstance(raw, str) and _DATE.fullmatch(raw.strip()):
+        return ""
+    return f"parameter '{name}' must be a date YYYY-MM-DD, got {raw!r}"
+
+
+#: How a value of each documented type is coerced (unambiguous cases only), and checked.
+_COERCE: dict[ParamType, Callable[[Any], Any]] = {
+    ParamType.NUMBER: coerce_number,
+    ParamType.BOOLEAN: coerce_boolean,
+    ParamType.STRING: _as_text,
+}
+_CHECK: dict[ParamType, Callable[[str, Any, Any], str]] = {
+    ParamType.NUMBER: _number_problem,
+    ParamType.BOOLEAN: _boolean_problem,
+    ParamType.DATE: _date_problem,
+}
 
 
 def _missing(param: Parameter) -> str:
