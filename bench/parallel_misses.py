@@ -120,27 +120,24 @@ def outcome(reply: httpx.Response) -> str:
 
 
 class UsageMeter:
-    """Adds up the token usage of every model response the simulator receives."""
+    """The token usage of every model response the simulator receives (its client counts it)."""
 
     def __init__(self) -> None:
-        self.prompt_tokens = 0
-        self.completion_tokens = 0
+        self._sim: LocalSimulator | None = None
 
     async def install(self, sim: LocalSimulator) -> None:
-        """Wrap the simulator's ``chat.completions.create`` (LLMSimulator drops the usage)."""
-        client, _endpoint = await sim._connect()
-        completions = client.chat.completions
-        create = completions.create
+        """Read the usage of ``sim``'s model client from now on."""
+        self._sim = sim
 
-        async def counted(*args: Any, **kwargs: Any) -> Any:
-            completion = await create(*args, **kwargs)
-            usage = getattr(completion, "usage", None)
-            if usage is not None:
-                self.prompt_tokens += usage.prompt_tokens or 0
-                self.completion_tokens += usage.completion_tokens or 0
-            return completion
+    @property
+    def prompt_tokens(self) -> int:
+        """Prompt tokens so far."""
+        return self._sim.chat.prompt_tokens if self._sim else 0
 
-        completions.create = counted  # type: ignore[method-assign]
+    @property
+    def completion_tokens(self) -> int:
+        """Completion tokens so far."""
+        return self._sim.chat.completion_tokens if self._sim else 0
 
 
 @dataclass

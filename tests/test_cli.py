@@ -63,6 +63,33 @@ def test_cache_import_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
+def test_missing_extra_prints_the_exact_install_hint(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "redis", None)  # as without the redis extra
+    url = "redis://127.0.0.1:1/0"
+
+    result = runner.invoke(app, ["cache", "stats", "--home", str(tmp_path), "--cache-url", url])
+
+    assert result.exit_code == 1
+    hint = f"error: cache URL '{url}' needs the redis client: pip install 'toolsim[redis]'\n"
+    assert result.output == hint  # literally: rich markup would make it 'toolsim'
+
+
+def test_progress_and_tables_print_brackets_literally(capsys) -> None:
+    from rich.table import Table
+
+    from toolsim.console import console, progress_bars
+
+    table = Table("status")
+    table.add_row("[answered 2, failed 1]")
+    console.print(table)
+    bars = progress_bars()
+    task = bars.add_task("solving [answered 2]", total=1)
+    rendered = bars.columns[0].render(bars.tasks[task])
+
+    assert "[answered 2, failed 1]" in capsys.readouterr().out
+    assert rendered.plain == "solving [answered 2]"
+
+
 def test_unknown_simulator_lists_the_known_ones(tmp_path: Path) -> None:
     result = runner.invoke(app, ["serve", "--simulator", "nope", "--home", str(tmp_path)])
     assert result.exit_code == 1

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from toolsim.cache.modes import CacheMode
-from toolsim.console import console, err_console, progress_bars
+from toolsim.console import console, err_console, progress_bars, styled
 from toolsim.errors import ToolsimError, UserError
 from toolsim.settings import Settings
 
@@ -47,7 +47,8 @@ def user_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except ToolsimError as exc:
-            err_console.print(f"[red]error:[/red] {exc.message}")
+            # One line however long, so a hint can be copied whole.
+            err_console.print(styled(("error:", "red"), f" {exc.message}"), soft_wrap=True)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
@@ -104,8 +105,8 @@ def serve(
     service = application.state.service
     console.print(
         f"toolsim: {len(service.catalog)} APIs, {len(service.catalog.queries)} queries, "
-        f"cache mode [bold]{settings.cache_mode.value}[/bold], simulator "
-        f"[bold]{service.simulator.name}[/bold], {len(service.backend)} cached replies\n"
+        f"cache mode {settings.cache_mode.value}, simulator "
+        f"{service.simulator.name}, {len(service.backend)} cached replies\n"
         f"listening on http://{settings.host}:{settings.port}  (POST /virtual, GET /v1/tools, "
         f"GET /stats)"
     )
@@ -148,7 +149,11 @@ def cache_import(
     home: HomeOption = None,
     cache_url: CacheUrlOption = None,
 ) -> None:
-    """Import a StableToolBench response cache (keys normalised with the catalog's types)."""
+    """Import a StableToolBench response cache.
+
+    Keys are read with the parameters of the APIs in --tools: renamed names such as
+    is_id map back to the documented ones, values take the documented types.
+    """
     from toolsim.cache.backend import open_backend
     from toolsim.cache.reference_format import count_reference_files, import_reference
     from toolsim.catalog import Catalog
@@ -173,7 +178,7 @@ def cache_import(
         f"not in the catalog)"
     )
     for problem in report.problems:
-        err_console.print(f"[yellow]skipped:[/yellow] {problem}")
+        err_console.print(styled(("skipped:", "yellow"), f" {problem}"))
 
 
 @cache_app.command("export")

@@ -1,20 +1,31 @@
-"""Where every command prints: results on stdout, errors and progress on stderr."""
+"""Where every command prints: results on stdout, errors and progress on stderr.
+
+Nothing is read as rich markup: messages carry text from users, files and
+servers (``pip install 'toolsim[redis]'``, ``[1, 2]``), which markup would eat.
+Styled output is built with :func:`styled` instead.
+"""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 #: Results (tables, summaries): what a user may pipe or redirect.
-console = Console()
+console = Console(markup=False)
 #: Errors, warnings and progress bars.
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, markup=False)
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """Literal text with some parts styled: ``styled(("error:", "red"), " message")``."""
+    return Text.assemble(*parts)
 
 
 def progress_bars() -> Progress:
     """The progress display of long commands: description, bar, done/total, elapsed time."""
     return Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),

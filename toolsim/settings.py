@@ -87,6 +87,21 @@ class Settings(BaseSettings):
     judge_api_key: str = Field(default="none", repr=False)
     judge_timeout: float = Field(default=300.0, gt=0, description="Seconds for one verdict.")
     judge_concurrency: int = Field(default=4, ge=1, description="Judge model calls at once.")
+    model_retries: int = Field(
+        default=6,
+        ge=0,
+        le=20,
+        description="Re-sends of a model request (simulator, agent, judge) after a 429, a 5xx, "
+        "a connection error or a timeout; the same request each time.",
+    )
+    model_retry_base: float = Field(
+        default=1.0, ge=0, description="Seconds of the first wait; each later one doubles."
+    )
+    model_retry_max: float = Field(
+        default=60.0,
+        ge=0,
+        description="Longest single wait, and the most of a server's Retry-After honoured.",
+    )
     local_threads: int = Field(default=2, ge=1)
     local_slots: int = Field(default=4, ge=1, description="Parallel sequences of the local model.")
     local_context: int = Field(

@@ -63,6 +63,19 @@ def call(name: str, thought: str = "", **arguments: Any) -> ChatReply:
     )
 
 
+def parallel(*calls: tuple[str, dict[str, Any]], thought: str = "") -> ChatReply:
+    """A reply making several tool calls at once: ``parallel((name, arguments), ...)``."""
+    return ChatReply(
+        content=thought or None,
+        tool_calls=tuple(
+            ToolCall(name=name, arguments=json.dumps(arguments), id=f"model-id-{i}")
+            for i, (name, arguments) in enumerate(calls)
+        ),
+        prompt_tokens=10,
+        completion_tokens=5,
+    )
+
+
 def finish(answer: str, thought: str = "") -> ChatReply:
     """Finish with an answer."""
     return call("Finish", thought, return_type="give_answer", final_answer=answer)

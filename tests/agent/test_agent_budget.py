@@ -66,6 +66,7 @@ async def test_the_gate_hides_rejects_and_advises(run, model, tmp_path):
         "error": "not executed: the plan does not include the forecast",
         "rejected": "unplanned",
         "source": "gate",
+        "turn": 0,
     }
     assert record["rejected_calls"] == 1 and record["tool_calls"] == 1
     assert record["plan"]["plan"] == [WEATHER] and record["plan"]["spent"] == 1

@@ -103,17 +103,22 @@ async def test_malformed_output_is_retried_then_a_failed_step(run, model, tmp_pa
     assert len({r.seed for r in first_step}) == 3
 
 
-async def test_a_model_error_is_retried(run, model, tmp_path):
+async def test_a_failed_model_call_is_not_sampled_again(run, model, tmp_path):
+    # The client already re-sent it unchanged (its retries are in the error): a new sample
+    # would change the trajectory without helping a model that cannot answer.
     from toolsim.errors import UpstreamError
 
-    replies = iter([UpstreamError("HTTP 500"), finish("done")])
+    replies = iter([UpstreamError("HTTP 500 after 6 retries", retries=6, waited=12.5)])
     model.policy = lambda request: next(replies)
 
     await run()
 
     record = load(tmp_path / "out/records/example/1.json")
-    assert record["status"] == "answered"
-    assert record["model_calls"] == 2 and record["failed_model_calls"] == 1
+    assert record["status"] == "failed"
+    assert "HTTP 500 after 6 retries" in record["error"]
+    assert record["model_calls"] == 1 and record["failed_model_calls"] == 1
+    assert (record["model_retries"], record["model_retry_seconds"]) == (6, 12.5)
+    assert len(model.requests) == 1
 
 
 async def test_finish_needs_an_answer_or_a_give_up(run, model, tmp_path):

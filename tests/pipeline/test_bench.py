@@ -39,6 +39,9 @@ async def test_every_combination_is_run_evaluated_and_reported(settings: Setting
 
     bench = json.loads((tmp_path / "bench" / "bench.json").read_text())
     assert [row["combination"] for row in bench["combinations"]] == labels
+    # Scripted models never fail: retries are reported, and zero.
+    assert all(row["model_retries"] == 0 for row in bench["combinations"])
+    assert bench["judge_retries"] == {"model_retries": 0, "model_retry_seconds": 0.0}
     page = (tmp_path / "bench" / "report.html").read_text()
     assert "<h2>Summary</h2>" in page and all(label in page for label in labels)
     summary = (tmp_path / "bench" / "summary.csv").read_text().splitlines()

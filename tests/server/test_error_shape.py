@@ -101,7 +101,8 @@ WEATHER = {"category": "Weather", "tool_name": "SkyCast Weather", "api_name": "C
 VIRTUAL = [
     Bad("/virtual", "POST", "/virtual", 400, content=b"{not json"),
     Bad("/virtual", "POST", "/virtual", 400, json=[WEATHER]),
-    Bad("/virtual", "POST", "/virtual", 400, json={**WEATHER, "tool_input": "[1, 2]"}),
+    Bad("/virtual", "POST", "/virtual", 200, json={**WEATHER, "tool_input": "[1, 2]"}),
+    Bad("/virtual", "POST", "/virtual", 200, json={**WEATHER, "tool_input": "query=cats"}),
     Bad("/virtual", "POST", "/virtual", 400, json={**WEATHER, "tool_name": "../x"}),
     Bad("/virtual", "POST", "/virtual", 413, content=b" " * (ONE_MIB + 1)),
     Bad("/virtual", "GET", "/virtual", 405),

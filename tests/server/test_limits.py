@@ -45,7 +45,7 @@ async def test_a_slow_simulation_gets_504_and_nothing_is_cached(slow_app, connec
         # The simulations were not cancelled (others may share them): once they
         # finish, their valid replies are stored and later calls are hits.
         service.simulator.gate.set()
-        await asyncio.gather(*list(service._in_flight.values()))
+        await asyncio.gather(*list(service._flights.pending()))
         again = await client.post(FX, json=FX_ARGS)
         metrics = (await client.get("/metrics")).text
 

@@ -228,15 +228,6 @@ def _json(value: Any) -> bytes:
         b"\xff\xfe not utf-8",
         _json([WEATHER]),
         _json("a string"),
-        _json(_body(WEATHER, "[1, 2]")),
-        _json(_body(WEATHER, [1, 2])),
-        _json(_body(WEATHER, 5)),
-        _json(_body(WEATHER, "5")),
-        _json(_body(WEATHER, "not json at all")),
-        _json(_body(WEATHER, "{'city': {1, 2}}")),  # a Python set: no JSON value
-        _json(_body(WEATHER, "{'city': b'Lisbon'}")),
-        _json(_body(WEATHER, "{'city': 'Lisbon', ('a', 1): 2}")),
-        _json(_body(WEATHER, "{'city': 2 ** 70}")),
         _json(_body({**WEATHER, "tool_name": "../../etc/passwd"})),
         _json(_body({**WEATHER, "api_name": "Current\x00Weather"})),
         _json(_body({**WEATHER, "category": "Weather\r\nX-Injected: 1"})),
@@ -252,15 +243,6 @@ def _json(value: Any) -> bytes:
         "not-utf8",
         "list-body",
         "string-body",
-        "input-json-list",
-        "input-list",
-        "input-number",
-        "input-json-number",
-        "input-not-json",
-        "input-python-set",
-        "input-python-bytes",
-        "input-python-tuple-key",
-        "input-python-expression",
         "dotdot-name",
         "nul-name",
         "crlf-name",
@@ -271,7 +253,7 @@ def _json(value: Any) -> bytes:
         "missing-name",
     ],
 )
-async def test_bad_requests_are_400_in_reply_shape(client, fake, content):
+async def test_requests_that_are_not_tool_calls_are_400_in_reply_shape(client, fake, content):
     reply = await client.post(
         "/virtual", content=content, headers={"content-type": "application/json"}
     )
@@ -279,6 +261,49 @@ async def test_bad_requests_are_400_in_reply_shape(client, fake, content):
     assert reply.status_code == 400
     body = _assert_reply_shape(reply)
     assert body["error"]
+    assert fake.calls == []
+    await _ok(client)
+
+
+@pytest.mark.parametrize(
+    ("tool_input", "shown"),
+    [
+        ("[1, 2]", "'[1, 2]'"),
+        ([1, 2], "'[1, 2]'"),
+        (5, "'5'"),
+        ("5", "'5'"),
+        ("query=cats", "'query=cats'"),
+        ('{"city": "Lis', '\'{"city": "Lis\''),
+        ("{'city': {1, 2}}", "{1, 2}"),  # a Python set: no JSON value
+        ("{'city': b'Lisbon'}", "b'Lisbon'"),
+        ("{'city': 'Lisbon', ('a', 1): 2}", "('a', 1)"),
+        ("{'city': 2 ** 70}", "2 ** 70"),
+        ('{"city": "' + "x" * 500, "xxx..."),
+    ],
+    ids=[
+        "json-list",
+        "list",
+        "number",
+        "json-number",
+        "query-string",
+        "truncated-json",
+        "python-set",
+        "python-bytes",
+        "python-tuple-key",
+        "python-expression",
+        "long",
+    ],
+)
+async def test_unparsable_tool_input_is_an_api_error_quoting_it(client, fake, tool_input, shown):
+    # The reference client hides the body of any non-200 reply: a 200 lets the agent read why.
+    reply = await client.post("/virtual", json=_body(WEATHER, tool_input))
+
+    assert reply.status_code == 200
+    body = _assert_reply_shape(reply)
+    assert body["response"] == ""
+    assert "tool_input" in body["error"]
+    assert shown in body["error"]
+    assert len(body["error"]) < 250  # the offending text is cut short
     assert fake.calls == []
     await _ok(client)
 

@@ -28,7 +28,17 @@ from toolsim.server import create_app
 from toolsim.settings import Settings
 
 #: Behaviours of ``POST /v1/chat/completions``.
-MODES = ("ok", "slow", "500", "garbage", "bad_shape", "reject_schema", "html", "broken_json")
+MODES = (
+    "ok",
+    "slow",
+    "500",
+    "429",
+    "garbage",
+    "bad_shape",
+    "reject_schema",
+    "html",
+    "broken_json",
+)
 OK_REPLY = '{"error": "", "response": {"city": "Lisbon", "temperature": 21.5}}'
 
 
@@ -54,6 +64,7 @@ class StubControl:
         self.reply = OK_REPLY
         self.replies: list[str] = []
         self.delay = 0.0  # every answer but "slow" waits this long first (to overlap requests)
+        self.retry_after: str | None = None  # the Retry-After header of "429" answers
         self.slow_seconds = 30.0
         self.models = ["stub-model"]
         self.requests: list[dict[str, Any]] = []  # chat request bodies, in arrival order
@@ -150,6 +161,10 @@ def _stub_app(control: StubControl) -> Starlette:
                 return JSONResponse(_completion(body, OK_REPLY))
             if mode == "500":
                 return JSONResponse({"error": {"message": "stub exploded"}}, status_code=500)
+            if mode == "429":
+                headers = {"retry-after": control.retry_after} if control.retry_after else {}
+                error = {"message": "slow down", "type": "rate_limit"}
+                return JSONResponse({"error": error}, status_code=429, headers=headers)
             if mode == "garbage":
                 return JSONResponse(_completion(body, "Sure! Here is the weather: sunny"))
             if mode == "html":  # a web page, as at a mistyped base URL
@@ -237,7 +252,15 @@ async def make_app(tmp_path: Any, clean_env: None) -> Any:
     apps: list[FastAPI] = []
 
     def make(**settings: Any) -> FastAPI:
-        options = {"home": tmp_path, "tools": ["example"], "simulator": "openai"} | settings
+        options = {
+            "home": tmp_path,
+            "tools": ["example"],
+            "simulator": "openai",
+            # Fast retries, so fault tests take milliseconds.
+            "model_retries": 2,
+            "model_retry_base": 0.01,
+            "model_retry_max": 0.05,
+        } | settings
         app = create_app(Settings(**options))
         apps.append(app)
         return app

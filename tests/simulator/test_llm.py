@@ -13,6 +13,9 @@ from toolsim.cache.entry import CacheEntry, Reply, Source
 from toolsim.cache.keys import cache_key, normalize_arguments
 from toolsim.catalog.models import ApiSpec, Parameter, ParamType
 from toolsim.errors import UpstreamError
+from toolsim.llm import OpenAIChat
+from toolsim.llm.chat import ChatRequest
+from toolsim.llm.retry import RetryPolicy
 from toolsim.simulator import (
     Endpoint,
     LLMOptions,
@@ -45,12 +48,18 @@ CAUSES = {
     "refused": "cannot reach the model",
     "slow": "did not answer within",
     "500": "HTTP 500",
+    "429": "HTTP 429",
     "garbage": "not JSON",
     "bad_shape": "'error' and 'response'",
     "html": "did not answer with JSON",
     "broken_json": "malformed JSON",
 }
 FAULTS = list(CAUSES)
+#: Requests the stub sees per fault: transient ones are re-sent unchanged (RETRY.retries
+#: times), invalid output is sampled again (3 attempts), anything else fails at once.
+SENT = {"500": 3, "429": 3, "garbage": 3, "bad_shape": 3, "html": 1, "broken_json": 1}
+#: Fast retries, so fault tests take milliseconds.
+RETRY = RetryPolicy(retries=2, base_seconds=0.01, max_seconds=0.05)
 
 
 def _request(city: str = "Lisbon") -> SimulationRequest:
@@ -89,7 +98,7 @@ async def make_llm():
     made: list[LLMSimulator] = []
 
     def make(base_url: str, **options: Any) -> LLMSimulator:
-        settings = {"timeout": TIMEOUT, "attempts": 3} | options
+        settings = {"timeout": TIMEOUT, "attempts": 3, "retry": RETRY} | options
         simulator = LLMSimulator(Endpoint(base_url, "stub-model"), options=LLMOptions(**settings))
         made.append(simulator)
         return simulator
@@ -147,7 +156,36 @@ async def test_fault_is_a_clear_error(fault, fault_url, stub, make_llm):
         assert stub.requests == []
     elif fault != "slow":
         assert not isinstance(caught.value, LLMUnavailable)
-        assert len(stub.requests) == 3  # every attempt was made
+        assert len(stub.requests) == SENT[fault]
+        if fault in ("500", "429"):
+            assert "after 2 retries" in caught.value.message
+            # The same request each time: a transient fault never changes what is asked.
+            assert stub.requests[1:] == stub.requests[:-1]
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "waited"), [("0.3", 0.3), ("30", 0.5)], ids=["honoured", "capped"]
+)
+async def test_transient_failures_resend_the_same_request(stub, retry_after, waited):
+    stub.sequence = ["429", "500"]
+    stub.retry_after = retry_after
+    chat = OpenAIChat(
+        Endpoint(stub.base_url, "stub-model"),
+        retry=RetryPolicy(retries=3, base_seconds=0.01, max_seconds=0.5),
+    )
+    request = ChatRequest(messages=({"role": "user", "content": "hi"},), temperature=0.2, seed=7)
+    try:
+        reply = await chat.complete(request)
+    finally:
+        await chat.aclose()
+
+    assert json.loads(reply.content)["response"]["city"] == "Lisbon"
+    assert reply.retries == 2
+    # Retry-After (up to the cap) for the 429, then the second backoff (0.02 + jitter <= 0.01).
+    assert waited + 0.02 <= reply.retry_seconds <= waited + 0.03 + 1e-6
+    assert len(stub.requests) == 3
+    assert stub.requests[0] == stub.requests[1] == stub.requests[2]
+    assert (stub.requests[0]["temperature"], stub.requests[0]["seed"]) == (0.2, 7)
 
 
 async def test_attempts_recover_from_bad_output(stub, make_llm):

@@ -20,6 +20,7 @@ from typing import Any
 from toolsim.agent import prompts
 from toolsim.agent.trajectory import FINISH, GIVE_ANSWER, GIVE_UP, Action, Step
 from toolsim.catalog.models import ApiSpec
+from toolsim.catalog.parameters import ParamNames
 from toolsim.catalog.schemas import function_schema
 from toolsim.errors import UserError
 from toolsim.llm import ChatReply
@@ -78,6 +79,8 @@ class View:
     offered: Sequence[ApiSpec]
     #: Messages after the history: sibling diversity, the gate's advice.
     notes: Sequence[str] = ()
+    #: How parameters are named to the model (documented, or as StableToolBench's agents saw them).
+    param_names: ParamNames = ParamNames.DOCUMENTED
 
 
 def build(view: View, mode: ActionMode, *, context_chars: int | None = None) -> dict[str, Any]:
@@ -86,15 +89,17 @@ def build(view: View, mode: ActionMode, *, context_chars: int | None = None) -> 
     With ``context_chars``, older observations are cut and then the oldest steps
     dropped until the request fits (a rough character budget for small contexts).
     """
+    names = view.param_names
     if mode is ActionMode.JSON:
-        system = prompts.json_system(view.offered)
+        system = prompts.json_system(view.offered, names)
         tools: list[dict[str, Any]] = []
-        response_format: dict[str, Any] | None = _json_format(view.offered)
+        response_format: dict[str, Any] | None = _json_format(view.offered, names)
     else:
         system = prompts.SYSTEM
+        offered = [function_schema(api, names) for api in view.offered]
         tools = [
             {"type": "function", "function": schema}
-            for schema in [*(function_schema(a) for a in view.offered), prompts.finish_schema()]
+            for schema in [*offered, prompts.finish_schema()]
         ]
         response_format = None
     fixed = len(json.dumps(tools)) + len(system) + len(view.query)
@@ -102,10 +107,12 @@ def build(view: View, mode: ActionMode, *, context_chars: int | None = None) -> 
     return {"messages": messages, "tools": tools, "response_format": response_format}
 
 
-def _json_format(offered: Sequence[ApiSpec]) -> dict[str, Any]:
+def _json_format(offered: Sequence[ApiSpec], names: ParamNames) -> dict[str, Any]:
     # One alternative per function, each with that function's own arguments: a small
     # model then cannot pair a function with arguments it does not take.
-    alternatives = [_alternative(api.function_name, _argument_schema(api)) for api in offered]
+    alternatives = [
+        _alternative(api.function_name, _argument_schema(api, names)) for api in offered
+    ]
     finish = prompts.finish_schema()["parameters"]
     # Bounded, or a small model may ramble on until the token limit cuts its JSON.
     finish["properties"]["final_answer"]["maxLength"] = MAX_ANSWER
@@ -127,11 +134,12 @@ def _alternative(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _argument_schema(api: ApiSpec) -> dict[str, Any]:
+def _argument_schema(api: ApiSpec, names: ParamNames) -> dict[str, Any]:
+    shown = api.signature.presented(names)
     return {
         "type": "object",
-        "properties": {p.name: {"type": p.type.json_type} for p in api.parameters},
-        "required": [p.name for p in api.required],
+        "properties": {name: {"type": p.type.json_type} for name, p in shown},
+        "required": [name for name, p in shown if p.required],
         "additionalProperties": False,
     }
 
@@ -168,9 +176,12 @@ def _messages(
             observation = prompts.shorten_observation(observation, SHORT_OBSERVATION)
         if step.note:
             messages.append({"role": "user", "content": step.note})
-        messages += _step_messages(step, mode, observation)
+        step_messages = _step_messages(step, mode, observation)
+        if step.batch and mode is ActionMode.TOOLS and position > 0:
+            step_messages[0]["_continues"] = True
+        messages += step_messages
     messages += [{"role": "user", "content": note} for note in view.notes]
-    return messages
+    return _merge_batches(messages) if mode is ActionMode.TOOLS else messages
 
 
 def _step_messages(step: Step, mode: ActionMode, observation: str) -> list[dict[str, Any]]:
@@ -195,14 +206,45 @@ def _step_messages(step: Step, mode: ActionMode, observation: str) -> list[dict[
     ]
 
 
-def parse(reply: ChatReply, mode: ActionMode) -> Action:
-    """The action in a reply; :class:`BadOutput` says why there is none."""
+def _merge_batches(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Calls of one model reply back in one assistant message, their results after it.
+
+    ``[assistant(c1), tool(c1), assistant(c2), tool(c2)]`` from a reply that made
+    both calls becomes ``[assistant(c1, c2), tool(c1), tool(c2)]``, as the model sent them.
+    """
+    merged: list[dict[str, Any]] = []
+    for message in messages:
+        if message.pop("_continues", False):
+            results = []
+            while merged and merged[-1]["role"] == "tool":
+                results.insert(0, merged.pop())
+            assistant = merged[-1]
+            assistant["tool_calls"] = [*assistant["tool_calls"], *message["tool_calls"]]
+            merged += results
+        else:
+            merged.append(message)
+    return merged
+
+
+def parse(reply: ChatReply, mode: ActionMode) -> tuple[Action, ...]:
+    """The actions in a reply, in order; :class:`BadOutput` says why there is none.
+
+    A reply may make several tool calls at once (parallel tool calls): each is an
+    action, the reply's thought goes with the first, and calls after a ``Finish``
+    are left out (the chain ends there).
+    """
     if mode is ActionMode.JSON:
-        return _parse_json(reply)
+        return (_parse_json(reply),)
     if not reply.tool_calls:
         raise BadOutput("the model called no function" + _finish_note(reply))
-    call = reply.tool_calls[0]
-    return _action(call.name, call.arguments, _arguments(call.arguments), reply.content or "")
+    found = []
+    for position, call in enumerate(reply.tool_calls):
+        thought = reply.content or "" if position == 0 else ""
+        action = _action(call.name, call.arguments, _arguments(call.arguments), thought)
+        found.append(action)
+        if action.is_finish:
+            break
+    return tuple(found)
 
 
 def _parse_json(reply: ChatReply) -> Action:

@@ -48,14 +48,14 @@ class CoTAgent:
     async def solve(self, episode: Episode) -> Outcome:
         """Step until Finish, a failed step, the step cap or the call limit."""
         last: Step | None = None
-        for _ in range(episode.limits.max_steps):
+        while (last.depth if last else 0) < episode.limits.max_steps:
             try:
-                action = await episode.decide(last.path() if last else [])
+                chosen = await episode.decide(last.path() if last else [])
             except FailedStep as failure:
                 return Outcome("failed", str(failure))
             except CallLimitReached:
                 return Outcome("no_answer", _limit_error(episode))
-            last = await episode.act(action, last)
+            last = await episode.act(chosen, last)
             if last.answered:
                 return Outcome("answered")
             if last.gave_up:
@@ -100,10 +100,10 @@ class DFSDTAgent:
             tried = node.children if node else episode.roots
             note = diversity_note(tried) if tried else ""
             try:
-                action = await episode.decide(path, sibling=sibling, note=note)
+                chosen = await episode.decide(path, sibling=sibling, note=note)
             except FailedStep:
                 continue
-            child = await episode.act(action, node, note=note)
+            child = await episode.act(chosen, node, note=note)
             if child.answered:
                 return True
             if child.gave_up:

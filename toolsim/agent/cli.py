@@ -17,7 +17,8 @@ from toolsim.agent.episode import AgentLimits
 from toolsim.agent.runner import RunConfig, RunSummary, run_queries
 from toolsim.budget import parse_costs
 from toolsim.cache.modes import CacheMode
-from toolsim.console import console, err_console, progress_bars
+from toolsim.catalog.parameters import ParamNames
+from toolsim.console import console, err_console, progress_bars, styled
 from toolsim.errors import UserError
 from toolsim.settings import Settings
 
@@ -70,6 +71,13 @@ QueryTimeoutOption = Annotated[
     float, typer.Option(min=0, help="Seconds one query may take (0: no limit).")
 ]
 ExperienceOption = Annotated[Path | None, typer.Option(help="The planner's experience file.")]
+ParamNamesOption = Annotated[
+    ParamNames,
+    typer.Option(
+        help="Parameter names shown to the model: as documented, or 'stb' as StableToolBench's "
+        "agents saw them (ID -> is_id), so trajectories compare with published ones."
+    ),
+]
 HomeOption = Annotated[Path | None, typer.Option(help="State folder (default $TOOLSIM_HOME).")]
 CacheUrlOption = Annotated[str | None, typer.Option(help="In-process server's cache URL.")]
 CacheModeOption = Annotated[CacheMode | None, typer.Option(help="In-process server's cache mode.")]
@@ -125,6 +133,7 @@ def run(
     max_steps: MaxStepsOption = 12,
     width: WidthOption = 2,
     max_model_calls: MaxModelCallsOption = 200,
+    param_names: ParamNamesOption = ParamNames.DOCUMENTED,
     home: HomeOption = None,
     cache_url: CacheUrlOption = None,
     cache_mode: CacheModeOption = None,
@@ -153,6 +162,7 @@ def run(
             width=width,
             max_model_calls=max_model_calls,
             observation_chars=observation_chars,
+            param_names=param_names,
         ),
     )
     summary = run_resumable(
@@ -169,8 +179,10 @@ def run_resumable(work: Callable[[Progress], Coroutine[Any, Any, T]], out: Path)
     except KeyboardInterrupt:
         _stop(bars)
         err_console.print(
-            f"[yellow]interrupted:[/yellow] finished answers in {out} are kept; run the same "
-            "command again to resume"
+            styled(
+                ("interrupted:", "yellow"),
+                f" finished answers in {out} are kept; run the same command again to resume",
+            )
         )
         raise typer.Exit(130) from None
     finally:
@@ -189,6 +201,11 @@ def _print_summary(summary: RunSummary) -> None:
     for status, count in sorted(summary.statuses.items()):
         table.add_row(f"  {status}", str(count))
     table.add_row("model calls", str(summary.model_calls))
+    if summary.model_retries:
+        table.add_row(
+            "model retries (seconds waited)",
+            f"{summary.model_retries} ({summary.model_retry_seconds:.1f})",
+        )
     table.add_row(
         "tokens (prompt / completion)", f"{summary.prompt_tokens} / {summary.completion_tokens}"
     )

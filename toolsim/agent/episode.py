@@ -1,10 +1,11 @@
 """One query being solved: the model, the tools, the gate, and what was spent.
 
-The agents (:mod:`toolsim.agent.cot`, :mod:`toolsim.agent.dfsdt`) decide the
-order of steps; an :class:`Episode` makes each one: it asks the model (with
-retries), consults the gate, calls the tool, and counts everything for the
-record. It keeps its state outside the agent's coroutine, so a query that times
-out or fails still yields what it did.
+The agents (:mod:`toolsim.agent.agents`) decide the order of steps; an
+:class:`Episode` makes each one: it asks the model (sampling again after
+unusable output), consults the gate for every call the reply makes, calls the
+tools in order, and counts everything for the record. It keeps its state
+outside the agent's coroutine, so a query that times out or fails still yields
+what it did.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from toolsim.agent.trajectory import (
 )
 from toolsim.budget import Gate
 from toolsim.catalog.models import ApiSpec, Query
+from toolsim.catalog.parameters import ParamNames
 from toolsim.errors import ToolsimError
 from toolsim.llm import ChatModel, ChatRequest
 
@@ -49,6 +51,8 @@ class AgentLimits:
     observation_chars: int = 1024
     #: Rough character budget of one request (small local contexts); None: no trimming.
     context_chars: int | None = None
+    #: Parameter names shown to the model: documented, or StableToolBench's (``stb``).
+    param_names: ParamNames = ParamNames.DOCUMENTED
 
 
 class CallLimitReached(Exception):
@@ -78,6 +82,11 @@ class Episode:
     calls: list[dict[str, Any]] = field(default_factory=list)
     failed_steps: list[dict[str, Any]] = field(default_factory=list)
     expansions: int = 0
+    #: Model replies acted on (a reply with parallel tool calls is one turn, several steps).
+    turns: int = 0
+    #: Re-sends of model requests after transient failures, and seconds waited for them.
+    model_retries: int = 0
+    model_retry_seconds: float = 0.0
 
     @property
     def calls_left(self) -> int:
@@ -88,17 +97,27 @@ class Episode:
         """The query's APIs the gate offers now, in the gate's order."""
         return [self.apis[name] for name in self.gate.offered() if name in self.apis]
 
-    async def decide(self, path: Sequence[Step], *, sibling: int = 0, note: str = "") -> Action:
-        """Ask the model for the next action after ``path``, retrying unusable replies.
+    async def decide(
+        self, path: Sequence[Step], *, sibling: int = 0, note: str = ""
+    ) -> tuple[Action, ...]:
+        """Ask the model for the next actions after ``path`` (one, or several parallel calls).
 
+        Unusable output is sampled again, up to ``attempts`` in all; a failed model
+        call (its transient failures already re-sent unchanged) ends the step.
         Raises :class:`CallLimitReached` when no model call is left, and
-        :class:`FailedStep` (recorded) when every attempt failed.
+        :class:`FailedStep` (recorded) when no usable reply came.
         """
         notes = [note] if note else []
         advice = self.gate.advice()
         if advice:
             notes.append(prompts.advice_note(advice))
-        view = View(self.query.text, tuple(path), tuple(self.offered()), tuple(notes))
+        view = View(
+            self.query.text,
+            tuple(path),
+            tuple(self.offered()),
+            tuple(notes),
+            self.limits.param_names,
+        )
         built = actions.build(view, self.mode, context_chars=self.limits.context_chars)
         problem = ""
         for attempt in range(self.limits.attempts):
@@ -108,12 +127,21 @@ class Episode:
             self.model_calls += 1
             try:
                 reply = await self.model.complete(request)
-                self.prompt_tokens += reply.prompt_tokens
-                self.completion_tokens += reply.completion_tokens
-                return actions.parse(reply, self.mode)
-            except (BadOutput, ToolsimError) as exc:
+            except ToolsimError as exc:
                 self.failed_model_calls += 1
-                problem = exc.message if isinstance(exc, ToolsimError) else str(exc)
+                self.model_retries += int(exc.details.get("retries", 0))
+                self.model_retry_seconds += float(exc.details.get("waited", 0.0))
+                problem = exc.message
+                break  # sampling again would not help a model that cannot answer
+            self.prompt_tokens += reply.prompt_tokens
+            self.completion_tokens += reply.completion_tokens
+            self.model_retries += reply.retries
+            self.model_retry_seconds += reply.retry_seconds
+            try:
+                return actions.parse(reply, self.mode)
+            except BadOutput as exc:
+                self.failed_model_calls += 1
+                problem = str(exc)
         self.failed_steps.append({"depth": len(path) + 1, "sibling": sibling, "error": problem})
         raise FailedStep(problem)
 
@@ -131,21 +159,41 @@ class Episode:
             sample=attempt + 1000 * sibling,
         )
 
-    async def act(self, action: Action, parent: Step | None, *, note: str = "") -> Step:
-        """Carry out an action and attach the resulting step under ``parent``."""
-        if action.is_finish:
-            answered = action.return_type == GIVE_ANSWER
-            code = CODE_ANSWER if answered else CODE_GIVE_UP
-            text = "the final answer was given" if answered else "gave up; starting over"
-            observation = json.dumps({"response": text})
-        else:
-            code, observation = await self._call(action)
-        step = Step(action, observation, code, parent, index=self.expansions, note=note)
-        self.expansions += 1
-        (parent.children if parent else self.roots).append(step)
+    async def act(self, chosen: Sequence[Action], parent: Step | None, *, note: str = "") -> Step:
+        """Carry out the actions of one reply in order; return the last step.
+
+        Each call is its own step (the child of the one before), checked by the gate
+        on its own; a ``Finish`` ends the reply.
+        """
+        step = parent
+        turn = self.turns
+        self.turns += 1
+        for batch, action in enumerate(chosen):
+            if action.is_finish:
+                answered = action.return_type == GIVE_ANSWER
+                code = CODE_ANSWER if answered else CODE_GIVE_UP
+                text = "the final answer was given" if answered else "gave up; starting over"
+                observation = json.dumps({"response": text})
+            else:
+                code, observation = await self._call(action, turn)
+            child = Step(
+                action,
+                observation,
+                code,
+                step,
+                index=self.expansions,
+                note=note if batch == 0 else "",
+                batch=batch,
+            )
+            self.expansions += 1
+            (step.children if step else self.roots).append(child)
+            step = child
+            if action.is_finish:
+                break
+        assert step is not None, "a reply has at least one action"
         return step
 
-    async def _call(self, action: Action) -> tuple[int, str]:
+    async def _call(self, action: Action, turn: int) -> tuple[int, str]:
         record: dict[str, Any] = {
             "function": action.function,
             "arguments": action.parsed,
@@ -153,6 +201,7 @@ class Episode:
             "error": "",
             "rejected": None,
             "source": None,
+            "turn": turn,
         }
         self.calls.append(record)
         api = self.apis.get(action.function)

@@ -90,8 +90,10 @@ class RunDir:
         previous = read_json(self.manifest)
         if not isinstance(previous, dict):
             raise UserError(f"{self.manifest} is not a run manifest; use another --out")
-        for key in ("agent", "planner", "budget", "costs", "agent_model"):
-            if previous.get(key) != manifest.get(key):
+        for key in ("agent", "planner", "budget", "costs", "agent_model", "param_names"):
+            # Manifests written before a key existed had its default.
+            default = "documented" if key == "param_names" else None
+            if previous.get(key, default) != manifest.get(key):
                 raise UserError(
                     f"{self.root} holds a run with {key}={previous.get(key)!r}, not "
                     f"{manifest.get(key)!r}; use another --out to start a new run"

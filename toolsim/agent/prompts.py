@@ -8,6 +8,7 @@ from typing import Any
 
 from toolsim.agent.trajectory import FINISH, GIVE_ANSWER, GIVE_UP, Step
 from toolsim.catalog.models import ApiSpec
+from toolsim.catalog.parameters import ParamNames
 from toolsim.catalog.schemas import function_schema
 
 #: Longest function description shown in the JSON-mode system prompt.
@@ -51,22 +52,26 @@ def finish_schema() -> dict[str, Any]:
     }
 
 
-def reference_functions(apis: Sequence[ApiSpec]) -> list[dict[str, Any]]:
+def reference_functions(
+    apis: Sequence[ApiSpec], names: ParamNames = ParamNames.DOCUMENTED
+) -> list[dict[str, Any]]:
     """The offered functions as the reference answer files list them (with ``optional``)."""
     functions = []
     for api in apis:
-        schema = function_schema(api)
-        schema["parameters"]["optional"] = [p.name for p in api.optional]
+        schema = function_schema(api, names)
+        shown = api.signature.presented(names)
+        schema["parameters"]["optional"] = [name for name, p in shown if not p.required]
         functions.append(schema)
     finish = finish_schema()
     finish["parameters"]["optional"] = ["final_answer"]
     return [*functions, finish]
 
 
-def compact_function(api: ApiSpec) -> str:
+def compact_function(api: ApiSpec, names: ParamNames = ParamNames.DOCUMENTED) -> str:
     """One line per function: name, arguments (``*`` = required), a cut description."""
     arguments = ", ".join(
-        f"{p.name}{'*' if p.required else ''}: {p.type.json_type}" for p in api.parameters
+        f"{name}{'*' if p.required else ''}: {p.type.json_type}"
+        for name, p in api.signature.presented(names)
     )
     description = " ".join((api.description or api.name).split())
     if len(description) > MAX_COMPACT_DESCRIPTION:
@@ -74,10 +79,10 @@ def compact_function(api: ApiSpec) -> str:
     return f"- {api.function_name}({arguments}): {description}"
 
 
-def json_system(apis: Sequence[ApiSpec]) -> str:
+def json_system(apis: Sequence[ApiSpec], names: ParamNames = ParamNames.DOCUMENTED) -> str:
     """The system prompt of JSON-action mode: the rules, the functions, the reply shape."""
     lines = [SYSTEM, "", "Functions (* = required argument):"]
-    lines += [compact_function(api) for api in apis]
+    lines += [compact_function(api, names) for api in apis]
     lines.append(f"- {FINISH}(return_type*: string, final_answer: string): {FINISH_DESCRIPTION}")
     lines += ["", JSON_REPLY]
     return "\n".join(lines)

@@ -66,6 +66,8 @@ class RunSummary:
     skipped: int
     statuses: Counter[str] = field(default_factory=Counter)
     model_calls: int = 0
+    model_retries: int = 0
+    model_retry_seconds: float = 0.0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     tool_calls: int = 0
@@ -77,6 +79,8 @@ class RunSummary:
         """Count one finished query's record."""
         self.statuses[record["status"]] += 1
         self.model_calls += record["model_calls"]
+        self.model_retries += record["model_retries"]
+        self.model_retry_seconds += record["model_retry_seconds"]
         self.prompt_tokens += record["prompt_tokens"]
         self.completion_tokens += record["completion_tokens"]
         self.tool_calls += record["tool_calls"]

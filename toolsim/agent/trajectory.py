@@ -64,6 +64,9 @@ class Step:
     children: list[Step] = field(default_factory=list)
     #: Set when the search abandoned this node (gave up, or the chain hit its step cap).
     pruned: bool = False
+    #: Position among the calls of one model reply (parallel tool calls): 0 for the first;
+    #: a later one is the child of the call before it, and carries no thought.
+    batch: int = 0
 
     @property
     def depth(self) -> int:

@@ -62,6 +62,7 @@ class Writer:
                 "max_model_calls": limits.max_model_calls,
                 "observation_chars": limits.observation_chars,
             },
+            "param_names": limits.param_names.value,
             "started": now(),
             "finished": None,
         }
@@ -109,11 +110,13 @@ class Writer:
 
     def _answer_input(self, query: Query, episode: Episode | None) -> AnswerInput:
         apis = list(query.apis)
-        system = prompts.json_system(apis) if self.mode is ActionMode.JSON else prompts.SYSTEM
+        names = self.limits.param_names
+        json_mode = self.mode is ActionMode.JSON
+        system = prompts.json_system(apis, names) if json_mode else prompts.SYSTEM
         return AnswerInput(
             query=query.text,
             method=self.agent.method,
-            functions=prompts.reference_functions(apis),
+            functions=prompts.reference_functions(apis, names),
             system=system,
             roots=episode.roots if episode else [],
             model_calls=episode.model_calls if episode else 0,
@@ -152,6 +155,8 @@ class Writer:
             "error": outcome.error,
             "model_calls": episode.model_calls if episode else 0,
             "failed_model_calls": episode.failed_model_calls if episode else 0,
+            "model_retries": episode.model_retries if episode else 0,
+            "model_retry_seconds": round(episode.model_retry_seconds, 3) if episode else 0.0,
             "prompt_tokens": episode.prompt_tokens if episode else 0,
             "completion_tokens": episode.completion_tokens if episode else 0,
             "tool_calls": len(calls) - len(rejected),

@@ -9,6 +9,7 @@ from toolsim.catalog.names import (
     standardize,
     standardize_api,
 )
+from toolsim.catalog.parameters import ParamNames, Signature, stb_parameter_name
 from toolsim.catalog.schemas import function_schema, openai_tools
 
 __all__ = [
@@ -16,9 +17,11 @@ __all__ = [
     "ApiId",
     "ApiSpec",
     "Catalog",
+    "ParamNames",
     "ParamType",
     "Parameter",
     "Query",
+    "Signature",
     "ToolSpec",
     "api_id",
     "category_folder",
@@ -29,4 +32,5 @@ __all__ = [
     "openai_tools",
     "standardize",
     "standardize_api",
+    "stb_parameter_name",
 ]

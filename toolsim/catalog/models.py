@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolsim.catalog.names import category_folder, function_name, standardize, standardize_api
+
+if TYPE_CHECKING:
+    from toolsim.catalog.parameters import Signature
 
 
 class ParamType(StrEnum):
@@ -107,6 +110,14 @@ class ApiSpec:
     def function_name(self) -> str:
         """The OpenAI function name agents call this API by."""
         return function_name(self.tool_name, self.name)
+
+    @cached_property
+    def signature(self) -> Signature:
+        """The parameters by either spelling, with coercion and validation (built once)."""
+        # Imported here: the parameter model is built on the classes of this module.
+        from toolsim.catalog.parameters import Signature
+
+        return Signature(self.parameters)
 
     @property
     def required(self) -> tuple[Parameter, ...]:

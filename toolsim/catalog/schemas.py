@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from toolsim.catalog.models import ApiSpec, Parameter, ParamType
+from toolsim.catalog.parameters import ParamNames
 
 #: Descriptions longer than this are cut: function lists are sent on every step.
 MAX_DESCRIPTION = 1024
@@ -32,19 +33,28 @@ def function_description(api: ApiSpec) -> str:
     return " ".join(parts)[:MAX_DESCRIPTION]
 
 
-def function_schema(api: ApiSpec) -> dict[str, Any]:
-    """The OpenAI function definition (name, description, JSON-schema parameters) of an API."""
+def function_schema(
+    api: ApiSpec, param_names: ParamNames | str = ParamNames.DOCUMENTED
+) -> dict[str, Any]:
+    """The OpenAI function definition (name, description, JSON-schema parameters) of an API.
+
+    ``param_names="stb"`` names the parameters as StableToolBench's client showed
+    them to its agents (see :meth:`~toolsim.catalog.parameters.Signature.presented`).
+    """
+    shown = api.signature.presented(param_names)
     return {
         "name": api.function_name,
         "description": function_description(api),
         "parameters": {
             "type": "object",
-            "properties": {p.name: _param_schema(p) for p in api.parameters},
-            "required": [p.name for p in api.required],
+            "properties": {name: _param_schema(p) for name, p in shown},
+            "required": [name for name, p in shown if p.required],
         },
     }
 
 
-def openai_tools(apis: Iterable[ApiSpec]) -> list[dict[str, Any]]:
+def openai_tools(
+    apis: Iterable[ApiSpec], param_names: ParamNames | str = ParamNames.DOCUMENTED
+) -> list[dict[str, Any]]:
     """The ``tools`` list of a chat-completions request offering these APIs."""
-    return [{"type": "function", "function": function_schema(api)} for api in apis]
+    return [{"type": "function", "function": function_schema(api, param_names)} for api in apis]

@@ -11,7 +11,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from toolsim.console import console, err_console, progress_bars
+from toolsim.console import console, err_console, progress_bars, styled
 
 eval_app = typer.Typer(
     help="Score answers: Solvable Pass Rate and Win Rate with a cached LLM judge.",
@@ -81,7 +81,7 @@ def _footer(report: Any, written: list[Path]) -> None:
         soft_wrap=True,
     )
     for problem in report.problems:
-        err_console.print(f"[yellow]problem:[/yellow] {problem}", soft_wrap=True)
+        err_console.print(styled(("problem:", "yellow"), f" {problem}"), soft_wrap=True)
     if written:
         console.print("reports: " + ", ".join(str(path) for path in written), soft_wrap=True)
 
@@ -96,7 +96,7 @@ def print_pass_rate(report: Any) -> None:
     """One rich table per answer set (and its budget metrics when present)."""
     for entry in report.entries:
         console.print(
-            f"[bold]{entry.label}[/bold]: Solvable Pass Rate over {report.runs} runs",
+            styled((entry.label, "bold"), f": Solvable Pass Rate over {report.runs} runs"),
             soft_wrap=True,
         )
         table = _table("", "group", PASS_COLUMNS, "counts: " + " / ".join(PASS_COUNTS))
@@ -127,8 +127,10 @@ def print_pass_rate(report: Any) -> None:
 def print_win_rate(report: Any) -> None:
     """The win-rate report as a rich table."""
     console.print(
-        f"[bold]{report.candidate} vs {report.reference}[/bold]: Solvable Win Rate, "
-        f"{report.rounds} rounds",
+        styled(
+            (f"{report.candidate} vs {report.reference}", "bold"),
+            f": Solvable Win Rate, {report.rounds} rounds",
+        ),
         soft_wrap=True,
     )
     columns = ("n", "win %", "±std", "95% CI", "counts")

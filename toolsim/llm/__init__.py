@@ -11,7 +11,8 @@ from toolsim.llm.chat import (
     create_chat_model,
     register_chat_model,
 )
-from toolsim.llm.endpoint import Endpoint, EndpointSource, LLMUnavailable
+from toolsim.llm.endpoint import Endpoint, EndpointSource, LLMUnavailable, RequestRejected
+from toolsim.llm.retry import RetryPolicy
 
 __all__ = [
     "CachedChat",
@@ -22,6 +23,8 @@ __all__ = [
     "EndpointSource",
     "LLMUnavailable",
     "OpenAIChat",
+    "RequestRejected",
+    "RetryPolicy",
     "ToolCall",
     "available_chat_models",
     "create_chat_model",

@@ -19,7 +19,7 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -28,9 +28,11 @@ import diskcache
 import openai
 
 from toolsim.errors import UpstreamError, UserError
-from toolsim.llm.endpoint import Endpoint, EndpointSource, LLMUnavailable
+from toolsim.llm.endpoint import Endpoint, EndpointSource, LLMUnavailable, RequestRejected
 from toolsim.llm.local import acquire_local_server, local_model_options, release_local_server
+from toolsim.llm.retry import RetryCount, RetryPolicy, send_with_retries
 from toolsim.settings import Settings
+from toolsim.singleflight import SingleFlight
 
 #: Bumped when the cached reply layout changes; old entries are then simply not found.
 CACHE_FORMAT = 1
@@ -87,6 +89,10 @@ class ChatReply:
     finish_reason: str | None = None
     #: True when the reply came from the cache (no model call was made).
     cached: bool = False
+    #: Re-sends of this request after transient failures, and seconds spent waiting
+    #: for them (never cached: a cached reply cost nothing).
+    retries: int = 0
+    retry_seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         """A plain-JSON form, for the cache."""
@@ -128,7 +134,12 @@ class ChatModel(Protocol):
 
 
 class OpenAIChat:
-    """A model behind an OpenAI-compatible ``/v1/chat/completions`` endpoint."""
+    """A model behind an OpenAI-compatible ``/v1/chat/completions`` endpoint.
+
+    The one client every role uses (agent, judge and simulator): transient
+    failures are retried with the same request (:mod:`toolsim.llm.retry`); any
+    other failure is an :class:`UpstreamError` saying what went wrong.
+    """
 
     def __init__(
         self,
@@ -138,6 +149,7 @@ class OpenAIChat:
         concurrency: int = 4,
         extra_body: dict[str, Any] | None = None,
         name: str | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self._source = endpoint
         self._endpoint = endpoint if isinstance(endpoint, Endpoint) else None
@@ -148,9 +160,17 @@ class OpenAIChat:
             raise ValueError("a lazily started endpoint needs an explicit model name")
         self.timeout = timeout
         self.extra_body = extra_body or {}
+        self.retry = retry or RetryPolicy()
         self._client: openai.AsyncOpenAI | None = None
         self._connect_lock = asyncio.Lock()
         self._slots = asyncio.Semaphore(concurrency)
+        self.requests = 0  # HTTP requests sent, retries included
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+
+    async def endpoint(self) -> Endpoint:
+        """The endpoint, started or discovered on first use."""
+        return (await self._connect())[1]
 
     async def _connect(self) -> tuple[openai.AsyncOpenAI, Endpoint]:
         async with self._connect_lock:
@@ -158,6 +178,7 @@ class OpenAIChat:
                 source = self._source
                 endpoint = source if isinstance(source, Endpoint) else await source()
                 self._endpoint = endpoint
+                # Retries are ours (one policy for every role), so the client makes none.
                 self._client = openai.AsyncOpenAI(
                     base_url=endpoint.base_url,
                     api_key=endpoint.api_key,
@@ -167,60 +188,102 @@ class OpenAIChat:
             assert self._endpoint is not None
             return self._client, self._endpoint
 
-    async def complete(self, request: ChatRequest) -> ChatReply:
-        """Send the request; transport and HTTP failures become :class:`UpstreamError`."""
+    async def complete(
+        self,
+        request: ChatRequest,
+        *,
+        deadline: float | None = None,
+        extra_body: dict[str, Any] | None = None,
+    ) -> ChatReply:
+        """Send the request (retrying transient failures until ``deadline``, a monotonic time).
+
+        ``extra_body`` adds server-specific fields to this request's (e.g. llama.cpp's).
+
+        Raises :class:`LLMUnavailable` when the endpoint cannot be reached,
+        :class:`RequestRejected` for HTTP 400, :class:`UpstreamError` otherwise; each
+        with ``retries`` and ``waited`` in its details.
+        """
         async with self._slots:
             client, endpoint = await self._connect()
-            extra: dict[str, Any] = {}
+            arguments: dict[str, Any] = {
+                "model": endpoint.model,
+                "messages": list(request.messages),
+                "temperature": request.temperature,
+                "max_tokens": request.max_tokens,
+                "extra_body": {**self.extra_body, **(extra_body or {})} or None,
+            }
             if request.tools:
-                extra["tools"] = list(request.tools)
+                arguments["tools"] = list(request.tools)
             if request.response_format is not None:
-                extra["response_format"] = request.response_format
+                arguments["response_format"] = request.response_format
             if request.seed is not None:
-                extra["seed"] = request.seed
+                arguments["seed"] = request.seed
+            count = RetryCount()
+
+            async def send() -> Any:
+                self.requests += 1
+                return await client.chat.completions.create(**arguments)
+
             try:
-                completion = await client.chat.completions.create(
-                    model=endpoint.model,
-                    messages=list(request.messages),  # type: ignore[arg-type]
-                    temperature=request.temperature,
-                    max_tokens=request.max_tokens,
-                    extra_body=self.extra_body or None,
-                    **extra,
-                )
-            except openai.APITimeoutError:
-                raise UpstreamError(f"the model did not answer within {self.timeout:g} s") from None
-            except openai.APIConnectionError as exc:
-                raise LLMUnavailable(
-                    f"cannot reach the model at {endpoint.base_url}: {exc}"
-                ) from None
-            except openai.APIStatusError as exc:
-                raise UpstreamError(
-                    f"the model endpoint answered HTTP {exc.status_code}: {str(exc)[:300]}"
-                ) from None
-            except (json.JSONDecodeError, openai.APIResponseValidationError) as exc:
-                raise UpstreamError(f"the model endpoint answered malformed JSON: {exc}") from None
-        if isinstance(completion, str) or not getattr(completion, "choices", None):
-            raise UpstreamError("the model endpoint returned no usable completion")
-        choice = completion.choices[0]
-        calls = tuple(
-            ToolCall(name=call.function.name, arguments=call.function.arguments or "", id=call.id)
-            for call in (choice.message.tool_calls or ())
-            if getattr(call, "function", None) is not None
-        )
-        usage = completion.usage
-        return ChatReply(
-            content=choice.message.content,
-            tool_calls=calls,
-            prompt_tokens=usage.prompt_tokens if usage else 0,
-            completion_tokens=usage.completion_tokens if usage else 0,
-            finish_reason=choice.finish_reason,
-        )
+                completion = await send_with_retries(send, self.retry, count, deadline=deadline)
+            except Exception as exc:
+                raise _failure(exc, endpoint, self.timeout, count) from None
+        reply = _reply(completion, count)
+        self.prompt_tokens += reply.prompt_tokens
+        self.completion_tokens += reply.completion_tokens
+        return reply
 
     async def aclose(self) -> None:
         """Close the HTTP client."""
         if self._client is not None:
             await self._client.close()
             self._client = None
+
+
+def _failure(exc: Exception, endpoint: Endpoint, timeout: float, count: RetryCount) -> Exception:
+    """The toolsim error a failed request becomes (other exceptions pass through)."""
+    details = {"retries": count.retries, "waited": round(count.waited, 3)}
+    after = f" (after {count.retries} retries)" if count.retries else ""
+    if isinstance(exc, openai.APITimeoutError):
+        return UpstreamError(f"the model did not answer within {timeout:g} s{after}", **details)
+    if isinstance(exc, openai.APIConnectionError):
+        return LLMUnavailable(
+            f"cannot reach the model at {endpoint.base_url}{after}: {exc}", **details
+        )
+    if isinstance(exc, openai.BadRequestError):
+        return RequestRejected(f"the model endpoint rejected the request: {exc}", **details)
+    if isinstance(exc, openai.APIStatusError):
+        return UpstreamError(
+            f"the model endpoint answered HTTP {exc.status_code}{after}: {str(exc)[:300]}",
+            **details,
+        )
+    if isinstance(exc, json.JSONDecodeError | openai.APIResponseValidationError):
+        return UpstreamError(f"the model endpoint answered malformed JSON: {exc}", **details)
+    return exc
+
+
+def _reply(completion: Any, count: RetryCount) -> ChatReply:
+    if isinstance(completion, str):
+        # The client hands back a body that is not JSON (a web page at the wrong URL) as text.
+        raise UpstreamError(f"the model endpoint did not answer with JSON: {completion[:200]!r}")
+    if not getattr(completion, "choices", None):
+        raise UpstreamError("the model endpoint returned no usable completion")
+    choice = completion.choices[0]
+    calls = tuple(
+        ToolCall(name=call.function.name, arguments=call.function.arguments or "", id=call.id)
+        for call in (choice.message.tool_calls or ())
+        if getattr(call, "function", None) is not None
+    )
+    usage = completion.usage
+    return ChatReply(
+        content=choice.message.content,
+        tool_calls=calls,
+        prompt_tokens=usage.prompt_tokens if usage else 0,
+        completion_tokens=usage.completion_tokens if usage else 0,
+        finish_reason=choice.finish_reason,
+        retries=count.retries,
+        retry_seconds=round(count.waited, 3),
+    )
 
 
 class LocalChat(OpenAIChat):
@@ -245,6 +308,7 @@ class LocalChat(OpenAIChat):
             concurrency=settings.local_slots,
             extra_body={"cache_prompt": cache_prompt},
             name=MODEL_NAME,
+            retry=RetryPolicy.from_settings(settings),
         )
         self._released = False
 
@@ -257,24 +321,48 @@ class LocalChat(OpenAIChat):
 
 
 class CachedChat:
-    """Wraps a chat model with a persistent reply cache, and counts what it did."""
+    """Wraps a chat model with a persistent reply cache and single-flight, and counts its work.
+
+    Identical requests in flight at once share one model call: the first asks,
+    the others wait for its reply (and get its failure, if it fails), so how many
+    run concurrently never changes what any of them sees.
+    """
 
     def __init__(self, model: ChatModel, directory: Path | str) -> None:
         self.model = model
         self.name = model.name
         self._cache = diskcache.Cache(str(directory))
+        self._flights: SingleFlight[ChatReply] = SingleFlight()
         self.calls = 0  # requests that reached the model
-        self.hits = 0  # requests answered from the cache
+        self.hits = 0  # requests answered from the cache, or by an identical one in flight
+        self.retries = 0  # re-sends after transient failures, over all calls
+        self.retry_seconds = 0.0  # seconds waited before them
 
     async def complete(self, request: ChatRequest) -> ChatReply:
         """The cached reply to this request, or the model's (then cached)."""
         key = request.key(self.name)
+        if self._flights.busy(key):
+            self.hits += 1
+        reply, started = await self._flights.run(key, lambda: self._fetch(request, key))
+        if started:
+            return reply
+        # This request cost nothing: the reply is shared, its retries were the first's.
+        return replace(reply, cached=True, retries=0, retry_seconds=0.0)
+
+    async def _fetch(self, request: ChatRequest, key: str) -> ChatReply:
         stored = await asyncio.to_thread(self._cache.get, key)
         if stored is not None:
             self.hits += 1
             return ChatReply.from_json(stored, cached=True)
         self.calls += 1
-        reply = await self.model.complete(request)
+        try:
+            reply = await self.model.complete(request)
+        except UpstreamError as exc:
+            self.retries += int(exc.details.get("retries", 0))
+            self.retry_seconds += float(exc.details.get("waited", 0.0))
+            raise
+        self.retries += reply.retries
+        self.retry_seconds += reply.retry_seconds
         await asyncio.to_thread(self._cache.set, key, reply.to_json())
         return reply
 
@@ -374,6 +462,7 @@ def _openai_chat(*, role: str, settings: Settings, config: RoleConfig) -> ChatMo
         Endpoint(base_url=config.base_url, model=config.model, api_key=config.api_key),
         timeout=config.timeout,
         concurrency=config.concurrency,
+        retry=RetryPolicy.from_settings(settings),
     )
 
 

@@ -12,6 +12,10 @@ class LLMUnavailable(UpstreamError):
     """The model endpoint cannot be reached or started (as opposed to answering badly)."""
 
 
+class RequestRejected(UpstreamError):
+    """The endpoint refused the request itself (HTTP 400): sending it again cannot help."""
+
+
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     """An OpenAI-compatible endpoint and the model to ask there."""

@@ -89,6 +89,8 @@ class BenchResult:
     #: Per combination: model calls, tool calls, cost and query seconds over all its records.
     totals: dict[str, dict[str, Any]] = field(default_factory=dict)
     determinism: DeterminismResult | None = None
+    #: The judge model's re-sends after transient failures, and seconds waited for them.
+    judge_retries: dict[str, Any] = field(default_factory=dict)
 
     def summary_rows(self) -> list[dict[str, Any]]:
         """One row per combination: pass rate, budget metrics, win rate against the first."""
@@ -125,6 +127,7 @@ class BenchResult:
             "out": str(self.out),
             "wall_seconds": round(self.wall_seconds, 1),
             "judge": self.pass_rate.judge.to_json(),
+            "judge_retries": self.judge_retries,
             "combinations": self.summary_rows(),
             "determinism": None if self.determinism is None else self.determinism.to_json(),
             "files": [str(path) for path in self.files],
@@ -178,7 +181,14 @@ def record_totals(folder: Path) -> dict[str, Any]:
     Read from the records rather than this invocation's summary, so a resumed
     bench reports the whole run, not just the queries it finished this time.
     """
-    totals = {"model_calls": 0, "tool_calls": 0, "cost": 0, "query_seconds": 0.0}
+    totals = {
+        "model_calls": 0,
+        "model_retries": 0,
+        "model_retry_seconds": 0.0,
+        "tool_calls": 0,
+        "cost": 0,
+        "query_seconds": 0.0,
+    }
     for path in sorted((folder / "records").glob("*/*.json")):
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
@@ -190,6 +200,7 @@ def record_totals(folder: Path) -> dict[str, Any]:
             if isinstance(value, int | float) and not isinstance(value, bool):
                 totals[name] += value
     totals["query_seconds"] = round(totals["query_seconds"], 1)
+    totals["model_retry_seconds"] = round(totals["model_retry_seconds"], 1)
     return totals
 
 
@@ -240,8 +251,12 @@ async def evaluate_combinations(
     progress: BenchProgress | None = None,
     *,
     win_rates: bool = True,
+    retries: dict[str, Any] | None = None,
 ) -> tuple[PassRateReport, list[WinRateReport]]:
-    """Pass rate of every combination, and (``win_rates``) win rate of each against the first."""
+    """Pass rate of every combination, and (``win_rates``) win rate of each against the first.
+
+    ``retries``, when given, is filled with the judge model's retry counts.
+    """
     chosen = combinations(config.agents, config.planners)
     folders = [run_folder(out, combination) for combination in chosen]
     judge = create_chat_model("judge", settings)
@@ -268,6 +283,9 @@ async def evaluate_combinations(
                 )
             )
     finally:
+        if retries is not None:
+            retries["model_retries"] = getattr(judge, "retries", 0)
+            retries["model_retry_seconds"] = round(getattr(judge, "retry_seconds", 0.0), 1)
         await judge.aclose()
     return pass_rate, wins
 
@@ -293,7 +311,10 @@ async def run_bench(
     held = acquire_local_server(local_model_options(settings))
     try:
         runs = await run_combinations(config, settings, out, progress)
-        pass_rate, win_rates = await evaluate_combinations(config, settings, out, progress)
+        judge_retries: dict[str, Any] = {}
+        pass_rate, win_rates = await evaluate_combinations(
+            config, settings, out, progress, retries=judge_retries
+        )
         result = BenchResult(
             out=out,
             combinations=chosen,
@@ -303,6 +324,7 @@ async def run_bench(
             files=[],
             wall_seconds=time.monotonic() - started,
             totals={c.label: record_totals(run_folder(out, c)) for c in chosen},
+            judge_retries=judge_retries,
         )
         result.files = write_bench_reports(result)
         if check_determinism:

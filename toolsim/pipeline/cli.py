@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ from toolsim.agent.cli import (
     ConcurrencyOption,
     ExperienceOption,
     HomeOption,
+    ParamNamesOption,
     QueryIdsOption,
     QueryTimeoutOption,
     ServerOption,
@@ -27,7 +29,8 @@ from toolsim.agent.cli import (
     split_list,
 )
 from toolsim.budget import parse_costs
-from toolsim.console import console, err_console
+from toolsim.catalog.parameters import ParamNames
+from toolsim.console import console, err_console, styled
 from toolsim.pipeline.bench import (
     DEFAULT_COSTS,
     BenchConfig,
@@ -115,6 +118,7 @@ def bench(
         ),
     ] = None,
     query_timeout: QueryTimeoutOption = 1800.0,
+    param_names: ParamNamesOption = ParamNames.DOCUMENTED,
     check_determinism: Annotated[
         bool,
         typer.Option(
@@ -144,7 +148,9 @@ def bench(
         rounds=rounds,
         server=server,
         concurrency=concurrency,
-        limits=bench_limits(settings, max_steps, width, max_model_calls),
+        limits=replace(
+            bench_limits(settings, max_steps, width, max_model_calls), param_names=param_names
+        ),
         query_timeout=query_timeout or None,
     )
     result = run_resumable(
@@ -190,10 +196,13 @@ def print_summary(result: BenchResult) -> None:
     if result.determinism is not None and result.determinism.passed:
         check = result.determinism
         console.print(
-            f"[green]deterministic:[/green] {check.replays} replays of {check.compared} "
-            "answers matched the first run exactly"
+            styled(
+                ("deterministic:", "green"),
+                f" {check.replays} replays of {check.compared} answers matched the first run "
+                "exactly",
+            )
         )
-    console.print(f"report: [bold]{result.out / 'report.html'}[/bold]")
+    console.print(styled("report: ", (str(result.out / "report.html"), "bold")))
 
 
 def report_nondeterminism(result: BenchResult) -> None:
@@ -201,8 +210,11 @@ def report_nondeterminism(result: BenchResult) -> None:
     check = result.determinism
     assert check is not None
     err_console.print(
-        f"[bold red]NOT DETERMINISTIC:[/bold red] {len(check.differences)} differences "
-        f"between the first run and its replays (all in {result.out / 'determinism.json'}):"
+        styled(
+            ("NOT DETERMINISTIC:", "bold red"),
+            f" {len(check.differences)} differences between the first run and its replays "
+            f"(all in {result.out / 'determinism.json'}):",
+        )
     )
     for line in check.differences[:SHOWN]:
         err_console.print(f"  {line}")

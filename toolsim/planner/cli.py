@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from toolsim.console import console, err_console
+from toolsim.console import console, err_console, styled
 from toolsim.errors import UserError
 
 if TYPE_CHECKING:
@@ -77,7 +77,9 @@ def plan(
             payload = {"budget": budget, "apis": entries, "total_cost": 0, "total_value": 0.0}
             typer.echo(json.dumps(payload))
             return
-        console.print(f"planner [bold]{planner}[/bold] makes no plan; the budget {budget} binds")
+        console.print(
+            styled("planner ", (planner, "bold"), f" makes no plan; the budget {budget} binds")
+        )
         return
     if as_json:
         typer.echo(json.dumps(result.to_json()))
@@ -131,7 +133,7 @@ def build_experience(
         store = old
     store.save(out)
     for problem in report.problems:
-        err_console.print(f"[yellow]skipped:[/yellow] {problem}", soft_wrap=True)
+        err_console.print(styled(("skipped:", "yellow"), f" {problem}"), soft_wrap=True)
     console.print(
         f"{out}: {len(store)} past queries, {sum(map(len, store.apis.values()))} API uses "
         f"({report.helpful} helpful) of {len(store.apis)} APIs; embedder {store.embedder}; "

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from toolsim.catalog.models import ApiSpec
+from toolsim.catalog.parameters import ParamNames
 from toolsim.catalog.schemas import openai_tools
 from toolsim.errors import BadRequest
 from toolsim.server.requests import checked_name, read_json
@@ -36,6 +37,13 @@ async def list_tools(
     tools: str | None = Query(None, description="Comma-separated tool names."),
     group: str | None = Query(None, description="Query group (query file stem)."),
     query_id: str | None = Query(None, description="Query id within the group."),
+    param_names: Annotated[
+        ParamNames,
+        Query(
+            description="Parameter names: as documented, or 'stb' as StableToolBench's client "
+            "showed them to its agents (either spelling is accepted in calls)."
+        ),
+    ] = ParamNames.DOCUMENTED,
 ) -> dict[str, Any]:
     """OpenAI ``tools`` for every API, or those of some tools, or those of one query."""
     service = _service(request)
@@ -46,7 +54,8 @@ async def list_tools(
             raise BadRequest("'tools' names no tool")
         named = service.catalog.tools_named(names)
         apis = named if apis is None else [a for a in apis if a in named]
-    return {"tools": openai_tools(apis if apis is not None else list(service.catalog))}
+    chosen = apis if apis is not None else list(service.catalog)
+    return {"tools": openai_tools(chosen, param_names)}
 
 
 @router.post(

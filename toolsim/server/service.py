@@ -13,17 +13,18 @@ from typing import Any
 
 from toolsim.cache.backend import CacheBackend, SupportsLock
 from toolsim.cache.entry import CacheEntry, Reply, Source
-from toolsim.cache.keys import cache_key, normalize_arguments
+from toolsim.cache.keys import cache_key
 from toolsim.cache.modes import CacheMode
 from toolsim.cache.nearest import closest_recorded
 from toolsim.catalog.catalog import Catalog
 from toolsim.catalog.models import ApiSpec
+from toolsim.catalog.parameters import Bound
 from toolsim.errors import CacheMiss, ToolsimError, UpstreamError
-from toolsim.server.arguments import check_arguments
 from toolsim.server.metrics import Measurements
 from toolsim.server.stats import ERROR, HIT, MISS, CallStats
 from toolsim.simulator.base import Simulation, SimulationRequest, Simulator
 from toolsim.simulator.examples import select_examples
+from toolsim.singleflight import SingleFlight
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,15 +63,15 @@ class ToolService:
         self._memory: dict[str, CallResult] = {}
         self._memory_entries = memory_entries
         # Concurrent identical misses wait on the first one's simulation.
-        self._in_flight: dict[str, asyncio.Task[Simulation]] = {}
+        self._flights: SingleFlight[Simulation] = SingleFlight()
         # Across processes sharing the backend: see _simulate_across_workers.
         self.flight_lock_seconds = flight_lock_seconds
 
     async def call(self, api: ApiSpec, arguments: dict[str, Any]) -> CallResult:
         """Answer one call; raise a :class:`ToolsimError` when no valid reply exists."""
         try:
-            check_arguments(api, arguments)
-            normalized = normalize_arguments(api, arguments)
+            bound = api.signature.validated(arguments, api.name, api.function_name)
+            normalized = bound.arguments
             key = cache_key(api, normalized)
             if self.mode.reads:
                 hit = self._lookup(key)
@@ -78,7 +79,7 @@ class ToolService:
                     self.stats.record(api.function_name, HIT, hit.source)
                     return hit
             if not self.mode.simulates:
-                raise await asyncio.to_thread(self._replay_miss, api, normalized)
+                raise await asyncio.to_thread(self._replay_miss, api, bound)
             simulation = await self._simulate_once(api, normalized, key)
         except ToolsimError:
             self.stats.record(api.function_name, ERROR)
@@ -107,19 +108,11 @@ class ToolService:
     async def _simulate_once(
         self, api: ApiSpec, normalized: dict[str, Any], key: str
     ) -> Simulation:
-        # The simulation runs as its own task, shielded from each waiter, so a
-        # client that disconnects does not cancel the answer others wait for.
-        task = self._in_flight.get(key)
-        if task is None:
-            task = asyncio.create_task(self._simulate(api, normalized, key))
-            self._in_flight[key] = task
-            task.add_done_callback(lambda done: self._finished(key, done))
-        return await asyncio.shield(task)
-
-    def _finished(self, key: str, task: asyncio.Task[Simulation]) -> None:
-        self._in_flight.pop(key, None)
-        if not task.cancelled():
-            task.exception()  # mark retrieved: waiters may all have gone
+        # A client that disconnects does not cancel the answer others wait for.
+        simulation, _started = await self._flights.run(
+            key, lambda: self._simulate(api, normalized, key)
+        )
+        return simulation
 
     async def _simulate(self, api: ApiSpec, normalized: dict[str, Any], key: str) -> Simulation:
         backend = self.backend
@@ -189,20 +182,33 @@ class ToolService:
             self._memory.pop(key, None)
         return simulation
 
-    def _replay_miss(self, api: ApiSpec, normalized: dict[str, Any]) -> CacheMiss:
+    def _replay_miss(self, api: ApiSpec, bound: Bound) -> CacheMiss:
+        normalized = bound.arguments
         ref = (api.category_folder, api.tool_key, api.api_key)
         close = closest_recorded(self.backend, ref, normalized, self.replay_suggestions)
+        # Arguments are compared under documented names: say which client names became which.
+        renamed = ", ".join(f"{sent} -> {name}" for sent, name in bound.renamed)
+        sent_as = f" (StableToolBench names read as: {renamed})" if renamed else ""
         if close:
             hint = "; ".join(
                 f"{c['arguments']} (differs in: {', '.join(c['differs']) or 'nothing'})"
                 for c in close
             )
             message = (
-                f"no recorded reply for {api.function_name} with {normalized}; closest: {hint}"
+                f"no recorded reply for {api.function_name} with {normalized}{sent_as}; "
+                f"closest: {hint}"
             )
         else:
-            message = f"no recorded reply for {api.function_name}: nothing recorded for this API"
-        return CacheMiss(message, function=api.function_name, arguments=normalized, closest=close)
+            message = (
+                f"no recorded reply for {api.function_name}{sent_as}: nothing recorded for this API"
+            )
+        return CacheMiss(
+            message,
+            function=api.function_name,
+            arguments=normalized,
+            closest=close,
+            renamed=dict(bound.renamed),
+        )
 
 
 def _entry(api: ApiSpec, normalized: dict[str, Any], simulation: Simulation) -> CacheEntry:

@@ -4,11 +4,11 @@ This endpoint carries nearly all benchmark traffic, so it is served by a small
 ASGI middleware in front of FastAPI's routing (which costs more per request
 than a cache hit does); its OpenAPI description is added separately.
 
-Every tool-level outcome (success, unknown tool, bad arguments, replay miss,
-simulator failure) is HTTP 200 with ``{"error", "response"}``, because the
-reference clients replace the body of any other status with a generic message.
-Only a request that is not a tool call at all (malformed JSON, not an object,
-oversize, hostile names, unparsable ``tool_input``) gets a 4xx, in the same shape.
+Every tool-level outcome (success, unknown tool, bad or unparsable arguments,
+replay miss, simulator failure) is HTTP 200 with ``{"error", "response"}``,
+because the reference clients replace the body of any other status with a
+generic message. Only a request that is not a tool call at all (malformed JSON,
+not an object, oversize, hostile names) gets a 4xx, in the same shape.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from toolsim.llm.local import (
     local_model_options,
     release_local_server,
 )
+from toolsim.llm.retry import RetryPolicy
 from toolsim.settings import Settings
 from toolsim.simulator.base import Simulator, register_simulator
 from toolsim.simulator.chain import FallbackChain
@@ -44,6 +45,7 @@ def llm_options(settings: Settings) -> LLMOptions:
         examples=settings.examples,
         examples_chars=settings.examples_chars,
         max_items=settings.llm_max_items,
+        retry=RetryPolicy.from_settings(settings),
     )
 
 

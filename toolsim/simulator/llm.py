@@ -1,26 +1,30 @@
 """The ``openai`` simulator: a model behind any OpenAI-compatible endpoint plays the API.
 
 Works with vLLM, llama.cpp's server, OpenAI and anything else that speaks
-``/v1/chat/completions``. Output is constrained with ``response_format`` (a JSON
-schema of the reply) where the server supports it and validated either way; a
-reply that is still invalid after the last attempt is an error, never cached.
+``/v1/chat/completions``, through the same client as the agent and the judge
+(:class:`~toolsim.llm.OpenAIChat`, with its retry policy for transient
+failures). Output is constrained with ``response_format`` (a JSON schema of the
+reply) where the server supports it and validated either way; invalid output is
+sampled again, and a reply that is still invalid after the last attempt is an
+error, never cached.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-import openai
-
 from toolsim.errors import UpstreamError
-from toolsim.llm.endpoint import Endpoint, EndpointSource, LLMUnavailable
+from toolsim.llm.chat import ChatRequest, OpenAIChat
+from toolsim.llm.endpoint import Endpoint, EndpointSource, LLMUnavailable, RequestRejected
+from toolsim.llm.retry import RetryPolicy
 from toolsim.simulator.base import Simulation, SimulationRequest
 from toolsim.simulator.prompt import PromptTemplates
 from toolsim.simulator.reply_schema import parse_reply, reply_schema
+
+__all__ = ["Endpoint", "LLMOptions", "LLMSimulator", "LLMUnavailable"]
 
 #: How the reply is constrained, strongest first; a server that rejects one gets the next.
 RESPONSE_FORMATS = ("json_schema", "json_object", "none")
@@ -46,6 +50,8 @@ class LLMOptions:
     max_items: int = 10
     #: Server-specific request fields (e.g. llama.cpp's ``cache_prompt``).
     extra_body: tuple[tuple[str, Any], ...] = ()
+    #: How transient failures (429, 5xx, connection, timeout) are re-sent.
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
 class LLMSimulator:
@@ -66,29 +72,21 @@ class LLMSimulator:
         self.prompts = prompts or PromptTemplates.load()
         self.example_count = self.options.examples
         self.example_chars = self.options.examples_chars
-        self._endpoint_source = endpoint
-        self._client: openai.AsyncOpenAI | None = None
-        self._endpoint: Endpoint | None = None
-        self._connect_lock = asyncio.Lock()
+        self.chat = OpenAIChat(
+            endpoint,
+            timeout=self.options.timeout,
+            concurrency=self.options.concurrency,
+            name=name,
+            retry=self.options.retry,
+        )
         self._slots = asyncio.Semaphore(self.options.concurrency)
         self._format = self.options.response_format
-        self.calls = 0  # model requests sent, for benchmarks and tests
         self.in_flight = 0  # simulations waiting on the model right now
 
-    async def _connect(self) -> tuple[openai.AsyncOpenAI, Endpoint]:
-        async with self._connect_lock:
-            if self._client is None or self._endpoint is None:
-                source = self._endpoint_source
-                endpoint = source if isinstance(source, Endpoint) else await source()
-                # Retries are ours (they must fit in the timeout), so the client makes none.
-                self._client = openai.AsyncOpenAI(
-                    base_url=endpoint.base_url,
-                    api_key=endpoint.api_key,
-                    timeout=self.options.timeout,
-                    max_retries=0,
-                )
-                self._endpoint = endpoint
-            return self._client, self._endpoint
+    @property
+    def calls(self) -> int:
+        """Model requests sent (retries included), for benchmarks and tests."""
+        return self.chat.requests
 
     async def simulate(self, request: SimulationRequest) -> Simulation:
         """Ask the model for a reply; raise :class:`UpstreamError` if none is valid in time.
@@ -102,8 +100,8 @@ class LLMSimulator:
             started = time.monotonic()
             try:
                 async with asyncio.timeout(self.options.timeout):
-                    client, endpoint = await self._connect()
-                    reply = await self._attempts(client, endpoint, request)
+                    endpoint = await self.chat.endpoint()
+                    reply = await self._attempts(request, started + self.options.timeout)
             except TimeoutError:
                 raise UpstreamError(
                     f"the model did not answer within {self.options.timeout:g} s",
@@ -119,92 +117,76 @@ class LLMSimulator:
             examples=tuple(key for key, _entry in request.examples),
         )
 
-    async def _attempts(
-        self, client: openai.AsyncOpenAI, endpoint: Endpoint, request: SimulationRequest
-    ) -> Any:
+    async def _attempts(self, request: SimulationRequest, deadline: float) -> Any:
         messages = self.prompts.render(
             request.api, request.arguments, tuple(entry for _key, entry in request.examples)
         )
         schema = reply_schema(request.api.template_response, self.options.max_items)
         last: UpstreamError | None = None
         for attempt in range(self.options.attempts):
+            # A failed request is an error as it is (transient ones were already re-sent);
+            # only invalid output is a reason to sample again.
+            text = await self._complete(messages, schema, attempt, deadline)
             try:
-                text = await self._complete(client, endpoint, messages, schema, attempt)
                 return parse_reply(text)
-            except LLMUnavailable:
-                raise
             except UpstreamError as exc:
                 last = exc
         assert last is not None
         raise UpstreamError(
             f"no valid reply after {self.options.attempts} attempts: {last.message}",
-            model=endpoint.model,
+            model=self.chat.name,
         )
 
-    async def _complete(
-        self,
-        client: openai.AsyncOpenAI,
-        endpoint: Endpoint,
-        messages: list[dict[str, str]],
-        schema: dict[str, Any],
-        attempt: int = 0,
-    ) -> str | None:
-        extra: dict[str, Any] = {}
-        sent = self._format
+    def _request(
+        self, messages: list[dict[str, str]], schema: dict[str, Any], attempt: int, sent: str
+    ) -> ChatRequest:
+        response_format: dict[str, Any] | None = None
         if sent == "json_schema":
-            extra["response_format"] = {
+            response_format = {
                 "type": "json_schema",
                 "json_schema": {"name": "api_reply", "schema": schema, "strict": True},
             }
         elif sent == "json_object":
-            extra["response_format"] = {"type": "json_object"}
+            response_format = {"type": "json_object"}
         temperature = self.options.temperature
-        if self.options.seed is not None:
-            extra["seed"] = self.options.seed + attempt
         if attempt:
             # At temperature 0 a retry would repeat the invalid output exactly;
             # a retry samples (reproducibly: the seed moves with the attempt).
             temperature = max(temperature, RETRY_TEMPERATURE)
-        self.calls += 1
+        seed = self.options.seed
+        return ChatRequest(
+            messages=tuple(messages),
+            response_format=response_format,
+            temperature=temperature,
+            seed=None if seed is None else seed + attempt,
+            max_tokens=self.options.max_tokens,
+        )
+
+    async def _complete(
+        self,
+        messages: list[dict[str, str]],
+        schema: dict[str, Any],
+        attempt: int,
+        deadline: float,
+    ) -> str | None:
+        sent = self._format
         try:
-            completion = await client.chat.completions.create(
-                model=endpoint.model,
-                messages=messages,  # type: ignore[arg-type]
-                temperature=temperature,
-                max_tokens=self.options.max_tokens,
-                extra_body=dict(self.options.extra_body) or None,
-                **extra,
+            reply = await self.chat.complete(
+                self._request(messages, schema, attempt, sent),
+                deadline=deadline,
+                extra_body=dict(self.options.extra_body),
             )
-        except openai.APIConnectionError as exc:
-            if isinstance(exc, openai.APITimeoutError):
-                raise UpstreamError("the model request timed out") from None
-            raise LLMUnavailable(f"cannot reach the model at {endpoint.base_url}: {exc}") from None
-        except openai.BadRequestError as exc:
-            if sent != "none" and "response_format" in str(exc).lower():
+        except RequestRejected as exc:
+            if sent != "none" and "response_format" in exc.message.lower():
                 # This server cannot constrain output that way: ask again the next, weaker
                 # way, without using up an attempt. Step down from what this request sent,
                 # so concurrent rejections of one format step down once, not once each.
                 if self._format == sent:
                     self._format = RESPONSE_FORMATS[RESPONSE_FORMATS.index(sent) + 1]
-                return await self._complete(client, endpoint, messages, schema, attempt)
-            raise UpstreamError(f"the model endpoint rejected the request: {exc}") from None
-        except openai.APIStatusError as exc:
-            raise UpstreamError(
-                f"the model endpoint answered HTTP {exc.status_code}: {str(exc)[:200]}"
-            ) from None
-        except (json.JSONDecodeError, openai.APIResponseValidationError) as exc:
-            raise UpstreamError(f"the model endpoint answered malformed JSON: {exc}") from None
-        if isinstance(completion, str):
-            # The client hands back a body that is not JSON (a web page at the wrong URL) as text.
-            raise UpstreamError(
-                f"the model endpoint did not answer with JSON: {completion[:200]!r}"
-            )
-        if not completion.choices:
-            raise UpstreamError("the model endpoint returned no choices")
-        return completion.choices[0].message.content
+                return await self._complete(messages, schema, attempt, deadline)
+            raise
+        return reply.content
 
     async def aclose(self) -> None:
         """Close the HTTP client."""
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
+        await self.chat.aclose()
