@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
 #: Hex digits of the sha256 kept per answer: 64 bits, no collision among millions.
 KEY_DIGITS = 16
-LABELS = ("Solved", "Unsolved", "Unsure")
+#: The label of a training answer whose reference runs had no majority: seen, but no verdict.
+NO_MAJORITY = "-"
+LABELS = ("Solved", "Unsolved", "Unsure", NO_MAJORITY)
 
 
 def answer_key(answer: Answer) -> str:
@@ -36,21 +38,14 @@ def answer_key(answer: Answer) -> str:
 
 
 def known_verdicts(examples: Iterable[Example]) -> dict[str, str]:
-    """The majority label of every answered training answer, pooling the runs of duplicates.
-
-    Answers the rules decide (never finished) are left out, and so are those
-    whose pooled runs have no majority.
-    """
+    """The majority label of every answered training answer, pooling the runs of duplicates
+    (:data:`NO_MAJORITY` when they have none). Answers the rules decide (never
+    finished) are left out: the model never trains on them."""
     runs: dict[str, list[str]] = {}
     for example in examples:
         if example.answer.finished:
             runs.setdefault(example.key, []).extend(example.answer.reference)
-    table = {}
-    for key, labels in runs.items():
-        label = majority(labels)
-        if label is not None:
-            table[key] = label
-    return table
+    return {key: majority(labels) or NO_MAJORITY for key, labels in runs.items()}
 
 
 def dump_known(table: Mapping[str, str]) -> str:

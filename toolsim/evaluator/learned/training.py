@@ -11,6 +11,7 @@ verdicts of the training folds applied first, as in use.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,7 @@ from toolsim.evaluator.learned.features import (
     feature_row,
     vocabulary,
 )
-from toolsim.evaluator.learned.known import answer_key, known_verdicts
+from toolsim.evaluator.learned.known import NO_MAJORITY, answer_key, known_verdicts
 from toolsim.evaluator.learned.verdicts import label_of
 
 #: A word becomes a feature when the answers to this many different queries use it.
@@ -235,6 +236,8 @@ def _held_out_labels(
         probabilities = _predict_examples(fit(train), [examples[i] for i in test])
         for index, probability in zip(test, probabilities, strict=True):
             known = table.get(examples[index].key)
+            if known == NO_MAJORITY:
+                known = None
             known_flags[index] = known is not None
             labels[index] = known if known is not None else label_of(probability)
     return labels, known_flags
@@ -286,3 +289,89 @@ def cross_validate(
         result["method"] = _split("method", examples, methods, progress)
     result["query"] = _split("query", examples, query_folds(examples), progress)
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class Trained:
+    """What :func:`train_judge` wrote."""
+
+    files: list[Path]
+    card: dict[str, Any]
+
+
+def build_card(
+    examples: Sequence[Example],
+    model_text: str,
+    known: dict[str, str],
+    splits: dict[str, Split],
+    reference: str,
+) -> dict[str, Any]:
+    """The model card: training data, settings, model hash, cross-validated agreement."""
+    import lightgbm
+
+    from toolsim.evaluator.learned.features import FEATURES, vocabulary_of
+    from toolsim.evaluator.learned.verdicts import UNSURE_BAND
+
+    systems: dict[str, int] = {}
+    for example in examples:
+        systems[example.answer.method] = systems.get(example.answer.method, 0) + 1
+    names = lightgbm.Booster(model_str=model_text).feature_name()
+    return {
+        "format": 1,
+        "reference": reference,
+        "lightgbm": lightgbm.__version__,
+        "model_sha256": model_hash(model_text),
+        "training": {
+            "systems": systems,
+            "answers": len(examples),
+            "answered": sum(example.answer.finished for example in examples),
+            "known_answers": len(known),
+        },
+        "features": {"answer": len(FEATURES), "words": len(vocabulary_of(names))},
+        "params": {**PARAMS, "rounds": ROUNDS, "min_queries": MIN_QUERIES},
+        "unsure_band": list(UNSURE_BAND),
+        "cross_validation": {name: split.to_json() for name, split in splits.items()},
+    }
+
+
+def train_judge(
+    paths: Sequence[Path],
+    out: Path,
+    *,
+    cv: bool = True,
+    reference: str = "the training labels' majority",
+    progress: Progress | None = None,
+) -> Trained:
+    """Train on the labelled answers under ``paths`` and write the judge's files to ``out``.
+
+    The same labels always give the same ``model.txt``, byte for byte.
+    """
+    from toolsim.evaluator.learned.judge import CARD_FILE, KNOWN_FILE, MODEL_FILE
+    from toolsim.evaluator.learned.known import dump_known
+    from toolsim.files import write_text_atomic
+
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot write the judge to {out}: {exc.strerror or exc}") from None
+    examples = load_examples(paths)
+    if progress is not None:
+        progress(f"{len(examples)} labelled answers; training")
+    model_text = fit(examples)
+    known = known_verdicts(examples)
+    splits = cross_validate(examples, progress=progress) if cv else {}
+    card = build_card(examples, model_text, known, splits, reference)
+    texts = {
+        MODEL_FILE: model_text,
+        KNOWN_FILE: dump_known(known),
+        CARD_FILE: json.dumps(card, indent=2, sort_keys=True) + "\n",
+    }
+    written = []
+    try:
+        for name, text in texts.items():
+            write_text_atomic(out / name, text)
+            written.append(out / name)
+    except OSError as exc:
+        raise UserError(f"cannot write the judge to {out}: {exc.strerror or exc}") from None
+    return Trained(written, card)
