@@ -85,7 +85,11 @@ def _load_group_file(
                 )
             else:
                 answer = parse_entry(
-                    str(query_id), entry, group=group, source=path, record=records.get(str(query_id))
+                    str(query_id),
+                    entry,
+                    group=group,
+                    source=path,
+                    record=records.get(str(query_id)),
                 )
             result.answers[str(query_id)] = answer
         except EntryError as exc:

@@ -81,7 +81,9 @@ def reference_labels(value: Any) -> tuple[str, ...]:
     return tuple(labels)
 
 
-def parse_result_entry(query_id: str, entry: Any, *, group: str, method: str, source: Path) -> Answer:
+def parse_result_entry(
+    query_id: str, entry: Any, *, group: str, method: str, source: Path
+) -> Answer:
     """The :class:`Answer` a pass-rate result entry describes, its reference labels included."""
     if not isinstance(entry, dict):
         raise EntryError("not an object")

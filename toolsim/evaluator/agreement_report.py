@@ -158,7 +158,12 @@ def agreement_html(report: AgreementReport) -> str:
     )
     parts.append("<h3>Confusion (answered items)</h3>" + _confusion(report.answered))
     rows = [
-        [escape(rate.system), str(rate.answers), number_cell(rate.judged), number_cell(rate.reference)]
+        [
+            escape(rate.system),
+            str(rate.answers),
+            number_cell(rate.judged),
+            number_cell(rate.reference),
+        ]
         for rate in report.systems
     ]
     spearman = "n/a" if report.spearman is None else f"{report.spearman:.2f}"

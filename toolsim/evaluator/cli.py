@@ -274,7 +274,11 @@ def _agreement_cells(measured: Any) -> list[str]:
         return ["0", "n/a", "n/a"]
     low, high = measured.accuracy_ci or (measured.accuracy, measured.accuracy)
     kappa = "n/a" if measured.kappa is None else f"{measured.kappa:.2f}"
-    return [str(measured.n), f"{100 * measured.accuracy:.1f} [{100 * low:.1f}-{100 * high:.1f}]", kappa]
+    return [
+        str(measured.n),
+        f"{100 * measured.accuracy:.1f} [{100 * low:.1f}-{100 * high:.1f}]",
+        kappa,
+    ]
 
 
 def print_agreement(report: Any) -> None:

@@ -53,7 +53,9 @@ PROMPTS = (
 
 
 def _prompt_text(name: str) -> str:
-    return resources.files("toolsim.evaluator").joinpath("prompts", f"{name}.txt").read_text("utf-8")
+    return (
+        resources.files("toolsim.evaluator").joinpath("prompts", f"{name}.txt").read_text("utf-8")
+    )
 
 
 def prompt_hash() -> str:

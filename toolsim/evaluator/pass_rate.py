@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from toolsim.answers import Answer, AnswerSet, load_answer_sets
 from toolsim.errors import UserError
 from toolsim.evaluator.aggregate import count_labels, summarize
-from toolsim.evaluator.stats import noise_floor
 from toolsim.evaluator.budget import budget_metrics
 from toolsim.evaluator.judge import JudgeOptions, LLMJudge
 from toolsim.evaluator.judges import Judge, create_judge
@@ -32,6 +31,7 @@ from toolsim.evaluator.results import (
     JudgeUsage,
     PassRateReport,
 )
+from toolsim.evaluator.stats import noise_floor
 from toolsim.settings import Settings
 
 if TYPE_CHECKING:

@@ -62,7 +62,8 @@ def _round(value: float | None) -> Any:
 
 def pass_rate_query_rows(report: PassRateReport) -> list[list[Any]]:
     """The per-query CSV: every query's label in every run, with why."""
-    rows: list[list[Any]] = [["label", "group", "query_id", "run", "status", "by", "reason"]]
+    head = ["label", "group", "query_id", "run", "status", "by", "reason", "probability"]
+    rows: list[list[Any]] = [head]
     for entry in report.entries:
         for group, result in entry.groups.items():
             for qid, outcomes in result.outcomes.items():
@@ -76,6 +77,7 @@ def pass_rate_query_rows(report: PassRateReport) -> list[list[Any]]:
                             outcome.label.value,
                             outcome.by,
                             outcome.reason,
+                            "" if outcome.probability is None else round(outcome.probability, 4),
                         ]
                     )
     return rows

@@ -223,7 +223,9 @@ _ITEM_SPLIT = re.compile(r",|;|\band\b|\bor\b|\bas well as\b|\bincluding\b|\bsuc
 _LIST_LINE = re.compile(r"(?m)^\s*(?:[-*\u2022]|\d+[.)])\s+")
 _TRUNCATED = re.compile(r"(\.\.\.|\u2026|\band more\b|\betc\b|\band others\b)")
 _DESCRIBES = re.compile(r"^\W*(?:the|this)\b.{0,120}\b(?:api|endpoint|function|tool)\b")
-_PLACEHOLDER = re.compile(r"(your_|\[[a-z ]*(?:image|link|url|code)[a-z ]*\]|<[a-z_ ]+>|placeholder)")
+_PLACEHOLDER = re.compile(
+    r"(your_|\[[a-z ]*(?:image|link|url|code)[a-z ]*\]|<[a-z_ ]+>|placeholder)"
+)
 _NEGATIVE = re.compile(f"{_APOLOGY.pattern}|{_INABILITY.pattern}")
 
 
@@ -322,9 +324,7 @@ def answer_features(answer: Answer) -> list[float]:
         useful_names.append(_name_words(step.function))
         if len((content(body[:4000]) - query_content) & answer_content) >= 2:
             reflected += 1
-    without_call = sum(
-        not any(sentence & name for name in useful_names) for sentence in sentences
-    )
+    without_call = sum(not any(sentence & name for name in useful_names) for sentence in sentences)
     failed_calls = len(steps) - len(useful)
 
     values: dict[str, float] = {

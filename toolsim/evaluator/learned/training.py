@@ -143,7 +143,10 @@ def fit(examples: Sequence[Example]) -> str:
     vocab = vocabulary([example.answer for example in finished], MIN_QUERIES)
     names = feature_names(vocab)
     rows = np.array(
-        [[*example.features, *(float(word in example.words) for word in vocab)] for example in finished]
+        [
+            [*example.features, *(float(word in example.words) for word in vocab)]
+            for example in finished
+        ]
     )
     labels = np.array([example.soft for example in finished])
     params = {**PARAMS, "monotone_constraints": _constraints(names)}
@@ -255,7 +258,9 @@ def _split(
     novel = [i for i in answered if not known[i]]
 
     def agree(indices: list[int]) -> Agreement:
-        return agreement([examples[i].majority or "" for i in indices], [labels[i] for i in indices])
+        return agreement(
+            [examples[i].majority or "" for i in indices], [labels[i] for i in indices]
+        )
 
     systems: dict[str, list[int]] = {}
     for index, example in enumerate(examples):
