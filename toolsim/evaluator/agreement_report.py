@@ -7,13 +7,11 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from toolsim.errors import UserError
 from toolsim.evaluator.agreement import AgreementReport
 from toolsim.evaluator.agreement_stats import Agreement
 from toolsim.evaluator.html import html_table, number_cell, render_html
 from toolsim.evaluator.svg import scatter
-from toolsim.evaluator.writers import csv_text, prepare_out
-from toolsim.files import write_text_atomic
+from toolsim.evaluator.writers import csv_text, prepare_out, write_files
 
 LABEL_ORDER = ("Solved", "Unsolved", "Unsure", "unscored", "no majority")
 
@@ -204,11 +202,4 @@ def write_agreement_reports(out: Path, report: AgreementReport) -> list[Path]:
             [report.pass_rate], title="toolsim judge agreement", preface=agreement_html(report)
         ),
     }
-    written = []
-    try:
-        for name, text in files.items():
-            write_text_atomic(out / name, text)
-            written.append(out / name)
-    except OSError as exc:
-        raise UserError(f"cannot write reports to {out}: {exc.strerror or exc}") from None
-    return written
+    return write_files(out, files)

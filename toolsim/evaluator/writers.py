@@ -139,11 +139,16 @@ def write_reports(
     files["report.html"] = render_html(
         [pass_rate] if pass_rate else [], [win_rate] if win_rate else [], title=title
     )
+    return write_files(out, files)
+
+
+def write_files(out: Path, files: dict[str, str], *, what: str = "reports") -> list[Path]:
+    """Write each ``name: text`` under ``out`` atomically; a clear error if it cannot."""
     written = []
     try:
         for name, text in files.items():
             write_text_atomic(out / name, text)
             written.append(out / name)
     except OSError as exc:
-        raise UserError(f"cannot write reports to {out}: {exc.strerror or exc}") from None
+        raise UserError(f"cannot write {what} to {out}: {exc.strerror or exc}") from None
     return written

@@ -353,7 +353,7 @@ def train_judge(
     """
     from toolsim.evaluator.learned.judge import CARD_FILE, KNOWN_FILE, MODEL_FILE
     from toolsim.evaluator.learned.known import dump_known
-    from toolsim.files import write_text_atomic
+    from toolsim.evaluator.writers import write_files
 
     out = Path(out)
     try:
@@ -372,11 +372,4 @@ def train_judge(
         KNOWN_FILE: dump_known(known),
         CARD_FILE: json.dumps(card, indent=2, sort_keys=True) + "\n",
     }
-    written = []
-    try:
-        for name, text in texts.items():
-            write_text_atomic(out / name, text)
-            written.append(out / name)
-    except OSError as exc:
-        raise UserError(f"cannot write the judge to {out}: {exc.strerror or exc}") from None
-    return Trained(written, card)
+    return Trained(write_files(out, texts, what="the judge"), card)
