@@ -8,6 +8,7 @@ work on queries and agents it never saw.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -140,6 +141,7 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A crude stem, enough to match "jokes" with "joke" and "ratings" with "rating"."""
     if word.endswith("'s"):
