@@ -184,7 +184,7 @@ def agreement_html(report: AgreementReport) -> str:
     floor = report.pass_rate.noise_floor
     parts.append(
         f"<p>{len(report.items) * report.runs} verdicts in {report.seconds:.1f} s"
-        + (f" ({speed:,.0f} answers per second)" if speed else "")
+        + (f" ({speed:,.{0 if speed >= 10 else 2}f} answers per second)" if speed else "")
         + (f"; differences under {floor:.1f} points are noise at this n" if floor else "")
         + ".</p>"
     )

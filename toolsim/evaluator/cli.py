@@ -324,7 +324,7 @@ def print_agreement(report: Any) -> None:
     if report.sample:
         console.print(f"sample of {report.sample['size']} of {report.sample['of']} answers")
     if speed:
-        console.print(f"{speed:,.0f} answers judged per second")
+        console.print(f"{speed:,.{0 if speed >= 10 else 2}f} answers judged per second")
     usage = report.pass_rate.judge
     print_judge(usage, report.seconds, report.pass_rate.noise_floor)
 
