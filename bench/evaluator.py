@@ -33,7 +33,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from toolsim.evaluator.judge import Judge
+from toolsim.evaluator.judge import LLMJudge
 from toolsim.evaluator.pass_rate import build_entry, judge_entries, load_entries
 from toolsim.evaluator.passk import pass_k_results
 from toolsim.llm import ChatReply, ChatRequest, create_chat_model, register_chat_model
@@ -108,7 +108,7 @@ async def cached_evaluation(folder: Path, settings: Settings, runs: int) -> tupl
     started = time.perf_counter()
     entries, _ = load_entries([folder])
     chat = create_chat_model("judge", settings)
-    judge = Judge(chat)
+    judge = LLMJudge(chat)
     try:
         outcomes = await judge_entries(entries, runs, judge)
         results = [build_entry(entry, outcomes, runs) for entry in entries]

@@ -269,9 +269,10 @@ _register_planner()
 
 def _register_eval() -> None:
     # The command bodies live with the evaluator (toolsim/evaluator/cli.py).
-    from toolsim.evaluator.cli import eval_app
+    from toolsim.evaluator.cli import eval_app, judge_app
 
     app.add_typer(eval_app, name="eval")
+    app.add_typer(judge_app, name="judge")
 
 
 _register_eval()

@@ -79,8 +79,13 @@ class Settings(BaseSettings):
     agent_concurrency: int = Field(default=4, ge=1, description="Agent model calls at once.")
     judge_backend: str = Field(
         default="auto",
-        description="The judge's model: auto (openai if TOOLSIM_JUDGE_BASE_URL is set, else "
-        "the embedded local model), openai, local, or a registered backend.",
+        description="The judge: auto (openai if TOOLSIM_JUDGE_BASE_URL is set, else learned), "
+        "learned, openai, local (the embedded model), or a registered judge or chat backend.",
+    )
+    judge_learned_model: Path | None = Field(
+        default=None,
+        description="A folder written by `toolsim judge train` for the learned judge; "
+        "default: the model shipped with toolsim.",
     )
     judge_base_url: str | None = Field(default=None, description="The judge's endpoint.")
     judge_model: str | None = Field(default=None, description="Model name at the judge endpoint.")

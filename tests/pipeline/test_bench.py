@@ -112,3 +112,33 @@ def test_combinations_are_checked_before_anything_runs():
         combinations(["cot"], ["btp", "btp"])
     with pytest.raises(UserError, match="give at least one agent"):
         combinations([" "], ["none"])
+
+
+async def test_the_learned_judge_is_the_default_and_a_rerun_calls_no_judge(tmp_path, counts):
+    settings = Settings(
+        home=tmp_path / "home", agent_backend="pipeline-agent", simulator="pipeline-sim"
+    )
+    config = _config(tmp_path / "bench", agents=("cot",))
+    first = await run_bench(config, settings)
+    judge = first.pass_rate.judge
+    assert judge.model == "learned" and judge.identity.backend == "learned"
+    assert counts.judge == 0 and judge.calls == 0 and counts.agent > 0
+    counts.agent = counts.simulator = 0
+
+    again = await run_bench(config, settings)
+
+    assert (counts.agent, counts.judge, counts.simulator) == (0, 0, 0)
+    assert again.pass_rate.judge.calls == 0
+    assert again.summary_rows() == first.summary_rows()
+    assert json.loads((tmp_path / "bench" / "bench.json").read_text())["noise_floor"] is not None
+
+
+async def test_tool_productivity_and_cost_per_solved_query(settings: Settings, tmp_path):
+    result = await run_bench(_config(tmp_path / "bench", agents=("cot",)), settings)
+    for row in result.summary_rows():
+        # the scripted judge solves every query here
+        assert row["solved_queries"] == len(QUERIES)
+        assert row["tool_productivity"] == pytest.approx(len(QUERIES) / row["tool_calls"], abs=1e-4)
+        assert row["cost_per_solved"] == pytest.approx(row["cost"] / len(QUERIES), abs=0.01)
+    summary = (tmp_path / "bench" / "summary.csv").read_text().splitlines()[0]
+    assert "solved per tool call" in summary and "cost per solved query" in summary

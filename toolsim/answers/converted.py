@@ -69,7 +69,8 @@ def _nodes(tree: Any) -> Iterator[dict[str, Any]]:
             stack.extend(reversed(children))
 
 
-def _error_of(response: str) -> str:
+def error_of(response: str) -> str:
+    """The ``error`` field of a tool reply's JSON text ("" if none or not JSON)."""
     try:
         data = json.loads(response)
     except (json.JSONDecodeError, TypeError):
@@ -78,7 +79,8 @@ def _error_of(response: str) -> str:
     return error if isinstance(error, str) else json.dumps(error)
 
 
-def _text(value: Any) -> str:
+def text_of(value: Any) -> str:
+    """A field as text: strings as they are, other values as JSON, None as ""."""
     if isinstance(value, str):
         return value
     return "" if value is None else json.dumps(value, ensure_ascii=False)
@@ -91,16 +93,16 @@ def tool_steps(tree: Any) -> tuple[ToolStep, ...]:
         message = node.get("message")
         if node.get("role") != "tool" or not isinstance(message, dict):
             continue
-        name = _text(message.get("name"))
+        name = text_of(message.get("name"))
         if name == FINISH:
             continue
-        response = _text(message.get("response"))
+        response = text_of(message.get("response"))
         steps.append(
             ToolStep(
                 function=name,
-                arguments=_text(message.get("arguments")),
+                arguments=text_of(message.get("arguments")),
                 response=response,
-                error=_error_of(response),
+                error=error_of(response),
             )
         )
     return tuple(steps)
@@ -121,13 +123,13 @@ def parse_entry(
     missing = [name for name in ("method", "final_answer") if name not in answer]
     if missing:
         raise EntryError("missing field " + ", ".join(f"'answer.{name}'" for name in missing))
-    final_answer, return_type = parse_finish(_text(answer["final_answer"]))
+    final_answer, return_type = parse_finish(text_of(answer["final_answer"]))
     tools = entry.get("available_tools") or []
     return Answer(
         query_id=query_id,
         group=group,
         query=query,
-        method=_text(answer["method"]),
+        method=text_of(answer["method"]),
         final_answer=final_answer,
         finished=return_type == GIVE_ANSWER and bool(final_answer),
         steps=tool_steps(answer.get("answer_details") or []),
@@ -144,14 +146,14 @@ def answer_from_record(record: dict[str, Any], *, group: str, source: Path) -> A
     Such a query was attempted, so it must count (as unfinished unless the record
     says otherwise) rather than vanish from the rate.
     """
-    final_answer = _text(record.get("final_answer")).strip()
+    final_answer = text_of(record.get("final_answer")).strip()
     calls = record.get("calls") if isinstance(record.get("calls"), list) else []
     steps = tuple(
         ToolStep(
-            function=_text(call.get("function")),
-            arguments=_text(call.get("arguments")),
-            response=json.dumps({"error": _text(call.get("error")), "response": ""}),
-            error=_text(call.get("error")),
+            function=text_of(call.get("function")),
+            arguments=text_of(call.get("arguments")),
+            response=json.dumps({"error": text_of(call.get("error")), "response": ""}),
+            error=text_of(call.get("error")),
         )
         for call in calls
         if isinstance(call, dict) and not call.get("rejected")
@@ -160,7 +162,7 @@ def answer_from_record(record: dict[str, Any], *, group: str, source: Path) -> A
         query_id=str(record.get("query_id", source.stem)),
         group=group,
         query="",
-        method=_text(record.get("method")),
+        method=text_of(record.get("method")),
         final_answer=final_answer,
         finished=record.get("status") == "answered" and bool(final_answer),
         steps=steps,

@@ -5,7 +5,9 @@ Accepted paths:
 * a run folder (has ``run.json``): ``converted/<group>.json`` plus ``records/<group>/<id>.json``;
 * a folder of converted ``<group>.json`` files (label: the folder's name);
 * one ``<group>.json`` file (label: its folder's name);
-* a folder of such folders (StableToolBench's ``model_predictions_converted/``).
+* a folder of such folders (StableToolBench's ``model_predictions_converted/``);
+* any of these holding StableToolBench pass-rate *result* files (``<group>_<method>.json``
+  with ``answer_steps``, ``final_step`` and ``is_solved``), whose labels are kept.
 
 A malformed entry or file becomes a problem (``"file: what is wrong"``) and the
 rest is loaded; a path that is missing, unreadable or holds nothing loadable is a
@@ -21,6 +23,7 @@ from typing import Any
 
 from toolsim.answers.converted import EntryError, answer_from_record, parse_entry
 from toolsim.answers.models import AnswerSet
+from toolsim.answers.results import group_of, is_result_entry, parse_result_entry
 from toolsim.errors import UserError
 
 MANIFEST = "run.json"
@@ -59,22 +62,36 @@ def _records(folder: Path, problems: list[str]) -> dict[str, dict[str, Any]]:
 def _load_group_file(
     path: Path, label: str, records_dir: Path | None = None, manifest: dict | None = None
 ) -> AnswerSet:
-    group = path.stem
-    result = AnswerSet(label=label, group=group, answers={}, manifest=manifest, source=path)
-    records = _records(records_dir / group, result.problems) if records_dir else {}
+    problems: list[str] = []
     try:
         data = _read_json(path)
     except ValueError as exc:
-        result.problems.append(f"{path}: {exc}")
+        problems.append(f"{path}: {exc}")
         data = {}
     if not isinstance(data, dict):
-        result.problems.append(f"{path}: expected an object of query id -> answer")
+        problems.append(f"{path}: expected an object of query id -> answer")
         data = {}
+    # Pass-rate result files are named <group>_<method>.json inside the method's folder.
+    results = any(is_result_entry(entry) for entry in data.values())
+    group = group_of(path.stem, path.parent.name) if results else path.stem
+    result = AnswerSet(label=label, group=group, answers={}, manifest=manifest, source=path)
+    result.problems.extend(problems)
+    records = _records(records_dir / group, result.problems) if records_dir else {}
     for query_id, entry in data.items():
         try:
-            result.answers[str(query_id)] = parse_entry(
-                str(query_id), entry, group=group, source=path, record=records.get(str(query_id))
-            )
+            if results:
+                answer = parse_result_entry(
+                    str(query_id), entry, group=group, method=label, source=path
+                )
+            else:
+                answer = parse_entry(
+                    str(query_id),
+                    entry,
+                    group=group,
+                    source=path,
+                    record=records.get(str(query_id)),
+                )
+            result.answers[str(query_id)] = answer
         except EntryError as exc:
             result.problems.append(f"{path}: query {query_id}: {exc}")
     for query_id, record in records.items():

@@ -41,6 +41,9 @@ class Answer:
     record: dict[str, Any] | None
     #: The file the answer came from.
     source: Path
+    #: A reference judge's label per run ("Solved", "Unsolved", "Unsure"), when the file
+    #: carries them (StableToolBench's pass-rate result format); empty otherwise.
+    reference: tuple[str, ...] = ()
 
 
 @dataclass

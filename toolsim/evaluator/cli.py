@@ -14,7 +14,8 @@ from rich.table import Table
 from toolsim.console import console, err_console, progress_bars, styled
 
 eval_app = typer.Typer(
-    help="Score answers: Solvable Pass Rate and Win Rate with a cached LLM judge.",
+    help="Score answers: Solvable Pass Rate, Win Rate, and a judge's agreement with reference "
+    "labels.",
     no_args_is_help=True,
 )
 F = TypeVar("F", bound=Callable[..., Any])
@@ -25,6 +26,14 @@ OutOption = Annotated[
 ]
 HomeOption = Annotated[
     Path | None, typer.Option("--home", help="State folder with the judge cache ($TOOLSIM_HOME).")
+]
+JudgeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--judge",
+        help="learned, local (embedded LLM), openai, or a plug-in "
+        "(default $TOOLSIM_JUDGE_BACKEND: learned offline, openai with a judge endpoint).",
+    ),
 ]
 
 
@@ -40,10 +49,11 @@ def _shell(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _settings(home: Path | None) -> Any:
+def _settings(home: Path | None, judge: str | None = None) -> Any:
     from toolsim.settings import Settings
 
-    return Settings(home=home) if home is not None else Settings()
+    overrides: dict[str, Any] = {"home": home, "judge_backend": judge}
+    return Settings(**{name: value for name, value in overrides.items() if value is not None})
 
 
 class _Bar:
@@ -73,13 +83,28 @@ def _table(title: str, first: str, columns: tuple[str, ...], caption: str = "") 
     return table
 
 
-def _footer(report: Any, written: list[Path]) -> None:
-    usage = report.judge
+def print_judge(usage: Any, seconds: float, noise_floor: float | None = None) -> None:
+    """The judge's identity, what it did, and the noise floor of the numbers it produced."""
     console.print(
         f"judge {usage.model}: {usage.requests} requests, {usage.calls} model calls, "
-        f"{usage.cached} from the cache, {usage.failed} failed ({report.seconds:.1f} s)",
+        f"{usage.cached} from the cache, {usage.failed} failed ({seconds:.1f} s)",
         soft_wrap=True,
     )
+    if usage.identity is not None:
+        console.print(usage.identity.describe(), style="dim", soft_wrap=True)
+    if noise_floor is not None:
+        console.print(
+            f"differences under {noise_floor:.1f} points between two systems are noise at this "
+            "n (95% bootstrap)",
+            soft_wrap=True,
+        )
+
+
+def _footer(report: Any, written: list[Path]) -> None:
+    noise_floor = getattr(report, "noise_floor", None)
+    if noise_floor is None and hasattr(report, "pass_rate"):
+        noise_floor = report.pass_rate.noise_floor
+    print_judge(report.judge, report.seconds, noise_floor)
     for problem in report.problems:
         err_console.print(styled(("problem:", "yellow"), f" {problem}"), soft_wrap=True)
     if written:
@@ -158,6 +183,7 @@ def pass_rate(
     runs: Annotated[int, typer.Option(help="Judge runs per query (mean and std over runs).")] = 3,
     out: OutOption = Path("toolsim-eval"),
     home: HomeOption = None,
+    judge: JudgeOption = None,
 ) -> None:
     """Solvable Pass Rate of one or more answer folders, per group and on average."""
     from toolsim.evaluator.pass_rate import evaluate_pass_rate
@@ -166,7 +192,7 @@ def pass_rate(
     prepare_out(out)  # fail before any judging if the reports cannot be written
     with progress_bars() as progress:
         report = evaluate_pass_rate(
-            answers, runs=runs, settings=_settings(home), progress=_Bar(progress, "judging")
+            answers, runs=runs, settings=_settings(home, judge), progress=_Bar(progress, "judging")
         )
     written = write_reports(out, pass_rate=report)
     print_pass_rate(report)
@@ -181,6 +207,7 @@ def win_rate(
     rounds: Annotated[int, typer.Option(help="Comparison rounds per query.")] = 3,
     out: OutOption = Path("toolsim-eval"),
     home: HomeOption = None,
+    judge: JudgeOption = None,
 ) -> None:
     """Solvable Win Rate of a candidate against a reference on the queries both answered."""
     from toolsim.evaluator.win_rate import evaluate_win_rate
@@ -192,9 +219,172 @@ def win_rate(
             answers,
             reference,
             rounds=rounds,
-            settings=_settings(home),
+            settings=_settings(home, judge),
             progress=_Bar(progress, "judging"),
         )
     written = write_reports(out, win_rate=report)
     print_win_rate(report)
     _footer(report, written)
+
+
+@eval_app.command("agreement")
+@_shell
+def agreement(
+    labels: Annotated[
+        list[Path],
+        typer.Option(
+            "--labels",
+            help="Reference-labelled pass-rate result files: a method folder of "
+            "<group>_<method>.json, one file, or a folder of method folders (repeatable; each "
+            "folder is one system).",
+        ),
+    ],
+    judge: JudgeOption = None,
+    runs: Annotated[int, typer.Option(min=1, help="Judge runs per answer.")] = 1,
+    sample: Annotated[
+        int | None,
+        typer.Option(min=1, help="Judge this many answers, drawn with --seed, instead of all."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of --sample and of the intervals.")] = 0,
+    out: OutOption = Path("toolsim-agreement"),
+    home: HomeOption = None,
+) -> None:
+    """How often a judge agrees with reference labels (all answers and answered ones)."""
+    from toolsim.evaluator.agreement import evaluate_agreement
+    from toolsim.evaluator.agreement_report import write_agreement_reports
+    from toolsim.evaluator.writers import prepare_out
+
+    prepare_out(out)
+    with progress_bars() as progress:
+        report = evaluate_agreement(
+            labels,
+            runs=runs,
+            sample=sample,
+            seed=seed,
+            settings=_settings(home, judge),
+            progress=_Bar(progress, "judging"),
+        )
+    written = write_agreement_reports(out, report)
+    print_agreement(report)
+    for problem in report.problems:
+        err_console.print(f"[yellow]problem:[/yellow] {problem}", soft_wrap=True)
+    console.print("reports: " + ", ".join(str(path) for path in written), soft_wrap=True)
+
+
+def _agreement_cells(measured: Any) -> list[str]:
+    if measured is None or measured.accuracy is None:
+        return ["0", "n/a", "n/a"]
+    low, high = measured.accuracy_ci or (measured.accuracy, measured.accuracy)
+    kappa = "n/a" if measured.kappa is None else f"{measured.kappa:.2f}"
+    return [
+        str(measured.n),
+        f"{100 * measured.accuracy:.1f} [{100 * low:.1f}-{100 * high:.1f}]",
+        kappa,
+    ]
+
+
+def print_agreement(report: Any) -> None:
+    """The agreement table, the per-system pass rates and the run-to-run agreement."""
+    table = _table("Agreement with the reference majority", "items", ("n", "accuracy %", "kappa"))
+    table.add_row("all labelled", *_agreement_cells(report.all))
+    table.add_row("answered", *_agreement_cells(report.answered))
+    if report.unseen_answered is not None and report.counted["seen_in_training"]:
+        table.add_row("answered, unseen in training", *_agreement_cells(report.unseen_answered))
+    console.print(table)
+    excluded = report.excluded
+    console.print(
+        f"left out: {excluded['reference_no_majority']} with no reference majority, "
+        f"{excluded['reference_unsure']} with an Unsure majority; counted as disagreements: "
+        f"{report.counted['judge_unsure']} judged Unsure, {report.counted['judge_unscored']} "
+        "unscored",
+        soft_wrap=True,
+    )
+    if report.counted["seen_in_training"]:
+        console.print(
+            f"[yellow]{report.counted['seen_in_training']} answered items were in the judge's "
+            "training data: agreement on them is not held out (its cross-validated figures are "
+            "printed below)[/yellow]",
+            soft_wrap=True,
+        )
+    systems = _table("", "system", ("n", "judged %", "reference %"))
+    for rate in report.systems:
+        judged = "n/a" if rate.judged is None else f"{rate.judged:.1f}"
+        reference = "n/a" if rate.reference is None else f"{rate.reference:.1f}"
+        systems.add_row(rate.system, str(rate.answers), judged, reference)
+    console.print(systems)
+    spearman = "n/a" if report.spearman is None else f"{report.spearman:.2f}"
+    runs = report.judge_runs["answered"], report.reference_runs["answered"]
+    mine, theirs = (
+        "n/a" if item["accuracy"] is None else f"{100 * item['accuracy']:.1f}%" for item in runs
+    )
+    console.print(
+        f"Spearman across systems {spearman}; run-to-run agreement on answered items: judge "
+        f"{mine}, reference {theirs}",
+        soft_wrap=True,
+    )
+    speed = report.per_second
+    if report.sample:
+        console.print(f"sample of {report.sample['size']} of {report.sample['of']} answers")
+    if speed:
+        console.print(f"{speed:,.{0 if speed >= 10 else 2}f} answers judged per second")
+    usage = report.pass_rate.judge
+    print_judge(usage, report.seconds, report.pass_rate.noise_floor)
+
+
+judge_app = typer.Typer(help="Train the learned judge.", no_args_is_help=True)
+
+
+@judge_app.command("train")
+@_shell
+def train(
+    labels: Annotated[
+        list[Path],
+        typer.Option(
+            "--labels",
+            help="Reference-labelled pass-rate result files to learn from (repeatable).",
+        ),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for model.txt, known.tsv and card.json.")
+    ],
+    cv: Annotated[
+        bool, typer.Option("--cv/--no-cv", help="Cross-validate by method and by query.")
+    ] = True,
+    reference: Annotated[
+        str, typer.Option(help="What produced the labels (shown with the judge's agreement).")
+    ] = "the training labels' majority",
+) -> None:
+    """Train a learned judge; from the shared labels it reproduces the shipped one exactly."""
+    from toolsim.evaluator.learned.training import train_judge
+
+    with console.status("training") as status:
+        trained = train_judge(
+            labels, out, cv=cv, reference=reference, progress=lambda text: status.update(text)
+        )
+    card = trained.card
+    console.print(
+        f"trained on {card['training']['answers']} labelled answers "
+        f"({card['training']['answered']} answered); model sha256 {card['model_sha256']}",
+        soft_wrap=True,
+    )
+    splits = card["cross_validation"]
+    if splits:
+        table = _table(
+            "Cross-validated agreement (never on training items)",
+            "held out",
+            ("items", "n", "accuracy %", "kappa", "Spearman"),
+        )
+        for name, split in splits.items():
+            for part in ("all", "answered", "novel"):
+                measured = split[part]
+                accuracy = measured["accuracy"]
+                table.add_row(
+                    f"by {name}",
+                    part,
+                    str(measured["n"]),
+                    "n/a" if accuracy is None else f"{100 * accuracy:.1f}",
+                    "n/a" if measured["kappa"] is None else f"{measured['kappa']:.2f}",
+                    "" if split["spearman"] is None else f"{split['spearman']:.2f}",
+                )
+        console.print(table)
+    console.print("written: " + ", ".join(str(path) for path in trained.files), soft_wrap=True)

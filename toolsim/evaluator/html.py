@@ -69,10 +69,23 @@ def _bar(summary: RateSummary | None) -> Bar:
 
 
 def _judge(usage: JudgeUsage) -> str:
-    return (
+    text = (
         f"judge <b>{escape(usage.model)}</b>: {usage.requests} requests, "
         f"{usage.calls} model calls made, {usage.cached} answered from the cache, "
         f"{usage.failed} failed"
+    )
+    if usage.identity is not None:
+        text += f'<br><span class="muted">{escape(usage.identity.describe())}</span>'
+    return text
+
+
+def noise_note(report: PassRateReport) -> str:
+    """The report's noise floor as a sentence ("" when there is none)."""
+    if report.noise_floor is None:
+        return ""
+    return (
+        f"Differences under {report.noise_floor:.1f} points between two systems are noise at "
+        "this n (95% bootstrap)."
     )
 
 
@@ -82,6 +95,7 @@ def _pass_section(entries: Sequence[EntryResult], reports: Sequence[PassRateRepo
     parts = [
         "<h2>Solvable Pass Rate</h2>",
         "<p>" + "<br>".join(_judge(report.judge) for report in reports) + "</p>",
+        "<p><b>" + " ".join(noise_note(report) for report in reports) + "</b></p>",
         f"<p class=muted>Percent, mean &plusmn; standard deviation over {'/'.join(map(str, runs))}"
         " judge runs, [95% bootstrap interval]. Solved 1, Unsure 0.5, Unsolved 0; unscored "
         "verdicts are excluded.</p>",

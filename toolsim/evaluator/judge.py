@@ -8,6 +8,7 @@ and asking the same question again is answered from the cache.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from importlib import resources
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolsim.answers import Answer
 from toolsim.errors import UpstreamError, UserError
+from toolsim.evaluator.judges import JudgeIdentity, measured_agreement
 from toolsim.evaluator.labels import Label, Outcome
 
 if TYPE_CHECKING:
@@ -40,9 +42,28 @@ class JudgeOptions:
     query_chars: int = 1500
 
 
-def _template(name: str) -> Template:
-    text = resources.files("toolsim.evaluator").joinpath("prompts", name).read_text("utf-8")
-    return Template(text)
+PROMPTS = (
+    "pass_system",
+    "pass_user",
+    "trajectory_system",
+    "trajectory_user",
+    "compare_system",
+    "compare_user",
+)
+
+
+def _prompt_text(name: str) -> str:
+    return (
+        resources.files("toolsim.evaluator").joinpath("prompts", f"{name}.txt").read_text("utf-8")
+    )
+
+
+def prompt_hash() -> str:
+    """The first 12 hex digits of the sha256 over every judge prompt (names and texts)."""
+    digest = hashlib.sha256()
+    for name in PROMPTS:
+        digest.update(f"{name}\0{_prompt_text(name)}\0".encode())
+    return digest.hexdigest()[:12]
 
 
 def shorten(text: str, limit: int) -> str:
@@ -89,25 +110,33 @@ def parse_reply(content: str | None, field: str, choices: tuple[str, ...]) -> tu
     return by_lower[value.strip().lower()], reason if isinstance(reason, str) else ""
 
 
-class Judge:
+class LLMJudge:
     """Asks a chat model for pass-rate verdicts and pairwise preferences."""
 
-    def __init__(self, chat: ChatModel, options: JudgeOptions | None = None) -> None:
+    def __init__(
+        self, chat: ChatModel, options: JudgeOptions | None = None, *, backend: str = "chat"
+    ) -> None:
         self.chat = chat
+        self.name = chat.name
+        self.backend = backend
         self.options = options or JudgeOptions()
         self.requests = 0
         self.failed = 0
-        self._templates = {
-            name: _template(f"{name}.txt")
-            for name in (
-                "pass_system",
-                "pass_user",
-                "trajectory_system",
-                "trajectory_user",
-                "compare_system",
-                "compare_user",
-            )
-        }
+        self._templates = {name: Template(_prompt_text(name)) for name in PROMPTS}
+
+    def identity(self) -> JudgeIdentity:
+        """Backend, model, prompt hash and (when measured) agreement with the reference."""
+        prompts = prompt_hash()
+        return JudgeIdentity(
+            backend=self.backend,
+            model=self.chat.name,
+            fingerprint=f"prompt {prompts}",
+            agreement=measured_agreement(self.chat.name, prompts),
+        )
+
+    async def aclose(self) -> None:
+        """Close the chat model."""
+        await self.chat.aclose()
 
     @property
     def calls(self) -> int:
@@ -118,6 +147,16 @@ class Judge:
     def cached(self) -> int:
         """Requests answered from the cache."""
         return getattr(self.chat, "hits", 0)
+
+    @property
+    def retries(self) -> int:
+        """Re-sends of judge requests after transient failures (rate limits, 5xx)."""
+        return getattr(self.chat, "retries", 0)
+
+    @property
+    def retry_seconds(self) -> float:
+        """Seconds waited before those re-sends."""
+        return getattr(self.chat, "retry_seconds", 0.0)
 
     def _render(self, name: str, **values: Any) -> str:
         return self._templates[name].substitute(**values).strip()
@@ -147,7 +186,18 @@ class Judge:
             raise ValueError(f"judge request failed: {exc.message}") from None
         return parse_reply(reply.content, field, choices)
 
-    async def verdict(self, answer: Answer, run: int, *, trajectory: bool = False) -> Outcome:
+    async def verdict(self, answer: Answer, run: int) -> Outcome:
+        """The label of a finished answer: the judge reads the final answer, and an Unsure
+        verdict is asked again with the whole trajectory (whose label is final)."""
+        first = await self.ask(answer, run)
+        if first.label is not Label.UNSURE:
+            return first
+        second = await self.ask(answer, run, trajectory=True)
+        if second.label is Label.UNSCORED:
+            return Outcome(Label.UNSCORED, f"second pass: {second.reason}", second.by)
+        return second
+
+    async def ask(self, answer: Answer, run: int, *, trajectory: bool = False) -> Outcome:
         """Solved / Unsolved / Unsure for a finished answer (unscored if no usable verdict)."""
         options = self.options
         query = shorten(answer.query, options.query_chars)

@@ -31,15 +31,21 @@ class Preference(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """A label with why it was given and by what (``rule``, ``answer``, ``trajectory``)."""
+    """A label with why it was given and by what (``rule``, ``answer``, ``trajectory``,
+    ``learned``, ``known``)."""
 
     label: Label
     reason: str
     by: str
+    #: The judge's probability of "Solved", when it has one (the learned judge).
+    probability: float | None = None
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self) -> dict[str, object]:
         """A plain-JSON form for reports."""
-        return {"label": self.label.value, "reason": self.reason, "by": self.by}
+        data: dict[str, object] = {"label": self.label.value, "reason": self.reason, "by": self.by}
+        if self.probability is not None:
+            data["probability"] = round(self.probability, 4)
+        return data
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,8 @@ from toolsim.answers import Answer, AnswerSet, load_answer_sets
 from toolsim.errors import UserError
 from toolsim.evaluator.aggregate import count_labels, summarize
 from toolsim.evaluator.budget import budget_metrics
-from toolsim.evaluator.judge import Judge, JudgeOptions
+from toolsim.evaluator.judge import JudgeOptions, LLMJudge
+from toolsim.evaluator.judges import Judge, create_judge
 from toolsim.evaluator.labels import Label, Outcome
 from toolsim.evaluator.passk import pass_k_results
 from toolsim.evaluator.results import (
@@ -30,6 +31,7 @@ from toolsim.evaluator.results import (
     JudgeUsage,
     PassRateReport,
 )
+from toolsim.evaluator.stats import noise_floor
 from toolsim.settings import Settings
 
 if TYPE_CHECKING:
@@ -61,17 +63,11 @@ def rule_outcome(answer: Answer) -> Outcome | None:
 
 
 async def judge_answer(judge: Judge, answer: Answer, run: int) -> Outcome:
-    """The label of one answer in one run."""
+    """The label of one answer in one run: the rules first, then the judge."""
     decided = rule_outcome(answer)
     if decided is not None:
         return decided
-    first = await judge.verdict(answer, run)
-    if first.label is not Label.UNSURE:
-        return first
-    second = await judge.verdict(answer, run, trajectory=True)
-    if second.label is Label.UNSCORED:
-        return Outcome(Label.UNSCORED, f"second pass: {second.reason}", second.by)
-    return second
+    return await judge.verdict(answer, run)
 
 
 def system_of(answer_set: AnswerSet) -> str:
@@ -194,18 +190,22 @@ def usage(judge: Judge, since: tuple[int, int, int, int] = (0, 0, 0, 0)) -> Judg
     requests, calls, cached, failed = (
         after - before for after, before in zip(now, since, strict=True)
     )
-    return JudgeUsage(judge.chat.name, requests, calls, cached, failed)
+    return JudgeUsage(judge.name, requests, calls, cached, failed, judge.identity())
 
 
 def open_judge(
-    settings: Settings | None, chat: ChatModel | None, options: JudgeOptions | None
+    settings: Settings | None,
+    chat: ChatModel | None,
+    options: JudgeOptions | None,
+    judge: Judge | None = None,
 ) -> tuple[Judge, bool]:
-    """A judge over ``chat``, or over the configured judge model (then owned by the caller)."""
+    """``judge``; else an LLM judge over ``chat``; else the configured judge (then owned by
+    the caller, who closes it)."""
+    if judge is not None:
+        return judge, False
     if chat is not None:
-        return Judge(chat, options), False
-    from toolsim.llm import create_chat_model
-
-    return Judge(create_chat_model("judge", settings or Settings()), options), True
+        return LLMJudge(chat, options), False
+    return create_judge(settings or Settings(), options=options), True
 
 
 async def pass_rate_of_entries(
@@ -224,6 +224,7 @@ async def pass_rate_of_entries(
         judge=usage(judge, before),
         pass_k=pass_k_results(results, runs),
         seconds=time.perf_counter() - started,
+        noise_floor=noise_floor([entry.overall for entry in results]),
     )
 
 
@@ -235,20 +236,21 @@ async def evaluate_pass_rate_async(
     chat: ChatModel | None = None,
     options: JudgeOptions | None = None,
     progress: Progress | None = None,
+    judge: Judge | None = None,
 ) -> PassRateReport:
     """The Solvable Pass Rate of every answer folder under ``answer_paths``.
 
-    ``chat`` overrides the configured judge model (and is not closed here).
-    Problems with files are listed in the report; only a total absence of
-    answers is an error.
+    ``judge`` (or an LLM judge over ``chat``) overrides the configured judge and
+    is not closed here. Problems with files are listed in the report; only a
+    total absence of answers is an error.
     """
     entries, problems = load_entries(answer_paths)
-    judge, owned = open_judge(settings, chat, options)
+    judge, owned = open_judge(settings, chat, options, judge)
     try:
         report = await pass_rate_of_entries(entries, runs, judge, progress=progress)
     finally:
         if owned:
-            await judge.chat.aclose()
+            await judge.aclose()
     report.problems = problems
     return report
 

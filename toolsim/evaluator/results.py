@@ -8,6 +8,7 @@ from typing import Any
 from toolsim import __version__
 from toolsim.evaluator.aggregate import RateSummary
 from toolsim.evaluator.budget import BudgetMetrics
+from toolsim.evaluator.judges import JudgeIdentity
 from toolsim.evaluator.labels import Label, Outcome, Preference, Round
 
 PASS_LABELS = tuple(label.value for label in Label)
@@ -24,6 +25,7 @@ class JudgeUsage:
     calls: int
     cached: int
     failed: int
+    identity: JudgeIdentity | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A plain-JSON form for reports."""
@@ -33,6 +35,7 @@ class JudgeUsage:
             "calls_made": self.calls,
             "answered_from_cache": self.cached,
             "failed": self.failed,
+            "identity": None if self.identity is None else self.identity.to_json(),
         }
 
 
@@ -120,6 +123,8 @@ class PassRateReport:
     pass_k: list[PassK] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: Pass-rate differences (points) under this are within the bootstrap's noise at this n.
+    noise_floor: float | None = None
 
     def entry(self, label: str) -> EntryResult:
         """The entry with this label."""
@@ -135,6 +140,7 @@ class PassRateReport:
             "runs": self.runs,
             "judge": self.judge.to_json(),
             "seconds": round(self.seconds, 3),
+            "noise_floor": None if self.noise_floor is None else round(self.noise_floor, 2),
             "problems": self.problems,
             "entries": [entry.to_json() for entry in self.entries],
             "pass_hat_k": [item.to_json() for item in self.pass_k],

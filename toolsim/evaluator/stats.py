@@ -55,3 +55,18 @@ def pass_hat_k(successes: int, trials: int, k: int) -> float:
     if not 1 <= k <= trials:
         raise ValueError(f"k must be between 1 and {trials}")
     return math.comb(successes, k) / math.comb(trials, k)
+
+
+def noise_floor(summaries: Sequence[object]) -> float | None:
+    """The smallest pass-rate difference (points) two systems of this size can be told apart by.
+
+    Each summary's 95% bootstrap interval has a half-width h; the difference of two
+    independent rates then has a 95% half-width of about sqrt(h1^2 + h2^2), so with
+    the widest interval of the report as both, differences under sqrt(2) * h are noise.
+    """
+    widths = [
+        (ci[1] - ci[0]) / 2
+        for summary in summaries
+        if (ci := getattr(summary, "ci", None)) is not None
+    ]
+    return math.sqrt(2) * max(widths) if widths else None

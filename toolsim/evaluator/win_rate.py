@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 from toolsim.answers import Answer
 from toolsim.errors import UserError
 from toolsim.evaluator.aggregate import count_labels, summarize, win_score
-from toolsim.evaluator.judge import Judge, JudgeOptions
+from toolsim.evaluator.judge import JudgeOptions
+from toolsim.evaluator.judges import Judge
 from toolsim.evaluator.labels import Label, Outcome, Preference, Round
 from toolsim.evaluator.pass_rate import (
     Entry,
@@ -97,8 +98,13 @@ async def evaluate_win_rate_async(
     chat: ChatModel | None = None,
     options: JudgeOptions | None = None,
     progress: Progress | None = None,
+    judge: Judge | None = None,
 ) -> WinRateReport:
-    """How often ``candidate``'s answers beat ``reference``'s on the queries both answered."""
+    """How often ``candidate``'s answers beat ``reference``'s on the queries both answered.
+
+    With the learned judge, a round both sides solved goes to the higher probability of
+    "Solved" (equal probabilities tie).
+    """
     if rounds < 1:
         raise UserError("--rounds must be at least 1")
     started = time.perf_counter()
@@ -109,7 +115,7 @@ async def evaluate_win_rate_async(
     theirs = _one_label(theirs_entries, reference, "reference")
     if theirs.label == mine.label:
         theirs.label = f"{theirs.label} (reference)"
-    judge, owned = open_judge(settings, chat, options)
+    judge, owned = open_judge(settings, chat, options, judge)
     try:
         before = counters(judge)
         passes = await pass_rate_of_entries([mine, theirs], rounds, judge, progress=progress)
@@ -117,7 +123,7 @@ async def evaluate_win_rate_async(
         judge_usage = usage(judge, before)
     finally:
         if owned:
-            await judge.chat.aclose()
+            await judge.aclose()
     if not groups:
         raise UserError(f"no query answered by both {mine.label} and {theirs.label}")
     labels = [_preferences(group.rounds) for group in groups.values()]

@@ -62,7 +62,8 @@ def _round(value: float | None) -> Any:
 
 def pass_rate_query_rows(report: PassRateReport) -> list[list[Any]]:
     """The per-query CSV: every query's label in every run, with why."""
-    rows: list[list[Any]] = [["label", "group", "query_id", "run", "status", "by", "reason"]]
+    head = ["label", "group", "query_id", "run", "status", "by", "reason", "probability"]
+    rows: list[list[Any]] = [head]
     for entry in report.entries:
         for group, result in entry.groups.items():
             for qid, outcomes in result.outcomes.items():
@@ -76,6 +77,7 @@ def pass_rate_query_rows(report: PassRateReport) -> list[list[Any]]:
                             outcome.label.value,
                             outcome.by,
                             outcome.reason,
+                            "" if outcome.probability is None else round(outcome.probability, 4),
                         ]
                     )
     return rows
@@ -137,11 +139,16 @@ def write_reports(
     files["report.html"] = render_html(
         [pass_rate] if pass_rate else [], [win_rate] if win_rate else [], title=title
     )
+    return write_files(out, files)
+
+
+def write_files(out: Path, files: dict[str, str], *, what: str = "reports") -> list[Path]:
+    """Write each ``name: text`` under ``out`` atomically; a clear error if it cannot."""
     written = []
     try:
         for name, text in files.items():
             write_text_atomic(out / name, text)
             written.append(out / name)
     except OSError as exc:
-        raise UserError(f"cannot write reports to {out}: {exc.strerror or exc}") from None
+        raise UserError(f"cannot write {what} to {out}: {exc.strerror or exc}") from None
     return written

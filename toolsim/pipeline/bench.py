@@ -21,11 +21,11 @@ from toolsim.agent.actions import uses_local_model
 from toolsim.agent.episode import AgentLimits
 from toolsim.agent.runner import RunConfig, RunProgress, RunSummary, run_queries
 from toolsim.budget import CostTable, parse_costs
+from toolsim.evaluator.judges import create_judge
 from toolsim.evaluator.pass_rate import evaluate_pass_rate_async
-from toolsim.evaluator.results import PassRateReport, WinRateReport
+from toolsim.evaluator.results import EntryResult, PassRateReport, WinRateReport
 from toolsim.evaluator.win_rate import evaluate_win_rate_async
 from toolsim.files import write_json_atomic
-from toolsim.llm import create_chat_model
 from toolsim.llm.local import acquire_local_server, local_model_options, release_local_server
 from toolsim.pipeline.determinism import (
     DeterminismResult,
@@ -114,12 +114,14 @@ class BenchResult:
                     "win_rate": None if win is None else win.overall.to_json(),
                     "win_counts": None if win is None else win.counts,
                     **totals,
+                    **efficiency(entry, self.pass_rate.runs, totals),
                 }
             )
         return rows
 
     def to_json(self) -> dict[str, Any]:
         """The ``bench.json`` document."""
+        floor = self.pass_rate.noise_floor
         return {
             "kind": "bench",
             "format": 1,
@@ -128,6 +130,7 @@ class BenchResult:
             "wall_seconds": round(self.wall_seconds, 1),
             "judge": self.pass_rate.judge.to_json(),
             "judge_retries": self.judge_retries,
+            "noise_floor": None if floor is None else round(floor, 2),
             "combinations": self.summary_rows(),
             "determinism": None if self.determinism is None else self.determinism.to_json(),
             "files": [str(path) for path in self.files],
@@ -173,6 +176,18 @@ def bench_limits(
     )
     tokens = EMBEDDED_LIMITS["max_tokens"] if local else reference.max_tokens
     return AgentLimits(max_steps=steps, width=width, max_model_calls=calls, max_tokens=tokens)
+
+
+def efficiency(entry: EntryResult, runs: int, totals: dict[str, Any]) -> dict[str, Any]:
+    """Solved queries (Unsure counts half, averaged over judge runs), solved queries per tool
+    call (tool productivity) and cost per solved query; None where a divisor is 0."""
+    solved = (entry.counts.get("Solved", 0) + 0.5 * entry.counts.get("Unsure", 0)) / max(runs, 1)
+    calls, cost = totals.get("tool_calls", 0), totals.get("cost", 0)
+    return {
+        "solved_queries": round(solved, 2),
+        "tool_productivity": round(solved / calls, 4) if calls else None,
+        "cost_per_solved": round(cost / solved, 2) if solved else None,
+    }
 
 
 def record_totals(folder: Path) -> dict[str, Any]:
@@ -259,12 +274,12 @@ async def evaluate_combinations(
     """
     chosen = combinations(config.agents, config.planners)
     folders = [run_folder(out, combination) for combination in chosen]
-    judge = create_chat_model("judge", settings)
+    judge = create_judge(settings)
     try:
         pass_rate = await evaluate_pass_rate_async(
             folders,
             runs=config.runs,
-            chat=judge,
+            judge=judge,
             progress=None if progress is None else progress.judge_progress("pass rate"),
         )
         wins = []
@@ -276,7 +291,7 @@ async def evaluate_combinations(
                     folder,
                     folders[0],
                     rounds=config.rounds,
-                    chat=judge,
+                    judge=judge,
                     progress=None
                     if progress is None
                     else progress.judge_progress(f"{combination.label} vs {chosen[0].label}"),

@@ -168,6 +168,8 @@ def bench(
 def _cell(value: Any) -> str:
     if value is None:
         return "-"
+    if isinstance(value, float) and 0 < abs(value) < 1:
+        return f"{value:.2f}"
     return (
         f"{value:.0f}"
         if isinstance(value, float) and value >= 100
@@ -186,13 +188,21 @@ def print_summary(result: BenchResult) -> None:
     console.print(
         "n queries; SoPR% pass rate; PBC% pass rate within budget; AC average cost; RFBC% runs "
         "over or stopped by the budget; win% against the first row; LLM agent model calls; "
-        "tools tool calls; sec summed query seconds",
+        "tools tool calls; sol/call solved queries per tool call; cost/sol cost per solved "
+        "query; sec summed query seconds",
         style="dim",
     )
     judge = result.pass_rate.judge
     console.print(
         f"judge {judge.model}: {judge.calls} model calls, {judge.cached} answered from the cache"
     )
+    if judge.identity is not None:
+        console.print(judge.identity.describe(), style="dim", soft_wrap=True)
+    if result.pass_rate.noise_floor is not None:
+        console.print(
+            f"differences under {result.pass_rate.noise_floor:.1f} points are noise at this n "
+            "(95% bootstrap)"
+        )
     if result.determinism is not None and result.determinism.passed:
         check = result.determinism
         console.print(

@@ -7,7 +7,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from toolsim.evaluator.html import html_table, number_cell, percent_cell, render_html
+from toolsim.evaluator.html import html_table, noise_note, number_cell, percent_cell, render_html
 from toolsim.evaluator.writers import (
     csv_text,
     pass_rate_query_rows,
@@ -31,12 +31,27 @@ SUMMARY_HEAD = (
     "win rate vs first %",
     "model calls",
     "tool calls",
+    "solved per tool call",
+    "cost per solved query",
     "query seconds",
 )
 
 
-#: The same columns, short enough for an 80-column terminal.
-SHORT_HEAD = ("combination", "n", "SoPR%", "PBC%", "AC", "RFBC%", "win%", "LLM", "tools", "sec")
+#: The same columns, short enough for a terminal.
+SHORT_HEAD = (
+    "combination",
+    "n",
+    "SoPR%",
+    "PBC%",
+    "AC",
+    "RFBC%",
+    "win%",
+    "LLM",
+    "tools",
+    "sol/call",
+    "cost/sol",
+    "sec",
+)
 
 
 def summary_cells(result: BenchResult) -> list[list[Any]]:
@@ -57,6 +72,8 @@ def summary_cells(result: BenchResult) -> list[list[Any]]:
                 win,
                 row["model_calls"],
                 row["tool_calls"],
+                row["tool_productivity"],
+                row["cost_per_solved"],
                 row["query_seconds"],
             ]
         )
@@ -83,13 +100,18 @@ def _summary_html(result: BenchResult) -> str:
                 percent_cell(win.overall, interval=False) if win else "reference",
                 str(totals["model_calls"]),
                 str(totals["tool_calls"]),
+                number_cell(totals["tool_productivity"], 3),
+                number_cell(totals["cost_per_solved"]),
                 f"{totals['query_seconds']:.0f}",
             ]
         )
     first = escape(result.combinations[0].label)
     return (
         "<h2>Summary</h2><p>Every agent x planner combination over the same queries. "
-        f"Win rates compare each combination with the first ({first}). Run folders are "
+        f"Win rates compare each combination with the first ({first}). Solved per tool call "
+        "(tool productivity) and cost per solved query count an Unsure verdict as half a "
+        "solved query, averaged over judge runs. "
+        f"{escape(noise_note(result.pass_rate))} Run folders are "
         f"under <code>{escape(str(result.out))}/runs/</code>.</p>"
         + html_table(list(SUMMARY_HEAD), rows, "summary")
     )

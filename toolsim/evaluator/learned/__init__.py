@@ -1,0 +1,1 @@
+"""The learned judge: features, known verdicts, training and the shipped model."""

@@ -1,0 +1,183 @@
+"""The learned judge: known verdicts first, then a LightGBM model's probability of "Solved".
+
+It judges from toolsim's normalised answer alone, makes no model call and
+needs no network, and is deterministic: every run gives the same verdict.
+Its files (``toolsim judge train`` writes them; one ships with toolsim):
+
+* ``model.txt``: the LightGBM model (text format; its feature names carry the vocabulary);
+* ``known.tsv``: the reference majority label of every training answer;
+* ``card.json``: how it was trained and its cross-validated agreement.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from toolsim.answers import Answer
+from toolsim.errors import UserError
+from toolsim.evaluator.judges import JudgeIdentity
+from toolsim.evaluator.labels import Label, Outcome
+from toolsim.evaluator.learned.features import feature_row, vocabulary_of
+from toolsim.evaluator.learned.known import NO_MAJORITY, answer_key, load_known
+from toolsim.evaluator.learned.training import model_hash
+from toolsim.evaluator.learned.verdicts import UNSURE_BAND, label_of
+
+MODEL_FILE = "model.txt"
+KNOWN_FILE = "known.tsv"
+CARD_FILE = "card.json"
+#: Probabilities kept per judge, so repeated runs and comparisons compute each answer once.
+_MEMO_LIMIT = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeFiles:
+    """The texts of a learned judge's three files."""
+
+    model: str
+    known: str
+    card: str
+
+
+def shipped_files() -> JudgeFiles:
+    """The learned judge that ships with toolsim."""
+    folder = resources.files("toolsim.evaluator.learned").joinpath("model")
+    return JudgeFiles(*(folder.joinpath(name).read_text("utf-8") for name in _NAMES))
+
+
+_NAMES = (MODEL_FILE, KNOWN_FILE, CARD_FILE)
+
+
+def read_files(folder: Path) -> JudgeFiles:
+    """A learned judge's files from a folder ``toolsim judge train`` wrote.
+
+    Raises:
+        UserError: a file is missing or unreadable.
+    """
+    texts = []
+    for name in _NAMES:
+        path = Path(folder) / name
+        try:
+            texts.append(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"learned judge {folder}: cannot read {name}: {exc}") from None
+    return JudgeFiles(*texts)
+
+
+def summary(card: dict[str, Any]) -> str | None:
+    """The cross-validated agreement of a model card, in words."""
+    splits = card.get("cross_validation") or {}
+    parts = []
+    for split, title in (("method", "held-out methods"), ("query", "held-out queries")):
+        answered = (splits.get(split) or {}).get("answered") or {}
+        if answered.get("accuracy") is not None:
+            parts.append(
+                f"{title} {100 * answered['accuracy']:.1f}% (kappa {answered['kappa']:.2f}, "
+                f"n={answered['n']})"
+            )
+    if not parts:
+        return None
+    reference = card.get("reference") or "the training labels"
+    return ", ".join(parts) + f" on answered items vs {reference} (cross-validated)"
+
+
+class LearnedJudge:
+    """A free, offline, deterministic judge trained to agree with a reference judge."""
+
+    name = "learned"
+    backend = "learned"
+
+    def __init__(self, files: JudgeFiles, source: str = "shipped") -> None:
+        import lightgbm
+
+        try:
+            self.booster = lightgbm.Booster(model_str=files.model)
+            self.known = load_known(files.known)
+            self.card = json.loads(files.card)
+        except (lightgbm.basic.LightGBMError, ValueError) as exc:
+            raise UserError(f"learned judge {source}: not a usable model: {exc}") from None
+        self.source = source
+        self.vocab = vocabulary_of(self.booster.feature_name())
+        self.hash = model_hash(files.model)
+        self.requests = 0
+        self.failed = 0
+        self.known_hits = 0
+        self._memo: dict[str, float] = {}
+
+    @classmethod
+    def load(cls, folder: Path | None = None) -> LearnedJudge:
+        """The judge in ``folder`` (from ``toolsim judge train``), or the shipped one."""
+        if folder is None:
+            return cls(shipped_files())
+        return cls(read_files(Path(folder)), str(folder))
+
+    @property
+    def calls(self) -> int:
+        """No model is ever called."""
+        return 0
+
+    @property
+    def cached(self) -> int:
+        """Nothing is cached: every verdict is computed (in well under a millisecond)."""
+        return 0
+
+    def identity(self) -> JudgeIdentity:
+        """The model file's hash and its cross-validated agreement."""
+        return JudgeIdentity(
+            backend=self.backend,
+            model=f"LightGBM {self.source} ({len(self.booster.feature_name())} features)",
+            fingerprint=f"model sha256 {self.hash[:12]}",
+            agreement=summary(self.card),
+        )
+
+    def seen(self, answer: Answer) -> bool:
+        """Whether this exact answer was among the training answers."""
+        return answer_key(answer) in self.known
+
+    def probability(self, answer: Answer) -> float:
+        """The model's probability that the reference would call the answer Solved."""
+        key = answer_key(answer)
+        found = self._memo.get(key)
+        if found is None:
+            import numpy as np
+
+            row = np.array([feature_row(answer, self.vocab)])
+            found = float(self.booster.predict(row, num_threads=1)[0])
+            if len(self._memo) < _MEMO_LIMIT:
+                self._memo[key] = found
+        return found
+
+    async def verdict(self, answer: Answer, run: int) -> Outcome:
+        """The reference's own label for a known answer, else the model's verdict."""
+        self.requests += 1
+        probability = self.probability(answer)
+        known = self.known.get(answer_key(answer))
+        if known is not None and known != NO_MAJORITY:
+            self.known_hits += 1
+            return Outcome(
+                Label(known),
+                "identical to a reference-labelled training answer",
+                "known",
+                probability,
+            )
+        low, high = UNSURE_BAND
+        return Outcome(
+            Label(label_of(probability)),
+            f"p(Solved) = {probability:.3f} (Unsure in [{low}, {high}))",
+            "learned",
+            probability,
+        )
+
+    async def compare(self, query: str, first: Answer, second: Answer, run: int) -> tuple[str, str]:
+        """The answer with the higher probability of "Solved"; equal probabilities tie."""
+        a, b = self.probability(first), self.probability(second)
+        reason = f"p(Solved): A {a:.3f}, B {b:.3f}"
+        if a == b:
+            return "tie", reason
+        return ("A" if a > b else "B"), reason
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
