@@ -10,7 +10,7 @@ import pytest
 
 from toolsim.answers import Answer
 from toolsim.errors import UpstreamError
-from toolsim.evaluator.judge import Judge
+from toolsim.evaluator.judge import LLMJudge
 from toolsim.llm import CachedChat, ChatReply, ChatRequest
 
 
@@ -64,7 +64,7 @@ async def _all_waiting(model: SlowModel, chat: CachedChat, tasks: list[asyncio.T
 async def test_eight_identical_judge_requests_make_one_call(tmp_path: Path):
     model = SlowModel()
     chat = CachedChat(model, tmp_path / "llm-cache")
-    judge = Judge(chat)
+    judge = LLMJudge(chat)
     try:
         tasks = [asyncio.create_task(judge.verdict(ANSWER, run=0)) for _ in range(8)]
         await _all_waiting(model, chat, tasks)
