@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     )
     examples: int = Field(default=5, ge=0, description="Cached replies shown as examples.")
     examples_chars: int = Field(default=2000, ge=0, description="Character budget of examples.")
+    world: bool = Field(
+        default=True,
+        description="Keep an entity graph of stored replies and reconcile simulated replies "
+        "with it, so the world does not contradict itself.",
+    )
     prompt_dir: Path | None = Field(
         default=None, description="Folder whose system.txt/user.txt replace the built-in prompt."
     )
