@@ -44,6 +44,7 @@ def llm_options(settings: Settings) -> LLMOptions:
         examples=settings.examples,
         examples_chars=settings.examples_chars,
         max_items=settings.llm_max_items,
+        lenient_json=settings.llm_lenient_json,
     )
 
 

@@ -46,6 +46,8 @@ class LLMOptions:
     max_items: int = 10
     #: Server-specific request fields (e.g. llama.cpp's ``cache_prompt``).
     extra_body: tuple[tuple[str, Any], ...] = ()
+    #: Take the first JSON object of the output, repaired (fine-tuned simulators' own format).
+    lenient_json: bool = False
 
 
 class LLMSimulator:
@@ -123,14 +125,18 @@ class LLMSimulator:
         self, client: openai.AsyncOpenAI, endpoint: Endpoint, request: SimulationRequest
     ) -> Any:
         messages = self.prompts.render(
-            request.api, request.arguments, tuple(entry for _key, entry in request.examples)
+            request.api,
+            request.arguments,
+            tuple(entry for _key, entry in request.examples),
+            request.known,
         )
         schema = reply_schema(request.api.template_response, self.options.max_items)
         last: UpstreamError | None = None
         for attempt in range(self.options.attempts):
             try:
                 text = await self._complete(client, endpoint, messages, schema, attempt)
-                return parse_reply(text)
+                last = attempt == self.options.attempts - 1
+                return parse_reply(text, lenient=self.options.lenient_json, last=last)
             except LLMUnavailable:
                 raise
             except UpstreamError as exc:
