@@ -281,6 +281,10 @@ def _register_eval() -> None:
     from toolsim.evaluator.cli import eval_app
 
     app.add_typer(eval_app, name="eval")
+    # toolsim eval fidelity: the simulator's replies against recorded ones (toolsim/fidelity).
+    from toolsim.fidelity.cli import fidelity
+
+    eval_app.command("fidelity")(user_errors(fidelity))
 
 
 _register_eval()
