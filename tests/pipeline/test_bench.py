@@ -109,3 +109,21 @@ def test_combinations_are_checked_before_anything_runs():
         combinations(["cot"], ["btp", "btp"])
     with pytest.raises(UserError, match="give at least one agent"):
         combinations([" "], ["none"])
+
+
+async def test_the_bench_reports_world_consistency_and_world_check_runs_on_it(
+    settings: Settings, tmp_path
+):
+    from typer.testing import CliRunner
+
+    from toolsim.cli import app
+
+    result = await run_bench(_config(tmp_path / "bench", agents=("cot",)), settings)
+    assert set(result.world) == {"cot-none", "cot-btp"}
+    assert all(report.queries == len(QUERIES) for report in result.world.values())
+    bench = json.loads((tmp_path / "bench" / "bench.json").read_text())
+    assert set(bench["world_consistency"]) == {"cot-none", "cot-btp"}
+    assert "World consistency" in (tmp_path / "bench" / "report.html").read_text()
+    checked = CliRunner().invoke(app, ["world", "check", str(tmp_path / "bench/runs/cot-btp")])
+    assert checked.exit_code == 0, checked.output
+    assert "cot-btp: world consistency" in checked.output

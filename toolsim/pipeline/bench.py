@@ -37,6 +37,7 @@ from toolsim.pipeline.determinism import (
 from toolsim.pipeline.matrix import Combination, check_budget, combinations
 from toolsim.pipeline.reports import write_bench_reports
 from toolsim.settings import Settings
+from toolsim.world.check import ConsistencyReport, check_run
 
 #: Where a bench keeps its combinations' run folders, under its output folder.
 RUNS_FOLDER = "runs"
@@ -89,6 +90,8 @@ class BenchResult:
     #: Per combination: model calls, tool calls, cost and query seconds over all its records.
     totals: dict[str, dict[str, Any]] = field(default_factory=dict)
     determinism: DeterminismResult | None = None
+    #: Per combination: facts its agents saw more than once, and how many agreed.
+    world: dict[str, ConsistencyReport] = field(default_factory=dict)
 
     def summary_rows(self) -> list[dict[str, Any]]:
         """One row per combination: pass rate, budget metrics, win rate against the first."""
@@ -127,6 +130,7 @@ class BenchResult:
             "judge": self.pass_rate.judge.to_json(),
             "combinations": self.summary_rows(),
             "determinism": None if self.determinism is None else self.determinism.to_json(),
+            "world_consistency": {label: report.to_json() for label, report in self.world.items()},
             "files": [str(path) for path in self.files],
         }
 
@@ -191,6 +195,12 @@ def record_totals(folder: Path) -> dict[str, Any]:
                 totals[name] += value
     totals["query_seconds"] = round(totals["query_seconds"], 1)
     return totals
+
+
+def world_consistency(folder: Path, label: str) -> ConsistencyReport:
+    """How far the tool replies a combination's agents saw agreed with each other."""
+    reports = check_run(folder)
+    return reports[0] if reports else ConsistencyReport(label)
 
 
 def run_folder(out: Path, combination: Combination) -> Path:
@@ -303,6 +313,7 @@ async def run_bench(
             files=[],
             wall_seconds=time.monotonic() - started,
             totals={c.label: record_totals(run_folder(out, c)) for c in chosen},
+            world={c.label: world_consistency(run_folder(out, c), c.label) for c in chosen},
         )
         result.files = write_bench_reports(result)
         if check_determinism:

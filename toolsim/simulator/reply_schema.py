@@ -196,7 +196,8 @@ def parse_reply(text: str | None, *, lenient: bool = False, last: bool = False) 
     data holds a type's name as a value (``"str"``) is rejected, so it is sampled again;
     on the ``last`` attempt such values are replaced by plausible ones instead (drawn
     like the schema simulator's, seeded by the text), so a small model that keeps
-    copying its template still answers, and no type name ever reaches an agent.
+    copying its template still answers, and no type name ever reaches an agent. A
+    reply with both an error and data is sampled again too (kept on the last attempt).
     """
     if not text or not text.strip():
         raise UpstreamError("the model returned an empty reply")
@@ -221,6 +222,10 @@ def parse_reply(text: str | None, *, lenient: bool = False, last: bool = False) 
         error = ""
     if not isinstance(error, str):
         raise UpstreamError(f"the model's 'error' is not a string: {error!r}"[:300])
+    response = value["response"]
+    if error and response not in ("", None, [], {}) and not isinstance(response, str) and not last:
+        # An invalid call has no data; a model that writes both is unsure which it means.
+        raise UpstreamError(f"the model's reply has both an error ({error[:80]!r}) and data")
     if not error:
         where = type_name_value(value["response"])
         if where is not None and last:
