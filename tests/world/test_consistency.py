@@ -13,10 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 from support import require_local_model
-from world_support import PAIRS, Pair, disagreements, shared_facts
 
 from toolsim.server import create_app
 from toolsim.settings import Settings
+from toolsim.world.probe import PAIRS, Pair, disagreements, shared_facts
 
 #: The pairs of the issue (hotel, recipe, film, company) for the slow embedded model.
 EMBEDDED_PAIRS = tuple(p for p in PAIRS if p.label in ("hotel", "recipe", "film", "company"))

@@ -15,11 +15,11 @@ from typing import Any
 import httpx
 import pytest
 from support import Server
-from world_support import PAIRS, disagreements
 
 from toolsim.cache import CacheBackend, open_backend
 from toolsim.cache.disk import DiskBackend
 from toolsim.world import World
+from toolsim.world.probe import PAIRS, disagreements
 from toolsim.world.store import TABLE, entity_record, facts_of
 
 SEARCH = "search_hotels_for_tripnest_hotels"

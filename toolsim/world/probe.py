@@ -1,4 +1,10 @@
-"""The example suite's search -> details pairs, and what the two replies must share."""
+"""A consistency probe: the example suite's search -> details pairs, and what they share.
+
+Each pair lists things (hotels in Lisbon, pasta recipes, films called "Heat", a
+stock quote) and then asks for the details of the first one. A *shared fact* is a
+scalar field both the first item and the details have; in a consistent world each
+has one value. Used by the tests and by ``scripts/world_consistency.py``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+
+class ProbeError(AssertionError):
+    """A probe call that gave nothing to compare (an error reply, an empty search)."""
+
 
 DATES = {"check_in": "2025-06-01", "check_out": "2025-06-03"}
 
@@ -93,24 +104,28 @@ PAIRS = (
 
 
 def _norm(name: str) -> str:
+    """A field name compared across spellings."""
     return name.replace("_", "").lower()
 
 
 def _scalar(value: Any) -> bool:
+    """Whether a value is a scalar fact."""
     return isinstance(value, str | int | float | bool)
 
 
 def _same(a: Any, b: Any) -> bool:
+    """Equal, numbers compared as numbers."""
     if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool):
         return float(a) == float(b)
     return a == b
 
 
 async def call(client: httpx.AsyncClient, function: str, arguments: dict[str, Any]) -> Any:
+    """Call a function through the native endpoint; fail unless it answers without error."""
     reply = await client.post(f"/v1/tools/{function}", json=arguments)
-    assert reply.status_code == 200, reply.text
     body = reply.json()
-    assert body["error"] == "", f"{function} answered an error: {body}"
+    if reply.status_code != 200 or body.get("error"):
+        raise ProbeError(f"{function} {arguments} answered {reply.status_code}: {body}")
     return body["response"]
 
 
@@ -123,7 +138,8 @@ async def shared_facts(client: httpx.AsyncClient, pair: Pair) -> list[tuple[str,
     found = await call(client, pair.search, pair.search_args)
     item = found
     if pair.items:
-        assert found[pair.items], f"{pair.label}: the search found nothing: {found}"
+        if not found.get(pair.items):
+            raise ProbeError(f"{pair.label}: the search found nothing: {found}")
         item = found[pair.items][0]
     details = await call(client, pair.details, {pair.parameter: item[pair.item_id]})
     by_name = {_norm(k): v for k, v in details.items() if _scalar(v)}
@@ -138,4 +154,5 @@ async def shared_facts(client: httpx.AsyncClient, pair: Pair) -> list[tuple[str,
 
 
 def disagreements(shared: list[tuple[str, Any, Any]]) -> list[tuple[str, Any, Any]]:
+    """The shared facts whose two values differ."""
     return [fact for fact in shared if not _same(fact[1], fact[2])]
