@@ -70,6 +70,8 @@ class MemoryBackend:
         with self._lock:
             stored = self._records[table]
             for name, fields in records.items():
+                if not fields:
+                    continue
                 current = stored.setdefault(name, {})
                 for field, value in fields.items():
                     current.setdefault(field, value)

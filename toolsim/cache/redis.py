@@ -193,6 +193,8 @@ class RedisBackend:
             return
         pipe = self._client.pipeline(transaction=False)
         for name, fields in records.items():
+            if not fields:
+                continue
             args: list[Any] = [name]
             for field, value in fields.items():
                 args += [field, orjson.dumps(value)]
