@@ -3,7 +3,7 @@
 Nodes are entities (``kind="entity"``: type, category, tool, id, facts) and APIs
 (``kind="api"``); an edge API -> entity records one call (``key``, the cache key)
 whose reply produced the entity (``role="reply"``) or whose arguments mentioned it
-(``role="argument"``), with the reply's source; an edge entity -> entity
+(``role="argument"``), with the reply's source (``reply_source``); an edge entity -> entity
 (``role="refers"``) an identifier field of one naming the other.
 """
 
@@ -57,7 +57,7 @@ def build_graph(records: Iterable[tuple[str, dict[str, Any]]]) -> nx.MultiDiGrap
                     node,
                     key=field_name[2:],
                     role=value.get("role", "reply"),
-                    source=value.get("source", ""),
+                    reply_source=value.get("source", ""),
                 )
             elif field_name.startswith("r:"):
                 graph.add_edge(node, _node(field_name[2:]), role="refers", field=value)
@@ -92,7 +92,7 @@ def summarize(graph: nx.MultiDiGraph, top: int = 10) -> WorldSummary:
         apis = set()
         for api, _node_name, edge in graph.in_edges(node, data=True):
             if edge.get("role") in ("reply", "argument"):
-                summary.by_source[edge.get("source") or "?"] += 1
+                summary.by_source[edge.get("reply_source") or "?"] += 1
                 apis.add(graph.nodes[api].get("api", ""))
         for api in apis:
             summary.by_api[f"{data['tool']}/{api}"] += 1
