@@ -170,3 +170,53 @@ class Server:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.kill()
+
+
+def acknowledged_until_killed(
+    server: Server,
+    cities: list[str],
+    request: Callable[[httpx.Client, str], httpx.Response],
+    kill_after: int,
+    concurrency: int = 16,
+) -> dict[str, Any]:
+    """Send one request per city from ``concurrency`` threads; kill -9 the server once
+    ``kill_after`` are acknowledged (200, empty ``error``). Returns city -> acknowledged body.
+
+    The server must be started; it is killed mid-write, with calls in flight in its workers.
+    """
+    acknowledged: dict[str, Any] = {}
+    guard = threading.Lock()
+    enough = threading.Event()
+    stop = threading.Event()
+    # No keep-alive: a fresh connection per call, so the kernel spreads calls over the workers.
+    http = httpx.Client(limits=httpx.Limits(max_keepalive_connections=0), timeout=30)
+
+    def send(city: str) -> None:
+        if stop.is_set():
+            return
+        try:
+            reply = request(http, city)
+        except httpx.TransportError:
+            return  # cut by the kill: not acknowledged
+        if reply.status_code == 200 and reply.json()["error"] == "":
+            with guard:
+                acknowledged[city] = reply.json()
+                if len(acknowledged) >= kill_after:
+                    enough.set()
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        with ThreadPoolExecutor(concurrency) as pool:
+            futures = [pool.submit(send, city) for city in cities]
+            reached = enough.wait(timeout=120)
+            server.kill()
+            stop.set()
+            for future in futures:
+                future.result(timeout=60)
+    finally:
+        stop.set()
+        http.close()
+    assert reached, f"only {len(acknowledged)} calls acknowledged within 120 s"
+    assert kill_after <= len(acknowledged) < len(cities)
+    return acknowledged

@@ -292,8 +292,11 @@ _register_eval()
 
 def _register_world() -> None:
     # The command bodies live with the world (toolsim/world/cli.py).
-    from toolsim.world.cli import world_app
+    from toolsim.world.cli import COMMANDS, HELP
 
+    world_app = typer.Typer(help=HELP, no_args_is_help=True)
+    for name, command in COMMANDS.items():
+        world_app.command(name)(user_errors(command))
     app.add_typer(world_app, name="world")
 
 

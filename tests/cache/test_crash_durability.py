@@ -12,15 +12,13 @@ for Redis (only toolsim is killed, not Redis).
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from support import Server
+from support import Server, acknowledged_until_killed
 
 from toolsim.cache import CacheBackend, open_backend
 from toolsim.cache.disk import DiskBackend
@@ -62,38 +60,15 @@ def test_acknowledged_entries_survive_kill_9(store, tmp_path: Path) -> None:
     env, open_store = store
     server = Server(env)
     cities = [f"Crash City {n}" for n in range(CALLS)]
-    acknowledged: dict[str, dict[str, Any]] = {}
-    guard = threading.Lock()
-    half = threading.Event()
-    stop = threading.Event()
-    # No keep-alive: a fresh connection per call, so the kernel spreads calls over both workers.
-    http = httpx.Client(limits=httpx.Limits(max_keepalive_connections=0), timeout=30)
-
-    def send(city: str) -> None:
-        if stop.is_set():
-            return
-        try:
-            reply = http.post(f"{server.base}/virtual", json=_body(city))
-        except httpx.TransportError:
-            return  # cut by the kill: not acknowledged
-        if reply.status_code == 200 and reply.json()["error"] == "":
-            with guard:
-                acknowledged[city] = reply.json()
-                if len(acknowledged) >= KILL_AFTER:
-                    half.set()
-
     try:
         server.start()
-        with ThreadPoolExecutor(CONCURRENCY) as pool:
-            futures = [pool.submit(send, city) for city in cities]
-            reached = half.wait(timeout=120)
-            server.kill()  # mid-write: other calls are in flight in both workers
-            stop.set()
-            for future in futures:
-                future.result(timeout=60)
-        assert reached, f"only {len(acknowledged)} calls acknowledged within 120 s"
-        assert KILL_AFTER <= len(acknowledged) < CALLS
-
+        acknowledged = acknowledged_until_killed(
+            server,
+            cities,
+            lambda http, city: http.post(f"{server.base}/virtual", json=_body(city)),
+            KILL_AFTER,
+            CONCURRENCY,
+        )
         api = Catalog.from_paths(["example"]).by_function(FUNCTION)
         keys = {city: cache_key(api, normalize_arguments(api, {"city": city})) for city in cities}
         backend = open_store()
@@ -125,6 +100,4 @@ def test_acknowledged_entries_survive_kill_9(store, tmp_path: Path) -> None:
                 assert reply.headers["x-toolsim-cached"] == "true"
                 assert reply.json() == acknowledged[city]
     finally:
-        stop.set()
-        http.close()
         server.stop()

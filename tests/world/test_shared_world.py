@@ -6,15 +6,13 @@ Real processes (``toolsim serve``) and a real ``redis-server``.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from support import Server
+from support import Server, acknowledged_until_killed
 
 from toolsim.cache import CacheBackend, open_backend
 from toolsim.cache.disk import DiskBackend
@@ -88,45 +86,23 @@ def test_kill_9_during_writes_loses_no_acknowledged_entity(store, tmp_path: Path
     """Every hotel of every acknowledged search is in the world, with the facts it showed."""
     env, open_store = store
     server = Server(env, workers=2)
-    acknowledged: dict[str, Any] = {}
-    guard = threading.Lock()
-    half = threading.Event()
-    stop = threading.Event()
-    http = httpx.Client(limits=httpx.Limits(max_keepalive_connections=0), timeout=30)
-
-    def send(city: str) -> None:
-        if stop.is_set():
-            return
-        arguments = {"city": city, **DATES}
-        try:
-            reply = http.post(f"{server.base}/v1/tools/{SEARCH}", json=arguments)
-        except httpx.TransportError:
-            return  # cut by the kill: not acknowledged
-        if reply.status_code == 200 and reply.json()["error"] == "":
-            with guard:
-                acknowledged[city] = reply.json()["response"]
-                if len(acknowledged) >= KILL_AFTER:
-                    half.set()
-
+    cities = [f"Crash City {n}" for n in range(CALLS)]
     try:
         server.start()
-        with ThreadPoolExecutor(16) as pool:
-            futures = [pool.submit(send, f"Crash City {n}") for n in range(CALLS)]
-            reached = half.wait(timeout=120)
-            server.kill()  # mid-write: both workers have calls in flight
-            stop.set()
-            for future in futures:
-                future.result(timeout=60)
-        assert reached, f"only {len(acknowledged)} calls acknowledged within 120 s"
-        assert KILL_AFTER <= len(acknowledged) < CALLS
+        acknowledged = acknowledged_until_killed(
+            server,
+            cities,
+            lambda http, city: http.post(
+                f"{server.base}/v1/tools/{SEARCH}", json={"city": city, **DATES}
+            ),
+            KILL_AFTER,
+        )
     finally:
-        stop.set()
-        http.close()
         server.stop()
     backend = open_store()
     try:
         world = World(backend)  # type: ignore[arg-type]
-        shown = [hotel for reply in acknowledged.values() for hotel in reply["hotels"]]
+        shown = [hotel for body in acknowledged.values() for hotel in body["response"]["hotels"]]
         assert len(shown) >= len(acknowledged)
         records = world.lookup({entity_record(SCOPE, hotel["id"]) for hotel in shown})
         for hotel in shown:

@@ -1,23 +1,22 @@
-"""``toolsim world``: show, export, check and rebuild the entity graph (thin shells)."""
+"""``toolsim world``: show, export, check and rebuild the entity graph (thin shells).
+
+The commands are registered (with the main CLI's error handling) by ``toolsim/cli.py``.
+"""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from toolsim.console import console, progress_bars
 
-world_app = typer.Typer(
-    help="The world's entity graph: what simulated and recorded replies said about things.",
-    no_args_is_help=True,
-)
-F = TypeVar("F", bound=Callable[..., Any])
+#: The ``toolsim world`` group's help; its commands are :data:`COMMANDS`.
+HELP = "The world's entity graph: what simulated and recorded replies said about things."
 
 HomeOption = Annotated[
     Path | None, typer.Option("--home", help="State folder (default $TOOLSIM_HOME).")
@@ -25,18 +24,6 @@ HomeOption = Annotated[
 CacheUrlOption = Annotated[
     str | None, typer.Option("--cache-url", help="Cache backend URL (default diskcache in home).")
 ]
-
-
-def _shell(func: F) -> F:
-    """The main CLI's error handling, looked up when the command runs (no import cycle)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from toolsim.cli import user_errors
-
-        return user_errors(func)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 @contextmanager
@@ -58,8 +45,6 @@ def open_world(home: Path | None, cache_url: str | None) -> Iterator[Any]:
         backend.close()
 
 
-@world_app.command("show")
-@_shell
 def show(
     home: HomeOption = None,
     cache_url: CacheUrlOption = None,
@@ -91,8 +76,6 @@ def show(
     console.print(largest)
 
 
-@world_app.command("export")
-@_shell
 def export(
     path: Annotated[Path, typer.Argument(help="File to write.")],
     fmt: Annotated[str, typer.Option("--format", help="json (node-link) or graphml.")] = "json",
@@ -111,8 +94,6 @@ def export(
     )
 
 
-@world_app.command("rebuild")
-@_shell
 def rebuild(
     home: HomeOption = None,
     cache_url: CacheUrlOption = None,
@@ -130,8 +111,6 @@ def rebuild(
     console.print(f"indexed {fed} stored replies")
 
 
-@world_app.command("check")
-@_shell
 def check(
     run_dir: Annotated[Path, typer.Argument(help="A run folder or any answer folder or file.")],
     json_out: Annotated[
@@ -155,3 +134,7 @@ def check(
     if json_out is not None:
         write_json_atomic(json_out, [report.to_json() for report in reports])
         console.print(f"report: {json_out}")
+
+
+#: ``toolsim world`` subcommands by name.
+COMMANDS = {"show": show, "export": export, "rebuild": rebuild, "check": check}
