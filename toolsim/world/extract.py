@@ -59,6 +59,8 @@ _META = re.compile(
     r"status|statuscode|code|message|msg|error|errors|success|query|q|search|keyword|"
     r"sort.*|order.*|took|time|timestamp|updatedat|requestid)$"
 )
+_GLUED_VERB = re.compile(r"^(get|search|find|list|fetch|lookup|query)(?=[a-z]{3})")
+_GLUED_NOUN = re.compile(r"(?<=[a-z]{3})(details?|info|profile|quote|search|list)$")
 MAX_ID_CHARS = 200
 MAX_FACT_CHARS = 500
 MAX_DEPTH = 12
@@ -149,7 +151,12 @@ def type_from_api(api_name: str) -> str:
     """An entity type from an API's name: ``getRecipeDetails`` -> ``recipe``."""
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", api_name)
     words = _API_NOISE.sub(" ", re.sub(r"[^A-Za-z0-9]+", " ", spaced).lower()).split()
-    return singular(words[0]) if words else ""
+    if not words:
+        return ""
+    # Standardized names run words together: searchrecipes, getrecipedetails.
+    word = _GLUED_VERB.sub("", words[0]) or words[0]
+    word = _GLUED_NOUN.sub("", word) or word
+    return singular(word)
 
 
 def type_of(id_field: str, holder: str, api_name: str) -> str:
