@@ -193,7 +193,13 @@ def test_lenient_parsing_takes_the_first_object_repaired(text):
 
 @pytest.mark.parametrize(
     "response",
-    [{"title": "str"}, {"items": [{"n": "int"}]}, "String", {"tags": "list of str with length 3"}],
+    [
+        {"title": "str"},
+        {"items": [{"n": "int"}]},
+        "String",
+        {"tags": "list of str with length 3"},
+        {"id": "str.1", "address": "str_Lisbon", "n": "int-2"},
+    ],
 )
 def test_type_names_as_values_are_rejected_then_filled_on_the_last_attempt(response):
     text = json.dumps({"error": "", "response": response})
@@ -202,6 +208,11 @@ def test_type_names_as_values_are_rejected_then_filled_on_the_last_attempt(respo
     filled = parse_reply(text, last=True)
     assert type_name_value(filled.response) is None
     assert parse_reply(text, last=True) == filled  # the same text, the same values
+
+
+def test_words_that_only_begin_like_a_type_name_are_values():
+    for value in ("Stranger Things", "Int'l Airport", "string quartet", "Strasbourg"):
+        assert type_name_value({"title": value}) is None
 
 
 def test_type_fields_may_name_types_and_errors_are_not_checked():

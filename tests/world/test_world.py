@@ -193,3 +193,10 @@ def test_rebuild_indexes_a_cache_filled_without_the_world(tmp_path: Path) -> Non
 async def test_arguments_that_name_nothing_look_nothing_up(arguments: dict[str, Any]) -> None:
     world = World(MemoryBackend())
     assert world.known(CATALOG.by_function(DETAILS), arguments) == ()
+
+
+async def test_the_subject_echoes_its_identifier_argument_before_anything_is_known() -> None:
+    simulator = Scripted({"symbol": "north copper", "name": "Acme Corp", "price": 3.5})
+    service = _service(simulator)
+    quote = await _call(service, "stock_quote_for_market_pulse", symbol="ACME")
+    assert quote == {"symbol": "ACME", "name": "Acme Corp", "price": 3.5}

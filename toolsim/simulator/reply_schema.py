@@ -102,14 +102,23 @@ TYPE_NAMES = frozenset(
     {"str", "string", "int", "integer", "float", "double", "bool", "boolean", "nonetype"}
 )
 _LIST_OF_TYPE = re.compile(r"^list of \w+ with length \d+$", re.IGNORECASE)
+# A type's name with a suffix a small model adds when copying it: "str.2", "str_Lisbon", "int-1".
+_DECORATED_TYPE = re.compile(
+    r"^(str|string|int|integer|float|double|bool|boolean|nonetype)[._\-#:]\S*$", re.IGNORECASE
+)
 #: Fields whose values may legitimately be a type's name (schemas, metadata).
 _TYPE_FIELDS = re.compile(r"type$|kind$|format$|datatype|schema", re.IGNORECASE)
 
 
 def is_type_name(text: str) -> bool:
-    """Whether a string value is a type's name (``str``, ``list of int with length 3``)."""
+    """Whether a string value is a type's name (``str``, ``list of int with length 3``), also
+    with a suffix glued on (``str.2``, ``str_Lisbon``)."""
     text = text.strip()
-    return text.lower() in TYPE_NAMES or bool(_LIST_OF_TYPE.match(text))
+    return (
+        text.lower() in TYPE_NAMES
+        or bool(_LIST_OF_TYPE.match(text))
+        or bool(_DECORATED_TYPE.match(text))
+    )
 
 
 def type_name_value(value: Any, path: str = "response", depth: int = 0) -> str | None:

@@ -6,7 +6,9 @@ entity (compared across spellings) takes the known value:
 
 1. the *subject* (the top-level object, or the one under ``data``/``result``/...)
    of a call whose arguments name a known entity by identifier; its identifier
-   field, if it has one called ``id`` or like the argument, takes the entity's id;
+   field, if it has one called ``id`` or like the argument, takes the entity's id
+   (when the entity is not known yet, a subject's field named like the call's one
+   identifier argument still takes the argument's value);
 2. any object whose name or title equals that of an entity the arguments named by name;
 3. any object anywhere whose primary identifier is a known entity of the same tool.
 
@@ -27,6 +29,7 @@ from toolsim.world.extract import (
     decode,
     is_fact,
     is_name_field,
+    named_ids,
     norm,
     primary_id,
     subject_path,
@@ -94,6 +97,24 @@ def _subject_id_field(obj: dict[str, Any], entity: KnownEntity) -> str | None:
     return field if norm(field) in alike else None
 
 
+def _echo_argument(
+    subject: tuple[dict[str, Any], str], request: SimulationRequest, changes: _Changes
+) -> None:
+    """The subject's field named like the call's one identifier argument takes its value.
+
+    Even before the world knows the entity, the call says who it is about: a quote for
+    ``symbol=ACME`` is ACME's.
+    """
+    ids = named_ids(request.arguments)
+    if len(ids) != 1:
+        return
+    parameter, value = ids[0]
+    same = [field for field in subject[0] if norm(str(field)) == norm(parameter)]
+    if len(same) == 1:
+        bare = KnownEntity(type="", id_field=same[0], id=value, facts={}, argument=parameter)
+        changes.apply(subject[0], subject[1], bare, same[0])
+
+
 def reconcile_response(
     world: World | None, request: SimulationRequest, response: Any
 ) -> tuple[Any, list[dict[str, Any]]]:
@@ -111,6 +132,8 @@ def reconcile_response(
         if id_field is not None:
             changes.apply(subject[0], subject[1], by_id[0], id_field)
             done.add(id(subject[0]))
+    elif subject is not None:
+        _echo_argument(subject, request, changes)
     by_name = [known for known in request.known if known.by_name]
     objects = list(walk(data))
     for entity in by_name:
