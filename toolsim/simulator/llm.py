@@ -135,8 +135,8 @@ class LLMSimulator:
         for attempt in range(self.options.attempts):
             try:
                 text = await self._complete(client, endpoint, messages, schema, attempt)
-                last = attempt == self.options.attempts - 1
-                return parse_reply(text, lenient=self.options.lenient_json, last=last)
+                final = attempt == self.options.attempts - 1
+                return parse_reply(text, lenient=self.options.lenient_json, last=final)
             except LLMUnavailable:
                 raise
             except UpstreamError as exc:
