@@ -119,3 +119,25 @@ def test_nothing_recorded_is_a_clear_error(tmp_path: Path) -> None:
         ["eval", "fidelity", "--recorded", str(tmp_path / "empty.json"), "--out", str(tmp_path)],
     )
     assert result.exit_code == 1 and "no recorded tool calls" in result.output
+
+
+async def test_a_failed_simulation_counts_as_an_error_reply() -> None:
+    from toolsim.errors import UpstreamError
+
+    class Failing(ReplayingSimulator):
+        async def simulate(self, request: SimulationRequest) -> Simulation:
+            raise UpstreamError("the model did not answer within 120 s")
+
+    catalog = Catalog.from_paths(["example"])
+    ok = Reply(response={"city": "Oslo"})
+    calls = [
+        RecordedCall("current_weather_for_skycast_weather", {"city": "Oslo"}, ok, "a"),
+        RecordedCall(
+            "air_quality_index_for_skycast_weather", {"city": "Oslo"}, Reply(error="x"), "b"
+        ),
+    ]
+    report = await measure_fidelity(calls, catalog, Failing([], catalog))
+    assert report.failed == 2 and report.compared == 2
+    assert report.overall["outcome"].mean == 0.5  # the recorded error agrees, the success not
+    assert report.overall["keys"].n == 0
+    assert all(row["simulator_failed"] for row in report.calls)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from toolsim.console import console, err_console, progress_bars
@@ -33,7 +34,7 @@ def print_fidelity(report: Any, top: int = 15) -> None:
         f"[bold]fidelity of simulator {report.simulator}[/bold] (model {report.model or '-'}, "
         f"prompt hash {report.prompt_hash or '-'}): {report.compared} calls compared of "
         f"{report.recorded} recorded ({report.unknown_apis} of APIs not in the catalog, "
-        f"{report.failed} simulator failures; {report.seconds:.1f} s)",
+        f"{report.failed} simulator failures counted as error replies; {report.seconds:.1f} s)",
         soft_wrap=True,
     )
     table = Table("scope", "n", *MEASURES, caption=LEGEND, caption_justify="left")
@@ -44,7 +45,7 @@ def print_fidelity(report: Any, top: int = 15) -> None:
         table.add_row(scope, str(scores["outcome"].n), *cells)
     console.print(table)
     for problem in report.problems[:10]:
-        err_console.print(f"[yellow]problem:[/yellow] {problem}", soft_wrap=True, markup=False)
+        err_console.print(f"[yellow]problem:[/yellow] {escape(problem)}", soft_wrap=True)
 
 
 def fidelity(

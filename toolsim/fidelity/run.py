@@ -4,8 +4,10 @@ Each recorded call whose API the catalog knows is simulated once, alone: no cach
 no world and no recorded examples (which would show the simulator the answer), so
 the figures measure the simulator itself. Per API and overall, each measure of
 :mod:`toolsim.fidelity.measures` is the mean over calls where it is defined, with a
-95% bootstrap interval over calls (seeded). The report names the simulator, its
-model and its prompt hash.
+95% bootstrap interval over calls (seeded). A simulation that fails (timeout, no
+valid reply) is what an agent would get as an error reply: it counts on the outcome
+only (against a recorded success, a disagreement) and is listed. The report names
+the simulator, its model and its prompt hash.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from toolsim.cache.entry import Reply
 from toolsim.cache.keys import cache_key, normalize_arguments
 from toolsim.catalog.catalog import Catalog
 from toolsim.errors import ToolNotFound, ToolsimError
@@ -113,7 +116,7 @@ async def measure_fidelity(
     slots = asyncio.Semaphore(concurrency)
     done = 0
 
-    async def one(call: RecordedCall, api: Any) -> dict[str, Any] | None:
+    async def one(call: RecordedCall, api: Any) -> dict[str, Any]:
         nonlocal done
         arguments = normalize_arguments(api, call.arguments)
         request = SimulationRequest(api=api, arguments=arguments, key=cache_key(api, arguments))
@@ -121,15 +124,21 @@ async def measure_fidelity(
             try:
                 simulation = await simulator.simulate(request)
             except ToolsimError as exc:
+                # The agent would get an error reply: it counts for the outcome, nothing else.
                 report.failed += 1
                 report.problems.append(f"{call.function} {arguments}: {exc.message}"[:300])
-                simulation = None
+                failed = compare(call.reply, Reply(error=exc.message or "failed", response=""))
+                return {
+                    "function": call.function,
+                    "arguments": arguments,
+                    "origin": call.origin,
+                    "simulator_failed": True,
+                    **failed,
+                }
             finally:
                 done += 1
                 if progress is not None:
                     progress(done, len(known))
-        if simulation is None:
-            return None
         report.model = report.model or simulation.model
         report.prompt_hash = report.prompt_hash or simulation.prompt_hash
         return {
@@ -139,8 +148,7 @@ async def measure_fidelity(
             **compare(call.reply, simulation.reply),
         }
 
-    results = await asyncio.gather(*(one(call, api) for call, api in known))
-    report.calls = [result for result in results if result is not None]
+    report.calls = list(await asyncio.gather(*(one(call, api) for call, api in known)))
     report.compared = len(report.calls)
     by_api: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for result in report.calls:
