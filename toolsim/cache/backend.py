@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
+
+import orjson
 
 from toolsim.cache.entry import CacheEntry
 from toolsim.errors import UserError
@@ -103,6 +106,14 @@ class SupportsRecords(Protocol):
     def records_clear(self, table: str) -> int:
         """Delete a table; return how many records it held."""
         ...
+
+
+def record_json(value: Any) -> bytes:
+    """A record field as JSON bytes (integers beyond 64 bits too, which orjson refuses)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False).encode()
 
 
 def poll_until(attempt: Callable[[], bool], wait: float) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 import diskcache
 import orjson
 
-from toolsim.cache.backend import ApiRef, poll_until, register_backend
+from toolsim.cache.backend import ApiRef, poll_until, record_json, register_backend
 from toolsim.cache.entry import CacheEntry
 
 _ENTRY = "e:"
@@ -126,7 +126,7 @@ class DiskBackend:
                 missing = {field: value for field, value in fields.items() if field not in current}
                 if not missing:
                     continue
-                self._cache.set(stored_key, orjson.dumps({**current, **missing}))
+                self._cache.set(stored_key, record_json({**current, **missing}))
                 if raw is None:
                     position = self._cache.incr(_RECORD_COUNT + table) - 1
                     self._cache.set(f"{_RECORD_INDEX}{table}\x1f{position}", name)

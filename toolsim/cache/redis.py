@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import orjson
 
-from toolsim.cache.backend import ApiRef, register_backend
+from toolsim.cache.backend import ApiRef, record_json, register_backend
 from toolsim.cache.entry import CacheEntry
 from toolsim.errors import UpstreamError, UserError
 
@@ -197,7 +197,7 @@ class RedisBackend:
                 continue
             args: list[Any] = [name]
             for field, value in fields.items():
-                args += [field, orjson.dumps(value)]
+                args += [field, record_json(value)]
             keys = [self._record_key(table, name), f"{self.prefix}:R:{table}"]
             self._merge_script(keys=keys, args=args, client=pipe)
         pipe.execute()

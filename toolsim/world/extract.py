@@ -61,6 +61,7 @@ _META = re.compile(
 )
 _GLUED_VERB = re.compile(r"^(get|search|find|list|fetch|lookup|query)(?=[a-z]{3})")
 _GLUED_NOUN = re.compile(r"(?<=[a-z]{3})(details?|info|profile|quote|search|list)$")
+_INT64 = (-(2**63), 2**63 - 1)
 MAX_ID_CHARS = 200
 MAX_FACT_CHARS = 500
 MAX_DEPTH = 12
@@ -127,10 +128,12 @@ def primary_id(obj: dict[str, Any]) -> tuple[str, str] | None:
 
 
 def is_fact(value: Any) -> bool:
-    """Whether a value can be a fact (a short scalar)."""
+    """Whether a value can be a fact (a short scalar; integers within 64 bits)."""
     if isinstance(value, str):
         return 0 < len(value) <= MAX_FACT_CHARS
-    return isinstance(value, bool | int | float)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _INT64[0] <= value <= _INT64[1]
+    return isinstance(value, bool | float)
 
 
 def singular(word: str) -> str:
@@ -200,6 +203,8 @@ def entity_of(
         return None
     else:
         raw = obj[found[0]]
+    if isinstance(raw, int) and not is_fact(raw):
+        raw = str(raw)  # beyond 64 bits: kept exactly, as text
     id_field, key = found
     entity = Entity(type_of(id_field, holder, api_name), id_field, key, raw, path=path)
     for name, value in obj.items():

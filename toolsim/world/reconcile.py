@@ -18,10 +18,10 @@ only successful ones. Every change is listed in the simulation's provenance.
 
 from __future__ import annotations
 
+import copy
+import json
 from dataclasses import replace
 from typing import Any
-
-import orjson
 
 from toolsim.cache.entry import Reply, Source
 from toolsim.simulator.base import KnownEntity, Simulation, SimulationRequest
@@ -122,7 +122,7 @@ def reconcile_response(
     data = decode(response)
     if not isinstance(data, dict | list):
         return response, []
-    data = orjson.loads(orjson.dumps(data))  # never change the simulator's own object
+    data = copy.deepcopy(data)  # never change the simulator's own object
     changes = _Changes()
     done: set[int] = set()
     by_id = [known for known in request.known if not known.by_name]
@@ -157,7 +157,9 @@ def reconcile_response(
     if not changes.items:
         return response, []
     # A reply written as JSON text stays text.
-    return (orjson.dumps(data).decode() if isinstance(response, str) else data), changes.items
+    return (
+        json.dumps(data, ensure_ascii=False) if isinstance(response, str) else data
+    ), changes.items
 
 
 def _apply_known_ids(
