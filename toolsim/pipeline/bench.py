@@ -21,6 +21,7 @@ from toolsim.agent.actions import uses_local_model
 from toolsim.agent.episode import AgentLimits
 from toolsim.agent.runner import RunConfig, RunProgress, RunSummary, run_queries
 from toolsim.budget import CostTable, parse_costs
+from toolsim.errors import UserError
 from toolsim.evaluator.pass_rate import evaluate_pass_rate_async
 from toolsim.evaluator.results import PassRateReport, WinRateReport
 from toolsim.evaluator.win_rate import evaluate_win_rate_async
@@ -199,7 +200,10 @@ def record_totals(folder: Path) -> dict[str, Any]:
 
 def world_consistency(folder: Path, label: str) -> ConsistencyReport:
     """How far the tool replies a combination's agents saw agreed with each other."""
-    reports = check_run(folder)
+    try:
+        reports = check_run(folder)
+    except UserError:  # no answers at all: nothing was seen, nothing contradicted
+        return ConsistencyReport(label)
     return reports[0] if reports else ConsistencyReport(label)
 
 
