@@ -6,10 +6,14 @@ import contextlib
 import importlib.util
 import os
 import shutil
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -94,3 +98,125 @@ def require_program(names: tuple[str, ...], required_by: str, install: str) -> s
     if os.environ.get(required_by) == "1":
         pytest.fail(f"{reason}; {required_by}=1 requires it")
     pytest.skip(reason)
+
+
+def worker_processes(parent: int) -> int:
+    """How many uvicorn worker processes (spawned children) ``parent`` has."""
+    count = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+            if int(fields[1]) == parent and b"spawn_main" in cmdline:
+                count += 1
+    return count
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - a reused id owned by someone else
+        return False
+    return True
+
+
+class Server:
+    """``toolsim serve --workers N`` in its own process group, on a free loopback port."""
+
+    def __init__(self, env: dict[str, str], workers: int = 2) -> None:
+        self.env = env
+        self.workers = workers
+        self.process: subprocess.Popen[bytes] | None = None
+        self.base = ""
+
+    def start(self) -> None:
+        port = free_port()
+        command = [sys.executable, "-m", "toolsim", "serve", "--port", str(port)]
+        command += ["--host", "127.0.0.1", "--workers", str(self.workers)]
+        self.process = subprocess.Popen(
+            command,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: killpg reaches the workers too
+        )
+        self.base = f"http://127.0.0.1:{port}"
+        process = self.process
+
+        def up() -> bool:
+            assert process.poll() is None, f"server exited with {process.returncode}"
+            return httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200
+
+        wait_for(up, "the server answers /healthz")
+        if Path("/proc").is_dir() and self.workers > 1:
+            wait_for(lambda: worker_processes(process.pid) == self.workers, "worker processes")
+
+    def kill(self) -> None:
+        """SIGKILL the whole group, then wait until no process of it is left."""
+        assert self.process is not None
+        pgid = self.process.pid
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+        wait_for(lambda: not _group_alive(pgid), "every process of the group is gone", 30)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+def acknowledged_until_killed(
+    server: Server,
+    cities: list[str],
+    request: Callable[[httpx.Client, str], httpx.Response],
+    kill_after: int,
+    concurrency: int = 16,
+) -> dict[str, Any]:
+    """Send one request per city from ``concurrency`` threads; kill -9 the server once
+    ``kill_after`` are acknowledged (200, empty ``error``). Returns city -> acknowledged body.
+
+    The server must be started; it is killed mid-write, with calls in flight in its workers.
+    """
+    acknowledged: dict[str, Any] = {}
+    guard = threading.Lock()
+    enough = threading.Event()
+    stop = threading.Event()
+    # No keep-alive: a fresh connection per call, so the kernel spreads calls over the workers.
+    http = httpx.Client(limits=httpx.Limits(max_keepalive_connections=0), timeout=30)
+
+    def send(city: str) -> None:
+        if stop.is_set():
+            return
+        try:
+            reply = request(http, city)
+        except httpx.TransportError:
+            return  # cut by the kill: not acknowledged
+        if reply.status_code == 200 and reply.json()["error"] == "":
+            with guard:
+                acknowledged[city] = reply.json()
+                if len(acknowledged) >= kill_after:
+                    enough.set()
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        with ThreadPoolExecutor(concurrency) as pool:
+            futures = [pool.submit(send, city) for city in cities]
+            reached = enough.wait(timeout=120)
+            server.kill()
+            stop.set()
+            for future in futures:
+                future.result(timeout=60)
+    finally:
+        stop.set()
+        http.close()
+    assert reached, f"only {len(acknowledged)} calls acknowledged within 120 s"
+    assert kill_after <= len(acknowledged) < len(cities)
+    return acknowledged

@@ -167,7 +167,11 @@ def cache_import(
         with progress_bars() as progress:
             task = progress.add_task("importing", total=count_reference_files(folder))
             report = import_reference(
-                backend, folder, catalog, progress=lambda _n: progress.advance(task)
+                backend,
+                folder,
+                catalog,
+                progress=lambda _n: progress.advance(task),
+                observe=_world_feed(backend, settings),
             )
     finally:
         backend.close()
@@ -179,6 +183,16 @@ def cache_import(
     )
     for problem in report.problems:
         err_console.print(styled(("skipped:", "yellow"), f" {problem}"))
+
+
+def _world_feed(backend: Any, settings: Settings) -> Callable[[list[Any]], object] | None:
+    """The world's feed for imported replies (None when the world is off or cannot be kept)."""
+    from toolsim.cache.backend import SupportsRecords
+    from toolsim.world import World
+
+    if not settings.world or not isinstance(backend, SupportsRecords):
+        return None
+    return World(backend).observe_many
 
 
 @cache_app.command("export")
@@ -273,9 +287,26 @@ def _register_eval() -> None:
 
     app.add_typer(eval_app, name="eval")
     app.add_typer(judge_app, name="judge")
+    # toolsim eval fidelity: the simulator's replies against recorded ones (toolsim/fidelity).
+    from toolsim.fidelity.cli import fidelity
+
+    eval_app.command("fidelity")(user_errors(fidelity))
 
 
 _register_eval()
+
+
+def _register_world() -> None:
+    # The command bodies live with the world (toolsim/world/cli.py).
+    from toolsim.world.cli import COMMANDS, HELP
+
+    world_app = typer.Typer(help=HELP, no_args_is_help=True)
+    for name, command in COMMANDS.items():
+        world_app.command(name)(user_errors(command))
+    app.add_typer(world_app, name="world")
+
+
+_register_world()
 
 
 def _register_bench() -> None:

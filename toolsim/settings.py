@@ -62,8 +62,19 @@ class Settings(BaseSettings):
         ge=1,
         description="Longest list in a simulated reply (3 at most with the local model).",
     )
+    llm_lenient_json: bool = Field(
+        default=False,
+        description="Read the first JSON object of the model's output, repaired, and an "
+        "object without error/response as the response (fine-tuned simulators such as "
+        "MirrorAPI); off: exactly one {error, response} object.",
+    )
     examples: int = Field(default=5, ge=0, description="Cached replies shown as examples.")
     examples_chars: int = Field(default=2000, ge=0, description="Character budget of examples.")
+    world: bool = Field(
+        default=True,
+        description="Keep an entity graph of stored replies and reconcile simulated replies "
+        "with it, so the world does not contradict itself.",
+    )
     prompt_dir: Path | None = Field(
         default=None, description="Folder whose system.txt/user.txt replace the built-in prompt."
     )

@@ -282,3 +282,34 @@ def test_open_backend_unknown_scheme_lists_known_ones(tmp_path: Path, url: str) 
     assert "disk://" in message
     assert "memory://" in message
     assert "redis://" in message
+
+
+def test_records_first_writer_wins_per_field(backend: CacheBackend) -> None:
+    from toolsim.cache.backend import SupportsRecords
+
+    assert isinstance(backend, SupportsRecords)
+    backend.records_merge("t", {"a": {"x": 1, "y": [1, "two"]}, "b": {"x": "b"}})
+    backend.records_merge("t", {"a": {"x": 99, "z": {"deep": True}}, "c": {}})
+    assert backend.records_get("t", ["a", "b", "missing"]) == {
+        "a": {"x": 1, "y": [1, "two"], "z": {"deep": True}},
+        "b": {"x": "b"},
+    }
+    assert [name for name, _ in backend.records_items("t")] == ["a", "b"]
+    assert backend.records_get("other", ["a"]) == {}
+    assert backend.records_clear("t") == 2
+    assert backend.records_get("t", ["a"]) == {} and list(backend.records_items("t")) == []
+    assert len(backend) == 0  # records are not cache entries
+
+
+def test_records_merge_is_atomic_per_field_across_threads(backend: CacheBackend) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def write(n: int) -> None:
+        backend.records_merge("t", {"shared": {"winner": n, f"own{n}": n}})  # type: ignore[attr-defined]
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(write, range(40)))
+    record = backend.records_get("t", ["shared"])["shared"]  # type: ignore[attr-defined]
+    assert record["winner"] in range(40)
+    assert all(record[f"own{n}"] == n for n in range(40))
+    assert [name for name, _ in backend.records_items("t")] == ["shared"]  # type: ignore[attr-defined]

@@ -11,20 +11,14 @@ for Redis (only toolsim is killed, not Redis).
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import subprocess
-import sys
-import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from support import free_port, wait_for
+from support import Server, acknowledged_until_killed
 
 from toolsim.cache import CacheBackend, open_backend
 from toolsim.cache.disk import DiskBackend
@@ -36,76 +30,6 @@ FUNCTION = "current_weather_for_skycast_weather"
 CALLS = 1_000
 KILL_AFTER = CALLS // 2
 CONCURRENCY = 16
-
-
-def _worker_processes(parent: int) -> int:
-    count = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            cmdline = (stat.parent / "cmdline").read_bytes()
-            if int(fields[1]) == parent and b"spawn_main" in cmdline:
-                count += 1
-    return count
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # pragma: no cover - a reused id owned by someone else
-        return False
-    return True
-
-
-class Server:
-    """``toolsim serve --workers 2`` in its own process group, on a free loopback port."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env = env
-        self.process: subprocess.Popen[bytes] | None = None
-        self.base = ""
-
-    def start(self) -> None:
-        port = free_port()
-        command = [sys.executable, "-m", "toolsim", "serve", "--port", str(port)]
-        command += ["--host", "127.0.0.1", "--workers", "2"]
-        self.process = subprocess.Popen(
-            command,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group: killpg reaches the workers too
-        )
-        self.base = f"http://127.0.0.1:{port}"
-        process = self.process
-
-        def up() -> bool:
-            assert process.poll() is None, f"server exited with {process.returncode}"
-            return httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200
-
-        wait_for(up, "the server answers /healthz")
-        if Path("/proc").is_dir():
-            wait_for(lambda: _worker_processes(process.pid) == 2, "two worker processes")
-
-    def kill(self) -> None:
-        """SIGKILL the whole group, then wait until no process of it is left."""
-        assert self.process is not None
-        pgid = self.process.pid
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-        wait_for(lambda: not _group_alive(pgid), "every process of the group is gone", 30)
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.kill()
 
 
 @pytest.fixture(params=["disk", "redis"])
@@ -136,38 +60,15 @@ def test_acknowledged_entries_survive_kill_9(store, tmp_path: Path) -> None:
     env, open_store = store
     server = Server(env)
     cities = [f"Crash City {n}" for n in range(CALLS)]
-    acknowledged: dict[str, dict[str, Any]] = {}
-    guard = threading.Lock()
-    half = threading.Event()
-    stop = threading.Event()
-    # No keep-alive: a fresh connection per call, so the kernel spreads calls over both workers.
-    http = httpx.Client(limits=httpx.Limits(max_keepalive_connections=0), timeout=30)
-
-    def send(city: str) -> None:
-        if stop.is_set():
-            return
-        try:
-            reply = http.post(f"{server.base}/virtual", json=_body(city))
-        except httpx.TransportError:
-            return  # cut by the kill: not acknowledged
-        if reply.status_code == 200 and reply.json()["error"] == "":
-            with guard:
-                acknowledged[city] = reply.json()
-                if len(acknowledged) >= KILL_AFTER:
-                    half.set()
-
     try:
         server.start()
-        with ThreadPoolExecutor(CONCURRENCY) as pool:
-            futures = [pool.submit(send, city) for city in cities]
-            reached = half.wait(timeout=120)
-            server.kill()  # mid-write: other calls are in flight in both workers
-            stop.set()
-            for future in futures:
-                future.result(timeout=60)
-        assert reached, f"only {len(acknowledged)} calls acknowledged within 120 s"
-        assert KILL_AFTER <= len(acknowledged) < CALLS
-
+        acknowledged = acknowledged_until_killed(
+            server,
+            cities,
+            lambda http, city: http.post(f"{server.base}/virtual", json=_body(city)),
+            KILL_AFTER,
+            CONCURRENCY,
+        )
         api = Catalog.from_paths(["example"]).by_function(FUNCTION)
         keys = {city: cache_key(api, normalize_arguments(api, {"city": city})) for city in cities}
         backend = open_store()
@@ -199,6 +100,4 @@ def test_acknowledged_entries_survive_kill_9(store, tmp_path: Path) -> None:
                 assert reply.headers["x-toolsim-cached"] == "true"
                 assert reply.json() == acknowledged[city]
     finally:
-        stop.set()
-        http.close()
         server.stop()

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from support import free_port, wait_for
+from support import free_port, wait_for, worker_processes
 
 from toolsim.cache import CacheBackend, open_backend
 from toolsim.cache.disk import DiskBackend
@@ -151,18 +151,6 @@ async def test_a_failed_simulation_lets_the_waiting_worker_try(workers) -> None:
 # toolsim serve --workers 2, as real processes.
 
 
-def _worker_processes(parent: int) -> int:
-    """How many uvicorn worker processes (spawned children) ``parent`` has."""
-    count = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            cmdline = (stat.parent / "cmdline").read_bytes()
-            if int(fields[1]) == parent and b"spawn_main" in cmdline:
-                count += 1
-    return count
-
-
 @pytest.mark.parametrize("store", ["disk", "redis"])
 def test_serve_with_two_workers_shares_one_cache(
     store: str, tmp_path: Path, request: pytest.FixtureRequest
@@ -187,7 +175,7 @@ def test_serve_with_two_workers_shares_one_cache(
     try:
         wait_for(up, "the server answers /healthz")
         if Path("/proc").is_dir():
-            wait_for(lambda: _worker_processes(server.pid) == 2, "two worker processes")
+            wait_for(lambda: worker_processes(server.pid) == 2, "two worker processes")
         cities = [f"City {n}" for n in range(8)]
         # A fresh connection per call, so the kernel spreads them over both workers.
         misses = [

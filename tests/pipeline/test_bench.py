@@ -142,3 +142,21 @@ async def test_tool_productivity_and_cost_per_solved_query(settings: Settings, t
         assert row["cost_per_solved"] == pytest.approx(row["cost"] / len(QUERIES), abs=0.01)
     summary = (tmp_path / "bench" / "summary.csv").read_text().splitlines()[0]
     assert "solved per tool call" in summary and "cost per solved query" in summary
+
+
+async def test_the_bench_reports_world_consistency_and_world_check_runs_on_it(
+    settings: Settings, tmp_path
+):
+    from typer.testing import CliRunner
+
+    from toolsim.cli import app
+
+    result = await run_bench(_config(tmp_path / "bench", agents=("cot",)), settings)
+    assert set(result.world) == {"cot-none", "cot-btp"}
+    assert all(report.queries == len(QUERIES) for report in result.world.values())
+    bench = json.loads((tmp_path / "bench" / "bench.json").read_text())
+    assert set(bench["world_consistency"]) == {"cot-none", "cot-btp"}
+    assert "World consistency" in (tmp_path / "bench" / "report.html").read_text()
+    checked = CliRunner().invoke(app, ["world", "check", str(tmp_path / "bench/runs/cot-btp")])
+    assert checked.exit_code == 0, checked.output
+    assert "cot-btp: world consistency" in checked.output

@@ -410,3 +410,36 @@ async def test_model_discovery_on_a_dead_endpoint_is_unavailable(refused_url, ma
 
     assert reply.status_code == 502
     assert "cannot list models" in reply.json()["error"]["message"]
+
+
+async def test_a_mirrorapi_style_model_in_its_own_format(stub, make_llm):
+    """No response_format, a larger max_tokens, and the first JSON object of prose, repaired."""
+    stub.reply = "The API returns:\n{'city': 'Lisbon', 'temperature': 21.5,}\nDone."
+    strict = make_llm(stub.base_url, response_format="none", attempts=1)
+    with pytest.raises(UpstreamError, match="not JSON"):
+        await strict.simulate(_request())
+    lenient = make_llm(stub.base_url, response_format="none", lenient_json=True, max_tokens=2048)
+    simulation = await lenient.simulate(_request())
+    assert simulation.reply == Reply(response={"city": "Lisbon", "temperature": 21.5})
+    sent = stub.requests[-1]
+    assert "response_format" not in sent and sent["max_tokens"] == 2048
+
+
+async def test_the_lenient_setting_reaches_the_openai_simulator(clean_env, stub):
+    from toolsim.settings import Settings
+    from toolsim.simulator import create_simulator
+
+    settings = Settings(llm_base_url=stub.base_url, llm_lenient_json=True)
+    simulator = create_simulator("openai", settings=settings)
+    try:
+        assert simulator.options.lenient_json is True
+    finally:
+        await simulator.aclose()
+
+
+async def test_a_model_that_keeps_writing_type_names_gets_them_replaced(stub, make_llm):
+    stub.reply = '{"error": "", "response": {"city": "str", "temperature": 21.5}}'
+    simulation = await make_llm(stub.base_url, attempts=2).simulate(_request())
+    assert len(stub.requests) == 2  # rejected once, then filled on the last attempt
+    assert simulation.reply.response["city"] not in ("str", "")
+    assert simulation.reply.response["temperature"] == 21.5

@@ -122,3 +122,29 @@ async def test_settings_prompt_dir_reaches_the_simulator(tmp_path):
         assert simulator.prompts.hash != PromptTemplates.load().hash
     finally:
         await simulator.aclose()
+
+
+def test_known_entities_are_shown_only_when_there_are_some():
+    from toolsim.simulator.base import KnownEntity
+
+    plain = _user(PromptTemplates.load())
+    assert "Known facts" not in plain
+    hotel = KnownEntity("hotel", "id", "h1", {"name": "Casa", "stars": 4}, argument="hotel_id")
+    messages = PromptTemplates.load().render(API, {"hotel_id": "h1"}, (), (hotel,))
+    text = messages[1]["content"]
+    assert "Known facts" in text
+    assert '{"type":"hotel","id":"h1","facts":{"name":"Casa","stars":4}}' in text
+
+
+def test_python_literal_and_json_placeholders_for_fine_tuned_simulators(tmp_path):
+    (tmp_path / "user.txt").write_text(
+        "$arguments_py | $template_py | $parameters_json | $api_doc_py | $known_json"
+    )
+    text = _user(PromptTemplates.load(tmp_path), {"city": "Lisbon", "pets": True})
+    arguments, template, parameters, documentation, known = text.split(" | ")
+    assert arguments == "{'city': 'Lisbon', 'pets': True}"
+    assert template == "{'hotels': [{'name': 'str', 'price': 'float'}]}"
+    assert '"name":"guests","type":"NUMBER"' in parameters and '"required":false' in parameters
+    assert documentation.startswith("{'tool_name': 'TripNest Hotels', 'api_name': 'Search Hotels'")
+    assert known == "[]"
+    assert set(PLACEHOLDERS) >= {"arguments_py", "template_py", "api_doc_json", "known"}

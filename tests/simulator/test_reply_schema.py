@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from toolsim.cache.entry import Reply
@@ -15,6 +17,7 @@ from toolsim.simulator.reply_schema import (
     parse_reply,
     reply_schema,
     template_schema,
+    type_name_value,
 )
 
 
@@ -170,3 +173,57 @@ def test_every_string_is_bounded_so_a_looping_model_still_ends_in_valid_json():
     found = list(strings(schema))
     assert len(found) == 4  # error, name, note and the plain-text response
     assert all(isinstance(node.get("maxLength"), int) for node in found)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Here you go: {"error": "", "response": {"a": 1}} -- hope it helps',
+        "{'error': '', 'response': {'a': 1}}",  # a Python literal
+        '{"error": "", "response": {"a": 1,},}',  # trailing commas
+        '```json\n{"a": 1}\n```',  # the response alone
+        '{"error": "", "response": {"a": 1, "b": "cut sho',  # cut by the token limit
+    ],
+)
+def test_lenient_parsing_takes_the_first_object_repaired(text):
+    assert parse_reply(text, lenient=True).response == {"a": 1}
+    with pytest.raises(UpstreamError):
+        parse_reply(text)  # strict by default
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        {"title": "str"},
+        {"items": [{"n": "int"}]},
+        "String",
+        {"tags": "list of str with length 3"},
+        {"id": "str.1", "address": "str_Lisbon", "n": "int-2"},
+    ],
+)
+def test_type_names_as_values_are_rejected_then_filled_on_the_last_attempt(response):
+    text = json.dumps({"error": "", "response": response})
+    with pytest.raises(UpstreamError, match="type name"):
+        parse_reply(text)
+    filled = parse_reply(text, last=True)
+    assert type_name_value(filled.response) is None
+    assert parse_reply(text, last=True) == filled  # the same text, the same values
+
+
+def test_words_that_only_begin_like_a_type_name_are_values():
+    for value in ("Stranger Things", "Int'l Airport", "string quartet", "Strasbourg"):
+        assert type_name_value({"title": value}) is None
+
+
+def test_type_fields_may_name_types_and_errors_are_not_checked():
+    assert parse_reply('{"error": "", "response": {"type": "string"}}').response == {
+        "type": "string"
+    }
+    assert parse_reply('{"error": "bad", "response": "str"}').error == "bad"
+
+
+def test_an_error_with_data_is_sampled_again_but_kept_on_the_last_attempt():
+    text = '{"error": "Invalid tag", "response": {"id": 1}}'
+    with pytest.raises(UpstreamError, match="both an error"):
+        parse_reply(text)
+    assert parse_reply(text, last=True).error == "Invalid tag"

@@ -162,3 +162,35 @@ async def test_every_real_api_gives_a_small_json_reply():
         assert len(body) < 20_000, api.function_name
         count += 1
     assert count > 0
+
+
+async def test_values_are_plausible_for_their_field_names():
+    from toolsim.catalog import Catalog
+
+    catalog = Catalog.from_paths(["example"])
+    simulator = SchemaSimulator()
+    seen: dict[str, list] = {}
+    for n in range(40):
+        for function, arguments in (
+            ("getrecipedetails_for_open_recipes_hub", {"recipe_id": n}),
+            (
+                "search_hotels_for_tripnest_hotels",
+                {"city": f"c{n}", "check_in": "x", "check_out": "y"},
+            ),
+            ("movie_details_for_reelradar", {"movie_id": str(n)}),
+            ("company_profile_for_market_pulse", {"symbol": f"S{n}"}),
+        ):
+            api = catalog.by_function(function)
+            request = SimulationRequest(api=api, arguments=arguments, key=f"{n:02d}{function}")
+            response = (await simulator.simulate(request)).reply.response
+            items = response.get("hotels", [response])
+            for item in items:
+                for field, value in item.items():
+                    seen.setdefault(field, []).append(value)
+    assert all(1 <= v <= 12 for v in seen["servings"])
+    assert all(5 <= v <= 240 for v in seen["ready_in_minutes"] + seen["runtime_minutes"])
+    assert all(1900 <= v <= 2025 for v in seen["year"])
+    assert all(1 <= v <= 5 for v in seen["stars"] + seen["rating"])
+    assert all(v > 0 for v in seen["price"] + seen["market_cap"] + seen["employees"])
+    strings = [v for values in seen.values() for v in values if isinstance(v, str)]
+    assert not any(v.lower() in ("str", "string", "int", "float") for v in strings)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
+
+import orjson
 
 from toolsim.cache.entry import CacheEntry
 from toolsim.errors import UserError
@@ -75,6 +78,42 @@ class SupportsLock(Protocol):
         lock after ``ttl`` seconds.
         """
         ...
+
+
+@runtime_checkable
+class SupportsRecords(Protocol):
+    """An optional capability: small named records of fields, first writer wins per field.
+
+    A table holds records (name -> {field: JSON value}). ``records_merge`` sets only
+    the fields a record does not have yet, so concurrent writers (threads, workers,
+    replicas on one store) never overwrite each other's first statement of a field,
+    and is durable when it returns. The world's entity graph (``toolsim.world``)
+    lives in such a table; the cache itself knows nothing about its contents.
+    """
+
+    def records_merge(self, table: str, records: dict[str, dict[str, Any]]) -> None:
+        """Add every field a record lacks (creating records as needed), atomically per field."""
+        ...
+
+    def records_get(self, table: str, names: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The stored records among ``names`` (missing names are left out)."""
+        ...
+
+    def records_items(self, table: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every (name, record) of a table, oldest first."""
+        ...
+
+    def records_clear(self, table: str) -> int:
+        """Delete a table; return how many records it held."""
+        ...
+
+
+def record_json(value: Any) -> bytes:
+    """A record field as JSON bytes (integers beyond 64 bits too, which orjson refuses)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False).encode()
 
 
 def poll_until(attempt: Callable[[], bool], wait: float) -> bool:

@@ -10,10 +10,12 @@ import contextlib
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import diskcache
+import orjson
 
-from toolsim.cache.backend import ApiRef, poll_until, register_backend
+from toolsim.cache.backend import ApiRef, poll_until, record_json, register_backend
 from toolsim.cache.entry import CacheEntry
 
 _ENTRY = "e:"
@@ -22,6 +24,11 @@ _INDEX_SIZE = "m:"
 _COUNTERS = "c:counters"
 _LOCK = "l:"
 _SIZE = "n:entries"
+# Records (SupportsRecords): r:<table>\x1f<name> -> JSON object; each table's names are
+# listed like an API's keys, as a numbered run (R:<table>\x1f<n>) with a counter (N:<table>).
+_RECORD = "r:"
+_RECORD_INDEX = "R:"
+_RECORD_COUNT = "N:"
 
 
 def _api_prefix(api: ApiRef) -> str:
@@ -108,6 +115,52 @@ class DiskBackend:
     def counters(self) -> dict[str, int]:
         """Current values of all counters."""
         return dict(self._cache.get(_COUNTERS, {}))
+
+    def records_merge(self, table: str, records: dict[str, dict[str, Any]]) -> None:
+        """Add the fields each record lacks, all in one SQLite transaction (first writer wins)."""
+        with self._cache.transact():
+            for name, fields in records.items():
+                stored_key = f"{_RECORD}{table}\x1f{name}"
+                raw = self._cache.get(stored_key)
+                current = {} if raw is None else orjson.loads(raw)
+                missing = {field: value for field, value in fields.items() if field not in current}
+                if not missing:
+                    continue
+                self._cache.set(stored_key, record_json({**current, **missing}))
+                if raw is None:
+                    position = self._cache.incr(_RECORD_COUNT + table) - 1
+                    self._cache.set(f"{_RECORD_INDEX}{table}\x1f{position}", name)
+
+    def records_get(self, table: str, names: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The stored records among ``names``."""
+        found = {}
+        for name in names:
+            raw = self._cache.get(f"{_RECORD}{table}\x1f{name}")
+            if raw is not None:
+                found[name] = orjson.loads(raw)
+        return found
+
+    def records_items(self, table: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every (name, record) of a table, oldest first."""
+        size = int(self._cache.get(_RECORD_COUNT + table, 0))
+        for position in range(size):
+            name = self._cache.get(f"{_RECORD_INDEX}{table}\x1f{position}")
+            raw = None if name is None else self._cache.get(f"{_RECORD}{table}\x1f{name}")
+            if raw is not None:
+                yield name, orjson.loads(raw)
+
+    def records_clear(self, table: str) -> int:
+        """Delete a table's records and listing."""
+        with self._cache.transact():
+            size = int(self._cache.get(_RECORD_COUNT + table, 0))
+            for position in range(size):
+                index_key = f"{_RECORD_INDEX}{table}\x1f{position}"
+                name = self._cache.get(index_key)
+                if name is not None:
+                    self._cache.delete(f"{_RECORD}{table}\x1f{name}")
+                self._cache.delete(index_key)
+            self._cache.delete(_RECORD_COUNT + table)
+        return size
 
     @contextlib.contextmanager
     def lock(self, key: str, ttl: float, *, wait: float | None = None) -> Iterator[bool]:

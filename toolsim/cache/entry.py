@@ -45,6 +45,8 @@ class CacheEntry(BaseModel):
     model: str = ""
     prompt_hash: str = ""
     examples: list[str] = Field(default_factory=list)
+    # Facts the world's reconciliation changed in a simulated reply (path, entity, was, now).
+    reconciled: list[dict[str, Any]] = Field(default_factory=list)
     # The reference cache's original key, so export reproduces it exactly.
     origin_key: str = ""
     created_at: float = Field(default_factory=time.time)

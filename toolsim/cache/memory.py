@@ -8,6 +8,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from toolsim.cache.backend import ApiRef, poll_until, register_backend
 from toolsim.cache.entry import CacheEntry
@@ -22,6 +23,7 @@ class MemoryBackend:
         self._counters: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._held: dict[str, tuple[object, float]] = {}  # key -> (owner, expiry)
+        self._records: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
 
     def get(self, key: str) -> CacheEntry | None:
         """Return the entry stored under ``key``, or None."""
@@ -62,6 +64,34 @@ class MemoryBackend:
     def counters(self) -> dict[str, int]:
         """Current values of all counters."""
         return dict(self._counters)
+
+    def records_merge(self, table: str, records: dict[str, dict[str, Any]]) -> None:
+        """Add the fields each record lacks (first writer wins)."""
+        with self._lock:
+            stored = self._records[table]
+            for name, fields in records.items():
+                if not fields:
+                    continue
+                current = stored.setdefault(name, {})
+                for field, value in fields.items():
+                    current.setdefault(field, value)
+
+    def records_get(self, table: str, names: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The stored records among ``names``."""
+        with self._lock:
+            stored = self._records.get(table, {})
+            return {name: dict(stored[name]) for name in names if name in stored}
+
+    def records_items(self, table: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every (name, record) of a table, oldest first."""
+        with self._lock:
+            copied = [(name, dict(fields)) for name, fields in self._records.get(table, {}).items()]
+        yield from copied
+
+    def records_clear(self, table: str) -> int:
+        """Delete a table."""
+        with self._lock:
+            return len(self._records.pop(table, {}))
 
     @contextlib.contextmanager
     def lock(self, key: str, ttl: float, *, wait: float | None = None) -> Iterator[bool]:

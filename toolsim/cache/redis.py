@@ -5,7 +5,9 @@ Layout, under a prefix (``toolsim`` unless the URL says ``?prefix=...``):
 * ``<prefix>:e:<key>``: the entry, as JSON;
 * ``<prefix>:i:<category>\\x1f<tool>\\x1f<api>``: a list of the API's keys, oldest first;
 * ``<prefix>:n``: the number of entries; ``<prefix>:c``: a hash of shared counters;
-* ``<prefix>:l:<key>``: a short lock while one worker simulates that call.
+* ``<prefix>:l:<key>``: a short lock while one worker simulates that call;
+* ``<prefix>:r:<table>:<name>``: a record (a hash of JSON values, first writer wins per
+  field) and ``<prefix>:R:<table>``: the list of a table's record names, oldest first.
 
 The ``redis`` client is imported on first use, so toolsim runs without it
 unless a Redis URL is given (``pip install 'toolsim[redis]'``).
@@ -21,7 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from toolsim.cache.backend import ApiRef, register_backend
+import orjson
+
+from toolsim.cache.backend import ApiRef, record_json, register_backend
 from toolsim.cache.entry import CacheEntry
 from toolsim.errors import UpstreamError, UserError
 
@@ -42,6 +46,19 @@ if fresh then
   return 1
 end
 return 0
+"""
+
+# Merge one record: set each field only if absent (first writer wins); list the record's
+# name under its table when the record is new. ARGV: name, then field/value pairs.
+_MERGE = """
+local fresh = redis.call('EXISTS', KEYS[1]) == 0
+for i = 2, #ARGV, 2 do
+  redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+if fresh then
+  redis.call('RPUSH', KEYS[2], ARGV[1])
+end
+return fresh and 1 or 0
 """
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -81,6 +98,7 @@ class RedisBackend:
         self.prefix = prefix
         self.address = address or "Redis"
         self._put_script = client.register_script(_PUT)
+        self._merge_script = client.register_script(_MERGE)
 
     def _entry_key(self, key: str) -> str:
         return f"{self.prefix}:e:{key}"
@@ -164,6 +182,65 @@ class RedisBackend:
         """Current values of all counters."""
         stored = self._client.hgetall(f"{self.prefix}:c")
         return {str(name): int(value) for name, value in stored.items()}
+
+    def _record_key(self, table: str, name: str) -> str:
+        return f"{self.prefix}:r:{table}:{name}"
+
+    @_redis_errors
+    def records_merge(self, table: str, records: dict[str, dict[str, Any]]) -> None:
+        """Add the fields each record lacks (``HSETNX`` in one script per record, pipelined)."""
+        if not records:
+            return
+        pipe = self._client.pipeline(transaction=False)
+        for name, fields in records.items():
+            if not fields:
+                continue
+            args: list[Any] = [name]
+            for field, value in fields.items():
+                args += [field, record_json(value)]
+            keys = [self._record_key(table, name), f"{self.prefix}:R:{table}"]
+            self._merge_script(keys=keys, args=args, client=pipe)
+        pipe.execute()
+
+    @_redis_errors
+    def records_get(self, table: str, names: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The stored records among ``names``, read in one round trip."""
+        wanted = list(names)
+        if not wanted:
+            return {}
+        pipe = self._client.pipeline(transaction=False)
+        for name in wanted:
+            pipe.hgetall(self._record_key(table, name))
+        found = {}
+        for name, stored in zip(wanted, pipe.execute(), strict=True):
+            if stored:
+                found[name] = {str(f): orjson.loads(v) for f, v in stored.items()}
+        return found
+
+    def records_items(self, table: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every (name, record) of a table, oldest first, read in batches."""
+        start = 0
+        while True:
+            listing = f"{self.prefix}:R:{table}"
+            names = self._call(self._client.lrange, listing, start, start + BATCH - 1)
+            if not names:
+                return
+            yield from self.records_get(table, [str(name) for name in names]).items()
+            start += BATCH
+
+    @_redis_errors
+    def records_clear(self, table: str) -> int:
+        """Delete a table's records and listing."""
+        listing = f"{self.prefix}:R:{table}"
+        names = [str(name) for name in self._client.lrange(listing, 0, -1)]
+        for chunk in range(0, len(names), BATCH):
+            self._client.delete(*(self._record_key(table, n) for n in names[chunk : chunk + BATCH]))
+        self._client.delete(listing)
+        return len(names)
+
+    @_redis_errors
+    def _call(self, method: Callable[..., Any], *args: Any) -> Any:
+        return method(*args)
 
     @contextlib.contextmanager
     def lock(self, key: str, ttl: float, *, wait: float | None = None) -> Iterator[bool]:

@@ -161,6 +161,7 @@ def import_reference(
     root: Path,
     catalog: Catalog | None = None,
     progress: Progress | None = None,
+    observe: Callable[[list[tuple[str, CacheEntry]]], None] | None = None,
 ) -> ImportReport:
     """Import a reference response cache folder into ``backend``.
 
@@ -170,6 +171,8 @@ def import_reference(
         catalog: When given and it knows an API, arguments are normalised with the
             API's parameter types; otherwise they are only key-sorted.
         progress: Called after each file with the number of keys in it.
+        observe: Called with each batch just before it is stored (the world indexes
+            imported replies through it).
 
     Returns:
         Counts of what was stored and skipped, with examples of problems.
@@ -198,13 +201,23 @@ def import_reference(
         api = _resolve_api(bare, catalog, tally)
         pending.extend(_file_entries(api, data, rel, seen, tally))
         if len(pending) >= BATCH_SIZE:
-            backend.put_many(pending)
+            _store(backend, pending, observe)
             pending = []
         if progress is not None:
             progress(len(data))
     if pending:
-        backend.put_many(pending)
+        _store(backend, pending, observe)
     return tally.report()
+
+
+def _store(
+    backend: CacheBackend,
+    batch: list[tuple[str, CacheEntry]],
+    observe: Callable[[list[tuple[str, CacheEntry]]], None] | None,
+) -> None:
+    if observe is not None:
+        observe(batch)
+    backend.put_many(batch)
 
 
 def _file_entries(

@@ -21,6 +21,7 @@ from toolsim.agent.actions import uses_local_model
 from toolsim.agent.episode import AgentLimits
 from toolsim.agent.runner import RunConfig, RunProgress, RunSummary, run_queries
 from toolsim.budget import CostTable, parse_costs
+from toolsim.errors import UserError
 from toolsim.evaluator.judges import create_judge
 from toolsim.evaluator.pass_rate import evaluate_pass_rate_async
 from toolsim.evaluator.results import EntryResult, PassRateReport, WinRateReport
@@ -37,6 +38,7 @@ from toolsim.pipeline.determinism import (
 from toolsim.pipeline.matrix import Combination, check_budget, combinations
 from toolsim.pipeline.reports import write_bench_reports
 from toolsim.settings import Settings
+from toolsim.world.check import ConsistencyReport, check_run
 
 #: Where a bench keeps its combinations' run folders, under its output folder.
 RUNS_FOLDER = "runs"
@@ -91,6 +93,8 @@ class BenchResult:
     determinism: DeterminismResult | None = None
     #: The judge model's re-sends after transient failures, and seconds waited for them.
     judge_retries: dict[str, Any] = field(default_factory=dict)
+    #: Per combination: facts its agents saw more than once, and how many agreed.
+    world: dict[str, ConsistencyReport] = field(default_factory=dict)
 
     def summary_rows(self) -> list[dict[str, Any]]:
         """One row per combination: pass rate, budget metrics, win rate against the first."""
@@ -133,6 +137,7 @@ class BenchResult:
             "noise_floor": None if floor is None else round(floor, 2),
             "combinations": self.summary_rows(),
             "determinism": None if self.determinism is None else self.determinism.to_json(),
+            "world_consistency": {label: report.to_json() for label, report in self.world.items()},
             "files": [str(path) for path in self.files],
         }
 
@@ -217,6 +222,15 @@ def record_totals(folder: Path) -> dict[str, Any]:
     totals["query_seconds"] = round(totals["query_seconds"], 1)
     totals["model_retry_seconds"] = round(totals["model_retry_seconds"], 1)
     return totals
+
+
+def world_consistency(folder: Path, label: str) -> ConsistencyReport:
+    """How far the tool replies a combination's agents saw agreed with each other."""
+    try:
+        reports = check_run(folder)
+    except UserError:  # no answers at all: nothing was seen, nothing contradicted
+        return ConsistencyReport(label)
+    return reports[0] if reports else ConsistencyReport(label)
 
 
 def run_folder(out: Path, combination: Combination) -> Path:
@@ -340,6 +354,7 @@ async def run_bench(
             wall_seconds=time.monotonic() - started,
             totals={c.label: record_totals(run_folder(out, c)) for c in chosen},
             judge_retries=judge_retries,
+            world={c.label: world_consistency(run_folder(out, c), c.label) for c in chosen},
         )
         result.files = write_bench_reports(result)
         if check_determinism:

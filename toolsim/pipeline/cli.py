@@ -192,6 +192,8 @@ def print_summary(result: BenchResult) -> None:
         "query; sec summed query seconds",
         style="dim",
     )
+    for label, report in result.world.items():
+        console.print(f"world consistency {label}: {report.line()}")
     judge = result.pass_rate.judge
     console.print(
         f"judge {judge.model}: {judge.calls} model calls, {judge.cached} answered from the cache"

@@ -114,7 +114,20 @@ def _summary_html(result: BenchResult) -> str:
         f"{escape(noise_note(result.pass_rate))} Run folders are "
         f"under <code>{escape(str(result.out))}/runs/</code>.</p>"
         + html_table(list(SUMMARY_HEAD), rows, "summary")
+        + _world_html(result)
     )
+
+
+def _world_html(result: BenchResult) -> str:
+    """The world consistency line: facts the agents saw twice, and how many agreed."""
+    if not result.world:
+        return ""
+    items = "".join(
+        f"<li>{escape(label)}: {escape(report.line())}</li>"
+        for label, report in result.world.items()
+    )
+    head = '<p class="world">World consistency (<code>toolsim world check</code>):</p>'
+    return f"{head}<ul>{items}</ul>"
 
 
 def write_bench_reports(result: BenchResult) -> list[Path]:

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 import toolsim
-from toolsim.cache.backend import CacheBackend, open_backend
+from toolsim.cache.backend import CacheBackend, SupportsRecords, open_backend
 from toolsim.cache.entry import Reply
 from toolsim.catalog.catalog import Catalog
 from toolsim.server import routes_ops, routes_tools
@@ -27,6 +27,7 @@ from toolsim.server.virtual import PATH as VIRTUAL_PATH
 from toolsim.server.virtual import VIRTUAL_OPENAPI, VirtualEndpoint
 from toolsim.settings import Settings
 from toolsim.simulator.base import Simulator, create_simulator
+from toolsim.world import World
 
 log = logging.getLogger("toolsim.server")
 
@@ -65,6 +66,7 @@ def create_app(
         replay_suggestions=settings.replay_suggestions,
         memory_entries=settings.memory_entries,
         flight_lock_seconds=settings.flight_lock_seconds,
+        world=World(backend) if settings.world and isinstance(backend, SupportsRecords) else None,
     )
 
     @contextlib.asynccontextmanager

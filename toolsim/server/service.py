@@ -25,6 +25,7 @@ from toolsim.server.stats import ERROR, HIT, MISS, CallStats
 from toolsim.simulator.base import Simulation, SimulationRequest, Simulator
 from toolsim.simulator.examples import select_examples
 from toolsim.singleflight import SingleFlight
+from toolsim.world import World, prepare, settle
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,7 @@ class ToolService:
         replay_suggestions: int = 3,
         memory_entries: int = 10_000,
         flight_lock_seconds: float = 180.0,
+        world: World | None = None,
     ) -> None:
         self.catalog = catalog
         self.backend = backend
@@ -66,6 +68,8 @@ class ToolService:
         self._flights: SingleFlight[Simulation] = SingleFlight()
         # Across processes sharing the backend: see _simulate_across_workers.
         self.flight_lock_seconds = flight_lock_seconds
+        # The entity graph: consulted and fed on misses only (see toolsim.world).
+        self.world = world
 
     async def call(self, api: ApiSpec, arguments: dict[str, Any]) -> CallResult:
         """Answer one call; raise a :class:`ToolsimError` when no valid reply exists."""
@@ -166,6 +170,8 @@ class ToolService:
                 exclude=key,
             )
         request = SimulationRequest(api=api, arguments=normalized, key=key, examples=examples)
+        if self.world is not None:
+            request = await asyncio.to_thread(prepare, self.world, request)
         started = time.perf_counter()
         try:
             simulation = await self.simulator.simulate(request)
@@ -177,9 +183,21 @@ class ToolService:
             ) from exc
         finally:
             self.metrics.observe_simulation(time.perf_counter() - started)
-        if self.mode.writes:
-            await asyncio.to_thread(self.backend.put, key, _entry(api, normalized, simulation))
+        if self.mode.writes or self.world is not None:
+            simulation = await asyncio.to_thread(self._settle, request, simulation)
             self._memory.pop(key, None)
+        return simulation
+
+    def _settle(self, request: SimulationRequest, simulation: Simulation) -> Simulation:
+        """Reconcile a new reply with the world, then store it: the world learns it first,
+        so an acknowledged reply's entities are never missing from the world."""
+        if self.world is not None:
+            simulation = settle(self.world, request, simulation)
+        if self.mode.writes:
+            entry = _entry(request.api, request.arguments, simulation)
+            if self.world is not None:
+                self.world.observe(request.key, entry)
+            self.backend.put(request.key, entry)
         return simulation
 
     def _replay_miss(self, api: ApiSpec, bound: Bound) -> CacheMiss:
@@ -223,4 +241,5 @@ def _entry(api: ApiSpec, normalized: dict[str, Any], simulation: Simulation) -> 
         model=simulation.model,
         prompt_hash=simulation.prompt_hash,
         examples=list(simulation.examples),
+        reconciled=list(simulation.reconciled),
     )

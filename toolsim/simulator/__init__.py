@@ -2,6 +2,7 @@
 
 from toolsim.simulator import builtin as _builtin  # noqa: F401  (registers the built-ins)
 from toolsim.simulator.base import (
+    KnownEntity,
     Simulation,
     SimulationRequest,
     Simulator,
@@ -12,6 +13,7 @@ from toolsim.simulator.base import (
 from toolsim.simulator.llm import Endpoint, LLMOptions, LLMSimulator, LLMUnavailable
 
 __all__ = [
+    "KnownEntity",
     "Endpoint",
     "LLMOptions",
     "LLMSimulator",

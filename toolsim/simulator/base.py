@@ -19,14 +19,32 @@ from toolsim.errors import UserError
 
 
 @dataclass(frozen=True, slots=True)
+class KnownEntity:
+    """An entity of the world that a call's arguments name, with what is known of it.
+
+    ``argument`` is the parameter that named it; ``by_name`` says whether it was
+    named by its name or title rather than by its identifier.
+    """
+
+    type: str
+    id_field: str
+    id: Any
+    facts: dict[str, Any]
+    argument: str = ""
+    by_name: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class SimulationRequest:
-    """One call to answer: the API, its normalised arguments, its cache key, and
-    recorded (key, entry) pairs of the same API to imitate."""
+    """One call to answer: the API, its normalised arguments, its cache key,
+    recorded (key, entry) pairs of the same API to imitate, and the known
+    entities of the world the arguments name (a reply must agree with them)."""
 
     api: ApiSpec
     arguments: dict[str, Any]
     key: str
     examples: tuple[tuple[str, CacheEntry], ...] = ()
+    known: tuple[KnownEntity, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +57,8 @@ class Simulation:
     model: str = ""
     prompt_hash: str = ""
     examples: tuple[str, ...] = field(default=())
+    #: Facts the world's reconciliation changed: ``{"path", "entity", "was", "now"}``.
+    reconciled: tuple[dict[str, Any], ...] = ()
 
 
 @runtime_checkable

@@ -46,6 +46,7 @@ def llm_options(settings: Settings) -> LLMOptions:
         examples_chars=settings.examples_chars,
         max_items=settings.llm_max_items,
         retry=RetryPolicy.from_settings(settings),
+        lenient_json=settings.llm_lenient_json,
     )
 
 

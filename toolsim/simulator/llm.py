@@ -52,6 +52,8 @@ class LLMOptions:
     extra_body: tuple[tuple[str, Any], ...] = ()
     #: How transient failures (429, 5xx, connection, timeout) are re-sent.
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    #: Take the first JSON object of the output, repaired (fine-tuned simulators' own format).
+    lenient_json: bool = False
 
 
 class LLMSimulator:
@@ -119,7 +121,10 @@ class LLMSimulator:
 
     async def _attempts(self, request: SimulationRequest, deadline: float) -> Any:
         messages = self.prompts.render(
-            request.api, request.arguments, tuple(entry for _key, entry in request.examples)
+            request.api,
+            request.arguments,
+            tuple(entry for _key, entry in request.examples),
+            request.known,
         )
         schema = reply_schema(request.api.template_response, self.options.max_items)
         last: UpstreamError | None = None
@@ -128,7 +133,8 @@ class LLMSimulator:
             # only invalid output is a reason to sample again.
             text = await self._complete(messages, schema, attempt, deadline)
             try:
-                return parse_reply(text)
+                final = attempt == self.options.attempts - 1
+                return parse_reply(text, lenient=self.options.lenient_json, last=final)
             except UpstreamError as exc:
                 last = exc
         assert last is not None

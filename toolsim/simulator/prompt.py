@@ -21,6 +21,7 @@ import orjson
 from toolsim.cache.entry import CacheEntry
 from toolsim.catalog.models import ApiSpec
 from toolsim.errors import UserError
+from toolsim.simulator.base import KnownEntity
 
 TEMPLATE_FILES = ("system.txt", "user.txt")
 
@@ -37,6 +38,14 @@ PLACEHOLDERS = (
     "arguments",
     "function_name",
     "category",
+    "known",
+    "known_json",
+    "arguments_py",
+    "template_py",
+    "parameters_json",
+    "parameters_py",
+    "api_doc_json",
+    "api_doc_py",
 )
 
 
@@ -68,9 +77,21 @@ class PromptTemplates:
         return cls(Template(texts[0]), Template(texts[1]), digest)
 
     def render(
-        self, api: ApiSpec, arguments: dict[str, Any], examples: tuple[CacheEntry, ...]
+        self,
+        api: ApiSpec,
+        arguments: dict[str, Any],
+        examples: tuple[CacheEntry, ...],
+        known: tuple[KnownEntity, ...] = (),
     ) -> list[dict[str, str]]:
-        """The chat messages asking the model to answer one call."""
+        """The chat messages asking the model to answer one call.
+
+        ``known`` are the world's entities the arguments name; ``$known`` shows them
+        (empty when there are none). The ``*_py`` placeholders render the same data as
+        Python literals (``repr``), the ``*_json`` ones as JSON, for fine-tuned
+        simulators trained on either (MirrorAPI-style prompt files).
+        """
+        documentation = _documentation(api)
+        known_data = [_known_data(entity) for entity in known]
         values = {
             "tool_name": api.tool_name,
             "tool_description": api.tool_description or "(none given)",
@@ -83,6 +104,14 @@ class PromptTemplates:
             "arguments": _json(arguments),
             "function_name": api.function_name,
             "category": api.category,
+            "known": _known(known_data),
+            "known_json": _json(known_data),
+            "arguments_py": repr(arguments),
+            "template_py": repr(api.template_response),
+            "parameters_json": _json(documentation["parameters"]),
+            "parameters_py": repr(documentation["parameters"]),
+            "api_doc_json": _json(documentation),
+            "api_doc_py": repr(documentation),
         }
         try:
             return [
@@ -98,6 +127,39 @@ class PromptTemplates:
 
 def _json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _documentation(api: ApiSpec) -> dict[str, Any]:
+    """The API's documentation as plain data (ToolBench's field names)."""
+    return {
+        "tool_name": api.tool_name,
+        "api_name": api.name,
+        "api_description": api.description,
+        "method": api.method,
+        "parameters": [
+            {
+                "name": param.name,
+                "type": param.raw_type or param.type.value,
+                "description": param.description,
+                "required": param.required,
+                "default": param.default,
+            }
+            for param in api.parameters
+        ],
+        "template_response": api.template_response,
+    }
+
+
+def _known_data(entity: KnownEntity) -> dict[str, Any]:
+    return {"type": entity.type, entity.id_field: entity.id, "facts": entity.facts}
+
+
+def _known(known: list[dict[str, Any]]) -> str:
+    if not known:
+        return ""
+    lines = ["Known facts about what this request names (the reply must agree with them):"]
+    lines += [f"- {_json(entity)}" for entity in known]
+    return "\n".join(lines) + "\n"
 
 
 def _parameters(api: ApiSpec) -> str:

@@ -7,6 +7,10 @@ types; a template too large or deep for a grammar falls back to "any JSON".
 
 from __future__ import annotations
 
+import ast
+import hashlib
+import json
+import logging
 import re
 from typing import Any
 
@@ -87,18 +91,137 @@ def reply_schema(template: Any, max_items: int = MAX_ITEMS) -> dict[str, Any]:
     }
 
 
+log = logging.getLogger("toolsim.simulator")
+
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
+_TRAILING_COMMA = re.compile(r",\s*([}\]])")
+
+#: String values that are a type's name, not data: a model that writes them copied the
+#: response template instead of answering (``{"title": "str"}``).
+TYPE_NAMES = frozenset(
+    {"str", "string", "int", "integer", "float", "double", "bool", "boolean", "nonetype"}
+)
+_LIST_OF_TYPE = re.compile(r"^list of \w+ with length \d+$", re.IGNORECASE)
+# A type's name with a suffix a small model adds when copying it: "str.2", "str_Lisbon", "int-1".
+_DECORATED_TYPE = re.compile(
+    r"^(str|string|int|integer|float|double|bool|boolean|nonetype)[._\-#:]\S*$", re.IGNORECASE
+)
+#: Fields whose values may legitimately be a type's name (schemas, metadata).
+_TYPE_FIELDS = re.compile(r"type$|kind$|format$|datatype|schema", re.IGNORECASE)
 
 
-def parse_reply(text: str | None) -> Reply:
-    """Read a model's output as a reply; raise :class:`UpstreamError` when it is not one."""
+def is_type_name(text: str) -> bool:
+    """Whether a string value is a type's name (``str``, ``list of int with length 3``), also
+    with a suffix glued on (``str.2``, ``str_Lisbon``)."""
+    text = text.strip()
+    return (
+        text.lower() in TYPE_NAMES
+        or bool(_LIST_OF_TYPE.match(text))
+        or bool(_DECORATED_TYPE.match(text))
+    )
+
+
+def type_name_value(value: Any, path: str = "response", depth: int = 0) -> str | None:
+    """The path of the first string value that is a type's name, or None."""
+    if depth > 20:
+        return None
+    if isinstance(value, str):
+        return path if is_type_name(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not _TYPE_FIELDS.search(str(key)):
+                found = type_name_value(item, f"{path}.{key}", depth + 1)
+                if found:
+                    return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = type_name_value(item, f"{path}[{index}]", depth + 1)
+            if found:
+                return found
+    return None
+
+
+def first_json_object(text: str) -> Any:
+    """The first JSON object in free text, repaired where it can be; ValueError if none.
+
+    Tries each ``{`` in turn: strict JSON, then without trailing commas, then a
+    Python literal (single quotes, True/None), then a reply cut off by the token
+    limit (closed after its last complete value).
+    """
+    from toolsim.simulator.schema import parse_truncated_json
+
+    decoder = json.JSONDecoder()
+    start = text.find("{")
+    while start != -1:
+        tail = text[start:]
+        try:
+            return decoder.raw_decode(tail)[0]
+        except ValueError:
+            pass
+        repaired = _TRAILING_COMMA.sub(r"\1", tail)
+        try:
+            return decoder.raw_decode(repaired)[0]
+        except ValueError:
+            pass
+        literal = _python_literal(tail)
+        if isinstance(literal, dict):
+            return literal
+        parsed = parse_truncated_json(repaired)
+        if isinstance(parsed, dict):
+            return parsed
+        start = text.find("{", start + 1)
+    raise ValueError("no JSON object in the text")
+
+
+def _python_literal(text: str) -> Any:
+    """The balanced ``{...}`` at the start of ``text`` as a Python literal, or None."""
+    depth = 0
+    quote = ""
+    for end, char in enumerate(text):
+        if quote:
+            if char == quote and text[end - 1] != "\\":
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                try:
+                    return ast.literal_eval(text[: end + 1])
+                except (ValueError, SyntaxError, MemoryError, RecursionError):
+                    return None
+    return None
+
+
+def parse_reply(text: str | None, *, lenient: bool = False, last: bool = False) -> Reply:
+    """Read a model's output as a reply; raise :class:`UpstreamError` when it is not one.
+
+    Strict (the default) wants exactly one JSON object ``{"error", "response"}``.
+    ``lenient`` (fine-tuned simulators that answer in their own format, such as
+    MirrorAPI) takes the first JSON object in the text, repaired if it can be, and an
+    object without those two keys as the response itself. Either way a reply whose
+    data holds a type's name as a value (``"str"``) is rejected, so it is sampled again;
+    on the ``last`` attempt such values are replaced by plausible ones instead (drawn
+    like the schema simulator's, seeded by the text), so a small model that keeps
+    copying its template still answers, and no type name ever reaches an agent. A
+    reply with both an error and data is sampled again too (kept on the last attempt).
+    """
     if not text or not text.strip():
         raise UpstreamError("the model returned an empty reply")
     cleaned = _FENCE.sub("", text.strip())
     try:
         value = orjson.loads(cleaned)
     except orjson.JSONDecodeError as exc:
-        raise UpstreamError(f"the model's reply is not JSON ({exc}): {text[:200]!r}") from None
+        if not lenient:
+            raise UpstreamError(f"the model's reply is not JSON ({exc}): {text[:200]!r}") from None
+        try:
+            value = first_json_object(cleaned)
+        except ValueError:
+            raise UpstreamError(f"no JSON object in the model's reply: {text[:200]!r}") from None
+    if lenient and isinstance(value, dict) and not ({"error", "response"} & set(value)):
+        value = {"error": "", "response": value}
     if not isinstance(value, dict) or "error" not in value or "response" not in value:
         raise UpstreamError(
             f"the model's reply is not an object with 'error' and 'response': {text[:200]!r}"
@@ -108,4 +231,19 @@ def parse_reply(text: str | None) -> Reply:
         error = ""
     if not isinstance(error, str):
         raise UpstreamError(f"the model's 'error' is not a string: {error!r}"[:300])
+    response = value["response"]
+    if error and response not in ("", None, [], {}) and not isinstance(response, str) and not last:
+        # An invalid call has no data; a model that writes both is unsure which it means.
+        raise UpstreamError(f"the model's reply has both an error ({error[:80]!r}) and data")
+    if not error:
+        where = type_name_value(value["response"])
+        if where is not None and last:
+            from toolsim.simulator.schema import fill_type_names
+
+            seed = int.from_bytes(hashlib.sha256(cleaned.encode()).digest()[:8], "big")
+            filled = fill_type_names(value["response"], seed, is_type_name)
+            log.info("type names in the model's reply (first at %s) replaced by values", where)
+            return Reply(error=error, response=filled)
+        if where is not None:
+            raise UpstreamError(f"the model wrote a type name instead of a value at {where}")
     return Reply(error=error, response=value["response"])

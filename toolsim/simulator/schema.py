@@ -122,9 +122,10 @@ _STR_RULES: tuple[StrRule, ...] = (
     (r"phone", lambda r: f"+1-555-{r.randrange(10000):04d}"),
     (r"address|street", lambda r: f"{r.randint(1, 999)} {r.choice(_WORDS).title()} Street"),
     (r"status", lambda r: r.choice(_STATUSES)),
-    (r"price|amount|rate|cost|fee", lambda r: f"{r.uniform(1, 1000):.2f}"),
+    (r"price|amount|cost|fee", lambda r: f"{r.uniform(1, 1000):.2f}"),
+    (r"rating|stars", lambda r: f"{r.uniform(1, 5):.1f}"),
     (r"^lat(itude)?$|^(lon|lng|longitude)$", lambda r: f"{r.uniform(-90, 90):.6f}"),
-    (r"year", lambda r: str(r.randint(1990, 2025))),
+    (r"year", lambda r: str(r.randint(1900, 2025))),
 )
 
 
@@ -138,30 +139,64 @@ def _seeded_str(field: str, rnd: random.Random) -> str:
     return " ".join(_words(rnd, rnd.randint(1, 2)))
 
 
+#: Plausible ranges by field name (lowercased, without ``_``/``-``), matched in order:
+#: (pattern, low, high, decimals); ``decimals`` is None for integers-only fields.
+NumberRule = tuple[str, float, float, int]
+_NUMBER_RULES: tuple[NumberRule, ...] = (
+    (r"year", 1900, 2025, 0),
+    (r"servings|serves|portions|guests|people|persons", 1, 12, 0),
+    (r"minutes|mins$|duration|runtime|cooktime|preptime|readyin", 5, 240, 0),
+    (r"count$", 0, 500, 0),
+    (r"stars|rating|score", 1, 5, 1),
+    (r"percent|pct|chance|probability|humidity|precipitation", 0, 100, 1),
+    (r"^age$", 18, 90, 0),
+    (r"employees|staff|headcount", 10, 200_000, 0),
+    (r"population", 1_000, 10_000_000, 0),
+    (r"volume", 1_000, 50_000_000, 0),
+    (r"calories|kcal", 50, 1_200, 0),
+    (r"marketcap|revenue", 100_000_000, 3_000_000_000_000, 0),
+    (r"temp|feelslike", -10, 40, 1),
+    (r"windspeed|speed", 0, 30, 1),
+    (r"distance|km$|miles$", 0.1, 50, 2),
+    (r"change", -20, 20, 2),
+    (r"^(exchange)?rate$|fxrate", 0.05, 5, 4),
+    (r"price|amount|cost|fee|total|balance|salary|result", 1, 1_000, 2),
+    (r"count|num|size|rank|quantity|length|limit|page|step|position|index", 1, 100, 0),
+    (r"aqi|index", 0, 300, 0),
+)
+
+
+def _ranged(field: str, rnd: random.Random, integer: bool) -> float | None:
+    """A value from the first plausible range the field name matches, or None."""
+    key = _norm(field)
+    for pattern, low, high, decimals in _NUMBER_RULES:
+        if re.search(pattern, key):
+            if integer or decimals == 0:
+                return rnd.randint(int(low), int(high))
+            return round(rnd.uniform(low, high), decimals)
+    return None
+
+
 def _seeded_int(field: str, rnd: random.Random) -> int:
     key = _norm(field)
     if key in ("status", "statuscode", "code", "httpcode"):
         return 200
     if _ID.search(field):
         return rnd.randint(1, 999_999)
-    if "year" in key:
-        return rnd.randint(1990, 2025)
     if re.search(r"timestamp|unix|epoch|created|updated", key):
         return rnd.randint(1_577_836_800, 1_767_225_599)
-    if re.search(r"count|total|num|page|limit|size|rank|quantity|length", key):
-        return rnd.randint(0, 100)
-    return rnd.randint(0, 1000)
+    ranged = _ranged(field, rnd, integer=True)
+    return int(ranged) if ranged is not None else rnd.randint(0, 1000)
 
 
 def _seeded_float(field: str, rnd: random.Random) -> float:
     key = _norm(field)
-    if re.search(r"price|amount|rate|cost|fee", key):
-        return round(rnd.uniform(1, 1000), 2)
     if re.search(r"^lat(itude)?$", key):
         return round(rnd.uniform(-90, 90), 6)
     if re.search(r"^(lon|lng|long|longitude)$", key):
         return round(rnd.uniform(-180, 180), 6)
-    return round(rnd.uniform(0, 100), 2)
+    ranged = _ranged(field, rnd, integer=False)
+    return float(ranged) if ranged is not None else round(rnd.uniform(0, 100), 2)
 
 
 def _coerce(value: Any, kind: str) -> Any:
@@ -283,6 +318,26 @@ class _Builder:
             positive = re.search(r"success|valid|ok$|active|enabled|available", _norm(field))
             return bool(positive) or self.rnd.random() < 0.5
         return _seeded_str(field, self.rnd)
+
+
+def fill_type_names(value: Any, seed: int, is_type_name: Callable[[str], bool]) -> Any:
+    """``value`` with every string that is a type's name (``"str"``) replaced by a plausible
+    value for its field, drawn like the schema simulator's (seeded: the same input gives
+    the same output)."""
+    builder = _Builder(random.Random(seed), {})
+
+    def fill(node: Any, field: str, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            return node
+        if isinstance(node, dict):
+            return {key: fill(item, str(key), depth + 1) for key, item in node.items()}
+        if isinstance(node, list):
+            return [fill(item, field, depth + 1) for item in node]
+        if isinstance(node, str) and is_type_name(node):
+            return builder._leaf(node, field, depth)
+        return node
+
+    return fill(value, "", 0)
 
 
 def _seed(key: str) -> int:

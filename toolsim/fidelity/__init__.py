@@ -1,0 +1,1 @@
+"""Fidelity: how close a simulator's replies are to recorded replies of the same calls."""
