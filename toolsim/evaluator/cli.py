@@ -267,7 +267,7 @@ def agreement(
     written = write_agreement_reports(out, report)
     print_agreement(report)
     for problem in report.problems:
-        err_console.print(f"[yellow]problem:[/yellow] {problem}", soft_wrap=True)
+        err_console.print(styled(("problem:", "yellow"), f" {problem}"), soft_wrap=True)
     console.print("reports: " + ", ".join(str(path) for path in written), soft_wrap=True)
 
 
@@ -301,9 +301,14 @@ def print_agreement(report: Any) -> None:
     )
     if report.counted["seen_in_training"]:
         console.print(
-            f"[yellow]{report.counted['seen_in_training']} answered items were in the judge's "
-            "training data: agreement on them is not held out (its cross-validated figures are "
-            "printed below)[/yellow]",
+            styled(
+                (
+                    f"{report.counted['seen_in_training']} answered items were in the judge's "
+                    "training data: agreement on them is not held out (its cross-validated "
+                    "figures are printed below)",
+                    "yellow",
+                )
+            ),
             soft_wrap=True,
         )
     systems = _table("", "system", ("n", "judged %", "reference %"))

@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from toolsim.console import console, err_console, progress_bars
+from toolsim.console import console, err_console, progress_bars, styled
 from toolsim.fidelity.measures import MEASURES
 
 #: What each measure means, printed under the table.
@@ -31,10 +30,13 @@ def _cell(score: Any) -> str:
 def print_fidelity(report: Any, top: int = 15) -> None:
     """The overall scores, then the APIs with the most calls."""
     console.print(
-        f"[bold]fidelity of simulator {report.simulator}[/bold] (model {report.model or '-'}, "
-        f"prompt hash {report.prompt_hash or '-'}): {report.compared} calls compared of "
-        f"{report.recorded} recorded ({report.unknown_apis} of APIs not in the catalog, "
-        f"{report.failed} simulator failures counted as error replies; {report.seconds:.1f} s)",
+        styled(
+            (f"fidelity of simulator {report.simulator}", "bold"),
+            f" (model {report.model or '-'}, "
+            f"prompt hash {report.prompt_hash or '-'}): {report.compared} calls compared of "
+            f"{report.recorded} recorded ({report.unknown_apis} of APIs not in the catalog, "
+            f"{report.failed} simulator failures counted as error replies; {report.seconds:.1f} s)",
+        ),
         soft_wrap=True,
     )
     table = Table("scope", "n", *MEASURES, caption=LEGEND, caption_justify="left")
@@ -45,7 +47,7 @@ def print_fidelity(report: Any, top: int = 15) -> None:
         table.add_row(scope, str(scores["outcome"].n), *cells)
     console.print(table)
     for problem in report.problems[:10]:
-        err_console.print(f"[yellow]problem:[/yellow] {escape(problem)}", soft_wrap=True)
+        err_console.print(styled(("problem:", "yellow"), f" {problem}"), soft_wrap=True)
 
 
 def fidelity(

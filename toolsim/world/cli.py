@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from toolsim.console import console, progress_bars
+from toolsim.console import console, progress_bars, styled
 
 #: The ``toolsim world`` group's help; its commands are :data:`COMMANDS`.
 HELP = "The world's entity graph: what simulated and recorded replies said about things."
@@ -123,7 +123,7 @@ def check(
 
     reports = check_run(run_dir)
     for report in reports:
-        console.print(f"[bold]{report.label}[/bold]: world consistency {report.line()}")
+        console.print(styled((report.label, "bold"), f": world consistency {report.line()}"))
         for item in report.disagreements[:10]:
             values = "; ".join(f"{call} -> {value!r}" for call, value in item["values"].items())
             console.print(
