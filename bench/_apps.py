@@ -13,11 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from _fixtures import fixed_reply_bytes
+from _reference_cache import reference_reply
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-REPLY = fixed_reply_bytes()
+from toolsim.catalog import ApiSpec
+
+#: A reply of the same shape and size as the cached ones toolsim answers with.
+REPLY = orjson.dumps(
+    reference_reply(ApiSpec(category="Data", tool_name="TheClique", name="Songkick"), 1234)
+)
 _REPLY_OBJECT = orjson.loads(REPLY)
 
 
