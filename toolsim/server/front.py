@@ -22,7 +22,6 @@ from collections import OrderedDict
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from toolsim.server.hits import PreparedHit
 from toolsim.server.service import ToolService
 from toolsim.server.timeouts import RequestTimeout
 from toolsim.server.virtual import PATH, virtual_call
@@ -71,22 +70,16 @@ class HitPath:
             return
         hit = None
         if message["type"] == "http.request" and not message.get("more_body", False):
-            hit = self._hit(message.get("body", b""))
+            body = message.get("body", b"")
+            key = self._keys.get(body) or self._key_of(body)
+            if key is not None:
+                hit = self.service.kept_hit(key)  # counted
         if hit is None:
             await self.limit.limited(scope, _replaying(message, receive), send, watched)
             return
         self.limit.release(task, watched)
         await send(hit.start)
         await send(hit.body)
-
-    def _hit(self, body: bytes) -> PreparedHit | None:
-        """The prepared hit ``body`` asks for, counted; None when it is anything but a kept hit."""
-        key = self._keys.get(body)
-        if key is None:
-            key = self._key_of(body)
-            if key is None:
-                return None
-        return self.service.kept_hit(key)
 
     def _key_of(self, body: bytes) -> str | None:
         """The cache key of a valid call; None for anything the full path must answer."""

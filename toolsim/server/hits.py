@@ -88,10 +88,9 @@ class HitMemory:
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self._hits: OrderedDict[str, PreparedHit] = OrderedDict()
-
-    def get(self, key: str) -> PreparedHit | None:
-        """The prepared hit of ``key``, if kept."""
-        return self._hits.get(key)
+        #: ``get(key)``: the prepared hit of ``key``, if kept (the mapping's own
+        #: method: asked on every hit, a Python-level wrapper would double its cost).
+        self.get = self._hits.get
 
     def keep(self, hit: PreparedHit) -> None:
         """Keep ``hit`` (a no-op with capacity 0), dropping the oldest when full."""

@@ -92,9 +92,7 @@ class ToolService:
 
     def kept_hit(self, key: str) -> PreparedHit | None:
         """The hit of ``key`` if process memory has it and this mode answers hits; counted."""
-        if not self.answers_hits:
-            return None
-        hit = self.memory.get(key)
+        hit = self.memory.get(key) if self.answers_hits else None
         if hit is not None:
             self.stats.count_hit(hit.outcome)
         return hit
