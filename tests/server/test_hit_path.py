@@ -202,3 +202,23 @@ def test_ready_to_serve_puts_the_startup_objects_out_of_the_collectors_reach(app
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.parametrize(("otel", "through_fastapi"), [(False, 1), (True, 2)])
+async def test_hits_skip_fastapi_unless_telemetry_is_on(make_app, connect, otel, through_fastapi):
+    app = make_app(otel=otel)
+    limit = app.front.limit
+    reached: list[str] = []
+    stack = limit.app
+
+    async def counted(scope, receive, send) -> None:
+        reached.append(scope["path"])
+        await stack(scope, receive, send)
+
+    limit.app = counted
+    async with connect(app) as client:
+        first = await client.post("/virtual", json=_call("Porto"))
+        second = await client.post("/virtual", json=_call("Porto"))
+    assert first.headers["x-toolsim-cached"] == "false"
+    assert second.headers["x-toolsim-cached"] == "true"
+    assert reached == ["/virtual"] * through_fastapi

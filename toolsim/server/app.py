@@ -136,6 +136,8 @@ def create_app(
         service,
         request_timeout=settings.request_timeout,
         max_body_bytes=settings.max_body_bytes,
+        # With telemetry on, every request (hits too) goes through FastAPI to be traced.
+        answer_hits=not settings.otel,
     )
     if settings.auth_token is not None:
         front = BearerAuth(front, token=SecretStr(settings.auth_token))

@@ -3,15 +3,17 @@
 Nearly all benchmark traffic is ``/virtual`` hits, and each layer a request
 passes through (FastAPI's error, telemetry and body-size middleware, the time
 limit, the MCP path check) costs more per request than the hit itself. So every
-request enters here first. A hit needs only its body: it is parsed, the call's
-cache key found (memoised by the raw body, since clients repeat calls byte for
-byte), and the reply that process memory keeps ready to send is sent. Anything
-else (a miss, an error, another path or method, a body still arriving, a reply
-not in memory) goes on, with the body already read, to the full stack behind
-the request time limit, where it gets every guarantee it had before.
+request enters here first. A hit needs only its body: it is read whole, the
+call's cache key found (memoised by the raw body, since clients repeat calls
+byte for byte), and the reply that process memory keeps ready to send is sent.
+Anything else (a miss, an error, another path or method, a body over the size
+limit, a reply not in memory) goes on, with what was read of the body, to the
+full stack behind the request time limit, where it gets every guarantee it had
+before.
 
-Only the wait for the body is watched by the time limit here: after it a hit
-awaits nothing but its two sends.
+Only the wait for the body is watched by the time limit here (from the moment
+the request came in, for a request that goes on too): after it a hit awaits
+nothing but its two sends.
 """
 
 from __future__ import annotations
@@ -37,15 +39,23 @@ class HitPath:
         limit: The request time limit, wrapping the full application.
         service: The tool service whose memory holds the prepared hits.
         max_body_bytes: Bodies longer than this go on (to be refused with 413).
+        enabled: False sends every request on (as with telemetry on: hits are traced too).
     """
 
-    def __init__(self, limit: RequestTimeout, service: ToolService, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        limit: RequestTimeout,
+        service: ToolService,
+        max_body_bytes: int,
+        *,
+        enabled: bool = True,
+    ) -> None:
         self.limit = limit
         self.service = service
         self.max_body_bytes = max_body_bytes
         # Raw body -> cache key: the same bytes always name the same call.
         self._keys: OrderedDict[bytes, str] = OrderedDict()
-        self._enabled = service.memory.capacity > 0
+        self._enabled = enabled and service.memory.capacity > 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: D102
         if not (
@@ -60,7 +70,7 @@ class HitPath:
         assert task is not None
         watched = self.limit.watch(task)
         try:
-            message = await receive()
+            body = await self._read_body(receive)
         except asyncio.CancelledError:
             cut = self.limit.cut(task)
             self.limit.release(task, watched)
@@ -69,17 +79,35 @@ class HitPath:
             await self.limit.answer_cut(scope, send)
             return
         hit = None
-        if message["type"] == "http.request" and not message.get("more_body", False):
-            body = message.get("body", b"")
+        if isinstance(body, bytes):
             key = self._keys.get(body) or self._key_of(body)
             if key is not None:
                 hit = self.service.kept_hit(key)  # counted
         if hit is None:
-            await self.limit.limited(scope, _replaying(message, receive), send, watched)
+            if isinstance(body, bytes):
+                body = [{"type": "http.request", "body": body, "more_body": False}]
+            await self.limit.limited(scope, _replaying(body, receive), send, watched)
             return
         self.limit.release(task, watched)
         await send(hit.start)
         await send(hit.body)
+
+    async def _read_body(self, receive: Receive) -> bytes | list[Message]:
+        """The whole body; or, if it is too long or the client left, the messages received."""
+        message = await receive()
+        if message["type"] == "http.request" and not message.get("more_body", False):
+            return message.get("body", b"")  # nearly always: the body came in one piece
+        messages = [message]
+        size = len(message.get("body", b""))
+        while message["type"] == "http.request" and message.get("more_body", False):
+            if size > self.max_body_bytes:
+                return messages
+            message = await receive()
+            messages.append(message)
+            size += len(message.get("body", b""))
+        if message["type"] != "http.request":
+            return messages
+        return b"".join(m.get("body", b"") for m in messages)
 
     def _key_of(self, body: bytes) -> str | None:
         """The cache key of a valid call; None for anything the full path must answer."""
@@ -99,9 +127,9 @@ class HitPath:
         return key
 
 
-def _replaying(first: Message, receive: Receive) -> Receive:
-    """``receive``, giving back ``first`` (already received) before anything else."""
-    pending = [first]
+def _replaying(received: list[Message], receive: Receive) -> Receive:
+    """``receive``, giving back the messages already received first."""
+    pending = list(reversed(received))
 
     async def replay() -> Message:
         return pending.pop() if pending else await receive()
@@ -115,7 +143,11 @@ def build_front(
     *,
     request_timeout: float,
     max_body_bytes: int,
+    answer_hits: bool = True,
 ) -> HitPath:
-    """The hit path in front of ``app`` behind the request time limit."""
+    """The hit path in front of ``app`` behind the request time limit.
+
+    ``answer_hits`` False leaves every request to ``app`` (still time-limited).
+    """
     limit = RequestTimeout(app, seconds=request_timeout, on_timeout=service.metrics.count_timeout)
-    return HitPath(limit, service, max_body_bytes)
+    return HitPath(limit, service, max_body_bytes, enabled=answer_hits)
