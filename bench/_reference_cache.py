@@ -29,15 +29,8 @@ from toolsim.catalog import ApiSpec, Catalog
 from toolsim.catalog.names import category_folder, standardize
 
 #: The StableToolBench query groups whose APIs make the catalog (2,231 distinct APIs).
-QUERY_DIR = (
-    Path(__file__).resolve().parents[1]
-    / ".."
-    / "shared"
-    / "data"
-    / "stabletoolbench"
-    / "solvable_queries"
-    / "test_instruction"
-)
+QUERY_DIR = Path(__file__).resolve().parents[2] / "shared/data/stabletoolbench/solvable_queries"
+QUERY_DIR /= "test_instruction"
 
 
 def catalog_sources() -> list[str]:

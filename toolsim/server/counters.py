@@ -15,7 +15,6 @@ failed are kept for the next flush.
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -46,8 +45,10 @@ class SharedCounters:
             stats, measured = self.stats.take(), self.metrics.take()
             if not stats and not measured:
                 return
-            deltas = Counter(named(stats))
-            deltas.update(measured)
+
+            def write() -> None:
+                # Naming the counts is per API too: it runs in the thread as well.
+                self.backend.add_counters(named(stats) | dict(measured))
 
             def settle(done: asyncio.Future[None]) -> None:
                 # Runs before the awaiting flush resumes, so before the lock is released.
@@ -55,7 +56,7 @@ class SharedCounters:
                     self.stats.give_back(stats)
                     self.metrics.give_back(measured)
 
-            await _in_thread(lambda: self.backend.add_counters(dict(deltas)), settle)
+            await _in_thread(write, settle)
 
     def _read_store(self) -> tuple[dict[str, int], int]:
         return self.backend.counters(), len(self.backend)
