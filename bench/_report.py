@@ -20,6 +20,8 @@ HTTP_COLUMNS = (
     "p99 ms",
     "share of raw ASGI",
     "p99 vs bare FastAPI",
+    "CPU µs/req",
+    "CPU share of raw",
 )
 #: The issue's targets: share of raw ASGI, p99 against bare FastAPI, small/large throughput.
 MIN_SHARE, MAX_P99_RATIO, MAX_FLAT_RATIO = 0.70, 1.5, 1.2
@@ -39,6 +41,8 @@ def _http_rows(results: dict) -> list[tuple[list[str], bool]]:
                 f"{row['p99_ms']:.2f}",
                 f"{row['share_of_raw']:.2f}",
                 f"{row['p99_vs_fastapi']:.2f}",
+                f"{row['cpu_us']:.1f}",
+                f"{row['cpu_share_of_raw']:.2f}",
             ]
             rows.append((cells, target["cache"] is not None and target["memory"]))
     return rows

@@ -18,7 +18,8 @@ The setup of issue 16, in one run on one machine over loopback:
   serve`` runs it, in replay mode) on each cache, with its reply memory on (the
   default) and off (``TOOLSIM_MEMORY_ENTRIES=0``: every hit reads the store);
 * ``wrk -t1 -c64`` (``--concurrency``), every server measured once per round, in
-  interleaved rounds; medians are reported.
+  interleaved rounds; medians are reported, with the server's CPU time per request
+  (all its processes, from ``/proc``), which other load on the machine barely changes.
 
 How to read it: raw ASGI is the ceiling no Python app under uvicorn can pass and
 bare FastAPI is what a plain route gives. The issue asks toolsim for at least 0.70
@@ -30,7 +31,8 @@ totals, after the workers' flushes) must show one hit per request wrk counted
 
 The load generator shares the machine's cores with the servers, so absolute
 numbers are a lower bound and other load shows in the tails: compare ratios,
-and note the load average printed with the results. Last, in-process
+and note the load average printed with the results. On a busy machine, the CPU
+share (raw ASGI's CPU per request over the server's) is the steadier figure. Last, in-process
 ``DiskBackend.get`` latency with 1,000 vs 1,000,000 stored entries
 (``--lookup-entries``; 0 skips it).
 
@@ -296,6 +298,8 @@ class HttpBench:
         self.concurrency = concurrency
         self.rounds = rounds
         self.results: dict[tuple[str, int], list[LoadResult]] = {}
+        #: Server CPU microseconds per request, per measurement (immune to other load).
+        self.cpu_us: dict[tuple[str, int], list[float]] = {}
         self.checks: list[StatsCheck] = []
 
     def _bodies(self, target: Target, caches: list[Cache]) -> BodySet:
@@ -320,10 +324,13 @@ class HttpBench:
             order = found[r % len(found) :] + found[: r % len(found)]  # no server always first
             for target in order:
                 server = servers[target.key]
+                cpu = server.cpu_seconds()
                 result = self.generator.run(
                     server.url, self._bodies(target, caches), self.concurrency, self.duration
                 )
+                cpu_us = (server.cpu_seconds() - cpu) / max(1, result.requests) * 1e6
                 self.results.setdefault((target.key, workers), []).append(result)
+                self.cpu_us.setdefault((target.key, workers), []).append(cpu_us)
                 if target.toolsim:
                     after = settled_totals(server)
                     delta = {k: after[k] - settled[target.key][k] for k in after}
@@ -340,7 +347,7 @@ class HttpBench:
                 errors = f"  [red]{result.errors} errors[/red]" if result.errors else ""
                 self.console.print(
                     f"    {target.label:<34} {result.rps:9.0f} req/s  p50 {result.p50_ms:7.2f} ms"
-                    f"  p99 {result.p99_ms:7.2f} ms{errors}"
+                    f"  p99 {result.p99_ms:7.2f} ms  CPU {cpu_us:5.1f} µs/req{errors}"
                 )
 
     def median(self, key: str, workers: int) -> dict[str, float]:
@@ -350,6 +357,7 @@ class HttpBench:
             "rps": statistics.median(r.rps for r in runs),
             "p50_ms": statistics.median(r.p50_ms for r in runs),
             "p99_ms": statistics.median(r.p99_ms for r in runs),
+            "cpu_us": statistics.median(self.cpu_us[(key, workers)]),
             "errors": sum(r.errors for r in runs),
             "rounds": len(runs),
         }
@@ -363,6 +371,7 @@ def summarize(bench: HttpBench, found: list[Target], workers: list[int]) -> dict
         for row in rows.values():
             row["share_of_raw"] = row["rps"] / rows["raw"]["rps"]
             row["p99_vs_fastapi"] = row["p99_ms"] / rows["fastapi"]["p99_ms"]
+            row["cpu_share_of_raw"] = rows["raw"]["cpu_us"] / row["cpu_us"]
         http[str(w)] = rows
     checks = [asdict(c) | {"ok": c.ok} for c in bench.checks]
     return {"http": http, "stats_check": {"ok": all(c["ok"] for c in checks), "runs": checks}}
