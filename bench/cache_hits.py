@@ -174,36 +174,56 @@ def _import(console: Console, folder: Path, home: Path, catalog: Catalog) -> int
         backend.close()
 
 
-def build_caches(console: Console, args: argparse.Namespace, scratch: Path) -> list[Cache]:
-    """Write and import one cache per size (or import the given reference cache)."""
-    catalog = Catalog.from_paths(args.tools)
-    console.print(
-        f"catalog: {len(catalog):,} APIs from {', '.join(Path(t).name for t in args.tools)}"
-    )
-    caches = []
-    if args.reference_cache is not None:
+def build_caches(
+    console: Console,
+    scratch: Path,
+    tools: list[str],
+    per_api: list[int],
+    *,
+    large_apis: int = 20,
+    bodies: int = 4000,
+    reference: Path | None = None,
+) -> list[Cache]:
+    """Write and import one cache per size in ``per_api`` (or import the ``reference`` cache).
+
+    A size over 1,000 entries per API covers ``large_apis`` APIs spread over the
+    catalog; smaller ones cover every API. Each gets ``bodies`` distinct bodies.
+    """
+    catalog = Catalog.from_paths(tools)
+    console.print(f"catalog: {len(catalog):,} APIs from {', '.join(Path(t).name for t in tools)}")
+    if reference is not None:
         home = scratch / "home-reference"
-        entries = _import(console, args.reference_cache, home, catalog)
-        bodies = spread_bodies(args.reference_cache, catalog, args.bodies)
-        apis = count_reference_files(args.reference_cache)
-        return [Cache("reference", home, apis, entries, BodySet("reference", bodies))]
+        entries = _import(console, reference, home, catalog)
+        found = spread_bodies(reference, catalog, bodies)
+        apis = count_reference_files(reference)
+        return [Cache("reference", home, apis, entries, BodySet("reference", found))]
     everything = list(catalog)
-    for per_api in args.per_api:
+    caches = []
+    for size in per_api:
         apis = everything
-        if per_api > 1000 and args.large_apis < len(everything):
-            step = len(everything) // args.large_apis
-            apis = everything[::step][: args.large_apis]
-        folder = scratch / f"tool_response_cache-{per_api}"
-        write_reference_cache(folder, apis, per_api)
-        home = scratch / f"home-{per_api}"
+        if size > 1000 and large_apis < len(everything):
+            apis = everything[:: len(everything) // large_apis][:large_apis]
+        folder = scratch / f"tool_response_cache-{size}"
+        write_reference_cache(folder, apis, size)
+        home = scratch / f"home-{size}"
         entries = _import(console, folder, home, catalog)
-        bodies = spread_bodies(folder, catalog, args.bodies)
-        caches.append(Cache(str(per_api), home, len(apis), entries, BodySet(str(per_api), bodies)))
+        found = spread_bodies(folder, catalog, bodies)
+        caches.append(Cache(str(size), home, len(apis), entries, BodySet(str(size), found)))
         console.print(
-            f"cache {per_api:,}/API: {entries:,} entries over {len(apis):,} APIs, "
-            f"{len(bodies):,} distinct bodies"
+            f"cache {size:,}/API: {entries:,} entries over {len(apis):,} APIs, "
+            f"{len(found):,} distinct bodies"
         )
     return caches
+
+
+def toolsim_env(home: Path, tools: list[str]) -> dict[str, str]:
+    """The environment of a toolsim server on ``home``: replay mode, no model needed."""
+    return {
+        "TOOLSIM_HOME": str(home),
+        "TOOLSIM_TOOLS": ",".join(tools),
+        "TOOLSIM_CACHE_MODE": "replay",
+        "TOOLSIM_SIMULATOR": "schema",
+    }
 
 
 # --- Servers --------------------------------------------------------------------------------------
@@ -257,13 +277,7 @@ def start_target(target: Target, workers: int, tools: list[str], logs: Path) -> 
         command += ["--app-dir", str(BENCH_DIR), f"_apps:{BASELINES[target.key][1]}"]
     else:
         command += ["--factory", "toolsim.server.app:app_from_env"]
-        env = {
-            "TOOLSIM_HOME": str(target.home),
-            "TOOLSIM_TOOLS": ",".join(tools),
-            "TOOLSIM_CACHE_MODE": "replay",
-            "TOOLSIM_SIMULATOR": "schema",
-            "TOOLSIM_STATS_FLUSH_SECONDS": str(FLUSH_SECONDS),
-        }
+        env = toolsim_env(target.home, tools) | {"TOOLSIM_STATS_FLUSH_SECONDS": str(FLUSH_SECONDS)}
         if not target.memory:
             env["TOOLSIM_MEMORY_ENTRIES"] = "0"
     label = f"{target.label} x{workers}"
@@ -393,7 +407,15 @@ def main() -> None:
         scratch = Path(stack.enter_context(TemporaryDirectory(prefix="toolsim-bench-")))
         logs = scratch / "logs"
         logs.mkdir()
-        caches = build_caches(console, args, scratch)
+        caches = build_caches(
+            console,
+            scratch,
+            args.tools,
+            args.per_api,
+            large_apis=args.large_apis,
+            bodies=args.bodies,
+            reference=args.reference_cache,
+        )
         generator = load_generator(args.generator, scratch)
         stack.callback(generator.close)
         console.print(f"load generator: [bold]{generator.name}[/bold]")
