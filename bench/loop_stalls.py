@@ -134,7 +134,12 @@ def main() -> None:
         servers = {}
         chosen = list(SERVERS)
         if args.before_src is not None:
-            before = {"PROBE_NO_FREEZE": "1", "PYTHONPATH": str(args.before_src.resolve())}
+            # PYTHONSAFEPATH: the current folder (perhaps a toolsim checkout) must not come first.
+            before = {
+                "PROBE_NO_FREEZE": "1",
+                "PYTHONPATH": str(args.before_src.resolve()),
+                "PYTHONSAFEPATH": "1",
+            }
             chosen.append(("before_src", f"toolsim from {args.before_src.name}", before))
         for key, label, extra in chosen:
             port = free_port()
