@@ -35,7 +35,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import httpx
-from _load import WrkLoad, load_generator
+from _load import WrkLoad, load_generator, timing_arguments
 from _reference_cache import catalog_sources
 from _servers import BENCH_DIR, HOST, free_port, start_command, wait_ready
 from cache_hits import WARM_UP, build_caches, toolsim_env
@@ -45,14 +45,13 @@ from rich.table import Table
 #: (key, label, extra environment).
 SERVERS = (
     ("served", "toolsim, as served", {}),
-    ("no_freeze", "toolsim, no gc.freeze (before)", {"PROBE_NO_FREEZE": "1"}),
+    ("no_freeze", "toolsim, without gc.freeze", {"PROBE_NO_FREEZE": "1"}),
 )
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=10, help="seconds per measurement")
-    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds")
+    timing_arguments(parser, duration=10, rounds=2)
     parser.add_argument("--per-api", type=int, default=40, help="entries per API")
     parser.add_argument("--bodies", type=int, default=4000, help="distinct calls rotated")
     parser.add_argument(
