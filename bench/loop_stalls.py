@@ -6,7 +6,8 @@ instrumented by ``_probe.py``: as ``toolsim serve`` serves it, and, as the
 baseline, without :func:`~toolsim.server.app.ready_to_serve` (startup objects
 left in the garbage collector's view, as before issue 16). Drives each with
 ``wrk -t1 -c64`` for ``--rounds`` interleaved rounds of ``--duration`` seconds,
-after a warm-up, and reports per server: throughput and p99; collections by
+after a warm-up, and reports per server: throughput, p99 and CPU time per
+request (the instrument's own sampling included, alike for all); collections by
 generation (how many, the longest in wall-clock and in CPU milliseconds);
 event-loop lag (how late a 1 ms sleep woke up: p50, p99, p99.9, max); the
 objects the collector tracks; and what one full collection costs at the end
@@ -35,7 +36,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import httpx
-from _load import WrkLoad, load_generator, timing_arguments
+from _load import LoadResult, WrkLoad, load_generator, timing_arguments
 from _reference_cache import catalog_sources
 from _servers import BENCH_DIR, HOST, free_port, start_command, wait_ready
 from cache_hits import WARM_UP, build_caches, toolsim_env
@@ -68,11 +69,12 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
-def summarize(probe: dict, runs: list) -> dict:
-    """The probe's record of one server, with wrk's medians."""
+def summarize(probe: dict, runs: list[tuple[LoadResult, float]]) -> dict:
+    """The probe's record of one server, with the medians of wrk's runs and CPU per request."""
     row = {
-        "rps": statistics.median(r.rps for r in runs),
-        "p99_ms": statistics.median(r.p99_ms for r in runs),
+        "rps": statistics.median(r.rps for r, _ in runs),
+        "p99_ms": statistics.median(r.p99_ms for r, _ in runs),
+        "cpu_us": statistics.median(cpu for _, cpu in runs),
         "tracked_objects": probe["tracked_objects"],
         "full_collection_ms": probe["full_collection_ms"],
         "frozen_objects": probe["frozen_objects"],
@@ -97,7 +99,8 @@ def summarize(probe: dict, runs: list) -> dict:
 def print_table(console: Console, rows: dict[str, dict]) -> None:
     """One row per server."""
     table = Table(title="toolsim under wrk -t1 -c64: collector pauses and event-loop lag")
-    columns = ["server", "req/s", "p99 ms", "gen2 n", "gen2 max ms (CPU)", "gen1 max ms (CPU)"]
+    columns = ["server", "req/s", "p99 ms", "CPU µs/req", "gen2 n", "gen2 max ms (CPU)"]
+    columns += ["gen1 max ms (CPU)"]
     columns += ["lag p99 ms", "lag p99.9 ms", "lag max ms", "tracked objects"]
     columns += ["full collection ms (CPU)"]
     for column in columns:
@@ -107,6 +110,7 @@ def print_table(console: Console, rows: dict[str, dict]) -> None:
             label,
             f"{row['rps']:,.0f}",
             f"{row['p99_ms']:.1f}",
+            f"{row['cpu_us']:.1f}",
             str(row["gen2"]["count"]),
             f"{row['gen2']['max_wall_ms']:.1f} ({row['gen2']['max_cpu_ms']:.1f})",
             f"{row['gen1']['max_wall_ms']:.1f} ({row['gen1']['max_cpu_ms']:.1f})",
@@ -155,11 +159,13 @@ def main() -> None:
         runs: dict[str, list] = {key: [] for key in servers}
         for r in range(args.rounds):
             for key, server in servers.items() if r % 2 == 0 else reversed(servers.items()):
+                cpu = server.cpu_seconds()
                 result = generator.run(server.url, cache.bodies, 64, args.duration)
-                runs[key].append(result)
+                cpu_us = (server.cpu_seconds() - cpu) / max(1, result.requests) * 1e6
+                runs[key].append((result, cpu_us))
                 console.print(
                     f"  round {r + 1} {server.label:<32} {result.rps:8,.0f} req/s  "
-                    f"p99 {result.p99_ms:7.2f} ms"
+                    f"p99 {result.p99_ms:7.2f} ms  CPU {cpu_us:5.1f} µs/req"
                 )
         for server in servers.values():
             server.stop()  # the probe writes its record at exit
