@@ -44,14 +44,14 @@ def _http_rows(results: dict) -> list[tuple[list[str], bool]]:
                 f"{row['cpu_us']:.1f}",
                 f"{row['cpu_share_of_raw']:.2f}",
             ]
-            rows.append((cells, target["cache"] is not None and target["memory"]))
+            rows.append((cells, target["current"]))
     return rows
 
 
 def verdicts(results: dict) -> list[tuple[bool, str]]:
     """The issue's done-when checks, per worker count: (met, sentence)."""
     found = []
-    toolsim = [t for t in results["targets"] if t["cache"] is not None and t["memory"]]
+    toolsim = [t for t in results["targets"] if t["current"]]
     for workers, medians in results["http"].items():
         for target in toolsim:
             row = medians[target["key"]]

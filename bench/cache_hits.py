@@ -16,7 +16,8 @@ The setup of issue 16, in one run on one machine over loopback:
   returns fixed bytes, a bare FastAPI route that parses the same body into a
   pydantic model, and toolsim (``toolsim.server.app:app_from_env``, as ``toolsim
   serve`` runs it, in replay mode) on each cache, with its reply memory on (the
-  default) and off (``TOOLSIM_MEMORY_ENTRIES=0``: every hit reads the store);
+  default) and off (``TOOLSIM_MEMORY_ENTRIES=0``: every hit reads the store),
+  and with ``--before-src DIR`` also from an earlier source tree, as a baseline;
 * ``wrk -t1 -c64`` (``--concurrency``), every server measured once per round, in
   interleaved rounds; medians are reported, with the server's CPU time per request
   (all its processes, from ``/proc``), which other load on the machine barely changes.
@@ -133,6 +134,12 @@ def parse_args() -> argparse.Namespace:
         help="also measure toolsim with its reply memory off (every hit reads the store)",
     )
     parser.add_argument(
+        "--before-src",
+        type=Path,
+        help="also serve toolsim from this source tree on every cache (e.g. `git archive "
+        "<commit> | tar -x -C DIR` of a commit before issue 16)",
+    )
+    parser.add_argument(
         "--reference-cache",
         type=Path,
         help="a real StableToolBench tool_response_cache folder to import and hit instead",
@@ -237,16 +244,20 @@ class Target:
     label: str
     cache: Cache | None  # None for the baselines
     memory: bool = True
+    #: Serve toolsim from this source tree instead (an earlier commit, as a baseline).
+    src: Path | None = None
+
+    @property
+    def current(self) -> bool:
+        """Whether this is toolsim as it is, with its reply memory (what the verdicts judge)."""
+        return self.cache is not None and self.memory and self.src is None
 
     @property
     def home(self) -> Path:
         """The server's TOOLSIM_HOME: a store of its own, so /stats totals count it alone."""
         assert self.cache is not None
-        return (
-            self.cache.home
-            if self.memory
-            else self.cache.home.with_name(self.cache.home.name + "-nomem")
-        )
+        suffix = ("" if self.memory else "-nomem") + ("" if self.src is None else "-before")
+        return self.cache.home.with_name(self.cache.home.name + suffix)
 
     @property
     def toolsim(self) -> bool:
@@ -254,16 +265,22 @@ class Target:
         return self.cache is not None
 
 
-def targets(caches: list[Cache], memory_off: bool) -> list[Target]:
-    """The baselines, then toolsim on every cache (memory on, then off if asked)."""
+def targets(caches: list[Cache], memory_off: bool, before: Path | None) -> list[Target]:
+    """The baselines, then toolsim on every cache (memory on, off if asked, the older source)."""
     found = [Target(key, label, None) for key, (label, _) in BASELINES.items()]
     for cache in caches:
         size = "reference cache" if cache.name == "reference" else f"{int(cache.name):,}/API"
         found.append(Target(f"toolsim@{cache.name}", f"toolsim, {size}", cache))
+        extra = []
         if memory_off:
-            off = Target(f"nomem@{cache.name}", f"toolsim memory off, {size}", cache, memory=False)
-            shutil.copytree(cache.home, off.home)
-            found.append(off)
+            label = f"toolsim memory off, {size}"
+            extra.append(Target(f"nomem@{cache.name}", label, cache, memory=False))
+        if before is not None:
+            label = f"toolsim from {before.name}, {size}"
+            extra.append(Target(f"before@{cache.name}", label, cache, src=before.resolve()))
+        for target in extra:
+            shutil.copytree(cache.home, target.home)
+        found += extra
     return found
 
 
@@ -280,6 +297,9 @@ def start_target(target: Target, workers: int, tools: list[str], logs: Path) -> 
         env = toolsim_env(target.home, tools) | {"TOOLSIM_STATS_FLUSH_SECONDS": str(FLUSH_SECONDS)}
         if not target.memory:
             env["TOOLSIM_MEMORY_ENTRIES"] = "0"
+        if target.src is not None:
+            # PYTHONSAFEPATH: the current folder (perhaps a toolsim checkout) must not come first.
+            env |= {"PYTHONPATH": str(target.src), "PYTHONSAFEPATH": "1"}
     label = f"{target.label} x{workers}"
     return start_command(label, command, port, logs, env, group=workers > 1)
 
@@ -421,7 +441,7 @@ def main() -> None:
         console.print(f"load generator: [bold]{generator.name}[/bold]")
         if generator.name != "wrk":
             console.print("[yellow]a Python client saturates first: ratios are compressed[/yellow]")
-        found = targets(caches, args.memory_off)
+        found = targets(caches, args.memory_off, args.before_src)
         bench = HttpBench(
             console,
             generator,
@@ -469,6 +489,7 @@ def main() -> None:
             "label": t.label,
             "cache": t.cache.name if t.cache else None,
             "memory": t.memory,
+            "current": t.current,
         }
         for t in found
     ]
