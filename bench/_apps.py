@@ -1,8 +1,8 @@
-"""The three ASGI apps ``cache_hits.py`` serves with uvicorn, one per process.
+"""The baseline ASGI apps ``cache_hits.py`` serves with uvicorn beside toolsim.
 
-* ``toolsim_app``: the real server on the cache folder in ``TOOLSIM_HOME``, with the
-  schema simulator (other ``TOOLSIM_*`` variables, such as ``TOOLSIM_MEMORY_ENTRIES``,
-  apply as usual).
+(toolsim itself is served as ``toolsim serve`` serves it, from the environment:
+``toolsim.server.app:app_from_env``.)
+
 * ``fastapi_app``: the floor for a FastAPI route: parse the body into a pydantic
   model, return a fixed reply of the same size.
 * ``raw_app``: the floor for any ASGI app under uvicorn: read the body, send fixed bytes.
@@ -10,15 +10,19 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import orjson
-from _fixtures import fixed_reply_bytes
+from _reference_cache import reference_reply
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-REPLY = fixed_reply_bytes()
+from toolsim.catalog import ApiSpec
+
+#: A reply of the same shape and size as the cached ones toolsim answers with.
+REPLY = orjson.dumps(
+    reference_reply(ApiSpec(category="Data", tool_name="TheClique", name="Songkick"), 1234)
+)
 _REPLY_OBJECT = orjson.loads(REPLY)
 
 
@@ -59,17 +63,3 @@ async def raw_app(scope: dict, receive: Any, send: Any) -> None:
         }
     )
     await send({"type": "http.response.body", "body": REPLY})
-
-
-def __getattr__(name: str) -> Any:
-    # Built on first access, so the baseline processes never open the cache.
-    if name == "toolsim_app":
-        from toolsim.server import create_app
-        from toolsim.settings import Settings
-
-        # Only hits are measured; the schema simulator needs no model to start.
-        settings = Settings(home=os.environ["TOOLSIM_HOME"], tools=["example"], simulator="schema")
-        app = create_app(settings)
-        globals()["toolsim_app"] = app
-        return app
-    raise AttributeError(name)

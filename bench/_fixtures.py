@@ -16,33 +16,47 @@ import orjson
 from toolsim.cache.disk import DiskBackend
 from toolsim.cache.entry import CacheEntry, Reply, Source
 from toolsim.cache.keys import cache_key, normalize_arguments
-from toolsim.catalog import ApiSpec, Catalog, ParamType, api_id
+from toolsim.catalog import ApiSpec, ParamType
 
-#: (category, tool, API) of the API holding few entries, and of the one holding many.
-SMALL_API = ("Weather", "SkyCast Weather", "Air Quality Index")
-LARGE_API = ("Weather", "SkyCast Weather", "Current Weather")
-SMALL_ENTRIES = 10
-LARGE_ENTRIES = 10_000
-#: Distinct request bodies a load generator rotates through.
-BODIES_PER_SET = 200
+#: The parameter varied when an API documents no string or number parameter (kept as sent).
+EXTRA_PARAMETER = "page"
 
 Progress = Callable[[int], None]
 
 
-def _varied_parameter(api: ApiSpec) -> str:
-    """The parameter whose value makes each call distinct: a string or number, required first."""
-    for param in (*api.required, *api.optional):
-        if param.type in (ParamType.STRING, ParamType.NUMBER):
-            return param.name
-    raise ValueError(f"{api.name} has no string or number parameter to vary")
+def _value(kind: ParamType, default: Any) -> Any:
+    """A valid value of a documented type: its default when that is one, else a plain one."""
+    if kind is ParamType.NUMBER:
+        return default if isinstance(default, int | float) and not isinstance(default, bool) else 1
+    if kind is ParamType.BOOLEAN:
+        return default if isinstance(default, bool) else True
+    if kind is ParamType.DATE:
+        return "2024-05-01"
+    return default if isinstance(default, str) and default else "x"
 
 
 def arguments(api: ApiSpec, i: int) -> dict[str, Any]:
-    """The ``i``-th distinct valid argument set of ``api`` (e.g. ``{"city": "city-7"}``)."""
-    args = api.default_arguments()
-    name = _varied_parameter(api)
-    param = api.parameter(name)
-    args[name] = i if param is not None and param.type is ParamType.NUMBER else f"{name}-{i}"
+    """The ``i``-th distinct valid argument dict of ``api``: every required parameter, one varied.
+
+    The varied parameter is the first string or number one (required first), e.g.
+    ``{"city": "city-7"}``; an API with none gets an undocumented ``page``, which
+    toolsim keeps as sent.
+    """
+    args = {p.name: _value(p.type, p.default) for p in api.required}
+    varied = next(
+        (
+            p
+            for p in (*api.required, *api.optional)
+            if p.type in (ParamType.STRING, ParamType.NUMBER)
+        ),
+        None,
+    )
+    if varied is None:
+        args[EXTRA_PARAMETER] = i
+    elif varied.type is ParamType.NUMBER:
+        args[varied.name] = i
+    else:
+        args[varied.name] = f"{varied.name}-{i}"
     return args
 
 
@@ -60,12 +74,6 @@ def reply(api: ApiSpec, i: int) -> Reply:
         "note": "synthetic reply written by bench/cache_hits.py",
     }
     return Reply(error="", response=response)
-
-
-def fixed_reply_bytes() -> bytes:
-    """What the baseline servers answer: a reply of the same shape and size as a cached one."""
-    api = ApiSpec(category=LARGE_API[0], tool_name=LARGE_API[1], name=LARGE_API[2])
-    return orjson.dumps(reply(api, 1234).model_dump())
 
 
 def entry(api: ApiSpec, i: int) -> tuple[str, CacheEntry]:
@@ -104,18 +112,6 @@ class BodySet:
     bodies: tuple[bytes, ...]
 
 
-def body_sets(catalog: Catalog) -> dict[str, BodySet]:
-    """``large``: 200 different cached calls of the large API; ``small``: the small API's 10."""
-    large, small = catalog.resolve(*LARGE_API), catalog.resolve(*SMALL_API)
-    step = LARGE_ENTRIES // BODIES_PER_SET
-    return {
-        "large": BodySet("large", tuple(body(large, i * step) for i in range(BODIES_PER_SET))),
-        "small": BodySet(
-            "small", tuple(body(small, i % SMALL_ENTRIES) for i in range(BODIES_PER_SET))
-        ),
-    }
-
-
 def _batched(
     backend: DiskBackend, items: Iterator[tuple[str, CacheEntry]], size: int, progress: Progress
 ) -> None:
@@ -127,27 +123,6 @@ def _batched(
             batch = []
     if batch:
         progress(backend.put_many(batch))
-
-
-def build_server_cache(folder: Path, catalog: Catalog, other_entries: int) -> dict[str, int]:
-    """Fill ``folder`` with the small and large APIs' entries plus ``other_entries`` elsewhere.
-
-    Returns the number of entries written per API function name.
-    """
-    small, large = catalog.resolve(*SMALL_API), catalog.resolve(*LARGE_API)
-    others = [api for api in catalog if api_id(api) not in (api_id(small), api_id(large))]
-    share, extra = divmod(other_entries, len(others))
-    plan = [(small, SMALL_ENTRIES), (large, LARGE_ENTRIES)]
-    plan += [(api, share + (j < extra)) for j, api in enumerate(others)]
-    backend = DiskBackend(folder)
-    try:
-        for api, count in plan:
-            items = (entry(api, i) for i in range(count))
-            _batched(backend, items, 1000, lambda _n: None)
-        assert len(backend) == sum(count for _, count in plan)
-    finally:
-        backend.close()
-    return {api.function_name: count for api, count in plan}
 
 
 def entry_n(apis: list[ApiSpec], total: int, n: int) -> tuple[str, CacheEntry]:

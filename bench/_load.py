@@ -6,6 +6,7 @@ over N keep-alive connections for a fixed time and report throughput and latency
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import itertools
@@ -35,6 +36,12 @@ class LoadResult:
     p50_ms: float
     p99_ms: float
     errors: int  # non-200 replies, timeouts and socket errors
+
+
+def timing_arguments(parser: argparse.ArgumentParser, *, duration: float, rounds: int) -> None:
+    """Add ``--duration`` (seconds per measurement) and ``--rounds`` (interleaved, medians)."""
+    parser.add_argument("--duration", type=float, default=duration, help="seconds per measurement")
+    parser.add_argument("--rounds", type=int, default=rounds, help="interleaved rounds (median)")
 
 
 class LoadGenerator(Protocol):

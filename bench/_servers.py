@@ -52,6 +52,13 @@ class Server:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server has used so far, its worker processes included.
+
+        Unlike throughput, this barely changes when other programs load the machine.
+        """
+        return sum(_cpu_seconds(pid) for pid in (self.process.pid, *_children(self.process.pid)))
+
     def log_lines(self) -> list[str]:
         """Non-empty lines of the server's log: at ``--log-level warning``, all worth reading."""
         return [line for line in self.log.read_text().splitlines() if line.strip()]
@@ -133,3 +140,27 @@ def all_hits(*, requests: int, hits: int, misses: int, errors: int, concurrency:
     the requests the load generator counted, plus at most the ones in flight when it stopped."""
     in_flight = hits - requests
     return misses == 0 and errors == 0 and 0 <= in_flight <= concurrency
+
+
+def _stat(pid: int | str) -> list[str]:
+    """The fields of ``/proc/<pid>/stat`` after the command name (state first)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rpartition(")")[2].split()
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                if int(_stat(entry)[1]) == pid:
+                    children.append(int(entry))
+    return children
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = _stat(pid)
+    except OSError:
+        return 0.0  # exited
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -39,7 +39,7 @@ from tempfile import TemporaryDirectory
 
 import httpx
 from _fixtures import BodySet, body, entry
-from _load import LoadResult, WrkLoad
+from _load import LoadResult, WrkLoad, timing_arguments
 from _servers import HOST, Server, all_hits, free_port, start_command, wait_ready
 from rich.console import Console
 from rich.table import Table
@@ -87,8 +87,7 @@ class Run:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=5, help="seconds per measurement")
-    parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds (median)")
+    timing_arguments(parser, duration=5, rounds=1)
     parser.add_argument("--entries", type=int, default=2000, help="cached entries")
     parser.add_argument(
         "--memory-entries",

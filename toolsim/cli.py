@@ -111,7 +111,14 @@ def serve(
         f"GET /stats)"
     )
     if settings.workers == 1:
-        uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
+        from toolsim.server.app import ready_to_serve
+
+        uvicorn.run(
+            ready_to_serve(application),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+        )
         return
     console.print(f"{settings.workers} worker processes")
     asyncio.run(service.simulator.aclose())

@@ -121,7 +121,7 @@ async def test_replay_serves_stored_replies_unchanged() -> None:
     await _call(service, DETAILS, movie_id="m1", include_cast=True)  # stored before the world knew
     await _call(service, SEARCH, title="x")  # a later reply says otherwise: not reconciled back
     service.mode = CacheMode.REPLAY
-    service._memory.clear()
+    service.memory.clear()
     assert (await _call(service, DETAILS, movie_id="m1", include_cast=True))["title"] == "Cold"
 
 

@@ -13,11 +13,9 @@ in plain JSON, so any worker of a multi-worker server can serve any request.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-import orjson
 from fastapi import FastAPI
 from mcp import types
 from mcp.server.context import ServerRequestContext
@@ -32,6 +30,7 @@ import toolsim
 from toolsim.catalog.models import ApiSpec
 from toolsim.catalog.schemas import function_schema
 from toolsim.errors import BadRequest, ToolsimError
+from toolsim.server.hits import reply_bytes
 from toolsim.server.requests import checked_name
 from toolsim.server.service import ToolService
 
@@ -56,14 +55,6 @@ def mcp_tool(api: ApiSpec) -> types.Tool:
     return types.Tool(
         name=schema["name"], description=schema["description"], input_schema=schema["parameters"]
     )
-
-
-def _reply_text(error: str, response: Any) -> str:
-    try:
-        return orjson.dumps({"error": error, "response": response}).decode()
-    except TypeError:
-        # orjson refuses integers beyond 64 bits, which a simulator may produce.
-        return json.dumps({"error": error, "response": response}, default=str)
 
 
 def _query_of(ctx: ServerRequestContext[Any, Any]) -> Mapping[str, str]:
@@ -99,7 +90,7 @@ def build_server(service: ToolService) -> Server[Any]:
             return types.CallToolResult(
                 content=[types.TextContent(type="text", text=exc.message)], is_error=True
             )
-        text = _reply_text(result.reply.error, result.reply.response)
+        text = reply_bytes(result.reply.error, result.reply.response).decode()
         return types.CallToolResult(content=[types.TextContent(type="text", text=text)])
 
     return Server(

@@ -14,7 +14,6 @@ thousands of APIs, too many series for a scrape.
 
 from __future__ import annotations
 
-import asyncio
 import bisect
 import math
 from collections import Counter
@@ -63,27 +62,32 @@ class Measurements:
         """Count one request cut off by the per-request time limit."""
         self._unflushed[_TIMEOUTS] += 1
 
+    def take(self) -> Counter[str]:
+        """Remove and return the counts not yet added to the backend."""
+        pending, self._unflushed = self._unflushed, Counter()
+        return pending
+
+    def give_back(self, pending: Counter[str]) -> None:
+        """Return counts :meth:`take` removed but that could not be stored."""
+        self._unflushed.update(pending)
+
     def flush(self, backend: CacheBackend) -> None:
         """Add unflushed counts to the backend's shared counters (kept on failure)."""
-        if not self._unflushed:
+        pending = self.take()
+        if not pending:
             return
-        pending, self._unflushed = self._unflushed, Counter()
         try:
             backend.add_counters(dict(pending))
         except Exception:
-            self._unflushed.update(pending)
+            self.give_back(pending)
             raise
 
 
 async def exposition(service: ToolService) -> str:
     """The ``/metrics`` document for the store behind ``service``."""
-    # Flushing first makes this process's counts current; the flush swaps
-    # counters, so it runs on the event loop, never beside a record() in a thread.
-    service.stats.flush(service.backend)
-    service.metrics.flush(service.backend)
-    counters, entries = await asyncio.to_thread(
-        lambda: (service.backend.counters(), len(service.backend))
-    )
+    # Flushing first makes this process's counts current.
+    await service.counters.flush()
+    counters, entries = await service.counters.read()
     return render(counters, entries, mode=service.mode.value, simulator=service.simulator.name)
 
 

@@ -29,8 +29,7 @@ async def healthz(request: Request) -> dict[str, Any]:
 @router.get("/stats", summary="Hits, misses and errors; by source and per API")
 async def stats(request: Request) -> dict[str, Any]:
     """Counters since this process started and in total, plus stored entries by source."""
-    service = request.app.state.service
-    return service.stats.snapshot(service.backend)
+    return await request.app.state.service.counters.stats_document()
 
 
 @router.get(

@@ -20,8 +20,10 @@ from toolsim.catalog.catalog import Catalog
 from toolsim.catalog.models import ApiSpec
 from toolsim.catalog.parameters import Bound
 from toolsim.errors import CacheMiss, ToolsimError, UpstreamError
+from toolsim.server.counters import SharedCounters
+from toolsim.server.hits import HitMemory, PreparedHit
 from toolsim.server.metrics import Measurements
-from toolsim.server.stats import ERROR, HIT, MISS, CallStats
+from toolsim.server.stats import ERROR, MISS, CallStats
 from toolsim.simulator.base import Simulation, SimulationRequest, Simulator
 from toolsim.simulator.examples import select_examples
 from toolsim.singleflight import SingleFlight
@@ -60,10 +62,10 @@ class ToolService:
         self.replay_suggestions = replay_suggestions
         self.stats = CallStats()
         self.metrics = Measurements()
-        # Hot replies kept in process memory: a stored reply never changes in
-        # record/replay mode, and this saves a storage read per hit.
-        self._memory: dict[str, CallResult] = {}
-        self._memory_entries = memory_entries
+        self.counters = SharedCounters(self.stats, self.metrics, backend)
+        # Hot replies kept in process memory, ready to send: a stored reply never
+        # changes in record/replay mode, and this saves a storage read per hit.
+        self.memory = HitMemory(memory_entries)
         # Concurrent identical misses wait on the first one's simulation.
         self._flights: SingleFlight[Simulation] = SingleFlight()
         # Across processes sharing the backend: see _simulate_across_workers.
@@ -71,17 +73,44 @@ class ToolService:
         # The entity graph: consulted and fed on misses only (see toolsim.world).
         self.world = world
 
+    @property
+    def mode(self) -> CacheMode:
+        """How this service uses its cache."""
+        return self._mode
+
+    @mode.setter
+    def mode(self, mode: CacheMode) -> None:
+        self._mode = mode
+        #: Whether this mode answers from stored entries (asked on every hit: an
+        #: enum property costs more).
+        self.answers_hits = mode.reads
+
+    def canonical_call(self, api: ApiSpec, arguments: dict[str, Any]) -> tuple[Bound, str]:
+        """Validate and canonicalise ``arguments``; return them bound, with the call's cache key.
+
+        The one step every path (``/virtual``'s hit path included) takes from
+        what a client sent to the key; raises :class:`InvalidArguments`.
+        """
+        bound = api.signature.validated(arguments, api.name, api.function_name)
+        return bound, cache_key(api, bound.arguments)
+
+    def kept_hit(self, key: str) -> PreparedHit | None:
+        """The hit of ``key`` if process memory has it and this mode answers hits; counted."""
+        hit = self.memory.get(key) if self.answers_hits else None
+        if hit is not None:
+            self.stats.count_hit(hit.outcome)
+        return hit
+
     async def call(self, api: ApiSpec, arguments: dict[str, Any]) -> CallResult:
         """Answer one call; raise a :class:`ToolsimError` when no valid reply exists."""
         try:
-            bound = api.signature.validated(arguments, api.name, api.function_name)
+            bound, key = self.canonical_call(api, arguments)
             normalized = bound.arguments
-            key = cache_key(api, normalized)
-            if self.mode.reads:
-                hit = self._lookup(key)
+            if self.answers_hits:
+                hit = self.memory.get(key) or await self._read_stored(api, key)
                 if hit is not None:
-                    self.stats.record(api.function_name, HIT, hit.source)
-                    return hit
+                    self.stats.count_hit(hit.outcome)
+                    return CallResult(hit.reply(), hit.source, True, key)
             if not self.mode.simulates:
                 raise await asyncio.to_thread(self._replay_miss, api, bound)
             simulation = await self._simulate_once(api, normalized, key)
@@ -91,23 +120,15 @@ class ToolService:
         self.stats.record(api.function_name, MISS, simulation.source)
         return CallResult(simulation.reply, simulation.source, False, key)
 
-    def _lookup(self, key: str) -> CallResult | None:
-        hit = self._memory.get(key)
-        if hit is not None:
-            return hit
-        entry = self.backend.get(key)
+    async def _read_stored(self, api: ApiSpec, key: str) -> PreparedHit | None:
+        # In a thread: a disk or network read must not hold up the hits being
+        # answered meanwhile (a Redis round trip would stall every one of them).
+        entry = await asyncio.to_thread(self.backend.get, key)
         if entry is None:
             return None
-        hit = CallResult(entry.reply, entry.source, True, key)
-        self._remember(hit)
+        hit = PreparedHit.of(key, api.function_name, entry.reply, entry.source)
+        self.memory.keep(hit)
         return hit
-
-    def _remember(self, hit: CallResult) -> None:
-        if self._memory_entries <= 0:
-            return
-        if len(self._memory) >= self._memory_entries:
-            del self._memory[next(iter(self._memory))]  # oldest first
-        self._memory[hit.key] = hit
 
     async def _simulate_once(
         self, api: ApiSpec, normalized: dict[str, Any], key: str
@@ -185,7 +206,14 @@ class ToolService:
             self.metrics.observe_simulation(time.perf_counter() - started)
         if self.mode.writes or self.world is not None:
             simulation = await asyncio.to_thread(self._settle, request, simulation)
-            self._memory.pop(key, None)
+        if self.mode.writes:
+            if self.answers_hits:
+                # Stored: the next identical call is a hit, ready to send.
+                self.memory.keep(
+                    PreparedHit.of(key, api.function_name, simulation.reply, simulation.source)
+                )
+            else:
+                self.memory.forget(key)
         return simulation
 
     def _settle(self, request: SimulationRequest, simulation: Simulation) -> Simulation:

@@ -1,6 +1,7 @@
 """Call counters: since this process started, and in total across restarts and workers.
 
-Counting must not slow the hot path, so a call costs one in-memory increment;
+Counting must not slow the hot path, so a call costs one in-memory increment
+(a cache hit: one dict update, folded into the counters whenever they are read);
 counts are added to the backend's shared counters in the background every few
 seconds (and at shutdown). ``total`` is what is shared plus what is not yet.
 """
@@ -26,6 +27,29 @@ class CallStats:
         self.started_at = time.time()
         self._since_start: Counter[Outcome] = Counter()
         self._unflushed: Counter[Outcome] = Counter()
+        # Hits counted since the last fold: the hot path's only bookkeeping.
+        self._hits: dict[Outcome, int] = {}
+
+    def count_hit(self, outcome: Outcome) -> None:
+        """Count one cache hit (``outcome`` is ``(function, "hits", source)``)."""
+        hits = self._hits
+        hits[outcome] = hits.get(outcome, 0) + 1
+
+    def _fold(self) -> None:
+        if self._hits:
+            hits, self._hits = self._hits, {}
+            self._since_start.update(hits)
+            self._unflushed.update(hits)
+
+    def take(self) -> Counter[Outcome]:
+        """Remove and return the counts not yet added to the backend."""
+        self._fold()
+        pending, self._unflushed = self._unflushed, Counter()
+        return pending
+
+    def give_back(self, pending: Counter[Outcome]) -> None:
+        """Return counts :meth:`take` removed but that could not be stored."""
+        self._unflushed.update(pending)
 
     def record(self, function: str, outcome: str, source: str = "") -> None:
         """Count one call of ``function`` with outcome hit/miss/error, answered by ``source``."""
@@ -34,39 +58,52 @@ class CallStats:
         self._unflushed[key] += 1
 
     def flush(self, backend: CacheBackend) -> None:
-        """Add unflushed counts to the backend's shared counters."""
-        if not self._unflushed:
+        """Add unflushed counts to the backend's shared counters (on the calling thread)."""
+        pending = self.take()
+        if not pending:
             return
-        pending, self._unflushed = self._unflushed, Counter()
         try:
-            backend.add_counters(_named(pending))
+            backend.add_counters(named(pending))
         except Exception:
             # Keep the counts for the next flush rather than lose them.
-            self._unflushed.update(pending)
+            self.give_back(pending)
             raise
 
     def snapshot(self, backend: CacheBackend) -> dict[str, Any]:
-        """The ``/stats`` document: since start, total, and the number of stored entries."""
-        total = Counter(backend.counters())
-        total.update(_named(self._unflushed))
+        """The ``/stats`` document, reading the backend on the calling thread."""
+        return self.document(backend.counters(), len(backend))
+
+    def document(self, shared: dict[str, int], entries: int) -> dict[str, Any]:
+        """The ``/stats`` document from the backend's counters and number of entries.
+
+        Exact when ``shared`` was read while no flush of this process was writing.
+        """
+        self._fold()
+        total = Counter(shared)
+        total.update(named(self._unflushed))
         return {
-            "since_start": _shape(Counter(_named(self._since_start))),
+            "since_start": _shape(Counter(named(self._since_start))),
             "total": _shape(total),
             "started_at": self.started_at,
-            "entries": len(backend),
+            "entries": entries,
         }
 
 
-def _named(counts: Counter[Outcome]) -> dict[str, int]:
+def named(counts: Counter[Outcome]) -> dict[str, int]:
+    """Outcome counts as the flat counter names the backend stores."""
     # Flat names keep the shared counters backend-agnostic (diskcache, Redis).
-    named: Counter[str] = Counter()
+    # Plain dicts: one entry per API, and a Counter's increments cost twice as much.
+    per_api: dict[str, int] = {}
+    totals: dict[str, int] = {}
     for (function, outcome, source), value in counts.items():
-        named["requests"] += value
-        named[outcome] += value
-        named[f"api:{function}:{outcome}"] += value
+        name = f"api:{function}:{outcome}"
+        per_api[name] = per_api.get(name, 0) + value
+        totals[outcome] = totals.get(outcome, 0) + value
         if source:
-            named[f"source:{source}"] += value
-    return dict(named)
+            name = f"source:{source}"
+            totals[name] = totals.get(name, 0) + value
+    totals["requests"] = sum(counts.values())
+    return totals | per_api
 
 
 def _shape(counts: Counter[str]) -> dict[str, Any]:

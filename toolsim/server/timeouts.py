@@ -12,6 +12,9 @@ whole answer, so requests are grouped by deadline into slots of a tenth of the
 limit (at most a second), with one timer per slot: a request is cut off between
 ``seconds`` and ``seconds`` plus a slot after it began. The cancellation is
 done and undone as ``asyncio.timeout`` does it, so other cancellations pass.
+
+A cache hit on ``/virtual`` is answered before this middleware: it has nothing
+to wait for but its body, and only that wait is watched (:meth:`RequestTimeout.watch`).
 """
 
 from __future__ import annotations
@@ -45,9 +48,24 @@ class RequestTimeout:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.limited(scope, receive, send)
+
+    async def limited(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        watched_tasks: set[asyncio.Task[object]] | None = None,
+    ) -> None:
+        """Serve an HTTP request within the limit.
+
+        ``watched_tasks``: the slot of a request already watched since it began
+        (see :meth:`watch`), so that its limit still counts from then.
+        """
         task = asyncio.current_task()
         assert task is not None
-        watched_tasks = self._watch(task)
+        if watched_tasks is None:
+            watched_tasks = self.watch(task)
         started = False
 
         async def watched(message: Message) -> None:
@@ -61,25 +79,41 @@ class RequestTimeout:
         try:
             await self.app(scope, receive, watched)
         except asyncio.CancelledError:
-            if task not in self._cut or task.cancelling() > 1:
+            if not self.cut(task):
                 raise  # cancelled by someone else (too)
         else:
             return  # in time, or the app swallowed the cancellation and answered
         finally:
-            watched_tasks.discard(task)
-            if task in self._cut:
-                self._cut.discard(task)
-                task.uncancel()
-        self._report(scope)
+            self.release(task, watched_tasks)
         if started:
             # A response cannot be replaced once begun: stop here, and the
             # server closes the connection on the incomplete response.
+            self._report(scope)
             return
+        await self.answer_cut(scope, send)
+
+    def cut(self, task: asyncio.Task[object]) -> bool:
+        """Whether a cancellation of ``task`` came from this limit alone."""
+        return task in self._cut and task.cancelling() <= 1
+
+    async def answer_cut(self, scope: Scope, send: Send) -> None:
+        """Count and log a request cut off by the limit, and answer it 504."""
+        self._report(scope)
         message = f"the request took longer than the {self.seconds:g} s time limit"
         await send_error(scope, send, 504, "timeout", message)
 
-    def _watch(self, task: asyncio.Task[object]) -> set[asyncio.Task[object]]:
-        """Put ``task`` in the slot of its deadline, starting that slot's timer if new."""
+    def release(self, task: asyncio.Task[object], watched: set[asyncio.Task[object]]) -> None:
+        """Stop watching ``task``, undoing this limit's cancellation of it if any."""
+        watched.discard(task)
+        if task in self._cut:
+            self._cut.discard(task)
+            task.uncancel()
+
+    def watch(self, task: asyncio.Task[object]) -> set[asyncio.Task[object]]:
+        """Cut ``task`` off when the limit passes (until :meth:`release`); return its slot.
+
+        Puts ``task`` in the slot of its deadline, starting that slot's timer if new.
+        """
         loop = asyncio.get_running_loop()
         slot = math.ceil((loop.time() + self.seconds) / self._width)
         tasks = self._slots.get(slot)

@@ -1,8 +1,10 @@
 """``POST /virtual``: the StableToolBench protocol, so existing agents work unchanged.
 
-This endpoint carries nearly all benchmark traffic, so it is served by a small
-ASGI middleware in front of FastAPI's routing (which costs more per request
-than a cache hit does); its OpenAPI description is added separately.
+This endpoint carries nearly all benchmark traffic. A cache hit is answered
+by the front door (:mod:`toolsim.server.front`) before any middleware; everything
+else (misses, errors, other methods) by the small ASGI middleware here, in front
+of FastAPI's routing (which costs more per request than a cache hit does). Its
+OpenAPI description is added separately.
 
 Every tool-level outcome (success, unknown tool, bad or unparsable arguments,
 replay miss, simulator failure) is HTTP 200 with ``{"error", "response"}``,
@@ -13,14 +15,15 @@ not an object, oversize, hostile names) gets a 4xx, in the same shape.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from toolsim.catalog.models import ApiSpec
 from toolsim.errors import BadRequest, PayloadTooLarge, ToolsimError
 from toolsim.server.arguments import parse_tool_input
+from toolsim.server.hits import provenance_headers, reply_bytes
 from toolsim.server.requests import checked_name
 from toolsim.server.service import CallResult, ToolService
 
@@ -28,8 +31,8 @@ PATH = "/virtual"
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
-async def answer_virtual(service: ToolService, body: Any) -> CallResult:
-    """Answer one parsed ``/virtual`` body; raise :class:`ToolsimError` for any failure."""
+def virtual_call(service: ToolService, body: Any) -> tuple[ApiSpec, dict[str, Any]]:
+    """The API and arguments a parsed ``/virtual`` body asks for; raise :class:`ToolsimError`."""
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object")
     category = body.get("category") or ""
@@ -38,7 +41,12 @@ async def answer_virtual(service: ToolService, body: Any) -> CallResult:
         checked_name(body.get("tool_name"), "tool_name"),
         checked_name(body.get("api_name"), "api_name"),
     )
-    return await service.call(api, parse_tool_input(body.get("tool_input")))
+    return api, parse_tool_input(body.get("tool_input"))
+
+
+async def answer_virtual(service: ToolService, body: Any) -> CallResult:
+    """Answer one parsed ``/virtual`` body; raise :class:`ToolsimError` for any failure."""
+    return await service.call(*virtual_call(service, body))
 
 
 async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
@@ -68,14 +76,6 @@ async def _send(send: Send, status: int, payload: bytes, extra: list | None = No
     await send({"type": "http.response.body", "body": payload})
 
 
-def _reply(error: str, response: Any) -> bytes:
-    try:
-        return orjson.dumps({"error": error, "response": response})
-    except TypeError:
-        # orjson refuses integers beyond 64 bits, which a simulator may produce.
-        return json.dumps({"error": error, "response": response}, default=str).encode()
-
-
 class VirtualEndpoint:
     """ASGI middleware serving ``POST /virtual`` and passing everything else on."""
 
@@ -89,26 +89,22 @@ class VirtualEndpoint:
             await self.app(scope, receive, send)
             return
         if scope["method"] != "POST":
-            await _send(send, 405, _reply("use POST /virtual", ""), [(b"allow", b"POST")])
+            await _send(send, 405, reply_bytes("use POST /virtual", ""), [(b"allow", b"POST")])
             return
         try:
             body = orjson.loads(await _read_body(scope, receive, self.max_body_bytes))
             result = await answer_virtual(self.service, body)
         except orjson.JSONDecodeError as exc:
-            await _send(send, 400, _reply(f"malformed JSON body: {exc}", ""))
+            await _send(send, 400, reply_bytes(f"malformed JSON body: {exc}", ""))
         except (BadRequest, PayloadTooLarge) as exc:
             # Not a tool call at all: say so with a 4xx, in the reply shape.
-            await _send(send, exc.status_code, _reply(exc.message, ""))
+            await _send(send, exc.status_code, reply_bytes(exc.message, ""))
         except ToolsimError as exc:
             # A tool-level failure: the agent sees it as the API's error message.
-            await _send(send, 200, _reply(exc.message, ""))
+            await _send(send, 200, reply_bytes(exc.message, ""))
         else:
-            # Where the reply came from, as on the native route (reference clients ignore it).
-            provenance = [
-                (b"x-toolsim-source", result.source.value.encode()),
-                (b"x-toolsim-cached", b"true" if result.cached else b"false"),
-            ]
-            await _send(send, 200, _reply(result.reply.error, result.reply.response), provenance)
+            reply = reply_bytes(result.reply.error, result.reply.response)
+            await _send(send, 200, reply, list(provenance_headers(result.source, result.cached)))
 
 
 _BODY_SCHEMA = {

@@ -1,0 +1,112 @@
+"""Cache hits kept in process memory as ready-to-send replies.
+
+A stored reply never changes in record/replay mode, so the first time a call is
+answered from the store (or stored after a miss), its ``/virtual`` reply is
+serialised once, with its headers, into the two ASGI messages that send it.
+Every later hit sends those same messages: no JSON encoding, no header list,
+and no per-hit allocation beyond what the server itself makes.
+
+The memory holds bytes and flat tuples rather than reply objects, so a full
+memory adds almost nothing for the garbage collector to scan (a full
+collection over hundreds of thousands of live objects was the largest pause
+a hit could meet).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.types import Message
+
+from toolsim.cache.entry import Reply, Source
+from toolsim.server.stats import HIT, Outcome
+
+_JSON = (b"content-type", b"application/json")
+
+
+def reply_bytes(error: str, response: Any) -> bytes:
+    """The ``/virtual`` reply document ``{"error", "response"}`` as JSON bytes."""
+    try:
+        return orjson.dumps({"error": error, "response": response})
+    except TypeError:
+        # orjson refuses integers beyond 64 bits, which a simulator may produce.
+        return json.dumps({"error": error, "response": response}, default=str).encode()
+
+
+def provenance_headers(source: Source, cached: bool) -> tuple[tuple[bytes, bytes], ...]:
+    """Where a reply came from, as on the native route (reference clients ignore it)."""
+    return (
+        (b"x-toolsim-source", source.value.encode()),
+        (b"x-toolsim-cached", b"true" if cached else b"false"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedHit:
+    """A stored reply, ready to send as a ``/virtual`` hit.
+
+    Attributes:
+        key: The cache key.
+        source: Who produced the stored reply.
+        outcome: What a hit counts in the call statistics.
+        start: The ``http.response.start`` message (status 200, every header).
+        body: The ``http.response.body`` message holding the reply document.
+    """
+
+    key: str
+    source: Source
+    outcome: Outcome
+    start: Message
+    body: Message
+
+    @classmethod
+    def of(cls, key: str, function: str, reply: Reply, source: Source) -> PreparedHit:
+        """Serialise ``reply`` once, as every later hit of ``key`` will send it."""
+        headers = (_JSON, *provenance_headers(source, cached=True))
+        return cls(
+            key=key,
+            source=source,
+            outcome=(function, HIT, source.value),
+            start={"type": "http.response.start", "status": 200, "headers": headers},
+            body={"type": "http.response.body", "body": reply_bytes(reply.error, reply.response)},
+        )
+
+    def reply(self) -> Reply:
+        """The reply as an object (for the native route, MCP and in-process callers)."""
+        # The standard library's parser: orjson would turn integers over 64 bits into floats.
+        document = json.loads(self.body["body"])
+        return Reply.model_construct(error=document["error"], response=document["response"])
+
+
+class HitMemory:
+    """At most ``capacity`` prepared hits by cache key; the oldest is dropped first."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._hits: OrderedDict[str, PreparedHit] = OrderedDict()
+        #: ``get(key)``: the prepared hit of ``key``, if kept (the mapping's own
+        #: method: asked on every hit, a Python-level wrapper would double its cost).
+        self.get = self._hits.get
+
+    def keep(self, hit: PreparedHit) -> None:
+        """Keep ``hit`` (a no-op with capacity 0), dropping the oldest when full."""
+        if self.capacity <= 0:
+            return
+        if hit.key not in self._hits and len(self._hits) >= self.capacity:
+            self._hits.popitem(last=False)
+        self._hits[hit.key] = hit
+
+    def forget(self, key: str) -> None:
+        """Drop ``key`` if kept."""
+        self._hits.pop(key, None)
+
+    def clear(self) -> None:
+        """Drop every kept hit (the next hits read the store)."""
+        self._hits.clear()
+
+    def __len__(self) -> int:
+        return len(self._hits)
