@@ -148,7 +148,7 @@ def register_planner(name: str) -> Callable[[PlannerFactory], PlannerFactory]:
 
 def _load_plugins() -> None:
     # Built-ins register on import of this package; plug-ins never replace them.
-    import toolsim.planner.builtin  # noqa: F401
+    import toolsim.planner.baselines  # noqa: F401
 
     for point in entry_points(group=_ENTRY_POINT_GROUP):
         if point.name not in _registry:

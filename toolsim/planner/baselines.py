@@ -1,4 +1,4 @@
-"""The built-in planners besides BTP: ``none``, ``greedy`` and ``prompt``.
+"""The baseline planners BTP is compared with: ``none``, ``greedy`` and ``prompt``.
 
 Importing this module registers every built-in (BTP's modules included).
 """
