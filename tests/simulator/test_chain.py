@@ -22,7 +22,7 @@ from toolsim.simulator import (
     available_simulators,
     create_simulator,
 )
-from toolsim.simulator.builtin import LocalSimulator
+from toolsim.simulator.factories import LocalSimulator
 from toolsim.simulator.chain import FallbackChain
 from toolsim.simulator.schema import SchemaSimulator
 from toolsim.simulator.upstream import UpstreamRelay

@@ -1,6 +1,6 @@
 """Simulators: how a call the cache has never seen gets answered."""
 
-from toolsim.simulator import builtin as _builtin  # noqa: F401  (registers the built-ins)
+from toolsim.simulator import factories as _factories  # noqa: F401  (registers the built-ins)
 from toolsim.simulator.base import (
     KnownEntity,
     Simulation,

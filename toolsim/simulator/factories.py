@@ -1,4 +1,4 @@
-"""Built-in simulators, registered by name and built from :class:`Settings`.
+"""The built-in simulators' factories: each builds one from :class:`Settings`.
 
 * ``schema``: deterministic synthesis from the response template (no model).
 * ``openai``: a model at ``TOOLSIM_LLM_BASE_URL`` (vLLM, OpenAI, llama.cpp, ...).
