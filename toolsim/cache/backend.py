@@ -12,10 +12,8 @@ from typing import Any, Protocol, runtime_checkable
 import orjson
 
 from toolsim.cache.entry import CacheEntry
+from toolsim.catalog.models import ApiId
 from toolsim.errors import UserError
-
-ApiRef = tuple[str, str, str]
-"""(category folder, standardized tool, standardized API)."""
 
 
 @runtime_checkable
@@ -34,7 +32,7 @@ class CacheBackend(Protocol):
         """Store many entries at once; return how many were written."""
         ...
 
-    def keys_for(self, api: ApiRef, limit: int | None = None) -> list[str]:
+    def keys_for(self, api: ApiId, limit: int | None = None) -> list[str]:
         """Keys of the entries stored for one API, oldest first; the newest ``limit`` if given."""
         ...
 
