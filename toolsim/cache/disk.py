@@ -15,7 +15,7 @@ from typing import Any
 import diskcache
 import orjson
 
-from toolsim.cache.backend import poll_until, record_json, register_backend
+from toolsim.cache.backend import poll_until, record_json
 from toolsim.cache.entry import CacheEntry
 from toolsim.catalog.models import ApiId
 
@@ -189,7 +189,7 @@ class DiskBackend:
         self._cache.close()
 
 
-@register_backend("disk")
-def _open_disk(url: str, home: Path) -> DiskBackend:
+def open_disk_backend(url: str, home: Path) -> DiskBackend:
+    """``disk://[PATH]``: diskcache at PATH, or under ``home/cache``."""
     path = url.split("://", 1)[1]
     return DiskBackend(Path(path) if path else home / "cache")

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from toolsim.cache.backend import poll_until, register_backend
+from toolsim.cache.backend import poll_until
 from toolsim.cache.entry import CacheEntry
 from toolsim.catalog.models import ApiId
 
@@ -125,6 +125,6 @@ class MemoryBackend:
         """Nothing to release."""
 
 
-@register_backend("memory")
-def _open_memory(url: str, home: Path) -> MemoryBackend:
+def open_memory_backend(url: str, home: Path) -> MemoryBackend:
+    """``memory://``: a fresh store in this process (tests, throwaway runs)."""
     return MemoryBackend()

@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import orjson
 
-from toolsim.cache.backend import record_json, register_backend
+from toolsim.cache.backend import record_json
 from toolsim.cache.entry import CacheEntry
 from toolsim.catalog.models import ApiId
 from toolsim.errors import UpstreamError, UserError
@@ -325,9 +325,6 @@ def open_redis(url: str) -> RedisBackend:
     return RedisBackend(client, prefix=prefix, address=address)
 
 
-@register_backend("redis")
-@register_backend("rediss")
-@register_backend("valkey")
-@register_backend("valkeys")
-def _open_redis(url: str, home: Path) -> RedisBackend:
+def open_redis_backend(url: str, home: Path) -> RedisBackend:
+    """``redis://``, ``rediss://``, ``valkey://``, ``valkeys://``: a shared Redis/Valkey store."""
     return open_redis(url)
