@@ -57,7 +57,7 @@ from toolsim.llm.model_files import MODEL_NAME
 from toolsim.server import create_app
 from toolsim.settings import Settings
 from toolsim.simulator.base import SimulationRequest
-from toolsim.simulator.builtin import LocalSimulator, local_simulator
+from toolsim.simulator.factories import LocalSimulator, local_simulator
 
 API = ("Weather", "SkyCast Weather", "Current Weather")
 CITIES = [

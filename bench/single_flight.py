@@ -271,7 +271,7 @@ def main() -> None:
     results["setup"] = {
         "model": MODEL_NAME,
         "slots": settings.local_slots,
-        "llm_concurrency": settings.llm_concurrency,
+        "llm_concurrency": settings.simulator.concurrency,
         "llm_timeout": args.llm_timeout,
         "cpus": len(os.sched_getaffinity(0)),
         "load_before": load_before,

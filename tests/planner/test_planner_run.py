@@ -16,8 +16,7 @@ from typer.testing import CliRunner
 from toolsim.budget import PricedApi
 from toolsim.catalog.models import Query
 from toolsim.cli import app
-from toolsim.planner import Experience, Plan, register_planner
-from toolsim.planner.base import _registry
+from toolsim.planner import Experience, Plan, planner_registry
 
 runner = CliRunner()
 COSTS = "seed:1:1-10"
@@ -111,9 +110,8 @@ class CheapestOnce:
 
 @pytest.fixture
 def third_party():
-    register_planner(CheapestOnce.name)(CheapestOnce)
-    yield CheapestOnce.name
-    _registry.pop(CheapestOnce.name, None)
+    with planner_registry.override({CheapestOnce.name: CheapestOnce}):
+        yield CheapestOnce.name
 
 
 def test_a_third_party_planner_runs_through_toolsim_run(

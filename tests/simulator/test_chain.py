@@ -22,8 +22,8 @@ from toolsim.simulator import (
     available_simulators,
     create_simulator,
 )
-from toolsim.simulator.builtin import LocalSimulator
 from toolsim.simulator.chain import FallbackChain
+from toolsim.simulator.factories import LocalSimulator
 from toolsim.simulator.schema import SchemaSimulator
 from toolsim.simulator.upstream import UpstreamRelay
 

@@ -6,12 +6,18 @@ the StableToolBench formats plus a toolsim record per query (see
 """
 
 from toolsim.agent.actions import ActionMode
-from toolsim.agent.agents import AGENTS, CoTAgent, DFSDTAgent, Outcome, create_agent
+from toolsim.agent.agents import (
+    CoTAgent,
+    DFSDTAgent,
+    Outcome,
+    agent_registry,
+    create_agent,
+    register_agent,
+)
 from toolsim.agent.episode import AgentLimits, Episode
 from toolsim.agent.runner import RunConfig, RunProgress, RunSummary, run_queries
 
 __all__ = [
-    "AGENTS",
     "ActionMode",
     "AgentLimits",
     "CoTAgent",
@@ -21,6 +27,8 @@ __all__ = [
     "RunConfig",
     "RunProgress",
     "RunSummary",
+    "agent_registry",
     "create_agent",
+    "register_agent",
     "run_queries",
 ]

@@ -48,9 +48,9 @@ class ActionMode(StrEnum):
 
 def uses_local_model(settings: Settings) -> bool:
     """Whether the agent's model is the embedded local one."""
-    backend = settings.agent_backend
+    backend = settings.agent.backend
     if backend == "auto":
-        backend = "openai" if settings.agent_base_url else "local"
+        backend = "openai" if settings.agent.base_url else "local"
     return backend == "local"
 
 

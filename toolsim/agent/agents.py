@@ -1,18 +1,20 @@
 """The agents: CoT/ReAct (one chain) and DFSDT (depth-first search over chains).
 
 Both only order the steps; an :class:`~toolsim.agent.episode.Episode` makes
-each one. ``solve`` returns how the query ended.
+each one. ``solve`` returns how the query ended. Agents are chosen by name from a
+registry (entry-point group ``toolsim.agents``; see :mod:`toolsim.registry`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
 from toolsim.agent.episode import CallLimitReached, Episode, FailedStep
 from toolsim.agent.prompts import diversity_note
 from toolsim.agent.trajectory import Step, walk
-from toolsim.errors import UserError
+from toolsim.registry import Registry
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,15 +116,15 @@ class DFSDTAgent:
         return False
 
 
-AGENTS: dict[str, type[CoTAgent] | type[DFSDTAgent]] = {
-    CoTAgent.name: CoTAgent,
-    DFSDTAgent.name: DFSDTAgent,
-}
+AgentFactory = Callable[[], Agent]
+
+#: Agent factories by name (entry-point group ``toolsim.agents``).
+agent_registry: Registry[AgentFactory] = Registry("agent", "toolsim.agents")
+
+#: Register an agent factory (a class or a no-argument function) under a name (decorator).
+register_agent = agent_registry.register
 
 
-def create_agent(name: str) -> CoTAgent | DFSDTAgent:
+def create_agent(name: str) -> Agent:
     """The agent called ``name``; an unknown name lists the known ones."""
-    try:
-        return AGENTS[name]()
-    except KeyError:
-        raise UserError(f"unknown agent {name!r}; available: {', '.join(AGENTS)}") from None
+    return agent_registry.create(name)

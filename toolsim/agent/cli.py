@@ -57,7 +57,7 @@ ServerOption = Annotated[
     str | None, typer.Option(help="A StableToolBench-compatible server; default in-process.")
 ]
 ConcurrencyOption = Annotated[
-    int | None, typer.Option(min=1, help="Queries at once (default TOOLSIM_AGENT_CONCURRENCY).")
+    int | None, typer.Option(min=1, help="Queries at once (default TOOLSIM_AGENT__CONCURRENCY).")
 ]
 CostsOption = Annotated[
     str | None, typer.Option(help="Costs per call: a JSON file, seed:N or seed:N:LOW-HIGH.")

@@ -33,9 +33,6 @@ from toolsim.catalog.parameters import ParamNames
 from toolsim.errors import ToolsimError
 from toolsim.llm import ChatModel, ChatRequest
 
-#: Temperature of a retry after unusable output (at 0 the same output would come back).
-RETRY_TEMPERATURE = 0.7
-
 
 @dataclass(frozen=True)
 class AgentLimits:
@@ -47,6 +44,8 @@ class AgentLimits:
     attempts: int = 3
     max_tokens: int = 512
     temperature: float = 0.0
+    #: Temperature of a new attempt after unusable output (at 0 the same output would come back).
+    resample_temperature: float = 0.7
     seed: int = 42
     observation_chars: int = 1024
     #: Rough character budget of one request (small local contexts); None: no trimming.
@@ -152,7 +151,7 @@ class Episode:
             messages=tuple(built["messages"]),
             tools=tuple(built["tools"]),
             response_format=built["response_format"],
-            temperature=limits.temperature if attempt == 0 else RETRY_TEMPERATURE,
+            temperature=limits.temperature if attempt == 0 else limits.resample_temperature,
             seed=seed,
             max_tokens=limits.max_tokens,
             # Retries and siblings are distinct requests, each cached on its own.

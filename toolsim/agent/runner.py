@@ -135,7 +135,7 @@ async def run_queries(
     limits = replace(config.limits, context_chars=context_chars(settings, config.limits))
     catalog, queries = load_queries(config.queries, config.query_ids)
     factory = gate_factory_for(config, settings)
-    concurrency = config.concurrency or settings.agent_concurrency
+    concurrency = config.concurrency or settings.agent.concurrency
     if concurrency < 1:
         raise UserError("--concurrency must be at least 1")
     model = create_chat_model("agent", settings)

@@ -1,4 +1,9 @@
-"""The storage Protocol every cache backend implements, and the backend registry."""
+"""The storage Protocol every cache backend implements, and the backend registry.
+
+Backends are chosen by the cache URL's scheme; toolsim's own (``disk``, ``memory``,
+``redis``) are registered exactly like plug-ins (entry-point group
+``toolsim.cache_backends``; see :mod:`toolsim.registry`).
+"""
 
 from __future__ import annotations
 
@@ -12,10 +17,9 @@ from typing import Any, Protocol, runtime_checkable
 import orjson
 
 from toolsim.cache.entry import CacheEntry
+from toolsim.catalog.models import ApiId
 from toolsim.errors import UserError
-
-ApiRef = tuple[str, str, str]
-"""(category folder, standardized tool, standardized API)."""
+from toolsim.registry import Registry
 
 
 @runtime_checkable
@@ -34,7 +38,7 @@ class CacheBackend(Protocol):
         """Store many entries at once; return how many were written."""
         ...
 
-    def keys_for(self, api: ApiRef, limit: int | None = None) -> list[str]:
+    def keys_for(self, api: ApiId, limit: int | None = None) -> list[str]:
         """Keys of the entries stored for one API, oldest first; the newest ``limit`` if given."""
         ...
 
@@ -134,31 +138,26 @@ def poll_until(attempt: Callable[[], bool], wait: float) -> bool:
 
 
 BackendFactory = Callable[[str, Path], CacheBackend]
-_BACKENDS: dict[str, BackendFactory] = {}
 
+#: Backend factories by URL scheme (entry-point group ``toolsim.cache_backends``); each is
+#: called with the cache URL and the home folder.
+cache_backend_registry: Registry[BackendFactory] = Registry(
+    "cache backend", "toolsim.cache_backends"
+)
 
-def register_backend(scheme: str) -> Callable[[BackendFactory], BackendFactory]:
-    """Register a backend factory for URLs of the form ``<scheme>://...``."""
-
-    def decorate(factory: BackendFactory) -> BackendFactory:
-        _BACKENDS[scheme] = factory
-        return factory
-
-    return decorate
+#: Register a backend factory for URLs of the form ``<scheme>://...`` (decorator).
+register_backend = cache_backend_registry.register
 
 
 def open_backend(url: str | None, home: Path) -> CacheBackend:
     """Open the backend a cache URL names; no URL means diskcache under ``home``.
 
     Known schemes: ``disk://[PATH]`` (the default), ``memory://`` (tests),
-    ``redis://``/``rediss://`` (Redis or Valkey), and any registered by extensions.
+    ``redis://``/``rediss://`` (Redis or Valkey), and any a plug-in registers.
     """
-    # Imported for their registration side effect.
-    from toolsim.cache import disk, memory, redis  # noqa: F401
-
-    scheme = (url or "disk://").split("://", 1)[0] if "://" in (url or "disk://") else ""
-    factory = _BACKENDS.get(scheme)
-    if factory is None:
-        known = ", ".join(f"{name}://" for name in sorted(_BACKENDS))
+    url = url or "disk://"
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in cache_backend_registry:
+        known = ", ".join(f"{name}://" for name in cache_backend_registry.names())
         raise UserError(f"unknown cache URL {url!r}; known schemes: {known}")
-    return factory(url or "disk://", home)
+    return cache_backend_registry.get(scheme)(url, home)

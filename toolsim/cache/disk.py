@@ -15,8 +15,9 @@ from typing import Any
 import diskcache
 import orjson
 
-from toolsim.cache.backend import ApiRef, poll_until, record_json, register_backend
+from toolsim.cache.backend import poll_until, record_json
 from toolsim.cache.entry import CacheEntry
+from toolsim.catalog.models import ApiId
 
 _ENTRY = "e:"
 _INDEX = "i:"
@@ -31,12 +32,12 @@ _RECORD_INDEX = "R:"
 _RECORD_COUNT = "N:"
 
 
-def _api_prefix(api: ApiRef) -> str:
+def _api_prefix(api: ApiId) -> str:
     # \x1f cannot appear in standardized names, so the key is unambiguous.
     return "\x1f".join(api)
 
 
-def _api_of(entry: CacheEntry) -> ApiRef:
+def _api_of(entry: CacheEntry) -> ApiId:
     return (entry.category, entry.tool, entry.api)
 
 
@@ -80,7 +81,7 @@ class DiskBackend:
                 count += 1
         return count
 
-    def keys_for(self, api: ApiRef, limit: int | None = None) -> list[str]:
+    def keys_for(self, api: ApiId, limit: int | None = None) -> list[str]:
         """Keys of the entries stored for one API, oldest first; the newest ``limit`` if given."""
         prefix = _api_prefix(api)
         size = int(self._cache.get(_INDEX_SIZE + prefix, 0))
@@ -188,7 +189,7 @@ class DiskBackend:
         self._cache.close()
 
 
-@register_backend("disk")
-def _open_disk(url: str, home: Path) -> DiskBackend:
+def open_disk_backend(url: str, home: Path) -> DiskBackend:
+    """``disk://[PATH]``: diskcache at PATH, or under ``home/cache``."""
     path = url.split("://", 1)[1]
     return DiskBackend(Path(path) if path else home / "cache")

@@ -10,8 +10,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from toolsim.cache.backend import ApiRef, poll_until, register_backend
+from toolsim.cache.backend import poll_until
 from toolsim.cache.entry import CacheEntry
+from toolsim.catalog.models import ApiId
 
 
 class MemoryBackend:
@@ -19,7 +20,7 @@ class MemoryBackend:
 
     def __init__(self) -> None:
         self._entries: dict[str, CacheEntry] = {}
-        self._index: dict[ApiRef, list[str]] = defaultdict(list)
+        self._index: dict[ApiId, list[str]] = defaultdict(list)
         self._counters: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._held: dict[str, tuple[object, float]] = {}  # key -> (owner, expiry)
@@ -44,7 +45,7 @@ class MemoryBackend:
                 count += 1
         return count
 
-    def keys_for(self, api: ApiRef, limit: int | None = None) -> list[str]:
+    def keys_for(self, api: ApiId, limit: int | None = None) -> list[str]:
         """Keys of the entries stored for one API, oldest first; the newest ``limit`` if given."""
         keys = self._index.get(api, [])
         return list(keys if limit is None else keys[max(0, len(keys) - limit) :])
@@ -124,6 +125,6 @@ class MemoryBackend:
         """Nothing to release."""
 
 
-@register_backend("memory")
-def _open_memory(url: str, home: Path) -> MemoryBackend:
+def open_memory_backend(url: str, home: Path) -> MemoryBackend:
+    """``memory://``: a fresh store in this process (tests, throwaway runs)."""
     return MemoryBackend()

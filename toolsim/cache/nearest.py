@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
-from toolsim.cache.backend import ApiRef, CacheBackend
+from toolsim.cache.backend import CacheBackend
 from toolsim.cache.entry import CacheEntry
 from toolsim.cache.keys import canonical_json
+from toolsim.catalog.models import ApiId
 
 #: Upper bound on entries compared (the newest), so a call on a huge API stays fast.
 MAX_COMPARED = 2000
@@ -35,7 +36,7 @@ def differing_fields(a: dict[str, Any], b: dict[str, Any]) -> tuple[str, ...]:
 
 
 def ranked_neighbours(
-    backend: CacheBackend, api: ApiRef, arguments: dict[str, Any], *, exclude: str = ""
+    backend: CacheBackend, api: ApiId, arguments: dict[str, Any], *, exclude: str = ""
 ) -> list[Neighbour]:
     """Recorded calls of ``api``, closest first.
 
@@ -53,7 +54,7 @@ def ranked_neighbours(
     return found
 
 
-def _recorded(backend: CacheBackend, api: ApiRef, exclude: str) -> Iterator[tuple[str, CacheEntry]]:
+def _recorded(backend: CacheBackend, api: ApiId, exclude: str) -> Iterator[tuple[str, CacheEntry]]:
     for key in backend.keys_for(api, MAX_COMPARED):
         if key == exclude:
             continue
@@ -63,7 +64,7 @@ def _recorded(backend: CacheBackend, api: ApiRef, exclude: str) -> Iterator[tupl
 
 
 def closest_recorded(
-    backend: CacheBackend, api: ApiRef, arguments: dict[str, Any], limit: int = 3
+    backend: CacheBackend, api: ApiId, arguments: dict[str, Any], limit: int = 3
 ) -> list[dict[str, Any]]:
     """Up to ``limit`` recorded argument sets of one API, closest first, with what differs."""
     if limit <= 0:

@@ -25,8 +25,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import orjson
 
-from toolsim.cache.backend import ApiRef, record_json, register_backend
+from toolsim.cache.backend import record_json
 from toolsim.cache.entry import CacheEntry
+from toolsim.catalog.models import ApiId
 from toolsim.errors import UpstreamError, UserError
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ class RedisBackend:
     def _entry_key(self, key: str) -> str:
         return f"{self.prefix}:e:{key}"
 
-    def _index_key(self, api: ApiRef) -> str:
+    def _index_key(self, api: ApiId) -> str:
         # \x1f cannot appear in standardized names, so the key is unambiguous.
         return f"{self.prefix}:i:" + "\x1f".join(api)
 
@@ -138,7 +139,7 @@ class RedisBackend:
         return count
 
     @_redis_errors
-    def keys_for(self, api: ApiRef, limit: int | None = None) -> list[str]:
+    def keys_for(self, api: ApiId, limit: int | None = None) -> list[str]:
         """Keys of the entries stored for one API, oldest first; the newest ``limit`` if given."""
         if limit is not None and limit <= 0:
             return []
@@ -324,9 +325,6 @@ def open_redis(url: str) -> RedisBackend:
     return RedisBackend(client, prefix=prefix, address=address)
 
 
-@register_backend("redis")
-@register_backend("rediss")
-@register_backend("valkey")
-@register_backend("valkeys")
-def _open_redis(url: str, home: Path) -> RedisBackend:
+def open_redis_backend(url: str, home: Path) -> RedisBackend:
+    """``redis://``, ``rediss://``, ``valkey://``, ``valkeys://``: a shared Redis/Valkey store."""
     return open_redis(url)

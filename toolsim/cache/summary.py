@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from toolsim.cache.backend import ApiRef, CacheBackend
+from toolsim.cache.backend import CacheBackend
+from toolsim.catalog.models import ApiId
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,7 +15,7 @@ class CacheSummary:
 
     entries: int
     by_source: Counter[str]
-    by_api: Counter[ApiRef]
+    by_api: Counter[ApiId]
 
     @property
     def apis(self) -> int:
@@ -25,7 +26,7 @@ class CacheSummary:
 def summarize(backend: CacheBackend) -> CacheSummary:
     """Count every entry of a backend by source and by API (reads every entry)."""
     by_source: Counter[str] = Counter()
-    by_api: Counter[ApiRef] = Counter()
+    by_api: Counter[ApiId] = Counter()
     for _key, entry in backend.items():
         by_source[entry.source.value] += 1
         by_api[(entry.category, entry.tool, entry.api)] += 1

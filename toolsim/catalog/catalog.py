@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from toolsim.catalog.loaders import load_sources
-from toolsim.catalog.models import ApiSpec, Query, ToolSpec
+from toolsim.catalog.models import ApiId, ApiSpec, Query, ToolSpec, api_id
 from toolsim.catalog.names import (
     MAX_FUNCTION_NAME,
     category_folder,
@@ -20,14 +20,6 @@ from toolsim.errors import ToolNotFound
 
 #: Bound on memoised name resolutions (a flood of bogus names must not grow memory).
 _MAX_RESOLVED = 100_000
-
-ApiId = tuple[str, str, str]
-"""(category folder, standardized tool, standardized API): an API's identity."""
-
-
-def api_id(api: ApiSpec) -> ApiId:
-    """The identity of an API, independent of how its names were spelled."""
-    return (api.category_folder, api.tool_key, api.api_key)
 
 
 def _richer(old: ApiSpec, new: ApiSpec) -> ApiSpec:

@@ -142,6 +142,17 @@ class ApiSpec:
         return {p.name: p.default for p in chosen if p.default is not None}
 
 
+ApiId = tuple[str, str, str]
+"""(category folder, standardized tool, standardized API): an API's identity.
+
+The catalog indexes APIs by it and cache backends list entries by it."""
+
+
+def api_id(api: ApiSpec) -> ApiId:
+    """The identity of an API, independent of how its names were spelled."""
+    return (api.category_folder, api.tool_key, api.api_key)
+
+
 @dataclass(frozen=True, slots=True)
 class ToolSpec:
     """A tool: a named group of APIs with a shared description."""

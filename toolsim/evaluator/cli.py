@@ -32,7 +32,7 @@ JudgeOption = Annotated[
     typer.Option(
         "--judge",
         help="learned, local (embedded LLM), openai, or a plug-in "
-        "(default $TOOLSIM_JUDGE_BACKEND: learned offline, openai with a judge endpoint).",
+        "(default $TOOLSIM_JUDGE__BACKEND: learned offline, openai with a judge endpoint).",
     ),
 ]
 

@@ -3,10 +3,10 @@
 A :class:`Judge` gives a finished answer a verdict and says which of two answers
 is better. Built in: ``learned`` (a LightGBM model over cheap answer features,
 free and offline) and the LLM judge over any chat-model backend (``openai``,
-``local``, or a registered one). ``TOOLSIM_JUDGE_BACKEND=auto`` means
-``openai`` when ``TOOLSIM_JUDGE_BASE_URL`` is set and ``learned`` otherwise.
-Plug-ins register with :func:`register_judge` or the entry-point group
-``toolsim.judges`` (a factory called with ``settings=``).
+``local``, or a registered one). ``TOOLSIM_JUDGE__BACKEND=auto`` means
+``openai`` when ``TOOLSIM_JUDGE__BASE_URL`` is set and ``learned`` otherwise.
+Plug-ins register like ``learned`` (entry-point group ``toolsim.judges``, or
+:func:`register_judge`): a factory called with ``settings=``.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from toolsim.errors import UserError
+from toolsim.registry import Registry
 from toolsim.settings import Settings
 
 if TYPE_CHECKING:
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 
 AUTO = "auto"
 LEARNED = "learned"
-_ENTRY_POINT_GROUP = "toolsim.judges"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,42 +95,26 @@ class Judge(Protocol):
 
 
 JudgeFactory = Callable[..., Judge]
-_registry: dict[str, JudgeFactory] = {}
-_entry_points_loaded = False
 
+#: Judge factories by name (entry-point group ``toolsim.judges``), called with ``settings=``.
+judge_registry: Registry[JudgeFactory] = Registry("judge", "toolsim.judges")
 
-def register_judge(name: str) -> Callable[[JudgeFactory], JudgeFactory]:
-    """Register a judge factory under ``name``; it is called with ``settings=``."""
-
-    def decorate(factory: JudgeFactory) -> JudgeFactory:
-        _registry[name] = factory
-        return factory
-
-    return decorate
-
-
-def _load_entry_points() -> None:
-    global _entry_points_loaded
-    if _entry_points_loaded:
-        return
-    _entry_points_loaded = True
-    for point in entry_points(group=_ENTRY_POINT_GROUP):
-        _registry.setdefault(point.name, point.load())
+#: Register a judge factory under a name (decorator); it is called with ``settings=``.
+register_judge = judge_registry.register
 
 
 def available_judges() -> list[str]:
-    """Every name ``--judge`` and ``TOOLSIM_JUDGE_BACKEND`` accept."""
+    """Every name ``--judge`` and ``TOOLSIM_JUDGE__BACKEND`` accept."""
     from toolsim.llm import available_chat_models
 
-    _load_entry_points()
-    return [AUTO, *sorted(set(_registry) | set(available_chat_models()))]
+    return [AUTO, *sorted(set(judge_registry.names()) | set(available_chat_models()))]
 
 
 def resolve(name: str | None, settings: Settings) -> str:
     """The judge ``name`` (default: the configured one) stands for, ``auto`` resolved."""
-    chosen = name or settings.judge_backend
+    chosen = name or settings.judge.backend
     if chosen == AUTO:
-        return "openai" if settings.judge_base_url else LEARNED
+        return "openai" if settings.judge.base_url else LEARNED
     return chosen
 
 
@@ -141,7 +124,9 @@ def create_judge(
     *,
     options: JudgeOptions | None = None,
 ) -> Judge:
-    """The judge ``name`` (or ``TOOLSIM_JUDGE_BACKEND``) stands for; the caller closes it.
+    """The judge ``name`` (or ``TOOLSIM_JUDGE__BACKEND``) stands for; the caller closes it.
+
+    A registered judge first, else the LLM judge on the chat-model backend of that name.
 
     Raises:
         UserError: an unknown name (the message lists the available ones).
@@ -150,23 +135,22 @@ def create_judge(
 
     settings = settings or Settings()
     chosen = resolve(name, settings)
-    _load_entry_points()
-    factory = _registry.get(chosen)
-    if factory is not None:
-        return factory(settings=settings)
+    if chosen in judge_registry:
+        return judge_registry.create(chosen, settings=settings)
     if chosen in available_chat_models():
         from toolsim.evaluator.judge import LLMJudge
 
-        configured = settings.model_copy(update={"judge_backend": chosen})
+        judge = settings.judge.model_copy(update={"backend": chosen})
+        configured = settings.model_copy(update={"judge": judge})
         return LLMJudge(create_chat_model("judge", configured), options, backend=chosen)
     raise UserError(f"unknown judge {chosen!r}; available: " + ", ".join(available_judges()))
 
 
-@register_judge(LEARNED)
-def _learned(*, settings: Settings) -> Judge:
+def learned_judge(*, settings: Settings) -> Judge:
+    """The ``learned`` judge: the shipped model, or ``TOOLSIM_JUDGE__LEARNED_MODEL``."""
     from toolsim.evaluator.learned.judge import LearnedJudge
 
-    return LearnedJudge.load(settings.judge_learned_model)
+    return LearnedJudge.load(settings.judge.learned_model)
 
 
 def measured_agreement(model: str, prompt: str) -> str | None:

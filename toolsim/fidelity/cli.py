@@ -64,7 +64,8 @@ def fidelity(
         typer.Option("--tools", help="Query files / tool folders defining the APIs (repeatable)."),
     ] = None,
     simulator: Annotated[
-        str | None, typer.Option(help="Simulator to measure (default: $TOOLSIM_SIMULATOR).")
+        str | None,
+        typer.Option(help="Simulator to measure (default: $TOOLSIM_SIMULATOR__BACKEND)."),
     ] = None,
     limit: Annotated[
         int | None, typer.Option(min=1, help="Compare only the first N recorded calls.")
@@ -92,7 +93,7 @@ def fidelity(
     found = read_recorded(recorded, catalog)
     if not found.calls:
         raise UserError(f"no recorded tool calls in {', '.join(map(str, recorded))}")
-    chosen = create_simulator(settings.simulator, settings=settings)
+    chosen = create_simulator(settings.simulator.backend, settings=settings)
 
     async def measure() -> Any:
         try:

@@ -1,20 +1,18 @@
 """Language models toolsim talks to: endpoints, the embedded model, chat models with a cache."""
 
-from toolsim.llm.chat import (
-    CachedChat,
-    ChatModel,
-    ChatReply,
-    ChatRequest,
-    OpenAIChat,
-    ToolCall,
+from toolsim.llm.chat import CachedChat, ChatModel, ChatReply, ChatRequest, ToolCall
+from toolsim.llm.client import RESPONSE_FORMATS, OpenAIChat
+from toolsim.llm.endpoint import Endpoint, EndpointSource, LLMUnavailable, RequestRejected
+from toolsim.llm.retry import RetryPolicy
+from toolsim.llm.roles import (
     available_chat_models,
+    chat_model_registry,
     create_chat_model,
     register_chat_model,
 )
-from toolsim.llm.endpoint import Endpoint, EndpointSource, LLMUnavailable, RequestRejected
-from toolsim.llm.retry import RetryPolicy
 
 __all__ = [
+    "RESPONSE_FORMATS",
     "CachedChat",
     "ChatModel",
     "ChatReply",
@@ -27,6 +25,7 @@ __all__ = [
     "RetryPolicy",
     "ToolCall",
     "available_chat_models",
+    "chat_model_registry",
     "create_chat_model",
     "register_chat_model",
 ]

@@ -18,7 +18,7 @@ class RequestRejected(UpstreamError):
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """An OpenAI-compatible endpoint and the model to ask there."""
+    """An OpenAI-compatible endpoint and the model to ask there ("": the first it lists)."""
 
     base_url: str
     model: str

@@ -59,7 +59,8 @@ class LocalModelServer:
         except ImportError:
             raise LLMUnavailable(
                 "the local model needs the xllamacpp package: pip install 'toolsim[local]' "
-                "(or set TOOLSIM_LLM_BASE_URL to an OpenAI-compatible endpoint)"
+                "(or give the role an OpenAI-compatible endpoint: TOOLSIM_SIMULATOR__BASE_URL, "
+                "TOOLSIM_AGENT__BASE_URL or TOOLSIM_JUDGE__BASE_URL)"
             ) from None
         try:
             gguf = ensure_gguf(self.options.home)

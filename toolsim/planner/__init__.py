@@ -13,9 +13,15 @@ from toolsim.planner.base import (
     Planner,
     available_planners,
     get_planner,
+    planner_registry,
     register_planner,
 )
-from toolsim.planner.embeddings import available_embedders, get_embedder, register_embedder
+from toolsim.planner.embeddings import (
+    available_embedders,
+    embedder_registry,
+    get_embedder,
+    register_embedder,
+)
 from toolsim.planner.experience import Experience, ExperienceStore
 from toolsim.planner.factory import gate_factory, make_gate, priced_apis
 from toolsim.planner.gates import NoPlanGate, PlanGate, PromptGate
@@ -36,12 +42,14 @@ __all__ = [
     "available_embedders",
     "available_planners",
     "bounded_knapsack",
+    "embedder_registry",
     "estimate",
     "gate_factory",
     "get_embedder",
     "get_planner",
     "make_gate",
     "multiple_choice_knapsack",
+    "planner_registry",
     "priced_apis",
     "register_embedder",
     "register_planner",

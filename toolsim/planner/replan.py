@@ -20,7 +20,7 @@ from typing import Any
 
 from toolsim.budget import PricedApi
 from toolsim.catalog.models import Query
-from toolsim.planner.base import Plan, register_planner
+from toolsim.planner.base import Plan
 from toolsim.planner.btp import BtpPlanner, knapsack_plan
 from toolsim.planner.experience import Experience
 from toolsim.planner.gates import PlanGate
@@ -90,6 +90,3 @@ class BtpReplanPlanner(BtpPlanner):
         plan = self.plan(query, apis, budget, experience)
         assert budget is not None  # plan() refused None already
         return ReplanGate(query, apis, budget, plan, experience)
-
-
-register_planner("btp-replan")(BtpReplanPlanner)

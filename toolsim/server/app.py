@@ -86,7 +86,7 @@ def create_app(
     settings = settings or Settings()
     catalog = catalog if catalog is not None else Catalog.from_paths(settings.tools)
     backend = backend if backend is not None else open_backend(settings.cache_url, settings.home)
-    simulator = simulator or create_simulator(settings.simulator, settings=settings)
+    simulator = simulator or create_simulator(settings.simulator.backend, settings=settings)
     service = ToolService(
         catalog,
         backend,

@@ -1,6 +1,6 @@
 """A per-request time limit: a request that takes too long gets 504 instead of hanging.
 
-The simulator has its own, shorter limit (``llm_timeout``); this one is the
+The simulator has its own, shorter limit (``simulator.timeout``); this one is the
 backstop for anything else that could stall a request. A simulation still
 running when its request is cut off is not cancelled: it is shared by every
 identical request (single-flight) and its valid reply is still stored. An

@@ -1,6 +1,5 @@
 """Simulators: how a call the cache has never seen gets answered."""
 
-from toolsim.simulator import builtin as _builtin  # noqa: F401  (registers the built-ins)
 from toolsim.simulator.base import (
     KnownEntity,
     Simulation,
@@ -9,6 +8,7 @@ from toolsim.simulator.base import (
     available_simulators,
     create_simulator,
     register_simulator,
+    simulator_registry,
 )
 from toolsim.simulator.llm import Endpoint, LLMOptions, LLMSimulator, LLMUnavailable
 
@@ -24,4 +24,5 @@ __all__ = [
     "available_simulators",
     "create_simulator",
     "register_simulator",
+    "simulator_registry",
 ]

@@ -1,21 +1,20 @@
 """The Simulator Protocol and its registry.
 
 A simulator answers a call that the cache has never seen. Built-in simulators
-register by name exactly like third-party ones (entry-point group
-``toolsim.simulators``), so tests can select scripted fakes the same way users
-select real backends.
+are registered exactly like third-party ones (entry-point group
+``toolsim.simulators``; see :mod:`toolsim.registry`), so tests can select
+scripted fakes the same way users select real backends.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
 from toolsim.cache.entry import CacheEntry, Reply, Source
 from toolsim.catalog.models import ApiSpec
-from toolsim.errors import UserError
+from toolsim.registry import Registry
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,38 +82,20 @@ class Simulator(Protocol):
 
 
 SimulatorFactory = Callable[..., Simulator]
-_REGISTRY: dict[str, SimulatorFactory] = {}
-_ENTRY_POINT_GROUP = "toolsim.simulators"
 
+#: Simulator factories by name (entry-point group ``toolsim.simulators``); each is
+#: called with ``settings=`` and any options.
+simulator_registry: Registry[SimulatorFactory] = Registry("simulator", "toolsim.simulators")
 
-def register_simulator(name: str) -> Callable[[SimulatorFactory], SimulatorFactory]:
-    """Register a simulator factory under ``name`` (decorator)."""
-
-    def decorate(factory: SimulatorFactory) -> SimulatorFactory:
-        _REGISTRY[name] = factory
-        return factory
-
-    return decorate
-
-
-def _load_plugins() -> None:
-    for point in entry_points(group=_ENTRY_POINT_GROUP):
-        if point.name not in _REGISTRY:
-            _REGISTRY[point.name] = point.load()
+#: Register a simulator factory under a name (decorator).
+register_simulator = simulator_registry.register
 
 
 def available_simulators() -> list[str]:
     """Names of every registered simulator, built-in and plug-in."""
-    _load_plugins()
-    return sorted(_REGISTRY)
+    return simulator_registry.names()
 
 
 def create_simulator(name: str, **options: Any) -> Simulator:
     """Build the simulator registered as ``name``; unknown names list the known ones."""
-    _load_plugins()
-    factory = _REGISTRY.get(name)
-    if factory is None:
-        raise UserError(
-            f"unknown simulator {name!r}; available: {', '.join(available_simulators())}"
-        )
-    return factory(**options)
+    return simulator_registry.create(name, **options)

@@ -6,9 +6,10 @@ from typing import Any
 
 import orjson
 
-from toolsim.cache.backend import ApiRef, CacheBackend
+from toolsim.cache.backend import CacheBackend
 from toolsim.cache.entry import CacheEntry
 from toolsim.cache.nearest import ranked_neighbours
+from toolsim.catalog.models import ApiId
 
 
 def example_size(entry: CacheEntry) -> int:
@@ -18,7 +19,7 @@ def example_size(entry: CacheEntry) -> int:
 
 def select_examples(
     backend: CacheBackend,
-    api: ApiRef,
+    api: ApiId,
     arguments: dict[str, Any],
     *,
     limit: int = 5,

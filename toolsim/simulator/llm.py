@@ -2,11 +2,11 @@
 
 Works with vLLM, llama.cpp's server, OpenAI and anything else that speaks
 ``/v1/chat/completions``, through the same client as the agent and the judge
-(:class:`~toolsim.llm.OpenAIChat`, with its retry policy for transient
-failures). Output is constrained with ``response_format`` (a JSON schema of the
-reply) where the server supports it and validated either way; invalid output is
-sampled again, and a reply that is still invalid after the last attempt is an
-error, never cached.
+(:class:`~toolsim.llm.OpenAIChat`: its retry policy for transient failures, its
+response-format step-down, its model discovery). Output is constrained with
+``response_format`` (a JSON schema of the reply) where the server supports it
+and validated either way; invalid output is sampled again, and a reply that is
+still invalid after the last attempt is an error, never cached.
 """
 
 from __future__ import annotations
@@ -17,20 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolsim.errors import UpstreamError
-from toolsim.llm.chat import ChatRequest, OpenAIChat
-from toolsim.llm.endpoint import Endpoint, EndpointSource, LLMUnavailable, RequestRejected
+from toolsim.llm.chat import ChatRequest
+from toolsim.llm.client import OpenAIChat
+from toolsim.llm.endpoint import Endpoint, EndpointSource, LLMUnavailable
 from toolsim.llm.retry import RetryPolicy
 from toolsim.simulator.base import Simulation, SimulationRequest
 from toolsim.simulator.prompt import PromptTemplates
 from toolsim.simulator.reply_schema import parse_reply, reply_schema
 
 __all__ = ["Endpoint", "LLMOptions", "LLMSimulator", "LLMUnavailable"]
-
-#: How the reply is constrained, strongest first; a server that rejects one gets the next.
-RESPONSE_FORMATS = ("json_schema", "json_object", "none")
-
-#: Sampling temperature of retries after invalid output.
-RETRY_TEMPERATURE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +35,8 @@ class LLMOptions:
     timeout: float = 120.0
     attempts: int = 3
     temperature: float = 0.0
+    #: The least temperature of a new attempt after invalid output (at 0 it would repeat it).
+    resample_temperature: float = 0.5
     seed: int | None = 42
     max_tokens: int = 768
     concurrency: int = 4
@@ -69,8 +66,6 @@ class LLMSimulator:
     ) -> None:
         self.name = name
         self.options = options or LLMOptions()
-        if self.options.response_format not in RESPONSE_FORMATS:
-            raise ValueError(f"response_format must be one of {', '.join(RESPONSE_FORMATS)}")
         self.prompts = prompts or PromptTemplates.load()
         self.example_count = self.options.examples
         self.example_chars = self.options.examples_chars
@@ -80,9 +75,9 @@ class LLMSimulator:
             concurrency=self.options.concurrency,
             name=name,
             retry=self.options.retry,
+            response_format=self.options.response_format,
         )
         self._slots = asyncio.Semaphore(self.options.concurrency)
-        self._format = self.options.response_format
         self.in_flight = 0  # simulations waiting on the model right now
 
     @property
@@ -144,25 +139,21 @@ class LLMSimulator:
         )
 
     def _request(
-        self, messages: list[dict[str, str]], schema: dict[str, Any], attempt: int, sent: str
+        self, messages: list[dict[str, str]], schema: dict[str, Any], attempt: int
     ) -> ChatRequest:
-        response_format: dict[str, Any] | None = None
-        if sent == "json_schema":
-            response_format = {
-                "type": "json_schema",
-                "json_schema": {"name": "api_reply", "schema": schema, "strict": True},
-            }
-        elif sent == "json_object":
-            response_format = {"type": "json_object"}
         temperature = self.options.temperature
         if attempt:
-            # At temperature 0 a retry would repeat the invalid output exactly;
-            # a retry samples (reproducibly: the seed moves with the attempt).
-            temperature = max(temperature, RETRY_TEMPERATURE)
+            # At temperature 0 a new attempt would repeat the invalid output exactly;
+            # it samples (reproducibly: the seed moves with the attempt).
+            temperature = max(temperature, self.options.resample_temperature)
         seed = self.options.seed
         return ChatRequest(
             messages=tuple(messages),
-            response_format=response_format,
+            # The strongest constraint; the client steps down where the server rejects it.
+            response_format={
+                "type": "json_schema",
+                "json_schema": {"name": "api_reply", "schema": schema, "strict": True},
+            },
             temperature=temperature,
             seed=None if seed is None else seed + attempt,
             max_tokens=self.options.max_tokens,
@@ -175,22 +166,11 @@ class LLMSimulator:
         attempt: int,
         deadline: float,
     ) -> str | None:
-        sent = self._format
-        try:
-            reply = await self.chat.complete(
-                self._request(messages, schema, attempt, sent),
-                deadline=deadline,
-                extra_body=dict(self.options.extra_body),
-            )
-        except RequestRejected as exc:
-            if sent != "none" and "response_format" in exc.message.lower():
-                # This server cannot constrain output that way: ask again the next, weaker
-                # way, without using up an attempt. Step down from what this request sent,
-                # so concurrent rejections of one format step down once, not once each.
-                if self._format == sent:
-                    self._format = RESPONSE_FORMATS[RESPONSE_FORMATS.index(sent) + 1]
-                return await self._complete(messages, schema, attempt, deadline)
-            raise
+        reply = await self.chat.complete(
+            self._request(messages, schema, attempt),
+            deadline=deadline,
+            extra_body=dict(self.options.extra_body),
+        )
         return reply.content
 
     async def aclose(self) -> None:

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from toolsim.cache.entry import Reply, Source
-from toolsim.simulator.base import Simulation, SimulationRequest, register_simulator
+from toolsim.simulator.base import Simulation, SimulationRequest
 
 MAX_DEPTH = 8
 MAX_LIST = 10
@@ -390,7 +390,6 @@ class SchemaSimulator:
         """Nothing to release."""
 
 
-@register_simulator("schema")
 def create_schema_simulator(**options: Any) -> SchemaSimulator:
     """Build the ``schema`` simulator; it takes no options and ignores any given."""
     del options

@@ -1,22 +1,19 @@
-"""The built-in planners besides BTP: ``none``, ``greedy`` and ``prompt``.
+"""The baseline planners BTP is compared with: ``none``, ``greedy`` and ``prompt``.
 
-Importing this module registers every built-in (BTP's modules included).
+They are registered in :data:`toolsim.registry.BUILTINS`, like BTP's planners.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import toolsim.planner.btp  # noqa: F401  (registers btp, btp-mc)
-import toolsim.planner.replan  # noqa: F401  (registers btp-replan)
 from toolsim.budget import PricedApi
 from toolsim.catalog.models import Query
-from toolsim.planner.base import Plan, PlanItem, register_planner
+from toolsim.planner.base import Plan, PlanItem
 from toolsim.planner.experience import Experience
 from toolsim.planner.gates import PromptGate
 
 
-@register_planner("none")
 class NoPlanner:
     """No plan: the budget (if any) is still enforced."""
 
@@ -30,7 +27,6 @@ class NoPlanner:
         return None
 
 
-@register_planner("greedy")
 class GreedyPlanner:
     """BTP's values and caps, filled by value per unit of cost instead of a knapsack.
 
@@ -71,7 +67,6 @@ class GreedyPlanner:
         return Plan(self.name, budget, items, ("fill the budget by value per cost",))
 
 
-@register_planner("prompt")
 class PromptPlanner:
     """No plan and no enforcement: the budget left and the prices are told each step."""
 
