@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from toolsim.console import console, err_console, styled
+from toolsim.cli.console import console, err_console, styled
 from toolsim.errors import UserError
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from toolsim.console import console, err_console, progress_bars, styled
+from toolsim.cli.console import console, err_console, progress_bars, styled
 from toolsim.fidelity.measures import MEASURES
 
 #: What each measure means, printed under the table.

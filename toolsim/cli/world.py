@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from toolsim.console import console, progress_bars, styled
+from toolsim.cli.console import console, progress_bars, styled
 
 #: The ``toolsim world`` group's help; its commands are :data:`COMMANDS`.
 HELP = "The world's entity graph: what simulated and recorded replies said about things."

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from toolsim.cache.modes import CacheMode
-from toolsim.console import console, err_console, progress_bars, styled
+from toolsim.cli.console import console, err_console, progress_bars, styled
 from toolsim.errors import ToolsimError, UserError
 from toolsim.settings import Settings
 
@@ -263,7 +263,7 @@ def model_pull(home: HomeOption = None) -> None:
 
 def _register_run() -> None:
     # The command's body lives with the agents (toolsim/agent/cli.py).
-    from toolsim.agent.cli import run
+    from toolsim.cli.run import run
 
     app.command("run")(user_errors(run))
 
@@ -273,7 +273,7 @@ _register_run()
 
 def _register_planner() -> None:
     # The command bodies live with the planners (toolsim/planner/cli.py).
-    from toolsim.planner.cli import register
+    from toolsim.cli.planner import register
 
     register(app, user_errors)
 
@@ -283,12 +283,12 @@ _register_planner()
 
 def _register_eval() -> None:
     # The command bodies live with the evaluator (toolsim/evaluator/cli.py).
-    from toolsim.evaluator.cli import eval_app, judge_app
+    from toolsim.cli.eval import eval_app, judge_app
 
     app.add_typer(eval_app, name="eval")
     app.add_typer(judge_app, name="judge")
     # toolsim eval fidelity: the simulator's replies against recorded ones (toolsim/fidelity).
-    from toolsim.fidelity.cli import fidelity
+    from toolsim.cli.fidelity import fidelity
 
     eval_app.command("fidelity")(user_errors(fidelity))
 
@@ -298,7 +298,7 @@ _register_eval()
 
 def _register_world() -> None:
     # The command bodies live with the world (toolsim/world/cli.py).
-    from toolsim.world.cli import COMMANDS, HELP
+    from toolsim.cli.world import COMMANDS, HELP
 
     world_app = typer.Typer(help=HELP, no_args_is_help=True)
     for name, command in COMMANDS.items():
@@ -311,7 +311,7 @@ _register_world()
 
 def _register_bench() -> None:
     # The command's body lives with the pipeline (toolsim/pipeline/cli.py).
-    from toolsim.pipeline.cli import bench
+    from toolsim.cli.bench import bench
 
     app.command("bench")(user_errors(bench))
 

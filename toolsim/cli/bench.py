@@ -11,7 +11,10 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from toolsim.agent.cli import (
+from toolsim.budget import parse_costs
+from toolsim.catalog.parameters import ParamNames
+from toolsim.cli.console import console, err_console, styled
+from toolsim.cli.run import (
     BarProgress,
     CacheModeOption,
     CacheUrlOption,
@@ -28,9 +31,6 @@ from toolsim.agent.cli import (
     run_settings,
     split_list,
 )
-from toolsim.budget import parse_costs
-from toolsim.catalog.parameters import ParamNames
-from toolsim.console import console, err_console, styled
 from toolsim.pipeline.bench import (
     DEFAULT_COSTS,
     BenchConfig,

@@ -18,7 +18,7 @@ from toolsim.agent.runner import RunConfig, RunSummary, run_queries
 from toolsim.budget import parse_costs
 from toolsim.cache.modes import CacheMode
 from toolsim.catalog.parameters import ParamNames
-from toolsim.console import console, err_console, progress_bars, styled
+from toolsim.cli.console import console, err_console, progress_bars, styled
 from toolsim.errors import UserError
 from toolsim.settings import Settings
 

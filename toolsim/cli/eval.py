@@ -11,7 +11,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from toolsim.console import console, err_console, progress_bars, styled
+from toolsim.cli.console import console, err_console, progress_bars, styled
 
 eval_app = typer.Typer(
     help="Score answers: Solvable Pass Rate, Win Rate, and a judge's agreement with reference "
@@ -42,7 +42,7 @@ def _shell(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from toolsim.cli import user_errors
+        from toolsim.cli.main import user_errors
 
         return user_errors(func)(*args, **kwargs)
 
