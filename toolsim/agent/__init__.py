@@ -3,12 +3,30 @@
 :func:`run_queries` is the library behind ``toolsim run``: it writes answers in
 the StableToolBench formats plus a toolsim record per query (see
 :mod:`toolsim.agent.output` for the run folder's layout).
+
+Names are imported on first use (PEP 562), so the CLI can read :class:`ActionMode`
+without loading the model client.
 """
 
-from toolsim.agent.actions import ActionMode
-from toolsim.agent.agents import AGENTS, CoTAgent, DFSDTAgent, Outcome, create_agent
-from toolsim.agent.episode import AgentLimits, Episode
-from toolsim.agent.runner import RunConfig, RunProgress, RunSummary, run_queries
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "AGENTS": "toolsim.agent.agents",
+    "ActionMode": "toolsim.agent.actions",
+    "AgentLimits": "toolsim.agent.episode",
+    "CoTAgent": "toolsim.agent.agents",
+    "DFSDTAgent": "toolsim.agent.agents",
+    "Episode": "toolsim.agent.episode",
+    "Outcome": "toolsim.agent.agents",
+    "RunConfig": "toolsim.agent.runner",
+    "RunProgress": "toolsim.agent.runner",
+    "RunSummary": "toolsim.agent.runner",
+    "create_agent": "toolsim.agent.agents",
+    "run_queries": "toolsim.agent.runner",
+}
 
 __all__ = [
     "AGENTS",
@@ -24,3 +42,16 @@ __all__ = [
     "create_agent",
     "run_queries",
 ]
+
+if TYPE_CHECKING:
+    from toolsim.agent.actions import ActionMode
+    from toolsim.agent.agents import AGENTS, CoTAgent, DFSDTAgent, Outcome, create_agent
+    from toolsim.agent.episode import AgentLimits, Episode
+    from toolsim.agent.runner import RunConfig, RunProgress, RunSummary, run_queries
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'toolsim.agent' has no attribute {name!r}")
+    return getattr(import_module(module), name)
