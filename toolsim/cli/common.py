@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -144,6 +143,6 @@ def _fail(message: str) -> None:
 class ShellGroup(TyperGroup):
     """The root command group: every command below it runs inside :func:`user_errors`."""
 
-    def invoke(self, ctx: click.Context) -> Any:  # noqa: D102
+    def invoke(self, ctx: typer.Context) -> Any:  # noqa: D102
         with user_errors():
             return super().invoke(ctx)
