@@ -10,8 +10,9 @@ without loading the model client.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from toolsim.exports import lazy_exports
 
 _EXPORTS = {
     "AGENTS": "toolsim.agent.agents",
@@ -50,8 +51,4 @@ if TYPE_CHECKING:
     from toolsim.agent.runner import RunConfig, RunProgress, RunSummary, run_queries
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'toolsim.agent' has no attribute {name!r}")
-    return getattr(import_module(module), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -7,18 +7,14 @@ never imports this package.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from toolsim.exports import lazy_exports
 
 if TYPE_CHECKING:
     from toolsim.cli.main import app
 
 __all__ = ["app"]
 
-
-def __getattr__(name: str) -> Any:
-    # On first use (PEP 562), so importing a command module does not assemble every command.
-    if name == "app":
-        from toolsim.cli.main import app
-
-        return app
-    raise AttributeError(f"module 'toolsim.cli' has no attribute {name!r}")
+# On first use, so importing one command module does not assemble every command.
+__getattr__ = lazy_exports(__name__, {"app": "toolsim.cli.main"})

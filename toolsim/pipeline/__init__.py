@@ -8,8 +8,9 @@ the agents and the judge.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from toolsim.exports import lazy_exports
 
 _EXPORTS = {
     "BenchConfig": "toolsim.pipeline.bench",
@@ -26,8 +27,4 @@ if TYPE_CHECKING:
     from toolsim.pipeline.matrix import Combination, combinations
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'toolsim.pipeline' has no attribute {name!r}")
-    return getattr(import_module(module), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
