@@ -40,7 +40,8 @@ CacheUrlOption = Annotated[
     str | None, typer.Option("--cache-url", help="Cache backend URL (default diskcache in home).")
 ]
 CacheModeOption = Annotated[
-    CacheMode | None, typer.Option("--cache-mode", help="What the cache does with calls.")
+    CacheMode | None,
+    typer.Option("--cache-mode", help="Cache mode (default $TOOLSIM_CACHE_MODE, else record)."),
 ]
 SimulatorOption = Annotated[
     str | None,
