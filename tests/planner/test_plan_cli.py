@@ -1,4 +1,4 @@
-"""``toolsim plan``: the table, the --json shape, and clear errors for bad input."""
+"""``toolsim planner plan``: the table, the --json shape, and clear errors for bad input."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from toolsim.catalog import Catalog
 from toolsim.cli import app
 
 runner = CliRunner()
-BASE = ["plan", "--queries", "example", "--query-id", "1"]
+BASE = ["planner", "plan", "--queries", "example", "--query-id", "1"]
 
 
 def plan_json(*options: str) -> dict:
@@ -73,6 +73,6 @@ def test_bad_input_is_one_clear_line(tmp_path: Path) -> None:
         assert result.exit_code == 1
         assert message in " ".join(result.output.split())
     missing = runner.invoke(
-        app, ["plan", "--queries", "example", "--query-id", "999", "--budget", "5"]
+        app, ["planner", "plan", "--queries", "example", "--query-id", "999", "--budget", "5"]
     )
     assert missing.exit_code == 1 and "no query '999' in example" in missing.output

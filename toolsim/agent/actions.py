@@ -15,7 +15,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolsim.agent import prompts
 from toolsim.agent.trajectory import FINISH, GIVE_ANSWER, GIVE_UP, Action, Step
@@ -23,8 +23,11 @@ from toolsim.catalog.models import ApiSpec
 from toolsim.catalog.parameters import ParamNames
 from toolsim.catalog.schemas import function_schema
 from toolsim.errors import UserError
-from toolsim.llm import ChatReply
 from toolsim.settings import Settings
+
+if TYPE_CHECKING:
+    # Only a type here: importing the model client would make `toolsim --help` pay for openai.
+    from toolsim.llm import ChatReply
 
 #: Older observations are cut to this when the conversation outgrows the context.
 SHORT_OBSERVATION = 200

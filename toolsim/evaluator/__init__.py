@@ -6,15 +6,16 @@ the LLM client stack.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from toolsim.exports import lazy_exports
 
 _EXPORTS = {
     "evaluate_pass_rate": "toolsim.evaluator.pass_rate",
     "evaluate_pass_rate_async": "toolsim.evaluator.pass_rate",
     "evaluate_win_rate": "toolsim.evaluator.win_rate",
     "evaluate_win_rate_async": "toolsim.evaluator.win_rate",
-    "Judge": "toolsim.evaluator.judge",
+    "Judge": "toolsim.evaluator.judges",
     "JudgeOptions": "toolsim.evaluator.judge",
     "Label": "toolsim.evaluator.labels",
     "Preference": "toolsim.evaluator.labels",
@@ -53,7 +54,8 @@ if TYPE_CHECKING:
     from toolsim.evaluator.aggregate import RateSummary, summarize
     from toolsim.evaluator.budget import BudgetMetrics
     from toolsim.evaluator.html import render_html
-    from toolsim.evaluator.judge import Judge, JudgeOptions
+    from toolsim.evaluator.judge import JudgeOptions
+    from toolsim.evaluator.judges import Judge
     from toolsim.evaluator.labels import Label, Outcome, Preference
     from toolsim.evaluator.pass_rate import evaluate_pass_rate, evaluate_pass_rate_async
     from toolsim.evaluator.results import EntryResult, PassRateReport, WinRateReport
@@ -61,8 +63,4 @@ if TYPE_CHECKING:
     from toolsim.evaluator.writers import write_reports
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'toolsim.evaluator' has no attribute {name!r}")
-    return getattr(import_module(module), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

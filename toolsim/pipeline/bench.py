@@ -35,7 +35,7 @@ from toolsim.pipeline.determinism import (
     replay_folder,
     replay_settings,
 )
-from toolsim.pipeline.matrix import Combination, check_budget, combinations
+from toolsim.pipeline.matrix import DEFAULT_COSTS, Combination, check_budget, combinations
 from toolsim.pipeline.reports import write_bench_reports
 from toolsim.settings import Settings
 from toolsim.world.check import ConsistencyReport, check_run
@@ -141,10 +141,6 @@ class BenchResult:
             "files": [str(path) for path in self.files],
         }
 
-
-#: Prices per call unless told otherwise: 1-10 per function, fixed by the seed, so a budget of
-#: 20 binds after a few calls (as in the BTP release) and the planners' differences show.
-DEFAULT_COSTS = "seed:1:1-10"
 
 #: Limits for the embedded model, whose every step takes seconds on two cores: a chain of 4
 #: steps, 16 model calls per DFSDT search and 256 tokens per step (its good replies are under

@@ -10,6 +10,10 @@ from toolsim.errors import UserError
 #: The planner name meaning "no planner" (the budget alone is enforced).
 NO_PLANNER = "none"
 
+#: Prices per call unless told otherwise: 1-10 per function, fixed by the seed, so a budget of
+#: 20 binds after a few calls (as in the BTP release) and the planners' differences show.
+DEFAULT_COSTS = "seed:1:1-10"
+
 
 @dataclass(frozen=True, slots=True)
 class Combination:

@@ -31,6 +31,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ToolsimError)
     async def _toolsim(request: Request, exc: ToolsimError) -> JSONResponse:
+        if type(exc) is ToolsimError:
+            # Unclassified, so a bug here or in a plug-in: bad input is a UserError,
+            # BadRequest, ... (4xx) and a failing simulator an UpstreamError (502).
+            log.error("unclassified error on %s %s", request.method, request.url.path, exc_info=exc)
         return JSONResponse(exc.to_dict(), status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)

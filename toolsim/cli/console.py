@@ -7,6 +7,9 @@ Styled output is built with :func:`styled` instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
@@ -31,3 +34,20 @@ def progress_bars() -> Progress:
         TimeElapsedColumn(),
         console=err_console,
     )
+
+
+def counter(progress: Progress, description: str) -> Callable[[int, int], None]:
+    """A ``progress(done, total)`` callback drawing one bar on ``progress``.
+
+    The bar appears on the first call, so an error raised before any work prints alone.
+    """
+    task: Any = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal task
+        if task is None:
+            progress.start()  # a no-op when the display is already live
+            task = progress.add_task(description, total=None)
+        progress.update(task, completed=done, total=total)
+
+    return update

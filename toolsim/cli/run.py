@@ -6,21 +6,35 @@ import asyncio
 import statistics
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
 from toolsim.agent.actions import ActionMode
-from toolsim.agent.episode import AgentLimits
-from toolsim.agent.runner import RunConfig, RunSummary, run_queries
-from toolsim.budget import parse_costs
-from toolsim.cache.modes import CacheMode
 from toolsim.catalog.parameters import ParamNames
-from toolsim.console import console, err_console, progress_bars, styled
+from toolsim.cli.common import (
+    CacheModeOption,
+    CacheUrlOption,
+    ConcurrencyOption,
+    CostsOption,
+    ExperienceOption,
+    HomeOption,
+    ParamNamesOption,
+    QueryIdsOption,
+    QueryTimeoutOption,
+    ServerOption,
+    SimulatorOption,
+    WidthOption,
+    settings_from_flags,
+    split_list,
+)
+from toolsim.cli.console import console, err_console, progress_bars, styled
 from toolsim.errors import UserError
-from toolsim.settings import Settings
+
+if TYPE_CHECKING:
+    from toolsim.agent.runner import RunSummary
 
 T = TypeVar("T")
 
@@ -46,60 +60,6 @@ class BarProgress:
         self.counts[record["status"]] = self.counts.get(record["status"], 0) + 1
         counts = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))
         self.progress.update(self.task, advance=1, description=f"{self.label} [{counts}]")
-
-
-# Options shared with commands that run agents too (toolsim bench): import them from here.
-QueryIdsOption = Annotated[
-    list[str] | None,
-    typer.Option("--query-ids", help="Only these ids (88 or G1_instruction:88; commas ok)."),
-]
-ServerOption = Annotated[
-    str | None, typer.Option(help="A StableToolBench-compatible server; default in-process.")
-]
-ConcurrencyOption = Annotated[
-    int | None, typer.Option(min=1, help="Queries at once (default TOOLSIM_AGENT__CONCURRENCY).")
-]
-CostsOption = Annotated[
-    str | None, typer.Option(help="Costs per call: a JSON file, seed:N or seed:N:LOW-HIGH.")
-]
-MaxStepsOption = Annotated[int, typer.Option(min=1, help="Steps of one chain.")]
-WidthOption = Annotated[int, typer.Option(min=1, help="DFSDT children per node.")]
-MaxModelCallsOption = Annotated[
-    int, typer.Option(min=1, help="Model calls per query (DFSDT stops there).")
-]
-QueryTimeoutOption = Annotated[
-    float, typer.Option(min=0, help="Seconds one query may take (0: no limit).")
-]
-ExperienceOption = Annotated[Path | None, typer.Option(help="The planner's experience file.")]
-ParamNamesOption = Annotated[
-    ParamNames,
-    typer.Option(
-        help="Parameter names shown to the model: as documented, or 'stb' as StableToolBench's "
-        "agents saw them (ID -> is_id), so trajectories compare with published ones."
-    ),
-]
-HomeOption = Annotated[Path | None, typer.Option(help="State folder (default $TOOLSIM_HOME).")]
-CacheUrlOption = Annotated[str | None, typer.Option(help="In-process server's cache URL.")]
-CacheModeOption = Annotated[CacheMode | None, typer.Option(help="In-process server's cache mode.")]
-SimulatorOption = Annotated[str | None, typer.Option(help="In-process server's simulator.")]
-
-
-def run_settings(
-    home: Path | None, cache_url: str | None, cache_mode: CacheMode | None, simulator: str | None
-) -> Settings:
-    """Settings from the environment, overridden by the flags that were given."""
-    overrides = {
-        "home": home,
-        "cache_url": cache_url,
-        "cache_mode": cache_mode,
-        "simulator": simulator,
-    }
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
-
-
-def split_list(values: list[str] | None) -> list[str]:
-    """Repeated options whose values may also be comma-separated, as one flat list."""
-    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
 
 
 def run(
@@ -130,9 +90,11 @@ def run(
         int, typer.Option(min=64, help="Observations are cut to this many characters.")
     ] = 1024,
     query_timeout: QueryTimeoutOption = 1800.0,
-    max_steps: MaxStepsOption = 12,
+    max_steps: Annotated[int, typer.Option(min=1, help="Steps of one chain.")] = 12,
     width: WidthOption = 2,
-    max_model_calls: MaxModelCallsOption = 200,
+    max_model_calls: Annotated[
+        int, typer.Option(min=1, help="Model calls per query (DFSDT stops there).")
+    ] = 200,
     param_names: ParamNamesOption = ParamNames.DOCUMENTED,
     home: HomeOption = None,
     cache_url: CacheUrlOption = None,
@@ -140,10 +102,16 @@ def run(
     simulator: SimulatorOption = None,
 ) -> None:
     """Run an agent (CoT or DFSDT) over benchmark queries; write answers and records."""
+    from toolsim.agent.episode import AgentLimits
+    from toolsim.agent.runner import RunConfig, run_queries
+    from toolsim.budget import parse_costs
+
     sources = [*split_list(queries), *(more or [])]
     if not sources:
         raise UserError("give query files with --queries (or --queries example)")
-    settings = run_settings(home, cache_url, cache_mode, simulator)
+    settings = settings_from_flags(
+        home=home, cache_url=cache_url, cache_mode=cache_mode, simulator=simulator
+    )
     config = RunConfig(
         queries=sources,
         out=out,

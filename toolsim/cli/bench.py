@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from toolsim.agent.cli import (
-    BarProgress,
+from toolsim.catalog.parameters import ParamNames
+from toolsim.cli.common import (
     CacheModeOption,
     CacheUrlOption,
     ConcurrencyOption,
+    CostsOption,
     ExperienceOption,
     HomeOption,
     ParamNamesOption,
@@ -24,24 +25,16 @@ from toolsim.agent.cli import (
     ServerOption,
     SimulatorOption,
     WidthOption,
-    run_resumable,
-    run_settings,
+    settings_from_flags,
     split_list,
 )
-from toolsim.budget import parse_costs
-from toolsim.catalog.parameters import ParamNames
-from toolsim.console import console, err_console, styled
-from toolsim.pipeline.bench import (
-    DEFAULT_COSTS,
-    BenchConfig,
-    BenchResult,
-    bench_limits,
-    bench_query_ids,
-    run_bench,
-)
-from toolsim.pipeline.determinism import SHOWN
-from toolsim.pipeline.matrix import Combination
-from toolsim.pipeline.reports import SHORT_HEAD, summary_cells
+from toolsim.cli.console import console, counter, err_console, styled
+from toolsim.cli.run import BarProgress, run_resumable
+from toolsim.pipeline.matrix import DEFAULT_COSTS
+
+if TYPE_CHECKING:
+    from toolsim.pipeline.bench import BenchResult
+    from toolsim.pipeline.matrix import Combination
 
 
 class BenchBars:
@@ -56,13 +49,7 @@ class BenchBars:
 
     def judge_progress(self, what: str) -> Callable[[int, int], None]:
         """A bar over the judge's verdicts for ``what``."""
-        self.progress.start()
-        task = self.progress.add_task(f"judging {what}", total=None)
-
-        def advance(done: int, total: int) -> None:
-            self.progress.update(task, completed=done, total=total)
-
-        return advance
+        return counter(self.progress, f"judging {what}")
 
 
 def bench(
@@ -87,9 +74,7 @@ def bench(
             "--no-budget", help="No budget at all (only planners that need none: e.g. none)."
         ),
     ] = False,
-    costs: Annotated[
-        str, typer.Option(help="Costs per call: a JSON file, seed:N or seed:N:LOW-HIGH.")
-    ] = DEFAULT_COSTS,
+    costs: CostsOption = DEFAULT_COSTS,
     experience: ExperienceOption = None,
     runs: Annotated[int, typer.Option(min=1, help="Judge runs per answer (pass rate).")] = 1,
     rounds: Annotated[int, typer.Option(min=1, help="Judge rounds per comparison (win rate).")] = 1,
@@ -133,7 +118,12 @@ def bench(
     simulator: SimulatorOption = None,
 ) -> None:
     """Run every agent x planner combination over a suite, evaluate, and write one report."""
-    settings = run_settings(home, cache_url, cache_mode, simulator)
+    from toolsim.budget import parse_costs
+    from toolsim.pipeline.bench import BenchConfig, bench_limits, bench_query_ids, run_bench
+
+    settings = settings_from_flags(
+        home=home, cache_url=cache_url, cache_mode=cache_mode, simulator=simulator
+    )
     chosen_suite = split_list(suite) or ["example"]
     config = BenchConfig(
         suite=chosen_suite,
@@ -179,6 +169,8 @@ def _cell(value: Any) -> str:
 
 def print_summary(result: BenchResult) -> None:
     """The summary table and where the report is."""
+    from toolsim.pipeline.reports import SHORT_HEAD, summary_cells
+
     table = Table(title=f"toolsim bench ({result.wall_seconds:.0f} s)")
     for number, head in enumerate(SHORT_HEAD):
         table.add_column(head, no_wrap=True, justify="left" if number == 0 else "right")
@@ -219,6 +211,8 @@ def print_summary(result: BenchResult) -> None:
 
 def report_nondeterminism(result: BenchResult) -> None:
     """Print every difference the determinism check found, loudly."""
+    from toolsim.pipeline.determinism import SHOWN
+
     check = result.determinism
     assert check is not None
     err_console.print(

@@ -1,31 +1,26 @@
-"""``toolsim eval pass-rate`` and ``toolsim eval win-rate``: thin shells over the evaluator."""
+"""``toolsim eval``: pass rate, win rate, a judge's agreement, fidelity (thin shells)."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.progress import Progress
 from rich.table import Table
 
-from toolsim.console import console, err_console, progress_bars, styled
+from toolsim.cli.common import HomeOption, settings_from_flags
+from toolsim.cli.console import console, counter, err_console, progress_bars, styled
+from toolsim.cli.fidelity import fidelity
 
 eval_app = typer.Typer(
     help="Score answers: Solvable Pass Rate, Win Rate, and a judge's agreement with reference "
     "labels.",
     no_args_is_help=True,
 )
-F = TypeVar("F", bound=Callable[..., Any])
 
 OutOption = Annotated[
     Path,
     typer.Option("--out", help="Folder for the JSON, CSV and HTML reports (created)."),
-]
-HomeOption = Annotated[
-    Path | None, typer.Option("--home", help="State folder with the judge cache ($TOOLSIM_HOME).")
 ]
 JudgeOption = Annotated[
     str | None,
@@ -37,36 +32,6 @@ JudgeOption = Annotated[
 ]
 
 
-def _shell(func: F) -> F:
-    """The main CLI's error handling, looked up when the command runs (no import cycle)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from toolsim.cli import user_errors
-
-        return user_errors(func)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _settings(home: Path | None, judge: str | None = None) -> Any:
-    from toolsim.settings import Settings
-
-    overrides: dict[str, Any] = {"home": home, "judge_backend": judge}
-    return Settings(**{name: value for name, value in overrides.items() if value is not None})
-
-
-class _Bar:
-    """A rich progress bar fed by the evaluator's ``progress(done, total)`` callback."""
-
-    def __init__(self, progress: Progress, description: str) -> None:
-        self.progress = progress
-        self.task = progress.add_task(description, total=None)
-
-    def __call__(self, done: int, total: int) -> None:
-        self.progress.update(self.task, completed=done, total=total)
-
-
 def _rate(summary: Any) -> list[str]:
     """Mean, deviation and interval as three cells."""
     if summary is None or summary.mean is None:
@@ -75,7 +40,8 @@ def _rate(summary: Any) -> list[str]:
     return [f"{summary.mean:.1f}", f"{summary.std:.1f}", interval]
 
 
-def _table(title: str, first: str, columns: tuple[str, ...], caption: str = "") -> Table:
+def report_table(title: str, first: str, columns: tuple[str, ...], caption: str = "") -> Table:
+    """A left-titled table: a first column of names, then right-aligned numbers."""
     table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     table.add_column(first, no_wrap=True)
     for column in columns:
@@ -124,8 +90,8 @@ def print_pass_rate(report: Any) -> None:
             styled((entry.label, "bold"), f": Solvable Pass Rate over {report.runs} runs"),
             soft_wrap=True,
         )
-        table = _table("", "group", PASS_COLUMNS, "counts: " + " / ".join(PASS_COUNTS))
-        budget = _table("budget", "group", BUDGET_COLUMNS)
+        table = report_table("", "group", PASS_COLUMNS, "counts: " + " / ".join(PASS_COUNTS))
+        budget = report_table("budget", "group", BUDGET_COLUMNS)
         rows = [(g, r.rate, r.counts, r.budget, len(r.outcomes)) for g, r in entry.groups.items()]
         total = sum(len(r.outcomes) for r in entry.groups.values())
         rows.append(("average", entry.overall, entry.counts, entry.budget, total))
@@ -159,7 +125,7 @@ def print_win_rate(report: Any) -> None:
         soft_wrap=True,
     )
     columns = ("n", "win %", "±std", "95% CI", "counts")
-    table = _table("", "group", columns, "counts: " + " / ".join(WIN_COUNTS))
+    table = report_table("", "group", columns, "counts: " + " / ".join(WIN_COUNTS))
     rows = [(g, r.rate, r.counts, len(r.rounds)) for g, r in report.groups.items()]
     total = sum(len(r.rounds) for r in report.groups.values())
     rows.append(("average", report.overall, report.counts, total))
@@ -170,7 +136,6 @@ def print_win_rate(report: Any) -> None:
 
 
 @eval_app.command("pass-rate")
-@_shell
 def pass_rate(
     answers: Annotated[
         list[Path],
@@ -192,7 +157,10 @@ def pass_rate(
     prepare_out(out)  # fail before any judging if the reports cannot be written
     with progress_bars() as progress:
         report = evaluate_pass_rate(
-            answers, runs=runs, settings=_settings(home, judge), progress=_Bar(progress, "judging")
+            answers,
+            runs=runs,
+            settings=settings_from_flags(home=home, judge_backend=judge),
+            progress=counter(progress, "judging"),
         )
     written = write_reports(out, pass_rate=report)
     print_pass_rate(report)
@@ -200,7 +168,6 @@ def pass_rate(
 
 
 @eval_app.command("win-rate")
-@_shell
 def win_rate(
     answers: Annotated[Path, typer.Option("--answers", help="The candidate's answers.")],
     reference: Annotated[Path, typer.Option("--reference", help="The reference answers.")],
@@ -219,8 +186,8 @@ def win_rate(
             answers,
             reference,
             rounds=rounds,
-            settings=_settings(home, judge),
-            progress=_Bar(progress, "judging"),
+            settings=settings_from_flags(home=home, judge_backend=judge),
+            progress=counter(progress, "judging"),
         )
     written = write_reports(out, win_rate=report)
     print_win_rate(report)
@@ -228,7 +195,6 @@ def win_rate(
 
 
 @eval_app.command("agreement")
-@_shell
 def agreement(
     labels: Annotated[
         list[Path],
@@ -261,8 +227,8 @@ def agreement(
             runs=runs,
             sample=sample,
             seed=seed,
-            settings=_settings(home, judge),
-            progress=_Bar(progress, "judging"),
+            settings=settings_from_flags(home=home, judge_backend=judge),
+            progress=counter(progress, "judging"),
         )
     written = write_agreement_reports(out, report)
     print_agreement(report)
@@ -285,7 +251,9 @@ def _agreement_cells(measured: Any) -> list[str]:
 
 def print_agreement(report: Any) -> None:
     """The agreement table, the per-system pass rates and the run-to-run agreement."""
-    table = _table("Agreement with the reference majority", "items", ("n", "accuracy %", "kappa"))
+    table = report_table(
+        "Agreement with the reference majority", "items", ("n", "accuracy %", "kappa")
+    )
     table.add_row("all labelled", *_agreement_cells(report.all))
     table.add_row("answered", *_agreement_cells(report.answered))
     if report.unseen_answered is not None and report.counted["seen_in_training"]:
@@ -311,7 +279,7 @@ def print_agreement(report: Any) -> None:
             ),
             soft_wrap=True,
         )
-    systems = _table("", "system", ("n", "judged %", "reference %"))
+    systems = report_table("", "system", ("n", "judged %", "reference %"))
     for rate in report.systems:
         judged = "n/a" if rate.judged is None else f"{rate.judged:.1f}"
         reference = "n/a" if rate.reference is None else f"{rate.reference:.1f}"
@@ -336,60 +304,5 @@ def print_agreement(report: Any) -> None:
     print_judge(usage, report.seconds, report.pass_rate.noise_floor)
 
 
-judge_app = typer.Typer(help="Train the learned judge.", no_args_is_help=True)
-
-
-@judge_app.command("train")
-@_shell
-def train(
-    labels: Annotated[
-        list[Path],
-        typer.Option(
-            "--labels",
-            help="Reference-labelled pass-rate result files to learn from (repeatable).",
-        ),
-    ],
-    out: Annotated[
-        Path, typer.Option("--out", help="Folder for model.txt, known.tsv and card.json.")
-    ],
-    cv: Annotated[
-        bool, typer.Option("--cv/--no-cv", help="Cross-validate by method and by query.")
-    ] = True,
-    reference: Annotated[
-        str, typer.Option(help="What produced the labels (shown with the judge's agreement).")
-    ] = "the training labels' majority",
-) -> None:
-    """Train a learned judge; from the shared labels it reproduces the shipped one exactly."""
-    from toolsim.evaluator.learned.training import train_judge
-
-    with console.status("training") as status:
-        trained = train_judge(
-            labels, out, cv=cv, reference=reference, progress=lambda text: status.update(text)
-        )
-    card = trained.card
-    console.print(
-        f"trained on {card['training']['answers']} labelled answers "
-        f"({card['training']['answered']} answered); model sha256 {card['model_sha256']}",
-        soft_wrap=True,
-    )
-    splits = card["cross_validation"]
-    if splits:
-        table = _table(
-            "Cross-validated agreement (never on training items)",
-            "held out",
-            ("items", "n", "accuracy %", "kappa", "Spearman"),
-        )
-        for name, split in splits.items():
-            for part in ("all", "answered", "novel"):
-                measured = split[part]
-                accuracy = measured["accuracy"]
-                table.add_row(
-                    f"by {name}",
-                    part,
-                    str(measured["n"]),
-                    "n/a" if accuracy is None else f"{100 * accuracy:.1f}",
-                    "n/a" if measured["kappa"] is None else f"{measured['kappa']:.2f}",
-                    "" if split["spearman"] is None else f"{split['spearman']:.2f}",
-                )
-        console.print(table)
-    console.print("written: " + ", ".join(str(path) for path in trained.files), soft_wrap=True)
+# The simulator is scored here too; the command's body is in toolsim/cli/fidelity.py.
+eval_app.command("fidelity")(fidelity)

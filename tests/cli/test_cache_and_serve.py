@@ -77,7 +77,7 @@ def test_missing_extra_prints_the_exact_install_hint(tmp_path: Path, monkeypatch
 def test_progress_and_tables_print_brackets_literally(capsys) -> None:
     from rich.table import Table
 
-    from toolsim.console import console, progress_bars
+    from toolsim.cli.console import console, progress_bars
 
     table = Table("status")
     table.add_row("[answered 2, failed 1]")

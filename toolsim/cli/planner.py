@@ -1,19 +1,17 @@
-"""Command bodies of ``toolsim plan`` and ``toolsim planner build-experience``.
-
-:func:`register` adds them to the main ``toolsim`` app.
-"""
+"""``toolsim planner plan`` and ``toolsim planner build-experience`` (thin shells)."""
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from toolsim.console import console, err_console, styled
+from toolsim.cli.common import CostsOption, ExperienceOption
+from toolsim.cli.console import console, err_console, styled
 from toolsim.errors import UserError
 
 if TYPE_CHECKING:
@@ -38,21 +36,16 @@ def _find_query(queries: str, query_id: str, group: str | None) -> Query:
     return matches[0]
 
 
+@planner_app.command("plan")
 def plan(
     queries: Annotated[
         str, typer.Option("--queries", help="A StableToolBench query file, or 'example'.")
     ],
     query_id: Annotated[str, typer.Option("--query-id", help="The query to plan for.")],
     budget: Annotated[int, typer.Option("--budget", min=0, help="Budget of the query.")],
-    experience: Annotated[
-        Path | None,
-        typer.Option("--experience", help="Experience store (toolsim planner build-experience)."),
-    ] = None,
+    experience: ExperienceOption = None,
     planner: Annotated[str, typer.Option("--planner", help="Planner name.")] = "btp",
-    costs: Annotated[
-        str | None,
-        typer.Option("--costs", help="Cost file (JSON) or seed:N[:LOW-HIGH]; default 1 each."),
-    ] = None,
+    costs: CostsOption = None,
     group: Annotated[
         str | None, typer.Option("--group", help="Query group, when an id is in several.")
     ] = None,
@@ -104,6 +97,7 @@ def plan(
         console.print(f"  {reason}")
 
 
+@planner_app.command("build-experience")
 def build_experience(
     answers: Annotated[
         list[Path], typer.Argument(help="Run folders, converted answer folders or files.")
@@ -142,8 +136,11 @@ def build_experience(
     )
 
 
-def register(app: typer.Typer, user_errors: Callable[[Any], Any]) -> None:
-    """Add ``plan`` and the ``planner`` group to the main app, errors printed by ``user_errors``."""
-    app.command("plan")(user_errors(plan))
-    planner_app.command("build-experience")(user_errors(build_experience))
-    app.add_typer(planner_app, name="planner")
+@functools.wraps(plan)
+def plan_alias(*args: Any, **kwargs: Any) -> None:
+    """``toolsim plan``: the old spelling of ``toolsim planner plan``, which it runs."""
+    err_console.print(
+        styled(("note:", "yellow"), " 'toolsim plan' is now 'toolsim planner plan'"),
+        soft_wrap=True,
+    )
+    plan(*args, **kwargs)

@@ -1,7 +1,4 @@
-"""``toolsim world``: show, export, check and rebuild the entity graph (thin shells).
-
-The commands are registered (with the main CLI's error handling) by ``toolsim/cli.py``.
-"""
+"""``toolsim world``: show, export, check and rebuild the entity graph (thin shells)."""
 
 from __future__ import annotations
 
@@ -13,17 +10,13 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from toolsim.console import console, progress_bars, styled
+from toolsim.cli.common import CacheUrlOption, HomeOption, settings_from_flags
+from toolsim.cli.console import console, progress_bars, styled
 
-#: The ``toolsim world`` group's help; its commands are :data:`COMMANDS`.
-HELP = "The world's entity graph: what simulated and recorded replies said about things."
-
-HomeOption = Annotated[
-    Path | None, typer.Option("--home", help="State folder (default $TOOLSIM_HOME).")
-]
-CacheUrlOption = Annotated[
-    str | None, typer.Option("--cache-url", help="Cache backend URL (default diskcache in home).")
-]
+world_app = typer.Typer(
+    help="The world's entity graph: what simulated and recorded replies said about things.",
+    no_args_is_help=True,
+)
 
 
 @contextmanager
@@ -31,11 +24,9 @@ def open_world(home: Path | None, cache_url: str | None) -> Iterator[Any]:
     """The world on the configured cache backend (closed afterwards)."""
     from toolsim.cache.backend import SupportsRecords, open_backend
     from toolsim.errors import UserError
-    from toolsim.settings import Settings
     from toolsim.world.store import World
 
-    overrides = {"home": home, "cache_url": cache_url}
-    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    settings = settings_from_flags(home=home, cache_url=cache_url)
     backend = open_backend(settings.cache_url, settings.home)
     try:
         if not isinstance(backend, SupportsRecords):
@@ -45,6 +36,7 @@ def open_world(home: Path | None, cache_url: str | None) -> Iterator[Any]:
         backend.close()
 
 
+@world_app.command("show")
 def show(
     home: HomeOption = None,
     cache_url: CacheUrlOption = None,
@@ -76,6 +68,7 @@ def show(
     console.print(largest)
 
 
+@world_app.command("export")
 def export(
     path: Annotated[Path, typer.Argument(help="File to write.")],
     fmt: Annotated[str, typer.Option("--format", help="json (node-link) or graphml.")] = "json",
@@ -94,6 +87,7 @@ def export(
     )
 
 
+@world_app.command("rebuild")
 def rebuild(
     home: HomeOption = None,
     cache_url: CacheUrlOption = None,
@@ -111,6 +105,7 @@ def rebuild(
     console.print(f"indexed {fed} stored replies")
 
 
+@world_app.command("check")
 def check(
     run_dir: Annotated[Path, typer.Argument(help="A run folder or any answer folder or file.")],
     json_out: Annotated[
@@ -134,7 +129,3 @@ def check(
     if json_out is not None:
         write_json_atomic(json_out, [report.to_json() for report in reports])
         console.print(f"report: {json_out}")
-
-
-#: ``toolsim world`` subcommands by name.
-COMMANDS = {"show": show, "export": export, "rebuild": rebuild, "check": check}

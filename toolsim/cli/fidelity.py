@@ -9,8 +9,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from toolsim.console import console, err_console, progress_bars, styled
-from toolsim.fidelity.measures import MEASURES
+from toolsim.cli.common import HomeOption, SimulatorOption, ToolsOption, settings_from_flags
+from toolsim.cli.console import console, counter, err_console, progress_bars, styled
 
 #: What each measure means, printed under the table.
 LEGEND = (
@@ -29,6 +29,8 @@ def _cell(score: Any) -> str:
 
 def print_fidelity(report: Any, top: int = 15) -> None:
     """The overall scores, then the APIs with the most calls."""
+    from toolsim.fidelity.measures import MEASURES
+
     console.print(
         styled(
             (f"fidelity of simulator {report.simulator}", "bold"),
@@ -59,14 +61,8 @@ def fidelity(
             "response cache folder (repeatable).",
         ),
     ],
-    tools: Annotated[
-        list[str] | None,
-        typer.Option("--tools", help="Query files / tool folders defining the APIs (repeatable)."),
-    ] = None,
-    simulator: Annotated[
-        str | None,
-        typer.Option(help="Simulator to measure (default: $TOOLSIM_SIMULATOR__BACKEND)."),
-    ] = None,
+    tools: ToolsOption = None,
+    simulator: SimulatorOption = None,
     limit: Annotated[
         int | None, typer.Option(min=1, help="Compare only the first N recorded calls.")
     ] = None,
@@ -74,7 +70,7 @@ def fidelity(
     out: Annotated[Path, typer.Option("--out", help="Folder for fidelity.json (created).")] = Path(
         "toolsim-eval"
     ),
-    home: Annotated[Path | None, typer.Option("--home", help="State folder.")] = None,
+    home: HomeOption = None,
 ) -> None:
     """Compare a simulator's answers with recorded replies to the same calls."""
     from toolsim.catalog import Catalog
@@ -83,11 +79,9 @@ def fidelity(
     from toolsim.fidelity.recorded import read_recorded
     from toolsim.fidelity.run import measure_fidelity
     from toolsim.files import write_json_atomic
-    from toolsim.settings import Settings
     from toolsim.simulator import create_simulator
 
-    overrides = {"home": home, "tools": tools, "simulator": simulator}
-    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    settings = settings_from_flags(home=home, tools=tools, simulator=simulator)
     prepare_out(out)
     catalog = Catalog.from_paths(settings.tools)
     found = read_recorded(recorded, catalog)
@@ -98,14 +92,13 @@ def fidelity(
     async def measure() -> Any:
         try:
             with progress_bars() as progress:
-                task = progress.add_task("simulating", total=None)
                 return await measure_fidelity(
                     list(found.calls.values()),
                     catalog,
                     chosen,
                     limit=limit,
                     concurrency=concurrency,
-                    progress=lambda done, total: progress.update(task, completed=done, total=total),
+                    progress=counter(progress, "simulating"),
                 )
         finally:
             await chosen.aclose()

@@ -1,0 +1,109 @@
+"""``toolsim serve``: a thin shell over :func:`toolsim.server.create_app` and uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Annotated, Any
+
+import typer
+
+from toolsim.cache.modes import CacheMode
+from toolsim.cli.common import (
+    CacheModeOption,
+    CacheUrlOption,
+    HomeOption,
+    SimulatorOption,
+    ToolsOption,
+    settings_from_flags,
+)
+from toolsim.cli.console import console
+from toolsim.errors import UserError
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    tools: ToolsOption = None,
+    cache_mode: CacheModeOption = None,
+    simulator: SimulatorOption = None,
+    upstream: Annotated[
+        str | None, typer.Option(help="A real API relay URL tried before the LLM.")
+    ] = None,
+    schema_fallback: Annotated[
+        bool | None,
+        typer.Option(help="Answer from the response template when the LLM is unavailable."),
+    ] = None,
+    home: HomeOption = None,
+    cache_url: CacheUrlOption = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Server processes sharing the cache (diskcache or Redis)."),
+    ] = None,
+) -> None:
+    """Run the tool API server (StableToolBench /virtual, native /v1, /stats)."""
+    import uvicorn
+
+    from toolsim.server import create_app
+
+    overrides: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "tools": tools,
+        "cache_mode": cache_mode,
+        "simulator": simulator,
+        "upstream_url": upstream,
+        "schema_fallback": schema_fallback,
+        "home": home,
+        "cache_url": cache_url,
+        "workers": workers,
+    }
+    settings = settings_from_flags(**overrides)
+    if settings.workers > 1 and (settings.cache_url or "").startswith("memory:"):
+        raise UserError("memory:// cannot be shared by several workers; use disk:// or redis://")
+    # Built here even with several workers: bad settings fail once, clearly, before any fork.
+    application = create_app(settings)
+    service = application.state.service
+    console.print(
+        f"toolsim: {len(service.catalog)} APIs, {len(service.catalog.queries)} queries, "
+        f"cache mode {settings.cache_mode.value}, simulator "
+        f"{service.simulator.name}, {len(service.backend)} cached replies\n"
+        f"listening on http://{settings.host}:{settings.port}  (POST /virtual, GET /v1/tools, "
+        f"GET /stats)"
+    )
+    if settings.workers == 1:
+        from toolsim.server.app import ready_to_serve
+
+        uvicorn.run(
+            ready_to_serve(application),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+        )
+        return
+    console.print(f"{settings.workers} worker processes")
+    asyncio.run(service.simulator.aclose())
+    service.backend.close()
+    # Each worker builds its own app from the environment, so pass the flags on there.
+    for name, value in overrides.items():
+        if value is not None:
+            os.environ[f"TOOLSIM_{name.upper()}"] = _env_value(value)
+    uvicorn.run(
+        "toolsim.server.app:app_from_env",
+        factory=True,
+        workers=settings.workers,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+    )
+
+
+def _env_value(value: Any) -> str:
+    """A flag's value as its ``TOOLSIM_*`` variable spells it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(str(item) for item in value)
+    if isinstance(value, CacheMode):
+        return value.value
+    return str(value)
