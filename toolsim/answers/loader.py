@@ -17,7 +17,6 @@ record files are found by listing folders, never by building paths from ids.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -25,20 +24,9 @@ from toolsim.answers.converted import EntryError, answer_from_record, parse_entr
 from toolsim.answers.models import AnswerSet
 from toolsim.answers.results import group_of, is_result_entry, parse_result_entry
 from toolsim.errors import UserError
+from toolsim.files import JsonFileError, read_json
 
 MANIFEST = "run.json"
-
-
-def _read_json(path: Path) -> Any:
-    """The parsed file, or ValueError with a short reason."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read: {exc}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
 
 
 def _records(folder: Path, problems: list[str]) -> dict[str, dict[str, Any]]:
@@ -48,9 +36,9 @@ def _records(folder: Path, problems: list[str]) -> dict[str, dict[str, Any]]:
         return found
     for path in sorted(folder.glob("*.json")):
         try:
-            record = _read_json(path)
-        except ValueError as exc:
-            problems.append(f"{path}: {exc}")
+            record = read_json(path, "run record")
+        except JsonFileError as exc:
+            problems.append(f"{path}: {exc.reason}")
             continue
         if not isinstance(record, dict):
             problems.append(f"{path}: expected a JSON object")
@@ -64,9 +52,9 @@ def _load_group_file(
 ) -> AnswerSet:
     problems: list[str] = []
     try:
-        data = _read_json(path)
-    except ValueError as exc:
-        problems.append(f"{path}: {exc}")
+        data = read_json(path, "answer file")
+    except JsonFileError as exc:
+        problems.append(f"{path}: {exc.reason}")
         data = {}
     if not isinstance(data, dict):
         problems.append(f"{path}: expected an object of query id -> answer")
@@ -106,9 +94,9 @@ def _load_group_file(
 
 def _load_run(folder: Path) -> list[AnswerSet]:
     try:
-        manifest = _read_json(folder / MANIFEST)
-    except ValueError as exc:
-        raise UserError(f"{folder / MANIFEST}: {exc}") from None
+        manifest = read_json(folder / MANIFEST, "run manifest")
+    except JsonFileError as exc:
+        raise UserError(f"{folder / MANIFEST}: {exc.reason}") from None
     if not isinstance(manifest, dict):
         raise UserError(f"{folder / MANIFEST}: expected a JSON object")
     converted = folder / "converted"

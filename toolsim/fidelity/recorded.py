@@ -27,6 +27,7 @@ from typing import Any
 
 from toolsim.cache.entry import Reply
 from toolsim.catalog.catalog import Catalog
+from toolsim.files import JsonFileError, read_json
 from toolsim.world.extract import decode
 
 FINISH = "Finish"
@@ -130,9 +131,9 @@ def _read_steps(text: str, recorded: Recorded, origin: str) -> None:
 
 def _read_file(path: Path, recorded: Recorded) -> None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        recorded.problems.append(f"{path}: cannot read ({exc})")
+        data = read_json(path, "answer file")
+    except JsonFileError as exc:
+        recorded.problems.append(f"{path}: {exc.reason}")
         return
     recorded.files += 1
     origin = str(path)

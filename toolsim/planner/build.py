@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from toolsim.errors import UserError
+from toolsim.files import read_json
 from toolsim.planner.embeddings import Embedder
 from toolsim.planner.experience import ExperienceStore
-from toolsim.planner.jsonfile import read_json
 
 LABELS = ("Solved", "Unsolved", "Unsure")
 
