@@ -2,7 +2,7 @@
 
 :func:`run_queries` is the library behind ``toolsim run``: it writes answers in
 the StableToolBench formats plus a toolsim record per query (see
-:mod:`toolsim.agent.output` for the run folder's layout).
+:mod:`toolsim.runs` for the run folder's layout).
 """
 
 from toolsim.agent.actions import ActionMode

@@ -18,12 +18,13 @@ from enum import StrEnum
 from typing import Any
 
 from toolsim.agent import prompts
-from toolsim.agent.trajectory import FINISH, GIVE_ANSWER, GIVE_UP, Action, Step
+from toolsim.agent.trajectory import Action, Step
 from toolsim.catalog.models import ApiSpec
 from toolsim.catalog.parameters import ParamNames
 from toolsim.catalog.schemas import function_schema
 from toolsim.errors import UserError
 from toolsim.llm import ChatReply
+from toolsim.runs.answer_format import FINISH, GIVE_ANSWER, GIVE_UP
 from toolsim.settings import Settings
 
 #: Older observations are cut to this when the conversation outgrows the context.

@@ -13,13 +13,14 @@ from toolsim.agent.episode import CallLimitReached, Episode, FailedStep
 from toolsim.agent.prompts import diversity_note
 from toolsim.agent.trajectory import Step, walk
 from toolsim.errors import UserError
+from toolsim.runs import QueryStatus
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """How a query ended: a record status and, for failures, why."""
 
-    status: str  # answered | gave_up | no_answer | failed
+    status: QueryStatus
     error: str | None = None
 
 
@@ -52,18 +53,18 @@ class CoTAgent:
             try:
                 chosen = await episode.decide(last.path() if last else [])
             except FailedStep as failure:
-                return Outcome("failed", str(failure))
+                return Outcome(QueryStatus.FAILED, str(failure))
             except CallLimitReached:
-                return Outcome("no_answer", _limit_error(episode))
+                return Outcome(QueryStatus.NO_ANSWER, _limit_error(episode))
             last = await episode.act(chosen, last)
             if last.answered:
-                return Outcome("answered")
+                return Outcome(QueryStatus.ANSWERED)
             if last.gave_up:
                 last.pruned = True
-                return Outcome("gave_up")
+                return Outcome(QueryStatus.GAVE_UP)
         if last is not None:
             last.pruned = True
-        return Outcome("no_answer", f"no Finish within {episode.limits.max_steps} steps")
+        return Outcome(QueryStatus.NO_ANSWER, f"no Finish within {episode.limits.max_steps} steps")
 
 
 class DFSDTAgent:
@@ -80,15 +81,15 @@ class DFSDTAgent:
         """Search from the empty chain."""
         try:
             if await self._search(episode, None):
-                return Outcome("answered")
+                return Outcome(QueryStatus.ANSWERED)
         except CallLimitReached:
-            return Outcome("no_answer", _limit_error(episode))
+            return Outcome(QueryStatus.NO_ANSWER, _limit_error(episode))
         steps = walk(episode.roots)
         if not steps and episode.failed_steps:
-            return Outcome("failed", episode.failed_steps[-1]["error"])
+            return Outcome(QueryStatus.FAILED, episode.failed_steps[-1].error)
         if any(step.gave_up for step in steps):
-            return Outcome("gave_up")
-        return Outcome("no_answer", "the search ended without an answer")
+            return Outcome(QueryStatus.GAVE_UP)
+        return Outcome(QueryStatus.NO_ANSWER, "the search ended without an answer")
 
     async def _search(self, episode: Episode, node: Step | None) -> bool:
         path = node.path() if node else []

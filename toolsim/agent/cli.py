@@ -20,6 +20,7 @@ from toolsim.cache.modes import CacheMode
 from toolsim.catalog.parameters import ParamNames
 from toolsim.console import console, err_console, progress_bars, styled
 from toolsim.errors import UserError
+from toolsim.runs import RunRecord
 from toolsim.settings import Settings
 
 T = TypeVar("T")
@@ -41,9 +42,9 @@ class BarProgress:
         label = f"{self.label} ({skipped} already done)" if skipped else self.label
         self.task = self.progress.add_task(label, total=total, completed=skipped)
 
-    def advance(self, record: dict[str, Any]) -> None:
+    def advance(self, record: RunRecord) -> None:
         """One more query finished."""
-        self.counts[record["status"]] = self.counts.get(record["status"], 0) + 1
+        self.counts[record.status] = self.counts.get(record.status, 0) + 1
         counts = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))
         self.progress.update(self.task, advance=1, description=f"{self.label} [{counts}]")
 

@@ -73,13 +73,13 @@ async def judge_answer(judge: Judge, answer: Answer, run: int) -> Outcome:
 def system_of(answer_set: AnswerSet) -> str:
     """What identifies the agent behind a set: its run manifest's configuration, else its label."""
     manifest = answer_set.manifest
-    if not manifest:
+    if manifest is None:
         return answer_set.label
-    parts = [str(manifest.get("agent_model") or "?"), str(manifest.get("method") or "?")]
-    if manifest.get("planner"):
-        parts.append(f"+{manifest['planner']}")
-    if manifest.get("budget") is not None:
-        parts.append(f"B={manifest['budget']}")
+    parts = [manifest.agent_model or "?", manifest.method or "?"]
+    if manifest.planner:
+        parts.append(f"+{manifest.planner}")
+    if manifest.budget is not None:
+        parts.append(f"B={manifest.budget}")
     return " ".join(parts)
 
 
