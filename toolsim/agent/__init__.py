@@ -6,7 +6,7 @@ the StableToolBench formats plus a toolsim record per query (see
 """
 
 from toolsim.agent.actions import ActionMode
-from toolsim.agent.agents import AGENTS, CoTAgent, DFSDTAgent, Outcome, create_agent
+from toolsim.agent.agents import AGENTS, CoTAgent, DFSDTAgent, QueryEnd, create_agent
 from toolsim.agent.episode import AgentLimits, Episode
 from toolsim.agent.runner import RunConfig, RunProgress, RunSummary, run_queries
 
@@ -17,7 +17,7 @@ __all__ = [
     "CoTAgent",
     "DFSDTAgent",
     "Episode",
-    "Outcome",
+    "QueryEnd",
     "RunConfig",
     "RunProgress",
     "RunSummary",

@@ -1,7 +1,7 @@
 """The agents: CoT/ReAct (one chain) and DFSDT (depth-first search over chains).
 
 Both only order the steps; an :class:`~toolsim.agent.episode.Episode` makes
-each one. ``solve`` returns how the query ended.
+each one. ``solve`` returns how the query ended (a :class:`QueryEnd`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from toolsim.runs import QueryStatus
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class QueryEnd:
     """How a query ended: a record status and, for failures, why."""
 
     status: QueryStatus
@@ -31,7 +31,7 @@ class Agent(Protocol):
     #: The reference method name, used in file names and converted answers.
     method: ClassVar[str]
 
-    async def solve(self, episode: Episode) -> Outcome:
+    async def solve(self, episode: Episode) -> QueryEnd:
         """Run until an answer, a give-up, or a limit."""
         ...
 
@@ -46,25 +46,25 @@ class CoTAgent:
     name: ClassVar[str] = "cot"
     method: ClassVar[str] = "CoT@1"
 
-    async def solve(self, episode: Episode) -> Outcome:
+    async def solve(self, episode: Episode) -> QueryEnd:
         """Step until Finish, a failed step, the step cap or the call limit."""
         last: Step | None = None
         while (last.depth if last else 0) < episode.limits.max_steps:
             try:
                 chosen = await episode.decide(last.path() if last else [])
             except FailedStep as failure:
-                return Outcome(QueryStatus.FAILED, str(failure))
+                return QueryEnd(QueryStatus.FAILED, str(failure))
             except CallLimitReached:
-                return Outcome(QueryStatus.NO_ANSWER, _limit_error(episode))
+                return QueryEnd(QueryStatus.NO_ANSWER, _limit_error(episode))
             last = await episode.act(chosen, last)
             if last.answered:
-                return Outcome(QueryStatus.ANSWERED)
+                return QueryEnd(QueryStatus.ANSWERED)
             if last.gave_up:
                 last.pruned = True
-                return Outcome(QueryStatus.GAVE_UP)
+                return QueryEnd(QueryStatus.GAVE_UP)
         if last is not None:
             last.pruned = True
-        return Outcome(QueryStatus.NO_ANSWER, f"no Finish within {episode.limits.max_steps} steps")
+        return QueryEnd(QueryStatus.NO_ANSWER, f"no Finish within {episode.limits.max_steps} steps")
 
 
 class DFSDTAgent:
@@ -77,19 +77,19 @@ class DFSDTAgent:
     name: ClassVar[str] = "dfsdt"
     method: ClassVar[str] = "DFS_woFilter_w2"
 
-    async def solve(self, episode: Episode) -> Outcome:
+    async def solve(self, episode: Episode) -> QueryEnd:
         """Search from the empty chain."""
         try:
             if await self._search(episode, None):
-                return Outcome(QueryStatus.ANSWERED)
+                return QueryEnd(QueryStatus.ANSWERED)
         except CallLimitReached:
-            return Outcome(QueryStatus.NO_ANSWER, _limit_error(episode))
+            return QueryEnd(QueryStatus.NO_ANSWER, _limit_error(episode))
         steps = walk(episode.roots)
         if not steps and episode.failed_steps:
-            return Outcome(QueryStatus.FAILED, episode.failed_steps[-1].error)
+            return QueryEnd(QueryStatus.FAILED, episode.failed_steps[-1].error)
         if any(step.gave_up for step in steps):
-            return Outcome(QueryStatus.GAVE_UP)
-        return Outcome(QueryStatus.NO_ANSWER, "the search ended without an answer")
+            return QueryEnd(QueryStatus.GAVE_UP)
+        return QueryEnd(QueryStatus.NO_ANSWER, "the search ended without an answer")
 
     async def _search(self, episode: Episode, node: Step | None) -> bool:
         path = node.path() if node else []

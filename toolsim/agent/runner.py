@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from toolsim.agent.actions import ActionMode, resolve_mode, uses_local_model
-from toolsim.agent.agents import Outcome, create_agent
+from toolsim.agent.agents import QueryEnd, create_agent
 from toolsim.agent.episode import AgentLimits, Episode
 from toolsim.agent.queries import load_queries
 from toolsim.agent.tools import open_tools
@@ -163,10 +163,10 @@ async def run_queries(
                         ]
                         gate = factory(query, priced, config.budget)
                         episode = Episode(query, apis, gate, model, tools, mode, limits)
-                        outcome = await _solve_within(agent.solve(episode), config.query_timeout)
+                        end = await _solve_within(agent.solve(episode), config.query_timeout)
                     except Exception as exc:  # one bad query never stops the run
-                        outcome = Outcome(QueryStatus.FAILED, f"{type(exc).__name__}: {exc}")
-                    record = await writer.finish(query, episode, outcome, time.monotonic() - clock)
+                        end = QueryEnd(QueryStatus.FAILED, f"{type(exc).__name__}: {exc}")
+                    record = await writer.finish(query, episode, end, time.monotonic() - clock)
                 summary.add(record)
                 if progress is not None:
                     progress.advance(record)
@@ -179,11 +179,11 @@ async def run_queries(
     return summary
 
 
-async def _solve_within(solving: Any, seconds: float | None) -> Outcome:
+async def _solve_within(solving: Any, seconds: float | None) -> QueryEnd:
     try:
         async with asyncio.timeout(seconds) as deadline:
             return await solving
     except TimeoutError:
         if deadline.expired():
-            return Outcome(QueryStatus.TIMEOUT, f"the query took longer than {seconds:g} s")
+            return QueryEnd(QueryStatus.TIMEOUT, f"the query took longer than {seconds:g} s")
         raise

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import toolsim
 from toolsim.agent import prompts
 from toolsim.agent.actions import ActionMode
-from toolsim.agent.agents import CoTAgent, DFSDTAgent, Outcome
+from toolsim.agent.agents import CoTAgent, DFSDTAgent, QueryEnd
 from toolsim.agent.episode import AgentLimits, Episode
 from toolsim.agent.formats import AnswerInput, converted, raw_answer
 from toolsim.catalog.models import Query
@@ -86,12 +86,12 @@ class Writer:
         return todo
 
     async def finish(
-        self, query: Query, episode: Episode | None, outcome: Outcome, seconds: float
+        self, query: Query, episode: Episode | None, end: QueryEnd, seconds: float
     ) -> RunRecord:
         """Write a finished query's answer, converted entry and record; return the record."""
         data = self._answer_input(query, episode)
         raw = raw_answer(data, dfs=isinstance(self.agent, DFSDTAgent))
-        record = self._record(query, episode, outcome, seconds, data)
+        record = self._record(query, episode, end, seconds, data)
         group, query_id = query.group, query.query_id
         await asyncio.to_thread(self.run.write_answer, group, query_id, self.agent.method, raw)
         async with self._locks[group]:
@@ -129,7 +129,7 @@ class Writer:
         self,
         query: Query,
         episode: Episode | None,
-        outcome: Outcome,
+        end: QueryEnd,
         seconds: float,
         data: AnswerInput,
     ) -> RunRecord:
@@ -139,7 +139,7 @@ class Writer:
         spent = gate.spent if gate else 0
         rejected = [call for call in calls if call.rejected is not None]
         exhausted = any(call.rejected == "over_budget" for call in rejected)
-        if gate is not None and budget is not None and outcome.status is not QueryStatus.ANSWERED:
+        if gate is not None and budget is not None and end.status is not QueryStatus.ANSWERED:
             exhausted = exhausted or not _safe(gate.offered, [])
         final = data.final
         return RunRecord(
@@ -148,9 +148,9 @@ class Writer:
             agent=self.agent.name,
             method=self.agent.method,
             planner=self.config.planner,
-            status=outcome.status,
+            status=end.status,
             final_answer=final.action.final_answer if final and final.answered else "",
-            error=outcome.error,
+            error=end.error,
             model_calls=episode.model_calls if episode else 0,
             failed_model_calls=episode.failed_model_calls if episode else 0,
             model_retries=episode.model_retries if episode else 0,
