@@ -222,3 +222,9 @@ def test_records_and_answer_names_are_read_only_through_toolsim_runs() -> None:
         if keyed.search(text) or defined.search(text):
             offenders.append(str(path.relative_to(package)))
     assert offenders == []
+
+
+def test_a_record_with_few_fields_reads_as_an_unfinished_query() -> None:
+    record = RunRecord.from_json({"query_id": "1", "budget": 20, "cost": 25})
+    assert record.status is QueryStatus.FAILED and not record.status.done
+    assert over_budget(record) and record.calls == ()

@@ -91,7 +91,8 @@ class RunRecord:
     #: The reference method name (``CoT@1``, ``DFS_woFilter_w2``).
     method: str = ""
     planner: str | None = None
-    status: QueryStatus
+    #: A record without one (toolsim always writes it) reads as failed: unfinished, run again.
+    status: QueryStatus = QueryStatus.FAILED
     #: The answer of ``Finish`` with ``give_answer`` ("" if none).
     final_answer: str = ""
     #: Why the query failed, timed out or ended without an answer.
