@@ -114,8 +114,9 @@ class RunRecord:
     #: Hit the budget wall: a call was refused for its price, or nothing was left to offer.
     budget_exhausted: bool = False
     calls: tuple[CallRecord, ...] = ()
-    #: The gate's own ``record()``: budget, spending, rejections and the planner's plan.
-    plan: dict[str, Any] | None = None
+    #: The gate's own ``record()``: budget, spending, rejections and the planner's plan (a
+    #: dict for toolsim's gates; any JSON from a plug-in's, kept as it is).
+    plan: Any = None
     failed_steps: tuple[StepFailure, ...] = ()
     wall_seconds: float = 0.0
     #: When the record was written (ISO 8601, UTC).
