@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from toolsim.evaluator.judges import JudgeIdentity
-from toolsim.evaluator.labels import Label, Outcome
+from toolsim.evaluator.labels import Label, Verdict
 from toolsim.evaluator.learned.judge import LearnedJudge
 from toolsim.evaluator.pass_rate import load_entries, pass_rate_of_entries
 
@@ -36,7 +36,7 @@ class ConstantJudge:
 
     async def verdict(self, answer, run):
         self.requests += 1
-        return Outcome(Label.SOLVED, "constant", "constant")
+        return Verdict(Label.SOLVED, "constant", "constant")
 
     async def compare(self, query, first, second, run):
         return "tie", "constant"

@@ -32,7 +32,7 @@ from toolsim.settings import Settings
 
 
 @dataclass
-class Outcome:
+class ApiParity:
     """What two identical calls of one API gave."""
 
     api: str
@@ -79,7 +79,7 @@ async def _per_api(client: httpx.AsyncClient, name: str) -> dict[str, int]:
     return stats.get(name, {"hits": 0, "misses": 0, "errors": 0})
 
 
-async def _check(client: httpx.AsyncClient, api: ApiSpec) -> Outcome:
+async def _check(client: httpx.AsyncClient, api: ApiSpec) -> ApiParity:
     body = _body(api, api.default_arguments())
     started = time.perf_counter()
     first = await client.post("/virtual", json=body)
@@ -100,7 +100,7 @@ async def _check(client: httpx.AsyncClient, api: ApiSpec) -> Outcome:
         reply = None
     valid = _valid_shape(reply)
     error = reply["error"] if valid else first.text[:200]
-    return Outcome(
+    return ApiParity(
         api=api.function_name,
         status=first.status_code,
         valid_shape=valid,
@@ -167,12 +167,12 @@ def _mark(value: bool | None) -> str:
     return "-" if value is None else ("yes" if value else "NO")
 
 
-def _cached(o: Outcome) -> str:
+def _cached(o: ApiParity) -> str:
     """The last column: a failed simulation is not cached, by design."""
     return "not cached (failed)" if o.first == "errors" else _mark(o.cache_hit and o.identical)
 
 
-def _row(o: Outcome) -> str:
+def _row(o: ApiParity) -> str:
     return (
         f"{o.api[:44]:44} {o.status:4} {_mark(o.valid_shape):5} {_mark(o.error_empty):5} "
         f"{_mark(o.follows_template):5} {o.seconds:7.2f} {o.first:6} "
@@ -182,7 +182,7 @@ def _row(o: Outcome) -> str:
 
 
 def _markdown(result: dict[str, Any]) -> str:
-    outcomes: list[Outcome] = result["outcomes"]
+    outcomes: list[ApiParity] = result["outcomes"]
     n = len(outcomes)
     count = sum
     lines = [
@@ -232,7 +232,7 @@ def main() -> int:
     )
     print(header, flush=True)
     result = asyncio.run(run(args.base_url, args.model, args.timeout))
-    outcomes: list[Outcome] = result["outcomes"]
+    outcomes: list[ApiParity] = result["outcomes"]
     print(f"\nresponse_format used: {result['response_format']}")
     if result["response_format"] != result["requested_format"]:
         print(f"WARNING: the server rejected response_format {result['requested_format']!r}")

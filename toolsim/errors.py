@@ -1,7 +1,25 @@
 """The exception tree shared by every component, each error with its HTTP status.
 
 One handler in the server maps these to the single native error shape; the CLI
-prints them without a traceback.
+prints them without a traceback::
+
+    ToolsimError                 500 internal_error
+    ├── UserError                400 user_error          bad configuration or command-line input
+    │   ├── JsonFileError        toolsim.files           a JSON file missing or not valid JSON
+    │   └── EmbedderUnavailable  toolsim.planner         an embedder's package is missing
+    ├── BadRequest               400 bad_request
+    ├── PayloadTooLarge          413 payload_too_large
+    ├── ToolNotFound             404 tool_not_found
+    ├── InvalidArguments         422 invalid_arguments
+    ├── CacheMiss                404 cache_miss          replay mode, no recorded reply
+    └── UpstreamError            502 upstream_error      a simulator, relay or model failed
+        ├── LLMUnavailable       toolsim.llm             the endpoint cannot be reached
+        └── RequestRejected      toolsim.llm             the endpoint refused the request
+
+Going over a budget is not an error: the server knows no budgets, and an agent's
+budget gate (:mod:`toolsim.budget.gate`) turns a call that does not fit into a
+:class:`~toolsim.budget.Rejection` the model sees as an error observation, and
+the run goes on.
 """
 
 from __future__ import annotations
@@ -72,10 +90,3 @@ class UpstreamError(ToolsimError):
 
     status_code = 502
     code = "upstream_error"
-
-
-class BudgetExceeded(ToolsimError):
-    """A tool call refused because it would exceed the budget."""
-
-    status_code = 402
-    code = "budget_exceeded"

@@ -1,4 +1,4 @@
-"""Writing files so that a reader (or a crash, or Ctrl-C) never sees half of one."""
+"""Reading JSON files with one contract, and writing files so no reader sees half of one."""
 
 from __future__ import annotations
 
@@ -7,6 +7,50 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from toolsim.errors import UserError
+
+
+class JsonFileError(UserError):
+    """A JSON file that is missing, unreadable or not valid JSON.
+
+    ``message`` names the file and what it is for (a command prints it as is);
+    ``reason`` is the short cause alone, for lists of problems that name the file
+    themselves.
+    """
+
+    def __init__(self, path: Path, what: str, reason: str, message: str) -> None:
+        super().__init__(message, path=str(path))
+        self.path = Path(path)
+        self.what = what
+        self.reason = reason
+
+
+def read_json(path: Path, what: str = "file") -> Any:
+    """The parsed JSON of a file (UTF-8, or UTF-16/32 with a BOM, as :func:`json.loads` reads).
+
+    ``what`` names the kind of file in the message ("experience file", "cost file").
+
+    Raises:
+        JsonFileError: the file is missing or unreadable, or not valid JSON.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        cause = exc.strerror or str(exc)
+        raise JsonFileError(
+            path, what, f"cannot read: {cause}", f"cannot read the {what} {path}: {cause}"
+        ) from None
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError as exc:
+        cause = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+    except UnicodeDecodeError as exc:
+        cause = f"not UTF-8 text: {exc.reason} at byte {exc.start}"
+    raise JsonFileError(
+        path, what, f"not valid JSON ({cause})", f"the {what} {path} is not valid JSON ({cause})"
+    )
 
 
 def write_text_atomic(path: Path, text: str) -> None:

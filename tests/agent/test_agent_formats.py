@@ -143,4 +143,4 @@ async def test_the_evaluator_loader_reads_our_runs(both_runs):
         answer = answers.answers["1"]
         assert answer.finished and answer.final_answer == "Sunny"
         assert answer.steps[0].function == WEATHER
-        assert answer.record is not None and answer.record["status"] == "answered"
+        assert answer.record is not None and answer.record.status == "answered"

@@ -97,10 +97,10 @@ def test_run_folder_attaches_records_and_keeps_unconverted_queries(tmp_path: Pat
     )
     [answer_set] = load_answer_sets(run)
     assert answer_set.label == "run-1"
-    assert answer_set.manifest is not None and answer_set.manifest["planner"] == "btp"
-    assert answer_set.answers["1"].record["cost"] == 3
+    assert answer_set.manifest is not None and answer_set.manifest.planner == "btp"
+    assert answer_set.answers["1"].record.cost == 3
     failed = answer_set.answers["2"]
-    assert not failed.finished and failed.record["status"] == "failed"
+    assert not failed.finished and failed.record.status == "failed"
     # The converted folder alone is read as the same run.
     [again] = load_answer_sets(run / "converted")
     assert sorted(again.answers) == ["1", "2"]

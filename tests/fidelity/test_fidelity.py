@@ -141,3 +141,15 @@ async def test_a_failed_simulation_counts_as_an_error_reply() -> None:
     assert report.overall["outcome"].mean == 0.5  # the recorded error agrees, the success not
     assert report.overall["keys"].n == 0
     assert all(row["simulator_failed"] for row in report.calls)
+
+
+def test_a_run_folder_is_read_through_its_answers_not_its_manifest_or_records(tmp_path):
+    from answers.converted_files import entry, record, write_run
+
+    steps = [("current_weather_for_skycast_weather", {"city": "Oslo"}, {"temp": 3})]
+    answers = {"1": entry("weather in Oslo?", "3 degrees", steps=steps)}
+    run = write_run(tmp_path / "run", "G", answers, {"1": record("1", "G")})
+    found = read_recorded([tmp_path])
+    assert found.problems == [] and found.files == 1
+    [call] = found.calls.values()
+    assert call.arguments == {"city": "Oslo"} and call.origin == f"{run}/converted/G.json#1"

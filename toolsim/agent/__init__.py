@@ -2,7 +2,7 @@
 
 :func:`run_queries` is the library behind ``toolsim run``: it writes answers in
 the StableToolBench formats plus a toolsim record per query (see
-:mod:`toolsim.agent.output` for the run folder's layout).
+:mod:`toolsim.runs` for the run folder's layout).
 
 Names are imported on first use (PEP 562), so the CLI can read :class:`ActionMode`
 without loading the model client.
@@ -20,7 +20,7 @@ _EXPORTS = {
     "CoTAgent": "toolsim.agent.agents",
     "DFSDTAgent": "toolsim.agent.agents",
     "Episode": "toolsim.agent.episode",
-    "Outcome": "toolsim.agent.agents",
+    "QueryEnd": "toolsim.agent.agents",
     "RunConfig": "toolsim.agent.runner",
     "RunProgress": "toolsim.agent.runner",
     "RunSummary": "toolsim.agent.runner",
@@ -36,7 +36,7 @@ __all__ = [
     "CoTAgent",
     "DFSDTAgent",
     "Episode",
-    "Outcome",
+    "QueryEnd",
     "RunConfig",
     "RunProgress",
     "RunSummary",
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from toolsim.agent.agents import (
         CoTAgent,
         DFSDTAgent,
-        Outcome,
+        QueryEnd,
         agent_registry,
         create_agent,
         register_agent,

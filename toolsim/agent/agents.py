@@ -1,8 +1,9 @@
 """The agents: CoT/ReAct (one chain) and DFSDT (depth-first search over chains).
 
 Both only order the steps; an :class:`~toolsim.agent.episode.Episode` makes
-each one. ``solve`` returns how the query ended. Agents are chosen by name from a
-registry (entry-point group ``toolsim.agents``; see :mod:`toolsim.registry`).
+each one. ``solve`` returns how the query ended (a :class:`QueryEnd`). Agents are
+chosen by name from a registry (entry-point group ``toolsim.agents``; see
+:mod:`toolsim.registry`).
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from toolsim.agent.episode import CallLimitReached, Episode, FailedStep
 from toolsim.agent.prompts import diversity_note
 from toolsim.agent.trajectory import Step, walk
 from toolsim.registry import Registry
+from toolsim.runs import QueryStatus
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class QueryEnd:
     """How a query ended: a record status and, for failures, why."""
 
-    status: str  # answered | gave_up | no_answer | failed
+    status: QueryStatus
     error: str | None = None
 
 
@@ -32,7 +34,7 @@ class Agent(Protocol):
     #: The reference method name, used in file names and converted answers.
     method: ClassVar[str]
 
-    async def solve(self, episode: Episode) -> Outcome:
+    async def solve(self, episode: Episode) -> QueryEnd:
         """Run until an answer, a give-up, or a limit."""
         ...
 
@@ -47,25 +49,25 @@ class CoTAgent:
     name: ClassVar[str] = "cot"
     method: ClassVar[str] = "CoT@1"
 
-    async def solve(self, episode: Episode) -> Outcome:
+    async def solve(self, episode: Episode) -> QueryEnd:
         """Step until Finish, a failed step, the step cap or the call limit."""
         last: Step | None = None
         while (last.depth if last else 0) < episode.limits.max_steps:
             try:
                 chosen = await episode.decide(last.path() if last else [])
             except FailedStep as failure:
-                return Outcome("failed", str(failure))
+                return QueryEnd(QueryStatus.FAILED, str(failure))
             except CallLimitReached:
-                return Outcome("no_answer", _limit_error(episode))
+                return QueryEnd(QueryStatus.NO_ANSWER, _limit_error(episode))
             last = await episode.act(chosen, last)
             if last.answered:
-                return Outcome("answered")
+                return QueryEnd(QueryStatus.ANSWERED)
             if last.gave_up:
                 last.pruned = True
-                return Outcome("gave_up")
+                return QueryEnd(QueryStatus.GAVE_UP)
         if last is not None:
             last.pruned = True
-        return Outcome("no_answer", f"no Finish within {episode.limits.max_steps} steps")
+        return QueryEnd(QueryStatus.NO_ANSWER, f"no Finish within {episode.limits.max_steps} steps")
 
 
 class DFSDTAgent:
@@ -78,19 +80,19 @@ class DFSDTAgent:
     name: ClassVar[str] = "dfsdt"
     method: ClassVar[str] = "DFS_woFilter_w2"
 
-    async def solve(self, episode: Episode) -> Outcome:
+    async def solve(self, episode: Episode) -> QueryEnd:
         """Search from the empty chain."""
         try:
             if await self._search(episode, None):
-                return Outcome("answered")
+                return QueryEnd(QueryStatus.ANSWERED)
         except CallLimitReached:
-            return Outcome("no_answer", _limit_error(episode))
+            return QueryEnd(QueryStatus.NO_ANSWER, _limit_error(episode))
         steps = walk(episode.roots)
         if not steps and episode.failed_steps:
-            return Outcome("failed", episode.failed_steps[-1]["error"])
+            return QueryEnd(QueryStatus.FAILED, episode.failed_steps[-1].error)
         if any(step.gave_up for step in steps):
-            return Outcome("gave_up")
-        return Outcome("no_answer", "the search ended without an answer")
+            return QueryEnd(QueryStatus.GAVE_UP)
+        return QueryEnd(QueryStatus.NO_ANSWER, "the search ended without an answer")
 
     async def _search(self, episode: Episode, node: Step | None) -> bool:
         path = node.path() if node else []

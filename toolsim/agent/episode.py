@@ -12,26 +12,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from toolsim.agent import actions, prompts
 from toolsim.agent.actions import ActionMode, BadOutput, View
 from toolsim.agent.tools import ToolClient
-from toolsim.agent.trajectory import (
-    CODE_ANSWER,
-    CODE_GIVE_UP,
-    CODE_NOT_EXECUTED,
-    CODE_REPLY,
-    GIVE_ANSWER,
-    Action,
-    Step,
-)
+from toolsim.agent.trajectory import Action, Step
 from toolsim.budget import Gate
 from toolsim.catalog.models import ApiSpec, Query
 from toolsim.catalog.parameters import ParamNames
 from toolsim.errors import ToolsimError
 from toolsim.llm import ChatModel, ChatRequest
+from toolsim.runs import CallRecord, StepFailure
+from toolsim.runs.answer_format import (
+    CODE_ANSWER,
+    CODE_GIVE_UP,
+    CODE_NOT_EXECUTED,
+    CODE_REPLY,
+    GIVE_ANSWER,
+)
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,8 @@ class Episode:
     failed_model_calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    calls: list[dict[str, Any]] = field(default_factory=list)
-    failed_steps: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[CallRecord] = field(default_factory=list)
+    failed_steps: list[StepFailure] = field(default_factory=list)
     expansions: int = 0
     #: Model replies acted on (a reply with parallel tool calls is one turn, several steps).
     turns: int = 0
@@ -141,7 +141,7 @@ class Episode:
             except BadOutput as exc:
                 self.failed_model_calls += 1
                 problem = str(exc)
-        self.failed_steps.append({"depth": len(path) + 1, "sibling": sibling, "error": problem})
+        self.failed_steps.append(StepFailure(depth=len(path) + 1, sibling=sibling, error=problem))
         raise FailedStep(problem)
 
     def _request(self, built: dict[str, Any], attempt: int, sibling: int) -> ChatRequest:
@@ -193,29 +193,27 @@ class Episode:
         return step
 
     async def _call(self, action: Action, turn: int) -> tuple[int, str]:
-        record: dict[str, Any] = {
-            "function": action.function,
-            "arguments": action.parsed,
-            "cost": 0,
-            "error": "",
-            "rejected": None,
-            "source": None,
-            "turn": turn,
-        }
-        self.calls.append(record)
+        # Listed before the call runs, so a query that times out keeps the call it was making.
+        index = len(self.calls)
+        call = CallRecord(function=action.function, arguments=action.parsed, turn=turn)
+        self.calls.append(call)
         api = self.apis.get(action.function)
         if api is None:
             message = f"no function named {action.function!r} is available"
-            record.update(error=message, rejected="unknown", source="agent")
+            self.calls[index] = replace(call, error=message, rejected="unknown", source="agent")
             return CODE_NOT_EXECUTED, _error_observation(message)
         rejection = self.gate.check(action.function, action.parsed)
         if rejection is not None:
-            record.update(error=rejection.message, rejected=rejection.reason, source="gate")
+            self.calls[index] = replace(
+                call, error=rejection.message, rejected=rejection.reason, source="gate"
+            )
             return CODE_NOT_EXECUTED, _error_observation(rejection.message)
         reply = await self.tools.call(api, action.parsed)
-        record.update(error=reply.error, source=reply.source)
+        self.calls[index] = call = replace(call, error=reply.error, source=reply.source)
         if reply.answered:
-            record["cost"] = self.gate.charge(action.function, error=reply.error)
+            self.calls[index] = replace(
+                call, cost=self.gate.charge(call.function, error=call.error)
+            )
         return CODE_REPLY, reply.observation(self.limits.observation_chars)
 
 

@@ -6,10 +6,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from toolsim.agent.trajectory import FINISH, GIVE_ANSWER, GIVE_UP, Step
+from toolsim.agent.trajectory import Step
 from toolsim.catalog.models import ApiSpec
 from toolsim.catalog.parameters import ParamNames
 from toolsim.catalog.schemas import function_schema
+from toolsim.runs.answer_format import FINISH, GIVE_ANSWER, GIVE_UP
 
 #: Longest function description shown in the JSON-mode system prompt.
 MAX_COMPACT_DESCRIPTION = 160

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from toolsim.agent.output import safe_name
 from toolsim.catalog import Catalog
 from toolsim.catalog.catalog import api_id
 from toolsim.catalog.loaders import load_sources
 from toolsim.catalog.models import Query
 from toolsim.errors import UserError
+from toolsim.runs import safe_name
 
 
 def load_queries(

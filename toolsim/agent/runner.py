@@ -2,7 +2,7 @@
 
 :func:`run_queries` loads the queries, starts (or reaches) the tool server,
 gives each query its own gate, runs the queries concurrently, and writes the
-run folder (see :mod:`toolsim.agent.output`). One query failing or timing out
+run folder (see :mod:`toolsim.runs`). One query failing or timing out
 never stops the run; an interrupted run is resumed by running it again.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from toolsim.agent.actions import ActionMode, resolve_mode, uses_local_model
-from toolsim.agent.agents import Outcome, create_agent
+from toolsim.agent.agents import QueryEnd, create_agent
 from toolsim.agent.episode import AgentLimits, Episode
 from toolsim.agent.queries import load_queries
 from toolsim.agent.tools import open_tools
@@ -26,6 +26,7 @@ from toolsim.budget import BudgetGate, CostTable, GateFactory, PricedApi
 from toolsim.catalog.models import Query
 from toolsim.errors import UserError
 from toolsim.llm import create_chat_model
+from toolsim.runs import QueryStatus, RunRecord
 from toolsim.settings import Settings
 
 #: Characters per token assumed when fitting a conversation into a small context.
@@ -64,7 +65,7 @@ class RunSummary:
     method: str
     total: int
     skipped: int
-    statuses: Counter[str] = field(default_factory=Counter)
+    statuses: Counter[QueryStatus] = field(default_factory=Counter)
     model_calls: int = 0
     model_retries: int = 0
     model_retry_seconds: float = 0.0
@@ -75,17 +76,17 @@ class RunSummary:
     wall_seconds: float = 0.0
     query_seconds: list[float] = field(default_factory=list)
 
-    def add(self, record: dict[str, Any]) -> None:
+    def add(self, record: RunRecord) -> None:
         """Count one finished query's record."""
-        self.statuses[record["status"]] += 1
-        self.model_calls += record["model_calls"]
-        self.model_retries += record["model_retries"]
-        self.model_retry_seconds += record["model_retry_seconds"]
-        self.prompt_tokens += record["prompt_tokens"]
-        self.completion_tokens += record["completion_tokens"]
-        self.tool_calls += record["tool_calls"]
-        self.cost += record["cost"]
-        self.query_seconds.append(record["wall_seconds"])
+        self.statuses[record.status] += 1
+        self.model_calls += record.model_calls
+        self.model_retries += record.model_retries
+        self.model_retry_seconds += record.model_retry_seconds
+        self.prompt_tokens += record.prompt_tokens
+        self.completion_tokens += record.completion_tokens
+        self.tool_calls += record.tool_calls
+        self.cost += record.cost
+        self.query_seconds.append(record.wall_seconds)
 
 
 class RunProgress(Protocol):
@@ -95,7 +96,7 @@ class RunProgress(Protocol):
         """``total`` queries, of which ``skipped`` were already done."""
         ...
 
-    def advance(self, record: dict[str, Any]) -> None:
+    def advance(self, record: RunRecord) -> None:
         """One query finished with this record."""
         ...
 
@@ -162,10 +163,10 @@ async def run_queries(
                         ]
                         gate = factory(query, priced, config.budget)
                         episode = Episode(query, apis, gate, model, tools, mode, limits)
-                        outcome = await _solve_within(agent.solve(episode), config.query_timeout)
+                        end = await _solve_within(agent.solve(episode), config.query_timeout)
                     except Exception as exc:  # one bad query never stops the run
-                        outcome = Outcome("failed", f"{type(exc).__name__}: {exc}")
-                    record = await writer.finish(query, episode, outcome, time.monotonic() - clock)
+                        end = QueryEnd(QueryStatus.FAILED, f"{type(exc).__name__}: {exc}")
+                    record = await writer.finish(query, episode, end, time.monotonic() - clock)
                 summary.add(record)
                 if progress is not None:
                     progress.advance(record)
@@ -178,11 +179,11 @@ async def run_queries(
     return summary
 
 
-async def _solve_within(solving: Any, seconds: float | None) -> Outcome:
+async def _solve_within(solving: Any, seconds: float | None) -> QueryEnd:
     try:
         async with asyncio.timeout(seconds) as deadline:
             return await solving
     except TimeoutError:
         if deadline.expired():
-            return Outcome("timeout", f"the query took longer than {seconds:g} s")
+            return QueryEnd(QueryStatus.TIMEOUT, f"the query took longer than {seconds:g} s")
         raise

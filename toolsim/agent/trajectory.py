@@ -11,16 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-#: The function that ends a chain.
-FINISH = "Finish"
-GIVE_ANSWER = "give_answer"
-GIVE_UP = "give_up_and_restart"
-
-#: Observation codes, as the reference trees use them.
-CODE_REPLY = 0  # the tool answered (possibly with an API-level error)
-CODE_NOT_EXECUTED = 1  # unknown function, or the gate rejected the call
-CODE_ANSWER = 3  # Finish with give_answer
-CODE_GIVE_UP = 4  # Finish with give_up_and_restart
+from toolsim.runs.answer_format import CODE_ANSWER, CODE_GIVE_UP, FINISH
 
 
 @dataclass(frozen=True, slots=True)

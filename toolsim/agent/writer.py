@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,12 +13,11 @@ from typing import TYPE_CHECKING, Any
 import toolsim
 from toolsim.agent import prompts
 from toolsim.agent.actions import ActionMode
-from toolsim.agent.agents import CoTAgent, DFSDTAgent, Outcome
+from toolsim.agent.agents import CoTAgent, DFSDTAgent, QueryEnd
 from toolsim.agent.episode import AgentLimits, Episode
 from toolsim.agent.formats import AnswerInput, converted, raw_answer
-from toolsim.agent.output import FORMAT, RunDir, read_json
 from toolsim.catalog.models import Query
-from toolsim.files import write_json_atomic as write_json
+from toolsim.runs import QueryStatus, RunFolder, RunManifest, RunRecord
 
 if TYPE_CHECKING:
     from toolsim.agent.runner import RunConfig
@@ -40,32 +40,30 @@ class Writer:
         model_name: str,
         limits: AgentLimits,
     ) -> None:
-        self.run = RunDir(out, agent.method)
+        self.run = RunFolder(out)
         self.agent = agent
         self.mode = mode
         self.config = config
         self.limits = limits
-        self.manifest: dict[str, Any] = {
-            "toolsim": toolsim.__version__,
-            "format": FORMAT,
-            "agent": agent.name,
-            "method": agent.method,
-            "planner": config.planner,
-            "budget": config.budget,
-            "costs": config.costs.describe(),
-            "agent_model": model_name,
-            "action_mode": mode.value,
-            "queries": [str(s) if not isinstance(s, Query) else s.group for s in config.queries],
-            "limits": {
+        self.manifest = RunManifest(
+            toolsim=toolsim.__version__,
+            agent=agent.name,
+            method=agent.method,
+            planner=config.planner,
+            budget=config.budget,
+            costs=config.costs.describe(),
+            agent_model=model_name,
+            action_mode=mode.value,
+            queries=tuple(str(s) if not isinstance(s, Query) else s.group for s in config.queries),
+            limits={
                 "max_steps": limits.max_steps,
                 "width": limits.width,
                 "max_model_calls": limits.max_model_calls,
                 "observation_chars": limits.observation_chars,
             },
-            "param_names": limits.param_names.value,
-            "started": now(),
-            "finished": None,
-        }
+            param_names=limits.param_names.value,
+            started=now(),
+        )
         self._converted: dict[str, dict[str, Any]] = defaultdict(dict)
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
@@ -73,40 +71,41 @@ class Writer:
         """Write the manifest and return the queries still to run (resuming a previous run)."""
         previous = self.run.check_compatible(self.manifest)
         if previous is not None:
-            self.manifest["started"] = previous.get("started") or self.manifest["started"]
-            self.manifest["resumed"] = now()
-        write_json(self.run.manifest, self.manifest)
+            self.manifest = replace(
+                self.manifest, started=previous.started or self.manifest.started, resumed=now()
+            )
+        self.run.write_manifest(self.manifest)
         todo = []
         for group in {query.group for query in queries}:
-            existing = read_json(self.run.converted(group))
-            if isinstance(existing, dict):
-                self._converted[group].update(existing)
+            self._converted[group].update(self.run.read_converted(group))
+        method = self.agent.method
         for query in queries:
-            done = self.run.finished(query.group, query.query_id)
+            done = self.run.finished_record(query.group, query.query_id, method)
             if done is None or query.query_id not in self._converted[query.group]:
                 todo.append(query)
         return todo
 
     async def finish(
-        self, query: Query, episode: Episode | None, outcome: Outcome, seconds: float
-    ) -> dict[str, Any]:
+        self, query: Query, episode: Episode | None, end: QueryEnd, seconds: float
+    ) -> RunRecord:
         """Write a finished query's answer, converted entry and record; return the record."""
         data = self._answer_input(query, episode)
         raw = raw_answer(data, dfs=isinstance(self.agent, DFSDTAgent))
-        record = self._record(query, episode, outcome, seconds, data)
-        await asyncio.to_thread(write_json, self.run.answer(query.group, query.query_id), raw)
-        async with self._locks[query.group]:
-            entries = self._converted[query.group]
-            entries[query.query_id] = converted(data)
-            await asyncio.to_thread(write_json, self.run.converted(query.group), dict(entries))
+        record = self._record(query, episode, end, seconds, data)
+        group, query_id = query.group, query.query_id
+        await asyncio.to_thread(self.run.write_answer, group, query_id, self.agent.method, raw)
+        async with self._locks[group]:
+            entries = self._converted[group]
+            entries[query_id] = converted(data)
+            await asyncio.to_thread(self.run.write_converted, group, dict(entries))
         # Last: a record means the query's other files are complete.
-        await asyncio.to_thread(write_json, self.run.record(query.group, query.query_id), record)
+        await asyncio.to_thread(self.run.write_record, record)
         return record
 
     def close(self) -> None:
         """Mark the run finished (every query has a record)."""
-        self.manifest["finished"] = now()
-        write_json(self.run.manifest, self.manifest)
+        self.manifest = replace(self.manifest, finished=now())
+        self.run.write_manifest(self.manifest)
 
     def _answer_input(self, query: Query, episode: Episode | None) -> AnswerInput:
         apis = list(query.apis)
@@ -130,47 +129,46 @@ class Writer:
         self,
         query: Query,
         episode: Episode | None,
-        outcome: Outcome,
+        end: QueryEnd,
         seconds: float,
         data: AnswerInput,
-    ) -> dict[str, Any]:
-        calls = episode.calls if episode else []
+    ) -> RunRecord:
+        calls = tuple(episode.calls) if episode else ()
         gate = episode.gate if episode else None
         budget = gate.budget if gate else self.config.budget
         spent = gate.spent if gate else 0
-        rejected = [call for call in calls if call["rejected"] is not None]
-        exhausted = any(call["rejected"] == "over_budget" for call in rejected)
-        if gate is not None and budget is not None and outcome.status != "answered":
+        rejected = [call for call in calls if call.rejected is not None]
+        exhausted = any(call.rejected == "over_budget" for call in rejected)
+        if gate is not None and budget is not None and end.status is not QueryStatus.ANSWERED:
             exhausted = exhausted or not _safe(gate.offered, [])
         final = data.final
-        return {
-            "format": FORMAT,
-            "query_id": query.query_id,
-            "group": query.group,
-            "agent": self.agent.name,
-            "method": self.agent.method,
-            "planner": self.config.planner,
-            "status": outcome.status,
-            "final_answer": final.action.final_answer if final and final.answered else "",
-            "error": outcome.error,
-            "model_calls": episode.model_calls if episode else 0,
-            "failed_model_calls": episode.failed_model_calls if episode else 0,
-            "model_retries": episode.model_retries if episode else 0,
-            "model_retry_seconds": round(episode.model_retry_seconds, 3) if episode else 0.0,
-            "prompt_tokens": episode.prompt_tokens if episode else 0,
-            "completion_tokens": episode.completion_tokens if episode else 0,
-            "tool_calls": len(calls) - len(rejected),
-            "rejected_calls": len(rejected),
-            "budget": budget,
-            "cost": spent,
-            "over_budget": budget is not None and spent > budget,
-            "budget_exhausted": exhausted,
-            "calls": calls,
-            "plan": _safe(gate.record, None) if gate else None,
-            "failed_steps": episode.failed_steps if episode else [],
-            "wall_seconds": round(seconds, 3),
-            "finished": now(),
-        }
+        return RunRecord(
+            query_id=query.query_id,
+            group=query.group,
+            agent=self.agent.name,
+            method=self.agent.method,
+            planner=self.config.planner,
+            status=end.status,
+            final_answer=final.action.final_answer if final and final.answered else "",
+            error=end.error,
+            model_calls=episode.model_calls if episode else 0,
+            failed_model_calls=episode.failed_model_calls if episode else 0,
+            model_retries=episode.model_retries if episode else 0,
+            model_retry_seconds=round(episode.model_retry_seconds, 3) if episode else 0.0,
+            prompt_tokens=episode.prompt_tokens if episode else 0,
+            completion_tokens=episode.completion_tokens if episode else 0,
+            tool_calls=len(calls) - len(rejected),
+            rejected_calls=len(rejected),
+            budget=budget,
+            cost=spent,
+            over_budget=budget is not None and spent > budget,
+            budget_exhausted=exhausted,
+            calls=calls,
+            plan=_safe(gate.record, None) if gate else None,
+            failed_steps=tuple(episode.failed_steps) if episode else (),
+            wall_seconds=round(seconds, 3),
+            finished=now(),
+        )
 
 
 def _safe(method: Any, default: Any) -> Any:

@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from toolsim.answers.models import Answer, ToolStep
+from toolsim.runs import FINISH, GIVE_ANSWER, GIVE_UP, QueryStatus, RunRecord
 
-FINISH = "Finish"
-GIVE_ANSWER = "give_answer"
 # Finish arguments that are not valid JSON (models write broken JSON now and then):
 # the answer text is still recoverable from the first "final_answer" string.
 _LENIENT_ANSWER = re.compile(r'"final_answer"\s*:\s*"((?:[^"\\]|\\.)*)', re.DOTALL)
@@ -32,7 +31,7 @@ def parse_finish(text: str) -> tuple[str, str]:
     """``(final_answer, return_type)`` from the Finish call's arguments text.
 
     Plain text that is not JSON is taken as the answer itself, given unless it
-    says ``give_up_and_restart``.
+    says ``give_up_and_restart`` (:data:`~toolsim.runs.GIVE_UP`).
     """
     text = text.strip()
     if not text:
@@ -51,8 +50,8 @@ def parse_finish(text: str) -> tuple[str, str]:
         kind = _LENIENT_TYPE.search(text)
         answer = found.group(1).replace('\\"', '"').replace("\\n", "\n")
         return answer.strip(), kind.group(1) if kind else GIVE_ANSWER
-    if "give_up_and_restart" in text:
-        return "", "give_up_and_restart"
+    if GIVE_UP in text:
+        return "", GIVE_UP
     return text, GIVE_ANSWER
 
 
@@ -109,7 +108,7 @@ def tool_steps(tree: Any) -> tuple[ToolStep, ...]:
 
 
 def parse_entry(
-    query_id: str, entry: Any, *, group: str, source: Path, record: dict[str, Any] | None = None
+    query_id: str, entry: Any, *, group: str, source: Path, record: RunRecord | None = None
 ) -> Answer:
     """The :class:`Answer` an entry describes; :class:`EntryError` when it cannot be one."""
     if not isinstance(entry, dict):
@@ -140,31 +139,29 @@ def parse_entry(
     )
 
 
-def answer_from_record(record: dict[str, Any], *, group: str, source: Path) -> Answer:
+def answer_from_record(record: RunRecord, *, group: str, source: Path) -> Answer:
     """An answer for a query that has a run record but no converted entry (it failed early).
 
     Such a query was attempted, so it must count (as unfinished unless the record
     says otherwise) rather than vanish from the rate.
     """
-    final_answer = text_of(record.get("final_answer")).strip()
-    calls = record.get("calls") if isinstance(record.get("calls"), list) else []
+    final_answer = record.final_answer.strip()
     steps = tuple(
         ToolStep(
-            function=text_of(call.get("function")),
-            arguments=text_of(call.get("arguments")),
-            response=json.dumps({"error": text_of(call.get("error")), "response": ""}),
-            error=text_of(call.get("error")),
+            function=call.function,
+            arguments=text_of(call.arguments),
+            response=json.dumps({"error": call.error, "response": ""}),
+            error=call.error,
         )
-        for call in calls
-        if isinstance(call, dict) and not call.get("rejected")
+        for call in record.executed_calls
     )
     return Answer(
-        query_id=str(record.get("query_id", source.stem)),
+        query_id=record.query_id or source.stem,
         group=group,
         query="",
-        method=text_of(record.get("method")),
+        method=record.method,
         final_answer=final_answer,
-        finished=record.get("status") == "answered" and bool(final_answer),
+        finished=record.status is QueryStatus.ANSWERED and bool(final_answer),
         steps=steps,
         available_tools=(),
         details=None,

@@ -17,56 +17,26 @@ record files are found by listing folders, never by building paths from ids.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Collection
 from pathlib import Path
-from typing import Any
 
 from toolsim.answers.converted import EntryError, answer_from_record, parse_entry
 from toolsim.answers.models import AnswerSet
 from toolsim.answers.results import group_of, is_result_entry, parse_result_entry
 from toolsim.errors import UserError
-
-MANIFEST = "run.json"
-
-
-def _read_json(path: Path) -> Any:
-    """The parsed file, or ValueError with a short reason."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read: {exc}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
-
-
-def _records(folder: Path, problems: list[str]) -> dict[str, dict[str, Any]]:
-    """Records by query id (the file stem) in ``records/<group>/``."""
-    found: dict[str, dict[str, Any]] = {}
-    if not folder.is_dir():
-        return found
-    for path in sorted(folder.glob("*.json")):
-        try:
-            record = _read_json(path)
-        except ValueError as exc:
-            problems.append(f"{path}: {exc}")
-            continue
-        if not isinstance(record, dict):
-            problems.append(f"{path}: expected a JSON object")
-            continue
-        found[path.stem] = record
-    return found
+from toolsim.files import JsonFileError, read_json
+from toolsim.runs import RunFolder, RunManifest, RunRecord, is_run_folder
+from toolsim.runs.folder import CONVERTED
 
 
 def _load_group_file(
-    path: Path, label: str, records_dir: Path | None = None, manifest: dict | None = None
+    path: Path, label: str, run: RunFolder | None = None, manifest: RunManifest | None = None
 ) -> AnswerSet:
     problems: list[str] = []
     try:
-        data = _read_json(path)
-    except ValueError as exc:
-        problems.append(f"{path}: {exc}")
+        data = read_json(path, "answer file")
+    except JsonFileError as exc:
+        problems.append(f"{path}: {exc.reason}")
         data = {}
     if not isinstance(data, dict):
         problems.append(f"{path}: expected an object of query id -> answer")
@@ -76,7 +46,7 @@ def _load_group_file(
     group = group_of(path.stem, path.parent.name) if results else path.stem
     result = AnswerSet(label=label, group=group, answers={}, manifest=manifest, source=path)
     result.problems.extend(problems)
-    records = _records(records_dir / group, result.problems) if records_dir else {}
+    records = run.read_records(group, result.problems) if run else {}
     for query_id, entry in data.items():
         try:
             if results:
@@ -94,56 +64,46 @@ def _load_group_file(
             result.answers[str(query_id)] = answer
         except EntryError as exc:
             result.problems.append(f"{path}: query {query_id}: {exc}")
-    for query_id, record in records.items():
-        # Attempted but never converted (the agent failed before answering): it still counts.
-        if query_id not in result.answers and query_id not in data:
-            source = records_dir / group / f"{query_id}.json"  # type: ignore[operator]
-            result.answers[query_id] = answer_from_record(record, group=group, source=source)
+    if run is not None:
+        _add_unconverted(result, run, records, set(data))
     if not result.answers and not result.problems:
         result.problems.append(f"{path}: no answers in the file")
     return result
 
 
+def _add_unconverted(
+    result: AnswerSet, run: RunFolder, records: dict[str, RunRecord], converted: Collection[str]
+) -> None:
+    """Queries attempted but never converted (the agent failed before answering) still count."""
+    for query_id, record in records.items():
+        if query_id not in result.answers and query_id not in converted:
+            source = run.record_file(result.group, query_id)
+            result.answers[query_id] = answer_from_record(record, group=result.group, source=source)
+
+
 def _load_run(folder: Path) -> list[AnswerSet]:
-    try:
-        manifest = _read_json(folder / MANIFEST)
-    except ValueError as exc:
-        raise UserError(f"{folder / MANIFEST}: {exc}") from None
-    if not isinstance(manifest, dict):
-        raise UserError(f"{folder / MANIFEST}: expected a JSON object")
-    converted = folder / "converted"
-    records = folder / "records"
-    files = {path.stem: path for path in sorted(converted.glob("*.json"))}
-    # A group whose queries all failed before answering has records but no converted file.
-    if records.is_dir():
-        for sub in sorted(records.iterdir()):
-            if sub.is_dir() and sub.name not in files:
-                files[sub.name] = converted / f"{sub.name}.json"
+    run = RunFolder(folder)
+    manifest = run.read_manifest()
     sets = []
-    for group, path in sorted(files.items()):
+    for group in run.groups():
+        path = run.converted_file(group)
         if path.exists():
-            sets.append(_load_group_file(path, folder.name, records, manifest))
+            sets.append(_load_group_file(path, folder.name, run, manifest))
         else:
             result = AnswerSet(
                 label=folder.name, group=group, answers={}, manifest=manifest, source=path
             )
-            for query_id, record in _records(records / group, result.problems).items():
-                source = records / group / f"{query_id}.json"
-                result.answers[query_id] = answer_from_record(record, group=group, source=source)
+            _add_unconverted(result, run, run.read_records(group, result.problems), ())
             sets.append(result)
     if not sets:
         raise UserError(f"{folder}: a run folder with no answers yet (no converted/*.json)")
     return sets
 
 
-def _is_run(folder: Path) -> bool:
-    return (folder / MANIFEST).is_file()
-
-
 def _load_folder(folder: Path, *, nested: bool) -> list[AnswerSet]:
-    if _is_run(folder):
+    if is_run_folder(folder):
         return _load_run(folder)
-    if folder.name == "converted" and _is_run(folder.parent):
+    if folder.name == CONVERTED and is_run_folder(folder.parent):
         return _load_run(folder.parent)
     files = sorted(path for path in folder.glob("*.json") if path.is_file())
     if files:

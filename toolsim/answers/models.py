@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolsim.runs import RunManifest, RunRecord
+
 
 @dataclass(frozen=True, slots=True)
 class ToolStep:
@@ -38,7 +40,7 @@ class Answer:
     #: The raw ``answer_details`` tree.
     details: object
     #: The toolsim record (``records/<group>/<id>.json``) when the folder is a run folder.
-    record: dict[str, Any] | None
+    record: RunRecord | None
     #: The file the answer came from.
     source: Path
     #: A reference judge's label per run ("Solved", "Unsolved", "Unsure"), when the file
@@ -56,6 +58,6 @@ class AnswerSet:
     #: ``"file: what is wrong"`` for every entry that could not be read.
     problems: list[str] = field(default_factory=list)
     #: The run folder's ``run.json`` when the answers come from ``toolsim run``.
-    manifest: dict[str, Any] | None = None
+    manifest: RunManifest | None = None
     #: The folder or file the set was loaded from.
     source: Path | None = None

@@ -16,15 +16,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from toolsim.answers.converted import (
-    FINISH,
-    GIVE_ANSWER,
-    EntryError,
-    error_of,
-    parse_finish,
-    text_of,
-)
+from toolsim.answers.converted import EntryError, error_of, parse_finish, text_of
 from toolsim.answers.models import Answer, ToolStep
+from toolsim.runs import FINISH, GIVE_ANSWER
 
 #: Where one step ends and the next begins (reprs escape newlines inside values).
 _STEP_START = re.compile(r"(?:^|\n)(?:Step \d+|Final step): ")

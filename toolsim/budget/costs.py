@@ -9,13 +9,13 @@ function name, so every query and every run prices an API the same.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolsim.errors import UserError
+from toolsim.files import read_json
 
 #: The key of a cost file's default price.
 DEFAULT_KEY = "*"
@@ -58,12 +58,7 @@ class CostTable:
     @classmethod
     def load(cls, path: Path) -> CostTable:
         """Read a cost file; any problem is a :class:`UserError` naming the file."""
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise UserError(f"cannot read the cost file {path}: {exc.strerror}") from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise UserError(f"the cost file {path} is not valid JSON: {exc}") from None
+        data = read_json(path, "cost file")
         if not isinstance(data, dict):
             raise UserError(f"the cost file {path} must hold a JSON object of name -> cost")
         prices = dict(data)

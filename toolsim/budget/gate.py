@@ -8,6 +8,11 @@ costs nothing); after executing one it calls :meth:`Gate.charge` (a call costs
 its price even when the API answered with an error).
 
 :class:`BudgetGate` enforces a budget alone; planners subclass or wrap it.
+
+Exceeding the budget is never raised: the call is refused with a
+:class:`Rejection` (reason ``over_budget``), which the model sees as an error
+observation and the run record counts (``rejected_calls``, ``budget_exhausted``),
+so the agent can still finish with what it has.
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ an import overwrites entries already stored under the same key.
 from __future__ import annotations
 
 import ast
-import json
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from toolsim.cache.keys import cache_key, normalize_arguments
 from toolsim.catalog.catalog import Catalog, api_id
 from toolsim.catalog.models import ApiSpec
 from toolsim.errors import ToolNotFound, UserError
-from toolsim.files import write_json_atomic
+from toolsim.files import JsonFileError, read_json, write_json_atomic
 
 #: Entries written per ``put_many`` call.
 BATCH_SIZE = 1000
@@ -146,9 +145,9 @@ def _read_file(path: Path, root: Path, tally: _Tally) -> dict[str, Any] | None:
         tally.problem("skipped_files", f"{rel}: links outside the cache folder")
         return None
     try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError) as exc:
-        tally.problem("skipped_files", f"{rel}: unreadable ({type(exc).__name__}: {exc})"[:300])
+        data = read_json(path, "reference cache file")
+    except JsonFileError as exc:
+        tally.problem("skipped_files", f"{rel}: unreadable ({exc.reason})"[:300])
         return None
     if not isinstance(data, dict):
         tally.problem("skipped_files", f"{rel}: not a JSON object")

@@ -17,6 +17,7 @@ from typing import Any
 
 from toolsim.catalog.models import ApiSpec, Parameter, ParamType, Query, ToolSpec
 from toolsim.errors import UserError
+from toolsim.files import read_json
 
 EXAMPLE_SUITE = "example"
 
@@ -24,14 +25,6 @@ EXAMPLE_SUITE = "example"
 def example_suite_dir() -> Path:
     """The folder of the bundled example suite (tools/ and queries.json)."""
     return Path(str(resources.files("toolsim.catalog") / "examples"))
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        with path.open("rb") as handle:
-            return json.load(handle)
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot read {path}: {exc}") from exc
 
 
 def _parse_template(raw: Any) -> Any:
@@ -100,7 +93,7 @@ def load_tool_folder(root: Path) -> Iterator[ToolSpec]:
     """Yield every tool of a ``<Category>/<tool>.json`` folder."""
     for category_dir in sorted(p for p in root.iterdir() if p.is_dir()):
         for path in sorted(category_dir.glob("*.json")):
-            raw = _read_json(path)
+            raw = read_json(path, "tool definition")
             if isinstance(raw, dict) and "api_list" in raw:
                 yield tool_from_dict(raw, category=category_dir.name)
 
@@ -135,7 +128,7 @@ def queries_from_list(raw: list[Any], *, group: str) -> Iterator[Query]:
 
 def load_query_file(path: Path, *, group: str | None = None) -> list[Query]:
     """Read one query file; its group defaults to the file's stem (e.g. ``G1_instruction``)."""
-    raw = _read_json(path)
+    raw = read_json(path, "query file")
     if not isinstance(raw, list):
         raise UserError(f"{path} is not a query file (expected a JSON list of queries)")
     return list(queries_from_list(raw, group=group or path.stem))
@@ -171,7 +164,7 @@ def load_sources(paths: Iterable[Path | str]) -> tuple[list[ToolSpec], list[Quer
                 for child in sorted(path.glob("*.json")):
                     queries.extend(load_query_file(child))
             continue
-        raw = _read_json(path)
+        raw = read_json(path, "tool or query file")
         if isinstance(raw, list):
             queries.extend(queries_from_list(raw, group=path.stem))
         elif isinstance(raw, dict) and "api_list" in raw:

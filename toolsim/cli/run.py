@@ -35,6 +35,7 @@ from toolsim.errors import UserError
 
 if TYPE_CHECKING:
     from toolsim.agent.runner import RunSummary
+    from toolsim.runs import RunRecord
 
 T = TypeVar("T")
 
@@ -55,9 +56,9 @@ class BarProgress:
         label = f"{self.label} ({skipped} already done)" if skipped else self.label
         self.task = self.progress.add_task(label, total=total, completed=skipped)
 
-    def advance(self, record: dict[str, Any]) -> None:
+    def advance(self, record: RunRecord) -> None:
         """One more query finished."""
-        self.counts[record["status"]] = self.counts.get(record["status"], 0) + 1
+        self.counts[record.status] = self.counts.get(record.status, 0) + 1
         counts = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))
         self.progress.update(self.task, advance=1, description=f"{self.label} [{counts}]")
 

@@ -19,10 +19,10 @@ _EXPORTS = {
     "JudgeOptions": "toolsim.evaluator.judge",
     "Label": "toolsim.evaluator.labels",
     "Preference": "toolsim.evaluator.labels",
-    "Outcome": "toolsim.evaluator.labels",
+    "Verdict": "toolsim.evaluator.labels",
     "RateSummary": "toolsim.evaluator.aggregate",
     "summarize": "toolsim.evaluator.aggregate",
-    "BudgetMetrics": "toolsim.evaluator.budget",
+    "BudgetMetrics": "toolsim.evaluator.budget_metrics",
     "PassRateReport": "toolsim.evaluator.results",
     "WinRateReport": "toolsim.evaluator.results",
     "EntryResult": "toolsim.evaluator.results",
@@ -36,10 +36,10 @@ __all__ = [
     "Judge",
     "JudgeOptions",
     "Label",
-    "Outcome",
     "PassRateReport",
     "Preference",
     "RateSummary",
+    "Verdict",
     "WinRateReport",
     "evaluate_pass_rate",
     "evaluate_pass_rate_async",
@@ -52,11 +52,11 @@ __all__ = [
 
 if TYPE_CHECKING:
     from toolsim.evaluator.aggregate import RateSummary, summarize
-    from toolsim.evaluator.budget import BudgetMetrics
+    from toolsim.evaluator.budget_metrics import BudgetMetrics
     from toolsim.evaluator.html import render_html
     from toolsim.evaluator.judge import JudgeOptions
     from toolsim.evaluator.judges import Judge
-    from toolsim.evaluator.labels import Label, Outcome, Preference
+    from toolsim.evaluator.labels import Label, Preference, Verdict
     from toolsim.evaluator.pass_rate import evaluate_pass_rate, evaluate_pass_rate_async
     from toolsim.evaluator.results import EntryResult, PassRateReport, WinRateReport
     from toolsim.evaluator.win_rate import evaluate_win_rate, evaluate_win_rate_async

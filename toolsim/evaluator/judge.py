@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from toolsim.answers import Answer
 from toolsim.errors import UpstreamError, UserError
 from toolsim.evaluator.judges import JudgeIdentity, measured_agreement
-from toolsim.evaluator.labels import Label, Outcome
+from toolsim.evaluator.labels import Label, Verdict
 
 if TYPE_CHECKING:
     from toolsim.llm import ChatModel
@@ -186,7 +186,7 @@ class LLMJudge:
             raise ValueError(f"judge request failed: {exc.message}") from None
         return parse_reply(reply.content, field, choices)
 
-    async def verdict(self, answer: Answer, run: int) -> Outcome:
+    async def verdict(self, answer: Answer, run: int) -> Verdict:
         """The label of a finished answer: the judge reads the final answer, and an Unsure
         verdict is asked again with the whole trajectory (whose label is final)."""
         first = await self.ask(answer, run)
@@ -194,10 +194,10 @@ class LLMJudge:
             return first
         second = await self.ask(answer, run, trajectory=True)
         if second.label is Label.UNSCORED:
-            return Outcome(Label.UNSCORED, f"second pass: {second.reason}", second.by)
+            return Verdict(Label.UNSCORED, f"second pass: {second.reason}", second.by)
         return second
 
-    async def ask(self, answer: Answer, run: int, *, trajectory: bool = False) -> Outcome:
+    async def ask(self, answer: Answer, run: int, *, trajectory: bool = False) -> Verdict:
         """Solved / Unsolved / Unsure for a finished answer (unscored if no usable verdict)."""
         options = self.options
         query = shorten(answer.query, options.query_chars)
@@ -221,8 +221,8 @@ class LLMJudge:
         try:
             choice, reason = await self._ask(system, user, run, "verdict", VERDICTS)
         except ValueError as exc:
-            return Outcome(Label.UNSCORED, str(exc), by)
-        return Outcome(Label(choice), reason, by)
+            return Verdict(Label.UNSCORED, str(exc), by)
+        return Verdict(Label(choice), reason, by)
 
     def _steps(self, answer: Answer, budget: int) -> str:
         if not answer.steps:

@@ -24,7 +24,7 @@ from toolsim.settings import Settings
 if TYPE_CHECKING:
     from toolsim.answers import Answer
     from toolsim.evaluator.judge import JudgeOptions
-    from toolsim.evaluator.labels import Outcome
+    from toolsim.evaluator.labels import Verdict
 
 AUTO = "auto"
 LEARNED = "learned"
@@ -81,7 +81,7 @@ class Judge(Protocol):
         """Backend, model, fingerprint and measured agreement."""
         ...
 
-    async def verdict(self, answer: Answer, run: int) -> Outcome:
+    async def verdict(self, answer: Answer, run: int) -> Verdict:
         """Solved / Unsolved / Unsure (or unscored, with why) for a finished answer."""
         ...
 

@@ -30,7 +30,7 @@ class Preference(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class Verdict:
     """A label with why it was given and by what (``rule``, ``answer``, ``trajectory``,
     ``learned``, ``known``)."""
 

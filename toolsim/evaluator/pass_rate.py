@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 from toolsim.answers import Answer, AnswerSet, load_answer_sets
 from toolsim.errors import UserError
 from toolsim.evaluator.aggregate import count_labels, summarize
-from toolsim.evaluator.budget import budget_metrics
+from toolsim.evaluator.budget_metrics import budget_metrics
 from toolsim.evaluator.judge import JudgeOptions, LLMJudge
 from toolsim.evaluator.judges import Judge, create_judge
-from toolsim.evaluator.labels import Label, Outcome
+from toolsim.evaluator.labels import Label, Verdict
 from toolsim.evaluator.passk import pass_k_results
 from toolsim.evaluator.results import (
     PASS_LABELS,
@@ -51,20 +51,20 @@ class Entry:
     sets: list[AnswerSet]
 
 
-def rule_outcome(answer: Answer) -> Outcome | None:
+def rule_verdict(answer: Answer) -> Verdict | None:
     """Unsolved without a judge when the answer never finished; None when the judge must look."""
     if answer.finished:
         return None
     if not answer.final_answer:
-        return Outcome(
+        return Verdict(
             Label.UNSOLVED, "no final answer (never reached Finish with an answer)", "rule"
         )
-    return Outcome(Label.UNSOLVED, "gave up instead of giving an answer", "rule")
+    return Verdict(Label.UNSOLVED, "gave up instead of giving an answer", "rule")
 
 
-async def judge_answer(judge: Judge, answer: Answer, run: int) -> Outcome:
+async def judge_answer(judge: Judge, answer: Answer, run: int) -> Verdict:
     """The label of one answer in one run: the rules first, then the judge."""
-    decided = rule_outcome(answer)
+    decided = rule_verdict(answer)
     if decided is not None:
         return decided
     return await judge.verdict(answer, run)
@@ -73,13 +73,13 @@ async def judge_answer(judge: Judge, answer: Answer, run: int) -> Outcome:
 def system_of(answer_set: AnswerSet) -> str:
     """What identifies the agent behind a set: its run manifest's configuration, else its label."""
     manifest = answer_set.manifest
-    if not manifest:
+    if manifest is None:
         return answer_set.label
-    parts = [str(manifest.get("agent_model") or "?"), str(manifest.get("method") or "?")]
-    if manifest.get("planner"):
-        parts.append(f"+{manifest['planner']}")
-    if manifest.get("budget") is not None:
-        parts.append(f"B={manifest['budget']}")
+    parts = [manifest.agent_model or "?", manifest.method or "?"]
+    if manifest.planner:
+        parts.append(f"+{manifest.planner}")
+    if manifest.budget is not None:
+        parts.append(f"B={manifest.budget}")
     return " ".join(parts)
 
 
@@ -116,7 +116,7 @@ def load_entries(paths: Sequence[Path]) -> tuple[list[Entry], list[str]]:
 
 async def judge_entries(
     entries: Sequence[Entry], runs: int, judge: Judge, *, progress: Progress | None = None
-) -> dict[tuple[str, str], dict[str, list[Outcome]]]:
+) -> dict[tuple[str, str], dict[str, list[Verdict]]]:
     """Every answer's outcome in every run, by (label, group) then query id."""
     jobs = [
         (entry.label, answer_set.group, answer, run)
@@ -151,7 +151,7 @@ async def judge_entries(
 
 
 def build_entry(
-    entry: Entry, outcomes: dict[tuple[str, str], dict[str, list[Outcome]]], runs: int
+    entry: Entry, outcomes: dict[tuple[str, str], dict[str, list[Verdict]]], runs: int
 ) -> EntryResult:
     """Aggregate one entry's outcomes into per-group and overall rates."""
     groups: dict[str, GroupResult] = {}

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from toolsim.evaluator.labels import Label, Outcome
+from toolsim.evaluator.labels import Label, Verdict
 from toolsim.evaluator.results import EntryResult, PassK
 from toolsim.evaluator.stats import pass_hat_k
 
 
-def _outcomes(entry: EntryResult, group: str) -> dict[str, list[Outcome]]:
+def _outcomes(entry: EntryResult, group: str) -> dict[str, list[Verdict]]:
     found = entry.groups.get(group)
     return found.outcomes if found is not None else {}
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from toolsim import __version__
 from toolsim.evaluator.aggregate import RateSummary
-from toolsim.evaluator.budget import BudgetMetrics
+from toolsim.evaluator.budget_metrics import BudgetMetrics
 from toolsim.evaluator.judges import JudgeIdentity
-from toolsim.evaluator.labels import Label, Outcome, Preference, Round
+from toolsim.evaluator.labels import Label, Preference, Round, Verdict
 
 PASS_LABELS = tuple(label.value for label in Label)
 WIN_LABELS = tuple(preference.value for preference in Preference)
@@ -46,7 +46,7 @@ class GroupResult:
     group: str
     rate: RateSummary
     counts: dict[str, int]
-    outcomes: dict[str, list[Outcome]]
+    outcomes: dict[str, list[Verdict]]
     budget: BudgetMetrics | None = None
 
     def to_json(self) -> dict[str, Any]:

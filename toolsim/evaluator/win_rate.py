@@ -25,7 +25,7 @@ from toolsim.errors import UserError
 from toolsim.evaluator.aggregate import count_labels, summarize, win_score
 from toolsim.evaluator.judge import JudgeOptions
 from toolsim.evaluator.judges import Judge
-from toolsim.evaluator.labels import Label, Outcome, Preference, Round
+from toolsim.evaluator.labels import Label, Preference, Round, Verdict
 from toolsim.evaluator.pass_rate import (
     Entry,
     Progress,
@@ -167,7 +167,7 @@ async def _compare_groups(
             )
         for qid in sorted(set(mine_answers) & set(their_answers), key=_query_order):
             for run in range(rounds):
-                pair: tuple[Outcome, Outcome] = (
+                pair: tuple[Verdict, Verdict] = (
                     my_outcomes[group][qid][run],
                     their_outcomes[group][qid][run],
                 )

@@ -6,7 +6,8 @@ Accepted, file by file or folder by folder (recursively):
   ``Action`` -> ``Action Input`` node with an ``observation`` in chains and trees, and
   every ``function_call`` followed by a ``function`` message in ``train_messages``;
 * converted answer files (``<group>.json`` of ``{query_id: {answer: {answer_details}}}``)
-  and ``toolsim run`` folders: every tool node of the answer tree;
+  and ``toolsim run`` folders (their answer files; the manifest and records are skipped):
+  every tool node of the answer tree;
 * pass-rate result files (``judge-labels/``: ``{query_id: {answer_steps: "Step 1: {...}"}}``);
 * a reference response cache folder (``tool_response_cache/<Category>/<tool>_for_<Category>/
   <api>.json``), read into memory with the catalog's key normalisation.
@@ -27,9 +28,11 @@ from typing import Any
 
 from toolsim.cache.entry import Reply
 from toolsim.catalog.catalog import Catalog
+from toolsim.files import JsonFileError, read_json
+from toolsim.runs import FINISH
+from toolsim.runs.folder import is_run_metadata
 from toolsim.world.extract import decode
 
-FINISH = "Finish"
 _STEP = re.compile(r"(?:^|\n)Step \d+: ")
 
 
@@ -130,9 +133,9 @@ def _read_steps(text: str, recorded: Recorded, origin: str) -> None:
 
 def _read_file(path: Path, recorded: Recorded) -> None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        recorded.problems.append(f"{path}: cannot read ({exc})")
+        data = read_json(path, "answer file")
+    except JsonFileError as exc:
+        recorded.problems.append(f"{path}: {exc.reason}")
         return
     recorded.files += 1
     origin = str(path)
@@ -188,7 +191,9 @@ def _json_files(path: Path) -> Iterator[Path]:
     if path.is_file():
         yield path
     else:
-        yield from sorted(p for p in path.rglob("*.json") if p.is_file())
+        # A run folder's manifest and records hold no replies: its answer files do.
+        found = (p for p in path.rglob("*.json") if p.is_file() and not is_run_metadata(p))
+        yield from sorted(found)
 
 
 def read_recorded(paths: list[Path], catalog: Catalog | None = None) -> Recorded:

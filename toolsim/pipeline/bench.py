@@ -9,7 +9,6 @@ is compared with the first (win rate), and ``OUT/report.html`` shows it all.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from toolsim.pipeline.determinism import (
 )
 from toolsim.pipeline.matrix import DEFAULT_COSTS, Combination, check_budget, combinations
 from toolsim.pipeline.reports import write_bench_reports
+from toolsim.runs import RunFolder
 from toolsim.settings import Settings
 from toolsim.world.check import ConsistencyReport, check_run
 
@@ -197,27 +197,17 @@ def record_totals(folder: Path) -> dict[str, Any]:
     Read from the records rather than this invocation's summary, so a resumed
     bench reports the whole run, not just the queries it finished this time.
     """
-    totals = {
-        "model_calls": 0,
-        "model_retries": 0,
-        "model_retry_seconds": 0.0,
-        "tool_calls": 0,
-        "cost": 0,
-        "query_seconds": 0.0,
+    run = RunFolder(folder)
+    # Unreadable records are skipped here; the evaluation lists them.
+    records = [record for group in run.groups() for record in run.read_records(group, []).values()]
+    return {
+        "model_calls": sum(record.model_calls for record in records),
+        "model_retries": sum(record.model_retries for record in records),
+        "model_retry_seconds": round(sum((r.model_retry_seconds for r in records), 0.0), 1),
+        "tool_calls": sum(record.tool_calls for record in records),
+        "cost": sum(record.cost for record in records),
+        "query_seconds": round(sum((record.wall_seconds for record in records), 0.0), 1),
     }
-    for path in sorted((folder / "records").glob("*/*.json")):
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            continue  # the evaluation lists unreadable records; totals skip them
-        for name in totals:
-            source = "wall_seconds" if name == "query_seconds" else name
-            value = record.get(source)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                totals[name] += value
-    totals["query_seconds"] = round(totals["query_seconds"], 1)
-    totals["model_retry_seconds"] = round(totals["model_retry_seconds"], 1)
-    return totals
 
 
 def world_consistency(folder: Path, label: str) -> ConsistencyReport:

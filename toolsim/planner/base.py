@@ -82,12 +82,12 @@ class Plan:
 
     def to_record(self) -> dict[str, Any]:
         """The JSON shape plus the planner's name and reasons, for run records."""
-        record = self.to_json()
-        record["planner"] = self.planner
-        record["reasons"] = list(self.reasons)
-        for item, entry in zip(self.items, record["apis"], strict=True):
+        data = self.to_json()
+        data["planner"] = self.planner
+        data["reasons"] = list(self.reasons)
+        for item, entry in zip(self.items, data["apis"], strict=True):
             entry["reason"] = item.reason
-        return record
+        return data
 
     @classmethod
     def from_counts(

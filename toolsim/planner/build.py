@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from toolsim.errors import UserError
+from toolsim.files import read_json
 from toolsim.planner.embeddings import Embedder
 from toolsim.planner.experience import ExperienceStore
-from toolsim.planner.jsonfile import read_json
 
 LABELS = ("Solved", "Unsolved", "Unsure")
 
@@ -112,12 +112,8 @@ def _pass_rate_labels(data: dict[str, Any], path: Path) -> dict[str, str]:
 
 def _executed_counts(answer: Any) -> Counter[str]:
     record = answer.record
-    if isinstance(record, dict) and isinstance(record.get("calls"), list):
-        return Counter(
-            str(call.get("function"))
-            for call in record["calls"]
-            if isinstance(call, dict) and not call.get("rejected") and call.get("function")
-        )
+    if record is not None:
+        return Counter(call.function for call in record.executed_calls if call.function)
     return Counter(step.function for step in answer.steps if step.function)
 
 

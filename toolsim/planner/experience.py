@@ -22,9 +22,8 @@ from typing import Any
 import numpy as np
 
 from toolsim.errors import UserError
-from toolsim.files import write_json_atomic
+from toolsim.files import read_json, write_json_atomic
 from toolsim.planner.embeddings import Embedder, EmbedderUnavailable, cached_embedder
-from toolsim.planner.jsonfile import read_json
 from toolsim.planner.value import TEMPERATURE, ApiEstimate, Use, estimate_arrays
 
 FORMAT = 1

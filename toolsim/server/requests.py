@@ -16,7 +16,7 @@ _HOSTILE = re.compile(r"\.\.|[\x00-\x1f]")
 MAX_NAME_LENGTH = 512
 
 
-async def read_json(request: Request, limit: int) -> Any:
+async def read_json_body(request: Request, limit: int) -> Any:
     """Read and parse a JSON body, refusing bodies over ``limit`` bytes before reading them."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:

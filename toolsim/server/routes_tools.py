@@ -11,7 +11,7 @@ from toolsim.catalog.models import ApiSpec
 from toolsim.catalog.parameters import ParamNames
 from toolsim.catalog.schemas import openai_tools
 from toolsim.errors import BadRequest
-from toolsim.server.requests import checked_name, read_json
+from toolsim.server.requests import checked_name, read_json_body
 from toolsim.server.service import ToolService
 
 router = APIRouter(prefix="/v1")
@@ -77,7 +77,7 @@ async def call_tool(
     """Call an API with a JSON object of arguments; reply ``{"error", "response"}``."""
     service = _service(request)
     name = checked_name(function_name, "function_name")
-    arguments = await read_json(request, request.app.state.settings.max_body_bytes)
+    arguments = await read_json_body(request, request.app.state.settings.max_body_bytes)
     if not isinstance(arguments, dict):
         raise BadRequest("the body must be a JSON object of arguments")
     api = service.catalog.by_function(name, within=_scope(service, group, query_id))

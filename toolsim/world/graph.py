@@ -33,22 +33,22 @@ def _node(record_name: str) -> str:
 def build_graph(records: Iterable[tuple[str, dict[str, Any]]]) -> nx.MultiDiGraph:
     """The graph of a world table's records (see the module docstring)."""
     graph = nx.MultiDiGraph()
-    for name, record in records:
-        if not name.startswith("e" + SEP) or "id" not in record:
+    for name, entity in records:
+        if not name.startswith("e" + SEP) or "id" not in entity:
             continue
         _kind, category, tool, key = name.split(SEP, 3)
         node = _node(name)
         graph.add_node(
             node,
             kind="entity",
-            type=record.get("type", ""),
+            type=entity.get("type", ""),
             category=category,
             tool=tool,
-            id=record.get("id"),
-            id_field=record.get("id_field", ""),
-            facts=facts_of(record),
+            id=entity.get("id"),
+            id_field=entity.get("id_field", ""),
+            facts=facts_of(entity),
         )
-        for field_name, value in record.items():
+        for field_name, value in entity.items():
             if field_name.startswith("s:") and isinstance(value, dict):
                 api = f"api:{category}/{tool}/{value.get('api', '')}"
                 graph.add_node(api, kind="api", category=category, tool=tool, api=value.get("api"))

@@ -54,22 +54,22 @@ def name_record(scope: Scope, name: str) -> str:
     return SEP.join(("n", *scope, name.strip().casefold()))
 
 
-def facts_of(record: dict[str, Any]) -> dict[str, Any]:
+def facts_of(entity: dict[str, Any]) -> dict[str, Any]:
     """A stored entity's facts by their field name as first written."""
     return {
-        record.get("a:" + field[2:], field[2:]): value
-        for field, value in record.items()
+        entity.get("a:" + field[2:], field[2:]): value
+        for field, value in entity.items()
         if field.startswith("f:")
     }
 
 
-def known_entity(record: dict[str, Any], argument: str, by_name: bool) -> KnownEntity:
+def known_entity(entity: dict[str, Any], argument: str, by_name: bool) -> KnownEntity:
     """A stored entity as the simulator is given it."""
     return KnownEntity(
-        type=str(record.get("type", "")),
-        id_field=str(record.get("id_field", "id")),
-        id=record.get("id"),
-        facts=facts_of(record),
+        type=str(entity.get("type", "")),
+        id_field=str(entity.get("id_field", "id")),
+        id=entity.get("id"),
+        facts=facts_of(entity),
         argument=argument,
         by_name=by_name,
     )

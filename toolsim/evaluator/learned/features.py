@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from toolsim.answers import Answer
+from toolsim.runs import FINISH
 
 _WORD = re.compile(r"[a-z][a-z0-9']+|\d+(?:\.\d+)?")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)*(?![\w])")
@@ -297,7 +298,7 @@ def answer_features(answer: Answer) -> list[float]:
     offered = [
         str(tool.get("name", ""))
         for tool in answer.available_tools
-        if str(tool.get("name", "")) not in ("", "Finish")
+        if str(tool.get("name", "")) not in ("", FINISH)
     ]
 
     sentences = _query_sentences(query)

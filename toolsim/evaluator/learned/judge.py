@@ -20,7 +20,7 @@ from typing import Any
 from toolsim.answers import Answer
 from toolsim.errors import UserError
 from toolsim.evaluator.judges import JudgeIdentity
-from toolsim.evaluator.labels import Label, Outcome
+from toolsim.evaluator.labels import Label, Verdict
 from toolsim.evaluator.learned.features import feature_row, vocabulary_of
 from toolsim.evaluator.learned.known import NO_MAJORITY, answer_key, load_known
 from toolsim.evaluator.learned.training import model_hash
@@ -150,21 +150,21 @@ class LearnedJudge:
                 self._memo[key] = found
         return found
 
-    async def verdict(self, answer: Answer, run: int) -> Outcome:
+    async def verdict(self, answer: Answer, run: int) -> Verdict:
         """The reference's own label for a known answer, else the model's verdict."""
         self.requests += 1
         probability = self.probability(answer)
         known = self.known.get(answer_key(answer))
         if known is not None and known != NO_MAJORITY:
             self.known_hits += 1
-            return Outcome(
+            return Verdict(
                 Label(known),
                 "identical to a reference-labelled training answer",
                 "known",
                 probability,
             )
         low, high = UNSURE_BAND
-        return Outcome(
+        return Verdict(
             Label(label_of(probability)),
             f"p(Solved) = {probability:.3f} (Unsure in [{low}, {high}))",
             "learned",

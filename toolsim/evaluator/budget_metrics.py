@@ -24,6 +24,7 @@ from typing import Any
 from toolsim.answers import Answer
 from toolsim.evaluator.aggregate import Labels, RateSummary, summarize
 from toolsim.evaluator.labels import Label
+from toolsim.runs import RunRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,17 +51,9 @@ class BudgetMetrics:
         }
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def over_budget(record: Mapping[str, Any]) -> bool:
+def over_budget(record: RunRecord) -> bool:
     """The record's query spent more than its budget."""
-    budget, cost = _number(record.get("budget")), _number(record.get("cost"))
-    exceeded = budget is not None and cost is not None and cost > budget
-    return bool(record.get("over_budget")) or exceeded
+    return record.over_budget or (record.budget is not None and record.cost > record.budget)
 
 
 def _mean(values: Sequence[float]) -> float | None:
@@ -75,12 +68,12 @@ def budget_metrics(
     within: list[dict[str, Sequence[Label]]] = []
     costs: list[float] = []
     failure_rates: list[float] = []
-    budgets: set[Any] = set()
+    budgets: set[int | None] = set()
     for answers, labels in strata:
         records = {
-            qid: answers[qid].record
+            qid: record
             for qid in labels
-            if qid in answers and isinstance(answers[qid].record, dict)
+            if qid in answers and (record := answers[qid].record) is not None
         }
         if not records:
             continue
@@ -93,13 +86,13 @@ def budget_metrics(
                 for qid, per in recorded[-1].items()
             }
         )
-        group_costs = [c for r in records.values() if (c := _number(r.get("cost"))) is not None]
+        group_costs = [float(r.cost) for r in records.values()]
         if (mean_cost := _mean(group_costs)) is not None:
             costs.append(mean_cost)
-        budgeted = [r for r in records.values() if r.get("budget") is not None]
-        budgets.update(r.get("budget") for r in records.values())
+        budgeted = [r for r in records.values() if r.budget is not None]
+        budgets.update(r.budget for r in records.values())
         if budgeted:
-            failed = [over_budget(r) or bool(r.get("budget_exhausted")) for r in budgeted]
+            failed = [over_budget(r) or r.budget_exhausted for r in budgeted]
             failure_rates.append(100.0 * sum(failed) / len(failed))
     if not recorded:
         return None
