@@ -253,7 +253,7 @@ def decode(response: Any) -> Any:
     if isinstance(response, str):
         text = response.strip()
         if text[:1] in ("{", "["):
-            from toolsim.simulator.schema import parse_truncated_json
+            from toolsim.simulator.template_filler import parse_truncated_json
 
             parsed = parse_truncated_json(text)
             if isinstance(parsed, dict | list):
