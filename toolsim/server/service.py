@@ -98,7 +98,7 @@ class ToolService:
         """The hit of ``key`` if process memory has it and this mode answers hits; counted."""
         hit = self.memory.get(key) if self.answers_hits else None
         if hit is not None:
-            self.stats.count_hit(hit.outcome)
+            self.stats.count_hit(hit.counter_key)
         return hit
 
     async def call(self, api: ApiSpec, arguments: dict[str, Any]) -> CallResult:
@@ -109,7 +109,7 @@ class ToolService:
             if self.answers_hits:
                 hit = self.memory.get(key) or await self._read_stored(api, key)
                 if hit is not None:
-                    self.stats.count_hit(hit.outcome)
+                    self.stats.count_hit(hit.counter_key)
                     return CallResult(hit.reply(), hit.source, True, key)
             if not self.mode.simulates:
                 raise await asyncio.to_thread(self._replay_miss, api, bound)
