@@ -19,7 +19,7 @@ simulator itself costs little and the world's share shows), driven directly
 
 Timings on a shared 2-core machine are noisy: read the medians and the ratios.
 
-Usage: python bench/world_cost.py [--pairs 200] [--rounds 3] [--redis redis://...]
+Usage: python perf/world_cost.py [--pairs 200] [--rounds 3] [--redis redis://...]
 """
 
 from __future__ import annotations
