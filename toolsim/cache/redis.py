@@ -29,6 +29,7 @@ from toolsim.cache.backend import record_json
 from toolsim.cache.entry import CacheEntry
 from toolsim.catalog.models import ApiId
 from toolsim.errors import UpstreamError, UserError
+from toolsim.optional import missing_third_party
 
 if TYPE_CHECKING:
     import redis as redis_client
@@ -292,7 +293,9 @@ def open_redis(url: str) -> RedisBackend:
     """
     try:
         import redis as redis_client
-    except ImportError:
+    except ImportError as exc:
+        if not missing_third_party(exc):
+            raise
         raise UserError(
             f"cache URL {url!r} needs the redis client: pip install 'toolsim[redis]'"
         ) from None

@@ -18,6 +18,7 @@ from typing import Any
 
 from toolsim.llm.endpoint import Endpoint, LLMUnavailable
 from toolsim.llm.model_files import MODEL_NAME, ensure_gguf
+from toolsim.optional import missing_third_party
 from toolsim.settings import Settings
 
 log = logging.getLogger("toolsim.simulator")
@@ -56,7 +57,9 @@ class LocalModelServer:
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             import xllamacpp
-        except ImportError:
+        except ImportError as exc:
+            if not missing_third_party(exc):
+                raise
             raise LLMUnavailable(
                 "the local model needs the xllamacpp package: pip install 'toolsim[local]' "
                 "(or give the role an OpenAI-compatible endpoint: TOOLSIM_SIMULATOR__BASE_URL, "

