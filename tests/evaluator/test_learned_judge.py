@@ -94,7 +94,7 @@ def test_broken_features_fall_below_the_floor(examples) -> None:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, clean_env) -> Settings:
+def settings(tmp_path: Path) -> Settings:
     return Settings(home=tmp_path / "home")  # no judge configured: the learned one
 
 

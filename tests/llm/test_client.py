@@ -27,8 +27,6 @@ from toolsim.llm.client import ERROR_TEXT_CHARS
 from toolsim.settings import Settings
 from toolsim.simulator import create_simulator
 
-pytestmark = pytest.mark.usefixtures("clean_env")
-
 ROLES = ("simulator", "agent", "judge")
 TIMEOUT = 1.0
 #: Slack allowed past the timeout before the caller must have its error.

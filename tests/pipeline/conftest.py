@@ -112,7 +112,7 @@ def _simulator(**_: Any) -> CountingSimulator:
 
 
 @pytest.fixture(autouse=True)
-def counts(clean_env: None) -> Counters:
+def counts() -> Counters:
     """Fresh counters, and no TOOLSIM_* variables from the caller's shell."""
     global COUNTS
     COUNTS.__init__()  # type: ignore[misc]

@@ -27,8 +27,6 @@ from toolsim.simulator.factories import LocalSimulator
 from toolsim.simulator.template_filler import SchemaSimulator
 from toolsim.simulator.upstream import UpstreamRelay
 
-pytestmark = pytest.mark.usefixtures("clean_env")
-
 API = ApiSpec(
     category="Weather",
     tool_name="SkyCast Weather",

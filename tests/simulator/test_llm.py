@@ -26,8 +26,6 @@ from toolsim.simulator import (
 from toolsim.simulator.examples import example_size
 from toolsim.simulator.prompt import PromptTemplates
 
-pytestmark = pytest.mark.usefixtures("clean_env")
-
 API = ApiSpec(
     category="Weather",
     tool_name="SkyCast Weather",
@@ -425,7 +423,7 @@ async def test_a_mirrorapi_style_model_in_its_own_format(stub, make_llm):
     assert "response_format" not in sent and sent["max_tokens"] == 2048
 
 
-async def test_the_lenient_setting_reaches_the_openai_simulator(clean_env, stub):
+async def test_the_lenient_setting_reaches_the_openai_simulator(stub):
     from toolsim.settings import Settings
     from toolsim.simulator import create_simulator
 
