@@ -219,7 +219,7 @@ def _merge_batches(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     merged: list[dict[str, Any]] = []
     for message in messages:
         if message.pop("_continues", False):
-            results = []
+            results: list[dict[str, Any]] = []
             while merged and merged[-1]["role"] == "tool":
                 results.insert(0, merged.pop())
             assistant = merged[-1]

@@ -179,7 +179,7 @@ class ToolService:
         # Storage reads and writes on a miss may touch many rows: keep them off
         # the event loop so hits are served meanwhile.
         wanted = getattr(self.simulator, "example_count", 0)
-        examples = ()
+        examples: tuple[tuple[str, CacheEntry], ...] = ()
         if wanted > 0:
             examples = await asyncio.to_thread(
                 select_examples,

@@ -32,7 +32,7 @@ MAX_STRING = 500
 MAX_ERROR = 300
 MAX_TEXT = 2000
 
-_SCALARS = {
+_SCALARS: dict[str, dict[str, Any]] = {
     "str": {"type": "string", "maxLength": MAX_STRING},
     "string": {"type": "string", "maxLength": MAX_STRING},
     "int": {"type": "integer"},
