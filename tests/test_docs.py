@@ -11,8 +11,8 @@ import importlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import click
 import typer
 
 import toolsim
@@ -99,12 +99,13 @@ def shown_commands() -> Iterator[list[str]]:
                 yield words
 
 
-def resolve(words: list[str]) -> tuple[click.Command, list[str]]:
+def resolve(words: list[str]) -> tuple[Any, list[str]]:
     """The command ``words`` names in the CLI tree, and the words after it."""
-    command: click.Command = typer.main.get_command(app)
-    context = click.Context(command)
+    # Duck-typed: typer vendors its own click, whose classes are not the `click` package's.
+    command: Any = typer.main.get_command(app)
+    context = typer.Context(command)
     rest = list(words)
-    while isinstance(command, click.Group) and rest and not rest[0].startswith("-"):
+    while hasattr(command, "get_command") and rest and not rest[0].startswith("-"):
         sub = command.get_command(context, rest[0])
         if sub is None:
             raise LookupError(f"toolsim {' '.join(words)}: no command {rest[0]!r}")
