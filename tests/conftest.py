@@ -38,6 +38,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_SESSION_ENV] = (saved, home)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that needs a real model server is slow by nature: the fast lane
+    (``pytest -m "not slow"``) leaves out every ``integration`` test too."""
+    for item in items:
+        if item.get_closest_marker("integration") is not None:
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Give the caller's environment back and drop the session's home."""
     saved, home = config.stash.get(_SESSION_ENV, ({}, None))

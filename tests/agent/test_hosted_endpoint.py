@@ -154,6 +154,7 @@ def _trajectory(out: Path) -> dict[str, Any]:
     return {"records": records, "converted": converted, "answers": answers}
 
 
+@pytest.mark.slow
 async def test_faults_and_parallel_calls(hosted, tmp_path):
     model, base_url = hosted
     model.faults = [(429, {"retry-after": "0.2"}), (500, {})]

@@ -142,6 +142,7 @@ def server(shared_data: Path, tmp_path: Path) -> Iterator[tuple[str, Catalog]]:
         app.state.service.backend.close()
 
 
+@pytest.mark.slow
 def test_every_api_answers_the_reference_client(server, shared_data):
     base_url, catalog = server
     folder = shared_data / "stabletoolbench" / "solvable_queries" / "test_instruction"

@@ -147,6 +147,7 @@ async def test_registry_builds_it_and_ignores_unknown_options():
     await simulator.aclose()
 
 
+@pytest.mark.slow
 @pytest.mark.shared_data
 async def test_every_real_api_gives_a_small_json_reply():
     if not QUERIES.is_dir():
