@@ -1,6 +1,6 @@
 # toolsim server image: the virtual tool API on port 8080, state in /data.
 # Point the simulator at an OpenAI-compatible endpoint (e.g. vLLM) with
-# TOOLSIM_LLM_BASE_URL / TOOLSIM_LLM_MODEL, or share a cache with TOOLSIM_CACHE_URL.
+# TOOLSIM_SIMULATOR__BASE_URL / TOOLSIM_SIMULATOR__MODEL, or share a cache with TOOLSIM_CACHE_URL.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

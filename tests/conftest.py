@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -14,15 +15,55 @@ import pytest
 from support import free_port
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+#: The caller's TOOLSIM_* settings and the session's home, kept by pytest_configure.
+_SESSION_ENV = pytest.StashKey[tuple[dict[str, str], str]]()
 
 
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No TOOLSIM_* settings from the caller's shell: Settings read them, and a developer's own
-    must not leak into a test. The ``TOOLSIM_REQUIRE_*`` switches of ``.ci/run`` stay."""
-    for name in list(os.environ):
-        if name.startswith("TOOLSIM_") and not name.startswith("TOOLSIM_REQUIRE_"):
-            monkeypatch.delenv(name)
+def _callers_settings() -> list[str]:
+    """The TOOLSIM_* settings in the environment (the ``TOOLSIM_REQUIRE_*`` switches excepted)."""
+    return [
+        name
+        for name in os.environ
+        if name.startswith("TOOLSIM_") and not name.startswith("TOOLSIM_REQUIRE_")
+    ]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """For the whole session, before collection: no TOOLSIM_* settings from the caller's shell,
+    and a throwaway TOOLSIM_HOME, so nothing (not even a session fixture or a subprocess) reads
+    a developer's settings or touches their cache under ``~/.cache/toolsim``."""
+    saved = {name: os.environ.pop(name) for name in _callers_settings()}
+    home = tempfile.mkdtemp(prefix="toolsim-test-home-")
+    os.environ["TOOLSIM_HOME"] = home
+    config.stash[_SESSION_ENV] = (saved, home)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that needs a real model server is slow by nature: the fast lane
+    (``pytest -m "not slow"``) leaves out every ``integration`` test too."""
+    for item in items:
+        if item.get_closest_marker("integration") is not None:
+            item.add_marker(pytest.mark.slow)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Give the caller's environment back and drop the session's home."""
+    saved, home = config.stash.get(_SESSION_ENV, ({}, None))
+    for name in _callers_settings():
+        del os.environ[name]
+    os.environ.update(saved)
+    if home is not None:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every test starts with no TOOLSIM_* settings but a TOOLSIM_HOME of its own (a fresh
+    folder outside its ``tmp_path``): what one test sets or stores never reaches another, and
+    none touches a developer's cache. The ``TOOLSIM_REQUIRE_*`` switches of ``.ci/run`` stay."""
+    for name in _callers_settings():
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("TOOLSIM_HOME", str(tmp_path_factory.mktemp("toolsim-home")))
 
 
 @pytest.fixture

@@ -82,6 +82,16 @@ def test_a_broken_entry_point_is_logged_and_the_others_still_load(plugins, caplo
         things.get("missing-module")
 
 
+def test_a_broken_built_in_raises_its_own_error(plugins, monkeypatch):
+    # toolsim's own entry failing to load is a bug: never hidden as a missing name.
+    builtins = {GROUP: {"own": "toolsim.no_such_module:thing"}}
+    monkeypatch.setattr(registry_module, "BUILTINS", builtins)
+    things = Registry("thing", GROUP)
+    for _ in range(2):  # and again on the next lookup, not "unknown thing 'own'"
+        with pytest.raises(ModuleNotFoundError, match="toolsim.no_such_module"):
+            things.get("own")
+
+
 def test_entry_points_are_loaded_once_per_registry(plugins):
     things = Registry("thing", GROUP)
     things.names()

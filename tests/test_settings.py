@@ -17,8 +17,6 @@ from toolsim.settings import (
     legacy_environment_variables,
 )
 
-pytestmark = pytest.mark.usefixtures("clean_env")
-
 
 def test_each_role_has_the_same_model_fields():
     shared = {"backend", "base_url", "model", "api_key", "timeout", "concurrency"}

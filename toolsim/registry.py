@@ -9,9 +9,10 @@ group. A registry's entries come from three places:
 2. the entry points of its group in installed packages (``toolsim.planners``, ...);
 3. :meth:`Registry.register` in code (a decorator).
 
-The first two are loaded once per process, on the first lookup. An entry that
+The first two are loaded once per process, on the first lookup. A plug-in that
 fails to load is logged and skipped, so one broken plug-in never takes the others
-down; an entry point never replaces a name that is already taken (also logged).
+down; a built-in that fails to load is a bug in toolsim and raises its own error.
+An entry point never replaces a name that is already taken (logged).
 Tests swap entries for the length of a ``with`` block with :meth:`Registry.override`.
 An unknown name is a :class:`~toolsim.errors.UserError` that lists the known ones.
 """
@@ -69,7 +70,7 @@ BUILTINS: dict[str, dict[str, str]] = {
         "auto": "toolsim.simulator.factories:auto_simulator",
         "local": "toolsim.simulator.factories:local_simulator",
         "openai": "toolsim.simulator.factories:openai_simulator",
-        "schema": "toolsim.simulator.schema:create_schema_simulator",
+        "schema": "toolsim.simulator.template_filler:create_schema_simulator",
         "upstream": "toolsim.simulator.factories:upstream_simulator",
     },
 }
@@ -160,12 +161,11 @@ class Registry(Generic[F]):
                 points = [EntryPoint(name, value, self.group) for name, value in own.items()]
                 self._add(points, builtin=True)
                 self._add(entry_points(group=self.group), builtin=False)
+                self._ready = True  # not after a broken built-in: the next lookup raises again
             finally:
                 self._loading = False
-                self._ready = True
 
     def _add(self, points: Iterable[EntryPoint], *, builtin: bool) -> None:
-        origin = "built-in" if builtin else "plug-in"
         for point in points:
             if point.name in self._entries:
                 if not builtin:
@@ -178,10 +178,12 @@ class Registry(Generic[F]):
                 continue
             try:
                 self._entries[point.name] = point.load()
-            except Exception as exc:  # a broken plug-in must not take the others down
+            except Exception as exc:
+                if builtin:
+                    raise  # toolsim's own code is broken: never hide it as a missing name
+                # A broken plug-in must not take the others down.
                 log.warning(
-                    "cannot load %s %s %r from %s: %s: %s",
-                    origin,
+                    "cannot load plug-in %s %r from %s: %s: %s",
                     self.kind,
                     point.name,
                     point.value,

@@ -227,7 +227,9 @@ class Settings(BaseSettings):
     upstream_url: str | None = Field(
         default=None, description="A real StableToolBench/ToolBench API relay tried first."
     )
-    upstream_timeout: float = Field(default=30.0, gt=0)
+    upstream_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds one call to the upstream relay may take."
+    )
     schema_fallback: bool = Field(
         default=False,
         description="Answer with the schema simulator when the LLM is unavailable.",
@@ -267,7 +269,7 @@ class Settings(BaseSettings):
         ge=0,
         description="Longest single wait, and the most of a server's Retry-After honoured.",
     )
-    local_threads: int = Field(default=2, ge=1)
+    local_threads: int = Field(default=2, ge=1, description="CPU threads of the local model.")
     local_slots: int = Field(default=4, ge=1, description="Parallel sequences of the local model.")
     local_context: int = Field(
         default=16384, ge=512, description="Context of the local model, shared by its slots."
@@ -287,8 +289,12 @@ class Settings(BaseSettings):
     memory_entries: int = Field(
         default=10_000, ge=0, description="Hot replies kept in process memory (0: none)."
     )
-    replay_suggestions: int = Field(default=3, ge=0, le=20)
-    stats_flush_seconds: float = Field(default=5.0, gt=0)
+    replay_suggestions: int = Field(
+        default=3, ge=0, le=20, description="Closest recorded argument sets a replay miss names."
+    )
+    stats_flush_seconds: float = Field(
+        default=5.0, gt=0, description="Seconds between adding call counts to the shared counters."
+    )
     auth_token: str | None = Field(
         default=None,
         repr=False,

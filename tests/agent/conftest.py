@@ -16,11 +16,6 @@ from toolsim.agent import AgentLimits, RunConfig, run_queries
 from toolsim.settings import Settings
 
 
-@pytest.fixture(autouse=True)
-def _no_toolsim_env(clean_env: None) -> None:
-    pass
-
-
 @pytest.fixture
 def model() -> Iterator[ScriptedChat]:
     """The scripted model every run in this test talks to."""

@@ -103,6 +103,7 @@ def test_several_query_files_follow_one_option(env, model, tmp_path, shared_data
     assert (out / "converted/G2_instruction.json").is_file()
 
 
+@pytest.mark.slow
 def test_run_against_a_running_toolsim_serve(env, model, tmp_path, shared_data):
     queries = shared_data / "stabletoolbench/solvable_queries/test_instruction/G1_instruction.json"
     first = json.loads(queries.read_text())[0]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 
 import pytest
 from agent_support import call, finish, load, steps_done, task_of
 
 from toolsim.agent import RunConfig, run_queries
+from toolsim.agent.runner import gate_factory_for
 from toolsim.errors import UserError
 
 WEATHER = "current_weather_for_skycast_weather"
@@ -156,3 +158,11 @@ async def test_unsafe_query_ids_never_become_paths(settings, tmp_path):
 
     with pytest.raises(UserError, match="cannot be used as a file name"):
         await run_queries(RunConfig(queries=[hostile], out=tmp_path / "x"), settings)
+
+
+def test_an_import_error_of_the_planner_package_surfaces(settings, tmp_path, monkeypatch):
+    # toolsim's own planners failing to import is a bug: never turned into "not available".
+    monkeypatch.setitem(sys.modules, "toolsim.planner", None)
+    config = RunConfig(queries=["example"], out=tmp_path / "x", planner="btp")
+    with pytest.raises(ModuleNotFoundError, match="toolsim.planner"):
+        gate_factory_for(config, settings)

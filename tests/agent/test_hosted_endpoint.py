@@ -154,7 +154,8 @@ def _trajectory(out: Path) -> dict[str, Any]:
     return {"records": records, "converted": converted, "answers": answers}
 
 
-async def test_faults_and_parallel_calls(hosted, tmp_path, clean_env):
+@pytest.mark.slow
+async def test_faults_and_parallel_calls(hosted, tmp_path):
     model, base_url = hosted
     model.faults = [(429, {"retry-after": "0.2"}), (500, {})]
 

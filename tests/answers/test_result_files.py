@@ -73,6 +73,7 @@ def test_the_reference_examples_load_with_their_groups(shared_data: Path) -> Non
     assert not cot["588"].finished and cot["588"].reference == ("Unsolved",) * 3
 
 
+@pytest.mark.slow
 def test_the_shared_judge_labels_load_completely(shared_data: Path) -> None:
     sets = load_answer_sets(shared_data / "judge-labels")
     assert sum(len(s.answers) for s in sets) == 4437

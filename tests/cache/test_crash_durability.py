@@ -26,6 +26,8 @@ from toolsim.cache.entry import Reply
 from toolsim.cache.keys import cache_key, normalize_arguments
 from toolsim.catalog import Catalog
 
+pytestmark = pytest.mark.slow
+
 FUNCTION = "current_weather_for_skycast_weather"
 CALLS = 1_000
 KILL_AFTER = CALLS // 2

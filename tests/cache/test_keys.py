@@ -51,6 +51,7 @@ def shuffled(value: Any, rnd: random.Random) -> Any:
     return value
 
 
+@pytest.mark.slow
 @given(st.dictionaries(argument_names, json_values, max_size=6), st.randoms())
 def test_key_order_never_matters(arguments: dict[str, Any], rnd: random.Random) -> None:
     other = shuffled(arguments, rnd)

@@ -151,6 +151,7 @@ async def test_a_failed_simulation_lets_the_waiting_worker_try(workers) -> None:
 # toolsim serve --workers 2, as real processes.
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("store", ["disk", "redis"])
 def test_serve_with_two_workers_shares_one_cache(
     store: str, tmp_path: Path, request: pytest.FixtureRequest

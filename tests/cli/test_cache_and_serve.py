@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from support import free_port
 from typer.testing import CliRunner
 
@@ -97,6 +98,7 @@ def test_unknown_simulator_lists_the_known_ones(tmp_path: Path) -> None:
     assert "schema" in result.output
 
 
+@pytest.mark.slow
 def test_serve_answers_virtual_calls_as_a_real_process(tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "TOOLSIM_HOME": str(tmp_path), "TOOLSIM_SIMULATOR": "schema"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 import toolsim
@@ -14,7 +13,6 @@ from toolsim.cli import app
 runner = CliRunner()
 
 
-@pytest.mark.usefixtures("clean_env")
 def test_invalid_settings_name_each_variable_on_one_line(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("TOOLSIM_PORT", "eighty")
     monkeypatch.setenv("TOOLSIM_CACHE_MODE", "sometimes")
@@ -30,7 +28,6 @@ def test_invalid_settings_name_each_variable_on_one_line(tmp_path: Path, monkeyp
     assert "eighty" not in result.stderr  # values stay out: some settings are secrets
 
 
-@pytest.mark.usefixtures("clean_env")
 def test_a_path_the_system_refuses_is_one_line(tmp_path: Path) -> None:
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("")

@@ -34,6 +34,7 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+@pytest.mark.slow
 def test_training_reproduces_the_shipped_model_bit_for_bit(shared_data: Path, tmp_path) -> None:
     out = tmp_path / "judge"
     result = CliRunner().invoke(
@@ -60,6 +61,7 @@ def examples(shared_data: Path) -> list[training.Example]:
     return _LOADED["all"]
 
 
+@pytest.mark.slow
 def test_cross_validated_agreement_stays_above_the_floors(examples) -> None:
     splits = training.cross_validate(examples)
     for name, split in splits.items():
@@ -83,6 +85,7 @@ def test_cross_validated_agreement_stays_above_the_floors(examples) -> None:
         )
 
 
+@pytest.mark.slow
 def test_broken_features_fall_below_the_floor(examples) -> None:
     """The floors are tight enough that a judge without working features fails them."""
     blind = [
@@ -94,7 +97,7 @@ def test_broken_features_fall_below_the_floor(examples) -> None:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, clean_env) -> Settings:
+def settings(tmp_path: Path) -> Settings:
     return Settings(home=tmp_path / "home")  # no judge configured: the learned one
 
 
@@ -119,6 +122,7 @@ def test_the_learned_judge_is_the_offline_default(shared_data: Path, settings, t
     assert "model sha256" in page and "points between two systems are noise" in page
 
 
+@pytest.mark.slow
 def test_known_answers_get_the_reference_label(shared_data: Path, settings, examples) -> None:
     """Training answers get the majority of the reference runs of every identical answer."""
     from toolsim.evaluator.learned.known import NO_MAJORITY, answer_key, known_verdicts

@@ -84,6 +84,7 @@ def _chromium() -> str:
     )
 
 
+@pytest.mark.slow
 def test_report_renders_in_headless_chromium(reports, tmp_path: Path) -> None:
     browser = _chromium()
     passes, wins = reports

@@ -16,7 +16,7 @@ from toolsim.fidelity.measures import compare
 from toolsim.fidelity.recorded import RecordedCall, read_recorded
 from toolsim.fidelity.run import measure_fidelity
 from toolsim.simulator.base import Simulation, SimulationRequest
-from toolsim.simulator.schema import SchemaSimulator
+from toolsim.simulator.template_filler import SchemaSimulator
 
 
 class ReplayingSimulator:

@@ -27,8 +27,6 @@ from toolsim.llm.client import ERROR_TEXT_CHARS
 from toolsim.settings import Settings
 from toolsim.simulator import create_simulator
 
-pytestmark = pytest.mark.usefixtures("clean_env")
-
 ROLES = ("simulator", "agent", "judge")
 TIMEOUT = 1.0
 #: Slack allowed past the timeout before the caller must have its error.
@@ -80,7 +78,11 @@ async def role_client():
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("fault", list(FAULTS))
+@pytest.mark.parametrize(
+    # The timeout fault waits out TIMEOUT: a slow test, left out of the fast lane.
+    "fault",
+    [pytest.param(f, marks=pytest.mark.slow) if f == "slow" else f for f in FAULTS],
+)
 async def test_every_fault_is_the_same_clear_error_for_every_role(
     role, fault, stub, refused_url, role_client
 ):

@@ -16,7 +16,7 @@ import pytest
 from toolsim.llm import ChatReply, ChatRequest, ToolCall, register_chat_model
 from toolsim.settings import Settings
 from toolsim.simulator.base import Simulation, SimulationRequest, register_simulator
-from toolsim.simulator.schema import SchemaSimulator
+from toolsim.simulator.template_filler import SchemaSimulator
 
 
 @dataclass
@@ -112,7 +112,7 @@ def _simulator(**_: Any) -> CountingSimulator:
 
 
 @pytest.fixture(autouse=True)
-def counts(clean_env: None) -> Counters:
+def counts() -> Counters:
     """Fresh counters, and no TOOLSIM_* variables from the caller's shell."""
     global COUNTS
     COUNTS.__init__()  # type: ignore[misc]

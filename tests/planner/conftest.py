@@ -65,7 +65,7 @@ def _spendthrift(**options: Any) -> Spendthrift:
 
 
 @pytest.fixture
-def run_env(tmp_path: Path, clean_env: None) -> dict[str, str]:
+def run_env(tmp_path: Path) -> dict[str, str]:
     """Environment for ``toolsim run`` with the spendthrift model on a tmp home."""
     return {
         "TOOLSIM_AGENT_BACKEND": BACKEND,

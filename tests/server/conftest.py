@@ -89,11 +89,6 @@ def _connect(app: ASGIApp) -> AbstractAsyncContextManager[httpx.AsyncClient]:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
 
 
-@pytest.fixture(autouse=True)
-def _no_toolsim_env(clean_env: None) -> None:
-    pass
-
-
 @pytest.fixture
 def make_app(tmp_path: Any) -> Iterator[Callable[..., FastAPI]]:
     """Build apps on the example suite, the scripted simulator and a cache in tmp_path."""

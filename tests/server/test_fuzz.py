@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import (
@@ -22,6 +23,8 @@ from schemathesis.checks import (
 
 from toolsim.server import create_app
 from toolsim.settings import Settings
+
+pytestmark = pytest.mark.slow
 
 # Cases per operation: operations taking input get the most; those without any
 # (healthz, stats, metrics) are exhausted after a handful.

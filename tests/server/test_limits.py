@@ -26,6 +26,7 @@ def slow_app(make_app):
     return app
 
 
+@pytest.mark.slow
 async def test_a_slow_simulation_gets_504_and_nothing_is_cached(slow_app, connect):
     service = slow_app.state.service
     async with connect(slow_app) as client:

@@ -20,7 +20,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 from support import ReadyServer
 
-from toolsim.catalog.schemas import function_schema
+from toolsim.catalog.tool_schemas import function_schema
 from toolsim.server import create_app
 from toolsim.settings import Settings
 

@@ -203,7 +203,7 @@ async def test_reference_cache_with_renamed_keys_replays_for_both_spellings(
 
 
 @pytest.fixture
-def served(query_file: Path, tmp_path: Path, clean_env: None) -> Iterator[str]:
+def served(query_file: Path, tmp_path: Path) -> Iterator[str]:
     """The app on the alias queries under uvicorn (MCP needs the lifespan); yields /mcp's URL."""
     app = create_app(Settings(home=tmp_path / "home", tools=[str(query_file)], simulator="schema"))
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -14,6 +14,7 @@ QUERIES = DATA / "stabletoolbench" / "solvable_queries" / "test_instruction"
 GROUPS = ["G1_category", "G1_instruction", "G1_tool", "G2_instruction"]
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.shared_data,
     pytest.mark.skipif(not QUERIES.is_dir(), reason=f"reference data not found at {QUERIES}"),
 ]

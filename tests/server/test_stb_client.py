@@ -117,7 +117,7 @@ def send(http: httpx.Client, function: Offered, action_input: str) -> dict[str, 
 
 
 @pytest.fixture
-def server(shared_data: Path, tmp_path: Path, clean_env: None) -> Iterator[tuple[str, Catalog]]:
+def server(shared_data: Path, tmp_path: Path) -> Iterator[tuple[str, Catalog]]:
     """``toolsim serve`` over the shared groups (schema simulator) on a loopback port."""
     folder = shared_data / "stabletoolbench" / "solvable_queries" / "test_instruction"
     settings = Settings(
@@ -142,6 +142,7 @@ def server(shared_data: Path, tmp_path: Path, clean_env: None) -> Iterator[tuple
         app.state.service.backend.close()
 
 
+@pytest.mark.slow
 def test_every_api_answers_the_reference_client(server, shared_data):
     base_url, catalog = server
     folder = shared_data / "stabletoolbench" / "solvable_queries" / "test_instruction"

@@ -15,7 +15,7 @@ from toolsim.settings import Settings
 
 
 @pytest.fixture
-async def make_app(tmp_path: Any, clean_env: None) -> Any:
+async def make_app(tmp_path: Any) -> Any:
     """Build apps on the example suite with a cache in tmp_path; closes them at teardown."""
     apps: list[FastAPI] = []
 

@@ -24,10 +24,8 @@ from toolsim.simulator import (
 )
 from toolsim.simulator.chain import FallbackChain
 from toolsim.simulator.factories import LocalSimulator
-from toolsim.simulator.schema import SchemaSimulator
+from toolsim.simulator.template_filler import SchemaSimulator
 from toolsim.simulator.upstream import UpstreamRelay
-
-pytestmark = pytest.mark.usefixtures("clean_env")
 
 API = ApiSpec(
     category="Weather",

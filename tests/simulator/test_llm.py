@@ -26,8 +26,6 @@ from toolsim.simulator import (
 from toolsim.simulator.examples import example_size
 from toolsim.simulator.prompt import PromptTemplates
 
-pytestmark = pytest.mark.usefixtures("clean_env")
-
 API = ApiSpec(
     category="Weather",
     tool_name="SkyCast Weather",
@@ -54,7 +52,8 @@ CAUSES = {
     "html": "did not answer with JSON",
     "broken_json": "malformed JSON",
 }
-FAULTS = list(CAUSES)
+#: The timeout fault waits out TIMEOUT: a slow test, left out of the fast lane.
+FAULTS = [pytest.param(f, marks=pytest.mark.slow) if f == "slow" else f for f in CAUSES]
 #: Requests the stub sees per fault: transient ones are re-sent unchanged (RETRY.retries
 #: times), invalid output is sampled again (3 attempts), anything else fails at once.
 SENT = {"500": 3, "429": 3, "garbage": 3, "bad_shape": 3, "html": 1, "broken_json": 1}
@@ -314,6 +313,7 @@ async def test_fault_through_the_server_is_not_cached(fault, fault_url, stub, ma
     assert hit.json() == {"error": "", "response": seeded}
 
 
+@pytest.mark.slow
 async def test_hit_is_served_while_a_slow_miss_is_in_flight(stub, make_app, connect):
     stub.mode = "slow"
     app = make_app(llm_base_url=stub.base_url, llm_model="stub-model", llm_timeout=TIMEOUT)
@@ -425,7 +425,7 @@ async def test_a_mirrorapi_style_model_in_its_own_format(stub, make_llm):
     assert "response_format" not in sent and sent["max_tokens"] == 2048
 
 
-async def test_the_lenient_setting_reaches_the_openai_simulator(clean_env, stub):
+async def test_the_lenient_setting_reaches_the_openai_simulator(stub):
     from toolsim.settings import Settings
     from toolsim.simulator import create_simulator
 

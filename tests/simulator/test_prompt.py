@@ -11,8 +11,6 @@ from toolsim.settings import Settings
 from toolsim.simulator import create_simulator
 from toolsim.simulator.prompt import PLACEHOLDERS, PromptTemplates
 
-pytestmark = pytest.mark.usefixtures("clean_env")
-
 API = ApiSpec(
     category="Travel",
     tool_name="TripNest Hotels",

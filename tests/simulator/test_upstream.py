@@ -12,8 +12,6 @@ from toolsim.errors import UpstreamError
 from toolsim.simulator import SimulationRequest
 from toolsim.simulator.upstream import UpstreamRelay, is_real_answer
 
-pytestmark = pytest.mark.usefixtures("clean_env")
-
 API = ApiSpec(category="Weather", tool_name="SkyCast Weather", name="Current Weather")
 REQUEST = SimulationRequest(api=API, arguments={"city": "Lisbon", "days": 3}, key="k" * 64)
 WEATHER = {"category": "Weather", "tool_name": "SkyCast Weather", "api_name": "Current Weather"}

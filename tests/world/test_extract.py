@@ -145,6 +145,7 @@ def test_real_replies_without_any_identifier(reference_calls: dict[str, list]) -
     assert all(_entities(call) == [] for call in texts)
 
 
+@pytest.mark.slow
 def test_every_real_reply_is_scanned_without_error(shared_data: Path) -> None:
     every = _by_function([shared_data / "judge-labels", shared_data / "stabletoolbench"])
     total = sum(len(calls) for calls in every.values())

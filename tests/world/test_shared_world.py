@@ -36,6 +36,7 @@ def _call(base: str, function: str, arguments: dict[str, Any]) -> Any:
     return reply.json()["response"]
 
 
+@pytest.mark.slow
 def test_two_servers_on_one_redis_see_the_same_world(redis_url: str, tmp_path: Path) -> None:
     """The search goes to one server, the details to the other: they agree."""
     first = Server(_env(tmp_path / "a", TOOLSIM_CACHE_URL=redis_url), workers=1)
@@ -82,6 +83,7 @@ CALLS = 400
 KILL_AFTER = CALLS // 2
 
 
+@pytest.mark.slow
 def test_kill_9_during_writes_loses_no_acknowledged_entity(store, tmp_path: Path) -> None:
     """Every hotel of every acknowledged search is in the world, with the facts it showed."""
     env, open_store = store

@@ -21,7 +21,7 @@ from toolsim.agent import prompts
 from toolsim.agent.trajectory import Action, Step
 from toolsim.catalog.models import ApiSpec
 from toolsim.catalog.parameters import ParamNames
-from toolsim.catalog.schemas import function_schema
+from toolsim.catalog.tool_schemas import function_schema
 from toolsim.errors import UserError
 from toolsim.runs.answer_format import FINISH, GIVE_ANSWER, GIVE_UP
 from toolsim.settings import Settings
@@ -219,7 +219,7 @@ def _merge_batches(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     merged: list[dict[str, Any]] = []
     for message in messages:
         if message.pop("_continues", False):
-            results = []
+            results: list[dict[str, Any]] = []
             while merged and merged[-1]["role"] == "tool":
                 results.insert(0, merged.pop())
             assistant = merged[-1]

@@ -9,7 +9,7 @@ from typing import Any
 from toolsim.agent.trajectory import Step
 from toolsim.catalog.models import ApiSpec
 from toolsim.catalog.parameters import ParamNames
-from toolsim.catalog.schemas import function_schema
+from toolsim.catalog.tool_schemas import function_schema
 from toolsim.runs.answer_format import FINISH, GIVE_ANSWER, GIVE_UP
 
 #: Longest function description shown in the JSON-mode system prompt.

@@ -107,10 +107,9 @@ def gate_factory_for(config: RunConfig, settings: Settings) -> GateFactory:
         return config.gate_factory
     if config.planner is None:
         return lambda query, apis, budget: BudgetGate(apis, budget)
-    try:
-        from toolsim.planner import gate_factory
-    except ImportError as exc:
-        raise UserError(f"planners are not available: {exc}") from None
+    # Imported here: a run without a planner need not load the planners' models.
+    from toolsim.planner import gate_factory
+
     return gate_factory(
         config.planner, budget=config.budget, experience=config.experience, settings=settings
     )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import toolsim
 from toolsim.agent import prompts
 from toolsim.agent.actions import ActionMode
-from toolsim.agent.agents import CoTAgent, DFSDTAgent, QueryEnd
+from toolsim.agent.agents import Agent, DFSDTAgent, QueryEnd
 from toolsim.agent.episode import AgentLimits, Episode
 from toolsim.agent.formats import AnswerInput, converted, raw_answer
 from toolsim.catalog.models import Query
@@ -34,7 +34,7 @@ class Writer:
     def __init__(
         self,
         out: Path,
-        agent: CoTAgent | DFSDTAgent,
+        agent: Agent,
         mode: ActionMode,
         config: RunConfig,
         model_name: str,

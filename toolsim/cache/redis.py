@@ -29,6 +29,7 @@ from toolsim.cache.backend import record_json
 from toolsim.cache.entry import CacheEntry
 from toolsim.catalog.models import ApiId
 from toolsim.errors import UpstreamError, UserError
+from toolsim.optional import import_optional
 
 if TYPE_CHECKING:
     import redis as redis_client
@@ -290,12 +291,8 @@ def open_redis(url: str) -> RedisBackend:
     ``?prefix=NAME`` (default ``toolsim``) namespaces every key, so several
     caches can share one server; other query options go to the client.
     """
-    try:
-        import redis as redis_client
-    except ImportError:
-        raise UserError(
-            f"cache URL {url!r} needs the redis client: pip install 'toolsim[redis]'"
-        ) from None
+    missing = UserError(f"cache URL {url!r} needs the redis client: pip install 'toolsim[redis]'")
+    redis_client = import_optional("redis", missing)
 
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)

@@ -160,7 +160,7 @@ def import_reference(
     root: Path,
     catalog: Catalog | None = None,
     progress: Progress | None = None,
-    observe: Callable[[list[tuple[str, CacheEntry]]], None] | None = None,
+    observe: Callable[[list[tuple[str, CacheEntry]]], object] | None = None,
 ) -> ImportReport:
     """Import a reference response cache folder into ``backend``.
 
@@ -212,7 +212,7 @@ def import_reference(
 def _store(
     backend: CacheBackend,
     batch: list[tuple[str, CacheEntry]],
-    observe: Callable[[list[tuple[str, CacheEntry]]], None] | None,
+    observe: Callable[[list[tuple[str, CacheEntry]]], object] | None,
 ) -> None:
     if observe is not None:
         observe(batch)

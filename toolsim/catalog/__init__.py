@@ -10,7 +10,7 @@ from toolsim.catalog.names import (
     standardize_api,
 )
 from toolsim.catalog.parameters import ParamNames, Signature, stb_parameter_name
-from toolsim.catalog.schemas import function_schema, openai_tools
+from toolsim.catalog.tool_schemas import function_schema, openai_tools
 
 __all__ = [
     "EXAMPLE_SUITE",

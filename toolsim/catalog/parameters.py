@@ -68,9 +68,9 @@ def coerce_number(value: Any) -> Any:
             number = int(text)
             return number if _fits_int64(number) else value
         if _FLOAT.fullmatch(text):
-            number = float(text)
-            if math.isfinite(number):
-                return _as_number(number)
+            real = float(text)
+            if math.isfinite(real):
+                return _as_number(real)
     return value
 
 

@@ -14,6 +14,7 @@ from toolsim.cli.console import console, err_console, progress_bars, styled
 from toolsim.errors import UserError
 
 if TYPE_CHECKING:
+    from toolsim.cache.entry import CacheEntry
     from toolsim.settings import Settings
 
 cache_app = typer.Typer(help="Inspect, import and export the replay cache.", no_args_is_help=True)
@@ -62,7 +63,9 @@ def cache_import(
         err_console.print(styled(("skipped:", "yellow"), f" {problem}"))
 
 
-def _world_feed(backend: Any, settings: Settings) -> Callable[[list[Any]], object] | None:
+def _world_feed(
+    backend: Any, settings: Settings
+) -> Callable[[list[tuple[str, CacheEntry]]], object] | None:
     """The world's feed for imported replies (None when the world is off or cannot be kept)."""
     from toolsim.cache.backend import SupportsRecords
     from toolsim.world import World

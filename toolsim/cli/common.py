@@ -146,6 +146,7 @@ def _fail(message: str) -> None:
 class ShellGroup(TyperGroup):
     """The root command group: every command below it runs inside :func:`user_errors`."""
 
-    def invoke(self, ctx: typer.Context) -> Any:  # noqa: D102
+    # ``Any``: the base class declares typer's vendored click Context, not a public name.
+    def invoke(self, ctx: Any) -> Any:  # noqa: D102
         with user_errors():
             return super().invoke(ctx)

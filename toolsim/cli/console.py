@@ -7,6 +7,7 @@ Styled output is built with :func:`styled` instead.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -14,8 +15,20 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+#: Columns of results written to a pipe or file: rich would assume 80 and cut table
+#: cells to "…"; a log should keep every cell whole (``COLUMNS`` still decides).
+PIPED_WIDTH = 200
+
+
+def _results_console() -> Console:
+    terminal = Console(markup=False)
+    if terminal.is_terminal or "COLUMNS" in os.environ:
+        return terminal
+    return Console(markup=False, width=PIPED_WIDTH)
+
+
 #: Results (tables, summaries): what a user may pipe or redirect.
-console = Console(markup=False)
+console = _results_console()
 #: Errors, warnings and progress bars.
 err_console = Console(stderr=True, markup=False)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from toolsim.answers import Answer
@@ -60,12 +61,17 @@ def _mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+def _over_budget_labels(per: Sequence[StrEnum]) -> list[StrEnum]:
+    # An answer over its budget counts as unsolved in every run that was scored.
+    return [label if label is Label.UNSCORED else Label.UNSOLVED for label in per]
+
+
 def budget_metrics(
     strata: Sequence[tuple[Mapping[str, Answer], Labels]], runs: int
 ) -> BudgetMetrics | None:
     """The metrics of one group (one stratum) or over several; None without any record."""
-    recorded: list[dict[str, Sequence[Label]]] = []
-    within: list[dict[str, Sequence[Label]]] = []
+    recorded: list[dict[str, Sequence[StrEnum]]] = []
+    within: list[dict[str, Sequence[StrEnum]]] = []
     costs: list[float] = []
     failure_rates: list[float] = []
     budgets: set[int | None] = set()
@@ -80,9 +86,7 @@ def budget_metrics(
         recorded.append({qid: labels[qid] for qid in records})
         within.append(
             {
-                qid: [Label.UNSOLVED if label is not Label.UNSCORED else label for label in per]
-                if over_budget(records[qid])
-                else per
+                qid: _over_budget_labels(per) if over_budget(records[qid]) else per
                 for qid, per in recorded[-1].items()
             }
         )

@@ -236,7 +236,10 @@ def render_html(
     ``preface`` is trusted HTML placed under the title (e.g. a bench's summary table).
     """
     entries = [entry for report in pass_rates for entry in report.entries]
-    problems = [p for r in [*pass_rates, *win_rates] for p in r.problems]
+    problems = [
+        *(p for r in pass_rates for p in r.problems),
+        *(p for r in win_rates for p in r.problems),
+    ]
     created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     parts = [
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}'

@@ -30,9 +30,9 @@ def csv_text(rows: Iterable[Sequence[Any]]) -> str:
 def _rate_cells(summary: RateSummary | None) -> list[Any]:
     if summary is None:
         return ["", "", "", ""]
-    low, high = summary.ci if summary.ci else ("", "")
+    low, high = summary.ci if summary.ci else (None, None)
     values = [summary.mean, summary.std, low, high]
-    return ["" if value in (None, "") else round(value, 4) for value in values]
+    return ["" if value is None else round(value, 4) for value in values]
 
 
 def pass_rate_rows(report: PassRateReport) -> list[list[Any]]:

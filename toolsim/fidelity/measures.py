@@ -24,7 +24,8 @@ from toolsim.world.extract import decode
 
 MEASURES = ("outcome", "keys", "types", "values")
 _TOKEN = re.compile(r"[a-z0-9]+")
-MAX_DEPTH = 20
+#: Nesting levels whose keys and values are compared; deeper ones are ignored.
+MAX_COMPARED_DEPTH = 20
 
 
 def _kind(value: Any) -> str:
@@ -45,7 +46,7 @@ def key_paths(value: Any) -> dict[str, set[str]]:
     stack: list[tuple[Any, str, int]] = [(value, "", 0)]
     while stack:
         node, path, depth = stack.pop()
-        if depth > MAX_DEPTH:
+        if depth > MAX_COMPARED_DEPTH:
             continue
         if isinstance(node, dict):
             for key, item in node.items():
@@ -64,7 +65,7 @@ def tokens(value: Any) -> set[str]:
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         node, depth = stack.pop()
-        if depth > MAX_DEPTH:
+        if depth > MAX_COMPARED_DEPTH:
             continue
         if isinstance(node, dict):
             stack.extend((item, depth + 1) for item in node.values())

@@ -180,7 +180,7 @@ def _read_reference_cache(folder: Path, catalog: Catalog, recorded: Recorded) ->
     recorded.problems.extend(f"{folder}: {problem}" for problem in report.problems)
     for _key, entry in backend.items():
         try:
-            api = catalog.get((entry.category, entry.tool, entry.api))  # type: ignore[arg-type]
+            api = catalog.get((entry.category, entry.tool, entry.api))
         except (ToolNotFound, TypeError):
             continue
         response = {"error": entry.reply.error, "response": entry.reply.response}

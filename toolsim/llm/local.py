@@ -18,6 +18,7 @@ from typing import Any
 
 from toolsim.llm.endpoint import Endpoint, LLMUnavailable
 from toolsim.llm.model_files import MODEL_NAME, ensure_gguf
+from toolsim.optional import import_optional
 from toolsim.settings import Settings
 
 log = logging.getLogger("toolsim.simulator")
@@ -54,14 +55,14 @@ class LocalModelServer:
         # with the event loop that feeds them, spinning starves it. Must be set
         # before the library loads.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        try:
-            import xllamacpp
-        except ImportError:
-            raise LLMUnavailable(
+        xllamacpp = import_optional(
+            "xllamacpp",
+            LLMUnavailable(
                 "the local model needs the xllamacpp package: pip install 'toolsim[local]' "
                 "(or give the role an OpenAI-compatible endpoint: TOOLSIM_SIMULATOR__BASE_URL, "
                 "TOOLSIM_AGENT__BASE_URL or TOOLSIM_JUDGE__BASE_URL)"
-            ) from None
+            ),
+        )
         try:
             gguf = ensure_gguf(self.options.home)
         except Exception as exc:

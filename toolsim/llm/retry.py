@@ -26,6 +26,7 @@ from tenacity import (
     stop_before_delay,
     wait_exponential_jitter,
 )
+from tenacity.stop import stop_base
 
 T = TypeVar("T")
 
@@ -126,7 +127,7 @@ async def send_with_retries(
     ``deadline`` (a :func:`time.monotonic` time) stops retrying when the next
     wait would end past it. The last failure is raised as it was.
     """
-    stop = stop_after_attempt(policy.retries + 1)
+    stop: stop_base = stop_after_attempt(policy.retries + 1)
     if deadline is not None:
         stop = stop | stop_before_delay(max(deadline - time.monotonic(), 0.0))
 

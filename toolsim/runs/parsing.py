@@ -8,7 +8,7 @@ field existed still read), and a wrong field is named in the error.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -20,7 +20,7 @@ class InvalidRunFile(ValueError):
 
 
 @cache
-def _adapter(cls: type[Any]) -> TypeAdapter[Any]:
+def _adapter(cls: Any) -> TypeAdapter[Any]:
     return TypeAdapter(cls)
 
 
@@ -29,7 +29,9 @@ def parse(cls: type[T], data: Any) -> T:
     if not isinstance(data, dict):
         raise InvalidRunFile("expected a JSON object")
     try:
-        return _adapter(cls).validate_python(data)  # type: ignore[no-any-return]
+        adapter: TypeAdapter[T] = _adapter(cast(Any, cls))
+        parsed: T = adapter.validate_python(data)
+        return parsed
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])

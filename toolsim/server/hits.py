@@ -23,7 +23,7 @@ import orjson
 from starlette.types import Message
 
 from toolsim.cache.entry import Reply, Source
-from toolsim.server.stats import HIT, Outcome
+from toolsim.server.stats import HIT, CounterKey
 
 _JSON = (b"content-type", b"application/json")
 
@@ -52,14 +52,14 @@ class PreparedHit:
     Attributes:
         key: The cache key.
         source: Who produced the stored reply.
-        outcome: What a hit counts in the call statistics.
+        counter_key: What a hit is counted under in the call statistics.
         start: The ``http.response.start`` message (status 200, every header).
         body: The ``http.response.body`` message holding the reply document.
     """
 
     key: str
     source: Source
-    outcome: Outcome
+    counter_key: CounterKey
     start: Message
     body: Message
 
@@ -70,7 +70,7 @@ class PreparedHit:
         return cls(
             key=key,
             source=source,
-            outcome=(function, HIT, source.value),
+            counter_key=(function, HIT, source.value),
             start={"type": "http.response.start", "status": 200, "headers": headers},
             body={"type": "http.response.body", "body": reply_bytes(reply.error, reply.response)},
         )

@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 import toolsim
 from toolsim.catalog.models import ApiSpec
-from toolsim.catalog.schemas import function_schema
+from toolsim.catalog.tool_schemas import function_schema
 from toolsim.errors import BadRequest, ToolsimError
 from toolsim.server.hits import reply_bytes
 from toolsim.server.requests import checked_name

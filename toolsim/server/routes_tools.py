@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from toolsim.catalog.models import ApiSpec
 from toolsim.catalog.parameters import ParamNames
-from toolsim.catalog.schemas import openai_tools
+from toolsim.catalog.tool_schemas import openai_tools
 from toolsim.errors import BadRequest
 from toolsim.server.requests import checked_name, read_json_body
 from toolsim.server.service import ToolService

@@ -98,7 +98,7 @@ class ToolService:
         """The hit of ``key`` if process memory has it and this mode answers hits; counted."""
         hit = self.memory.get(key) if self.answers_hits else None
         if hit is not None:
-            self.stats.count_hit(hit.outcome)
+            self.stats.count_hit(hit.counter_key)
         return hit
 
     async def call(self, api: ApiSpec, arguments: dict[str, Any]) -> CallResult:
@@ -109,7 +109,7 @@ class ToolService:
             if self.answers_hits:
                 hit = self.memory.get(key) or await self._read_stored(api, key)
                 if hit is not None:
-                    self.stats.count_hit(hit.outcome)
+                    self.stats.count_hit(hit.counter_key)
                     return CallResult(hit.reply(), hit.source, True, key)
             if not self.mode.simulates:
                 raise await asyncio.to_thread(self._replay_miss, api, bound)
@@ -179,7 +179,7 @@ class ToolService:
         # Storage reads and writes on a miss may touch many rows: keep them off
         # the event loop so hits are served meanwhile.
         wanted = getattr(self.simulator, "example_count", 0)
-        examples = ()
+        examples: tuple[tuple[str, CacheEntry], ...] = ()
         if wanted > 0:
             examples = await asyncio.to_thread(
                 select_examples,

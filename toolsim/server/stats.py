@@ -16,8 +16,8 @@ from toolsim.cache.backend import CacheBackend
 
 HIT, MISS, ERROR = "hits", "misses", "errors"
 
-Outcome = tuple[str, str, str]
-"""(function name, hits|misses|errors, answer source or "")."""
+CounterKey = tuple[str, str, str]
+"""What one call is counted under: (function name, hits|misses|errors, answer source or "")."""
 
 
 class CallStats:
@@ -25,15 +25,15 @@ class CallStats:
 
     def __init__(self) -> None:
         self.started_at = time.time()
-        self._since_start: Counter[Outcome] = Counter()
-        self._unflushed: Counter[Outcome] = Counter()
+        self._since_start: Counter[CounterKey] = Counter()
+        self._unflushed: Counter[CounterKey] = Counter()
         # Hits counted since the last fold: the hot path's only bookkeeping.
-        self._hits: dict[Outcome, int] = {}
+        self._hits: dict[CounterKey, int] = {}
 
-    def count_hit(self, outcome: Outcome) -> None:
-        """Count one cache hit (``outcome`` is ``(function, "hits", source)``)."""
+    def count_hit(self, key: CounterKey) -> None:
+        """Count one cache hit (``key`` is ``(function, "hits", source)``)."""
         hits = self._hits
-        hits[outcome] = hits.get(outcome, 0) + 1
+        hits[key] = hits.get(key, 0) + 1
 
     def _fold(self) -> None:
         if self._hits:
@@ -41,13 +41,13 @@ class CallStats:
             self._since_start.update(hits)
             self._unflushed.update(hits)
 
-    def take(self) -> Counter[Outcome]:
+    def take(self) -> Counter[CounterKey]:
         """Remove and return the counts not yet added to the backend."""
         self._fold()
         pending, self._unflushed = self._unflushed, Counter()
         return pending
 
-    def give_back(self, pending: Counter[Outcome]) -> None:
+    def give_back(self, pending: Counter[CounterKey]) -> None:
         """Return counts :meth:`take` removed but that could not be stored."""
         self._unflushed.update(pending)
 
@@ -89,8 +89,8 @@ class CallStats:
         }
 
 
-def named(counts: Counter[Outcome]) -> dict[str, int]:
-    """Outcome counts as the flat counter names the backend stores."""
+def named(counts: Counter[CounterKey]) -> dict[str, int]:
+    """Counts by counter key as the flat counter names the backend stores."""
     # Flat names keep the shared counters backend-agnostic (diskcache, Redis).
     # Plain dicts: one entry per API, and a Counter's increments cost twice as much.
     per_api: dict[str, int] = {}

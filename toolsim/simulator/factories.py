@@ -26,7 +26,7 @@ from toolsim.simulator.base import Simulator
 from toolsim.simulator.chain import FallbackChain
 from toolsim.simulator.llm import Endpoint, LLMOptions, LLMSimulator
 from toolsim.simulator.prompt import PromptTemplates
-from toolsim.simulator.schema import SchemaSimulator
+from toolsim.simulator.template_filler import SchemaSimulator
 from toolsim.simulator.upstream import UpstreamRelay
 
 

@@ -22,8 +22,8 @@ from toolsim.llm.client import OpenAIChat
 from toolsim.llm.endpoint import Endpoint, EndpointSource, LLMUnavailable
 from toolsim.llm.retry import RetryPolicy
 from toolsim.simulator.base import Simulation, SimulationRequest
+from toolsim.simulator.model_reply import parse_reply, reply_schema
 from toolsim.simulator.prompt import PromptTemplates
-from toolsim.simulator.reply_schema import parse_reply, reply_schema
 
 __all__ = ["Endpoint", "LLMOptions", "LLMSimulator", "LLMUnavailable"]
 

@@ -64,7 +64,8 @@ _GLUED_NOUN = re.compile(r"(?<=[a-z]{3})(details?|info|profile|quote|search|list
 _INT64 = (-(2**63), 2**63 - 1)
 MAX_ID_CHARS = 200
 MAX_FACT_CHARS = 500
-MAX_DEPTH = 12
+#: Nesting levels searched for entities; deeper objects are not read.
+MAX_WALK_DEPTH = 12
 
 
 def norm(name: str) -> str:
@@ -253,7 +254,7 @@ def decode(response: Any) -> Any:
     if isinstance(response, str):
         text = response.strip()
         if text[:1] in ("{", "["):
-            from toolsim.simulator.schema import parse_truncated_json
+            from toolsim.simulator.template_filler import parse_truncated_json
 
             parsed = parse_truncated_json(text)
             if isinstance(parsed, dict | list):
@@ -266,7 +267,7 @@ def walk(value: Any, path: str = "response", holder: str = "") -> Iterator[tuple
     stack: list[tuple[Any, str, str, int]] = [(value, path, holder, 0)]
     while stack:
         node, where, key, depth = stack.pop()
-        if depth > MAX_DEPTH:
+        if depth > MAX_WALK_DEPTH:
             continue
         if isinstance(node, dict):
             yield node, where, key

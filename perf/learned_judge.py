@@ -6,7 +6,7 @@ evaluation (load, rules, judge, aggregation) against the same evaluation where
 every answered answer is labelled by a constant judge (the baseline: everything
 but the learned judge's own work).
 
-    python bench/learned_judge.py [--rounds 3]
+    python perf/learned_judge.py [--rounds 3]
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ from typing import Any
 from toolsim.cache.entry import Reply, Source
 from toolsim.simulator.base import Simulation, SimulationRequest
 
-MAX_DEPTH = 8
+#: Template levels filled; anything nested deeper becomes ``"..."``.
+MAX_FILL_DEPTH = 8
 MAX_LIST = 10
 MAX_NODES = 400  # keeps every reply to a few kB even for huge templates
 MAX_TEXT = 500
@@ -260,7 +261,7 @@ class _Builder:
         self.budget = MAX_NODES
 
     def build(self, template: Any, field: str = "", depth: int = 0) -> Any:
-        if depth > MAX_DEPTH:
+        if depth > MAX_FILL_DEPTH:
             return "..."
         self.budget -= 1
         if isinstance(template, dict):
@@ -327,7 +328,7 @@ def fill_type_names(value: Any, seed: int, is_type_name: Callable[[str], bool]) 
     builder = _Builder(random.Random(seed), {})
 
     def fill(node: Any, field: str, depth: int) -> Any:
-        if depth > MAX_DEPTH:
+        if depth > MAX_FILL_DEPTH:
             return node
         if isinstance(node, dict):
             return {key: fill(item, str(key), depth + 1) for key, item in node.items()}

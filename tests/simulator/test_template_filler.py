@@ -9,7 +9,7 @@ import pytest
 from toolsim.cache.entry import Source
 from toolsim.catalog import ApiSpec, Catalog
 from toolsim.simulator import SimulationRequest, create_simulator
-from toolsim.simulator.schema import SchemaSimulator, parse_truncated_json
+from toolsim.simulator.template_filler import SchemaSimulator, parse_truncated_json
 
 QUERIES = (
     Path(__file__).parents[2]
@@ -147,6 +147,7 @@ async def test_registry_builds_it_and_ignores_unknown_options():
     await simulator.aclose()
 
 
+@pytest.mark.slow
 @pytest.mark.shared_data
 async def test_every_real_api_gives_a_small_json_reply():
     if not QUERIES.is_dir():

@@ -71,7 +71,7 @@ def reply(api: ApiSpec, i: int) -> Reply:
         "api": api.name,
         "status": "ok",
         "items": items,
-        "note": "synthetic reply written by bench/cache_hits.py",
+        "note": "synthetic reply written by perf/cache_hits.py",
     }
     return Reply(error="", response=response)
 

@@ -19,13 +19,13 @@ call is timed: that is what a single miss costs on an idle model.
 
 The simulation timeout (``--llm-timeout``) is raised far above toolsim's default
 (120 s) because it also covers time spent queued for one of the simulator's
-``llm_concurrency`` slots: under the default, most of the baseline's 50 queued
+``simulator.concurrency`` slots: under the default, most of the baseline's 50 queued
 calls would time out instead of being counted.
 
 Exits 1 if the toolsim phase ran more than one simulation, answered a request
 with anything but HTTP 200, or gave the waiters different replies.
 
-Usage: python bench/single_flight.py [--requests 50] [--json out.json]
+Usage: python perf/single_flight.py [--requests 50] [--json out.json]
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def _body(call: tuple) -> bytes:
 async def run(args: argparse.Namespace, home: Path, console: Console) -> dict[str, Any]:
     """Start the model, warm it up, then run the toolsim phase and the baseline."""
     settings = Settings(
-        home=home, tools=["example"], simulator="local", llm_timeout=args.llm_timeout
+        home=home, tools=["example"], simulator={"backend": "local", "timeout": args.llm_timeout}
     )
     app = create_app(settings)
     service = app.state.service

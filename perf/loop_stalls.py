@@ -22,7 +22,7 @@ waited for a core (other load on the machine).
 ``--before-src DIR`` adds a third server: toolsim from another source tree (a
 commit before issue 16), to compare with the code as it was.
 
-Usage: python bench/loop_stalls.py [--duration 10] [--rounds 2] [--before-src DIR]
+Usage: python perf/loop_stalls.py [--duration 10] [--rounds 2] [--before-src DIR]
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from tempfile import TemporaryDirectory
 import httpx
 from _load import LoadResult, WrkLoad, load_generator, timing_arguments
 from _reference_cache import catalog_sources
-from _servers import BENCH_DIR, HOST, free_port, start_command, wait_ready
+from _servers import HOST, PERF_DIR, free_port, start_command, wait_ready
 from cache_hits import WARM_UP, build_caches, toolsim_env
 from rich.console import Console
 from rich.table import Table
@@ -147,7 +147,7 @@ def main() -> None:
         for key, label, extra in chosen:
             port = free_port()
             command = [sys.executable, "-m", "uvicorn", "--host", HOST, "--port", str(port)]
-            command += ["--log-level", "warning", "--no-access-log", "--app-dir", str(BENCH_DIR)]
+            command += ["--log-level", "warning", "--no-access-log", "--app-dir", str(PERF_DIR)]
             command += ["--factory", "_probe:probed_app"]
             env = toolsim_env(cache.home, tools) | extra | {"PROBE_OUT": str(scratch / key)}
             servers[key] = start_command(label, command, port, logs, env)

@@ -19,7 +19,7 @@ How to read it: wrk shares the machine's cores with the server, so on a 2-core
 machine more than 2 workers cannot scale further (4 workers mostly measure
 contention); absolute numbers are a lower bound, compare ratios.
 
-Usage: python bench/load.py [--duration 5] [--rounds 1] [--json PATH]
+Usage: python perf/load.py [--duration 5] [--rounds 1] [--json PATH]
 """
 
 from __future__ import annotations

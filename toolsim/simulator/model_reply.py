@@ -20,7 +20,7 @@ from toolsim.cache.entry import Reply
 from toolsim.errors import UpstreamError
 
 #: Templates nested deeper than this are left unconstrained below that depth.
-MAX_DEPTH = 5
+MAX_CONSTRAINED_DEPTH = 5
 #: A schema larger than this (as JSON) is replaced by "any JSON" to keep grammars small.
 MAX_SCHEMA_CHARS = 6000
 #: Longest list the model may produce inside a reply.
@@ -32,7 +32,7 @@ MAX_STRING = 500
 MAX_ERROR = 300
 MAX_TEXT = 2000
 
-_SCALARS = {
+_SCALARS: dict[str, dict[str, Any]] = {
     "str": {"type": "string", "maxLength": MAX_STRING},
     "string": {"type": "string", "maxLength": MAX_STRING},
     "int": {"type": "integer"},
@@ -49,7 +49,7 @@ _LIST_OF = re.compile(r"list of (\w+) with length \d+", re.IGNORECASE)
 
 def template_schema(template: Any, depth: int = 0, max_items: int = MAX_ITEMS) -> dict[str, Any]:
     """The JSON schema a StableToolBench response template describes (lists: ``max_items``)."""
-    if depth >= MAX_DEPTH:
+    if depth >= MAX_CONSTRAINED_DEPTH:
         return {}
     if isinstance(template, dict):
         fields = {k: v for k, v in template.items() if k != "_list_length"}
@@ -148,7 +148,7 @@ def first_json_object(text: str) -> Any:
     Python literal (single quotes, True/None), then a reply cut off by the token
     limit (closed after its last complete value).
     """
-    from toolsim.simulator.schema import parse_truncated_json
+    from toolsim.simulator.template_filler import parse_truncated_json
 
     decoder = json.JSONDecoder()
     start = text.find("{")
@@ -238,7 +238,7 @@ def parse_reply(text: str | None, *, lenient: bool = False, last: bool = False) 
     if not error:
         where = type_name_value(value["response"])
         if where is not None and last:
-            from toolsim.simulator.schema import fill_type_names
+            from toolsim.simulator.template_filler import fill_type_names
 
             seed = int.from_bytes(hashlib.sha256(cleaned.encode()).digest()[:8], "big")
             filled = fill_type_names(value["response"], seed, is_type_name)

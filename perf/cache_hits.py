@@ -37,7 +37,7 @@ share (raw ASGI's CPU per request over the server's) is the steadier figure. Las
 ``DiskBackend.get`` latency with 1,000 vs 1,000,000 stored entries
 (``--lookup-entries``; 0 skips it).
 
-Usage: python bench/cache_hits.py [--duration 8] [--rounds 3] [--workers 1,2] [--quick]
+Usage: python perf/cache_hits.py [--duration 8] [--rounds 3] [--workers 1,2] [--quick]
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ from _load import LoadGenerator, LoadResult, load_generator
 from _lookups import measure_lookups, progress_bar
 from _reference_cache import catalog_sources, spread_bodies, write_reference_cache
 from _report import markdown, print_tables
-from _servers import BENCH_DIR, HOST, Server, all_hits, free_port, start_command, wait_ready
+from _servers import HOST, PERF_DIR, Server, all_hits, free_port, start_command, wait_ready
 from rich.console import Console
 
 from toolsim.cache.disk import DiskBackend
@@ -291,7 +291,7 @@ def start_target(target: Target, workers: int, tools: list[str], logs: Path) -> 
     command += ["--log-level", "warning", "--no-access-log", "--workers", str(workers)]
     env: dict[str, str] = {}
     if target.cache is None:
-        command += ["--app-dir", str(BENCH_DIR), f"_apps:{BASELINES[target.key][1]}"]
+        command += ["--app-dir", str(PERF_DIR), f"_apps:{BASELINES[target.key][1]}"]
     else:
         command += ["--factory", "toolsim.server.app:app_from_env"]
         env = toolsim_env(target.home, tools) | {"TOOLSIM_STATS_FLUSH_SECONDS": str(FLUSH_SECONDS)}

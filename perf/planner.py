@@ -8,7 +8,7 @@ Also timed: the multiple-choice variant (diminishing values) on the same instanc
 and a whole BTP plan (values and caps from a 1,000-query experience store with the
 hashed embedder, then the knapsack).
 
-Usage: python bench/planner.py [--instances 50] [--repeats 20] [--json out.json]
+Usage: python perf/planner.py [--instances 50] [--repeats 20] [--json out.json]
 """
 
 from __future__ import annotations

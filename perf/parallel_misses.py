@@ -2,7 +2,7 @@
 
 Runs against the real local model (SmolLM2-135M on toolsim's in-process
 llama.cpp server, started once with ``--slots`` parallel sequences, and the
-simulator's ``llm_concurrency`` set to the same number), in one process, with
+simulator's ``concurrency`` set to the same number), in one process, with
 the app driven through httpx's ``ASGITransport``. ``--requests`` (16) distinct
 ``POST /virtual`` calls (Current Weather in 16 cities) are sent:
 
@@ -28,7 +28,7 @@ are toolsim errors, cross-checked against the service's error counter.
 The simulation timeout (``--llm-timeout``) is raised above toolsim's default
 (120 s) because it also covers time queued for one of the simulator's slots.
 
-Usage: python bench/parallel_misses.py [--slots 4] [--requests 16] [--rounds 2]
+Usage: python perf/parallel_misses.py [--slots 4] [--requests 16] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -72,7 +72,9 @@ HEADERS = {"content-type": "application/json"}
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--slots", type=int, default=4, help="model slots = llm_concurrency")
+    parser.add_argument(
+        "--slots", type=int, default=4, help="model slots = the simulator's concurrency"
+    )
     parser.add_argument("--requests", type=int, default=16, help="distinct calls per phase")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of both phases")
     parser.add_argument(
@@ -221,8 +223,7 @@ async def run(args: argparse.Namespace, scratch: Path, console: Console) -> dict
     settings = Settings(
         home=scratch / "model",
         local_slots=args.slots,
-        llm_concurrency=args.slots,
-        llm_timeout=args.llm_timeout,
+        simulator={"concurrency": args.slots, "timeout": args.llm_timeout},
         examples=0,
     )
     sim = local_simulator(settings)
@@ -360,7 +361,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"{setup['requests']} cities, fresh cache per phase, no examples) one by one vs all at "
         "once; "
         f"{setup['model']} on the in-process llama.cpp server with {setup['slots']} slots "
-        f"({setup['threads']} threads), `llm_concurrency` {setup['slots']}, {setup['cpus']} CPUs; "
+        f"({setup['threads']} threads), simulator concurrency {setup['slots']}, "
+        f"{setup['cpus']} CPUs; "
         f"median of {setup['rounds']} rounds. **Speed-up {summary['speedup']:.2f}x** "
         f"(per round: {per_round}). One miss alone took {results['single_miss_s']:.1f} s.",
         "",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-BENCH_DIR = Path(__file__).resolve().parent
+PERF_DIR = Path(__file__).resolve().parent
 HOST = "127.0.0.1"
 
 
@@ -73,7 +73,7 @@ def start(label: str, app: str, logs: Path, env: dict[str, str] | None = None) -
         "uvicorn",
         f"_apps:{app}",
         "--app-dir",
-        str(BENCH_DIR),
+        str(PERF_DIR),
         "--host",
         HOST,
         "--port",

@@ -8,8 +8,8 @@ import pytest
 
 from toolsim.cache.entry import Reply
 from toolsim.errors import UpstreamError
-from toolsim.simulator.reply_schema import (
-    MAX_DEPTH,
+from toolsim.simulator.model_reply import (
+    MAX_CONSTRAINED_DEPTH,
     MAX_ERROR,
     MAX_ITEMS,
     MAX_STRING,
@@ -77,11 +77,11 @@ def test_list_of_ints_with_length():
 
 def test_deep_templates_are_unconstrained_below_the_limit():
     template: object = "str"
-    for _ in range(MAX_DEPTH + 3):
+    for _ in range(MAX_CONSTRAINED_DEPTH + 3):
         template = {"inner": template}
 
     schema = template_schema(template)
-    for _ in range(MAX_DEPTH):
+    for _ in range(MAX_CONSTRAINED_DEPTH):
         schema = schema["properties"]["inner"]
 
     assert schema == {}

@@ -16,7 +16,7 @@ Medians are reported; the difference between the cached evaluation and the two
 baselines is the cost of the judge-cache lookups (prompt rendering, request
 hashing, diskcache reads).
 
-    python bench/evaluator.py [--answers 500] [--runs 1] [--rounds 5]
+    python perf/evaluator.py [--answers 500] [--runs 1] [--rounds 5]
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ simulator itself costs little and the world's share shows), driven directly
 
 Timings on a shared 2-core machine are noisy: read the medians and the ratios.
 
-Usage: python bench/world_cost.py [--pairs 200] [--rounds 3] [--redis redis://...]
+Usage: python perf/world_cost.py [--pairs 200] [--rounds 3] [--redis redis://...]
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from typing import Any
 from toolsim.cache.backend import open_backend
 from toolsim.catalog import Catalog
 from toolsim.server.service import ToolService
-from toolsim.simulator.schema import SchemaSimulator
+from toolsim.simulator.template_filler import SchemaSimulator
 from toolsim.world import World, prepare, settle
 from toolsim.world import store as world_store
 
