@@ -11,6 +11,7 @@ import pytest
 from toolsim.errors import UserError
 from toolsim.pipeline import BenchConfig, combinations, run_bench
 from toolsim.pipeline.bench import replay_and_compare
+from toolsim.pipeline.determinism import compare
 from toolsim.settings import Settings
 
 QUERIES = ("1", "2", "3")
@@ -160,3 +161,26 @@ async def test_the_bench_reports_world_consistency_and_world_check_runs_on_it(
     checked = CliRunner().invoke(app, ["world", "check", str(tmp_path / "bench/runs/cot-btp")])
     assert checked.exit_code == 0, checked.output
     assert "cot-btp: world consistency" in checked.output
+
+
+def test_a_reply_that_changed_after_a_failure_says_so():
+    failed = json.dumps({"error": "the model did not answer within 120 s", "response": ""})
+    stored = json.dumps({"error": "", "response": {"temp": 18.3}})
+    key = ("cot-none", "example", "17")
+    first = {key: {"tool calls": [("forecast", {"city": "Austin"}, failed)]}}
+    replay = {key: {"tool calls": [("forecast", {"city": "Austin"}, stored)]}}
+
+    (line,) = compare(first, replay, "replay 1")
+
+    assert "call 1: the reply changed, forecast" in line
+    assert "the model did not answer within 120 s" in line and "never cached" in line
+
+
+def test_a_reply_that_changed_after_a_success_is_not_blamed_on_a_failure():
+    key = ("cot-none", "example", "17")
+    first = {key: {"tool calls": [("forecast", {}, json.dumps({"error": "", "response": 1}))]}}
+    replay = {key: {"tool calls": [("forecast", {}, json.dumps({"error": "", "response": 2}))]}}
+
+    (line,) = compare(first, replay, "replay 1")
+
+    assert "the reply changed" in line and "never cached" not in line

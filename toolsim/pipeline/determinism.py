@@ -10,6 +10,7 @@ caches, so a difference means something in the pipeline is not repeatable.
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,8 +95,23 @@ def _first_change(aspect: str, before: Any, after: Any) -> str:
     for number, (one, two) in enumerate(zip(before, after, strict=False)):
         if one != two:
             part = "reply" if one[:2] == two[:2] else "call"
-            return f" (call {number + 1}: the {part} changed, {one[0]})"
+            why = _failure_note(one[2]) if part == "reply" else ""
+            return f" (call {number + 1}: the {part} changed, {one[0]}{why})"
     return f" ({len(before)} calls vs {len(after)})"
+
+
+def _failure_note(observation: Any) -> str:
+    """Why a reply can change: the first run's call failed, and failures are never cached."""
+    try:
+        reply = json.loads(observation)
+    except (TypeError, ValueError):
+        return ""
+    if not isinstance(reply, dict) or not reply.get("error") or reply.get("response"):
+        return ""
+    return (
+        f"; the first run got the error {str(reply['error'])[:80]!r}, which is never cached, so "
+        "the replay answered the call from a reply stored later (a timeout under load, say)"
+    )
 
 
 def replay_settings(settings: Settings) -> Settings:
