@@ -162,6 +162,17 @@ async def test_fault_is_a_clear_error(fault, fault_url, stub, make_llm):
             assert stub.requests[1:] == stub.requests[:-1]
 
 
+async def test_invalid_output_names_the_served_model(stub, make_llm):
+    stub.mode = "garbage"
+    simulator = make_llm(stub.base_url)
+
+    with pytest.raises(UpstreamError, match="no valid reply after 3 attempts") as caught:
+        await simulator.simulate(_request())
+
+    # The model the endpoint serves, not the simulator's label ("openai").
+    assert caught.value.details["model"] == "stub-model"
+
+
 @pytest.mark.parametrize(
     ("retry_after", "waited"), [("0.3", 0.3), ("30", 0.5)], ids=["honoured", "capped"]
 )

@@ -98,7 +98,9 @@ class LLMSimulator:
             try:
                 async with asyncio.timeout(self.options.timeout):
                     endpoint = await self.chat.endpoint()
-                    reply = await self._attempts(request, started + self.options.timeout)
+                    reply = await self._attempts(
+                        request, endpoint.model, started + self.options.timeout
+                    )
             except TimeoutError:
                 raise UpstreamError(
                     f"the model did not answer within {self.options.timeout:g} s",
@@ -114,7 +116,7 @@ class LLMSimulator:
             examples=tuple(key for key, _entry in request.examples),
         )
 
-    async def _attempts(self, request: SimulationRequest, deadline: float) -> Any:
+    async def _attempts(self, request: SimulationRequest, model: str, deadline: float) -> Any:
         messages = self.prompts.render(
             request.api,
             request.arguments,
@@ -135,7 +137,7 @@ class LLMSimulator:
         assert last is not None
         raise UpstreamError(
             f"no valid reply after {self.options.attempts} attempts: {last.message}",
-            model=self.chat.name,
+            model=model,
         )
 
     def _request(
