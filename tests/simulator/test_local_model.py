@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -101,9 +100,7 @@ async def test_openai_backend_against_llama_cpp_is_deterministic_and_constrained
     )
     app = create_app(settings, catalog=catalog, backend=MemoryBackend())
     # The local simulator's own request options, pointed at the module's server.
-    app.state.service.simulator.options = replace(
-        app.state.service.simulator.options, extra_body=(("cache_prompt", False),)
-    )
+    app.state.service.simulator.chat.extra_body = {"cache_prompt": False}
     api = next(a for a in catalog if a.name == "Current Weather")
     body = _body(api, {"city": "Lisbon"})
     async with httpx.AsyncClient(

@@ -121,11 +121,9 @@ class OpenAIChat:
         request: ChatRequest,
         *,
         deadline: float | None = None,
-        extra_body: dict[str, Any] | None = None,
     ) -> ChatReply:
         """Send the request (retrying transient failures until ``deadline``, a monotonic time).
 
-        ``extra_body`` adds server-specific fields to this request's (e.g. llama.cpp's).
         A rejected response format is stepped down without counting as a retry.
 
         Raises :class:`LLMUnavailable` when the endpoint cannot be reached,
@@ -137,7 +135,7 @@ class OpenAIChat:
             count = RetryCount()
             while True:
                 sent = self.response_format
-                arguments = self._arguments(request, endpoint, sent, extra_body)
+                arguments = self._arguments(request, endpoint, sent)
 
                 async def send(arguments: dict[str, Any] = arguments) -> Any:
                     self.requests += 1
@@ -160,14 +158,13 @@ class OpenAIChat:
         request: ChatRequest,
         endpoint: Endpoint,
         strongest: str,
-        extra_body: dict[str, Any] | None,
     ) -> dict[str, Any]:
         arguments: dict[str, Any] = {
             "model": endpoint.model,
             "messages": list(request.messages),
             "temperature": request.temperature,
             "max_tokens": request.max_tokens,
-            "extra_body": {**self.extra_body, **(extra_body or {})} or None,
+            "extra_body": self.extra_body or None,
         }
         if request.tools:
             arguments["tools"] = list(request.tools)

@@ -76,6 +76,7 @@ class LLMSimulator:
             name=name,
             retry=self.options.retry,
             response_format=self.options.response_format,
+            extra_body=dict(self.options.extra_body),
         )
         self._slots = asyncio.Semaphore(self.options.concurrency)
         self.in_flight = 0  # simulations waiting on the model right now
@@ -169,9 +170,7 @@ class LLMSimulator:
         deadline: float,
     ) -> str | None:
         reply = await self.chat.complete(
-            self._request(messages, schema, attempt),
-            deadline=deadline,
-            extra_body=dict(self.options.extra_body),
+            self._request(messages, schema, attempt), deadline=deadline
         )
         return reply.content
 
