@@ -80,8 +80,11 @@ class Writer:
             self._converted[group].update(self.run.read_converted(group))
         method = self.agent.method
         for query in queries:
-            done = self.run.finished_record(query.group, query.query_id, method)
-            if done is None or query.query_id not in self._converted[query.group]:
+            converted = query.query_id in self._converted[query.group]
+            if (
+                not converted
+                or self.run.finished_record(query.group, query.query_id, method) is None
+            ):
                 todo.append(query)
         return todo
 

@@ -128,17 +128,16 @@ class RunFolder:
         """The record of a query that needs no rerun (valid, done, answer file present)."""
         try:
             record = RunRecord.from_json(read_json(self.record_file(group, query_id)))
-            answer = read_json(self.answer_file(group, query_id, method))
         except (JsonFileError, InvalidRunFile):
             return None
-        if (
-            record.format == FORMAT
-            and record.status.done
-            and record.query_id == query_id
-            and isinstance(answer, dict)
-        ):
-            return record
-        return None
+        if record.format != FORMAT or not record.status.done or record.query_id != query_id:
+            return None
+        # The answer file (the largest of a query) is read only for a record that passed.
+        try:
+            answer = read_json(self.answer_file(group, query_id, method))
+        except JsonFileError:
+            return None
+        return record if isinstance(answer, dict) else None
 
     def check_compatible(self, manifest: RunManifest) -> RunManifest | None:
         """The previous manifest; a :class:`UserError` if it was a different kind of run."""
