@@ -268,7 +268,6 @@ def _system_rates(entries: Sequence[Entry], report: PassRateReport) -> list[Syst
 async def evaluate_agreement_async(
     label_paths: Sequence[Path],
     *,
-    judge_name: str | None = None,
     runs: int = 1,
     sample: int | None = None,
     seed: int = 0,
@@ -287,12 +286,7 @@ async def evaluate_agreement_async(
     if sample is not None:
         entries = sample_entries(entries, sample, seed)
     settings = settings or Settings()
-    if judge is None and judge_name is not None:
-        from toolsim.evaluator.judges import create_judge
-
-        judge, owned = create_judge(settings, judge_name), True
-    else:
-        judge, owned = open_judge(settings, None, None, judge)
+    judge, owned = open_judge(settings, None, None, judge)
     try:
         report = await pass_rate_of_entries(entries, runs, judge, progress=progress)
         items = _items(entries, report, judge)

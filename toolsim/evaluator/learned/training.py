@@ -26,7 +26,6 @@ from toolsim.evaluator.learned.features import (
     answer_features,
     answer_words,
     feature_names,
-    feature_row,
     vocabulary,
 )
 from toolsim.evaluator.learned.known import NO_MAJORITY, answer_key, known_verdicts
@@ -197,20 +196,6 @@ def query_folds(examples: Sequence[Example], folds: int = QUERY_FOLDS) -> list[i
     )
     fold_of = {text: index % folds for index, text in enumerate(texts)}
     return [fold_of[example.answer.query] for example in examples]
-
-
-def predict(model_text: str, answers: Sequence[Answer]) -> list[float]:
-    """The model's probability of "Solved" for each answer."""
-    import lightgbm
-
-    from toolsim.evaluator.learned.features import vocabulary_of
-
-    if not answers:
-        return []
-    booster = lightgbm.Booster(model_str=model_text)
-    vocab = vocabulary_of(booster.feature_name())
-    rows = np.array([feature_row(answer, vocab) for answer in answers])
-    return [float(value) for value in booster.predict(rows)]
 
 
 def _predict_examples(model_text: str, examples: Sequence[Example]) -> list[float]:
