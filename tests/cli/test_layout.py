@@ -130,3 +130,21 @@ def test_the_old_plan_spelling_still_works_and_says_where_it_went() -> None:
     assert old.stderr.strip() == "note: 'toolsim plan' is now 'toolsim planner plan'"
     assert new.stderr == ""
     assert " plan " not in runner.invoke(app, ["--help"]).stdout
+
+
+def test_the_world_and_the_schema_simulator_load_no_model_client() -> None:
+    # The LLM simulator's names are lazy in toolsim.simulator: `toolsim world ...` and the
+    # schema simulator must not pay for importing the OpenAI client.
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, toolsim.world, toolsim.simulator.template_filler; "
+            "print('openai' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "False"
