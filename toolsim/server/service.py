@@ -17,7 +17,7 @@ from toolsim.cache.keys import cache_key
 from toolsim.cache.modes import CacheMode
 from toolsim.cache.nearest import closest_recorded
 from toolsim.catalog.catalog import Catalog
-from toolsim.catalog.models import ApiSpec
+from toolsim.catalog.models import ApiSpec, api_id
 from toolsim.catalog.parameters import Bound
 from toolsim.errors import CacheMiss, ToolsimError, UpstreamError
 from toolsim.server.counters import SharedCounters
@@ -184,7 +184,7 @@ class ToolService:
             examples = await asyncio.to_thread(
                 select_examples,
                 self.backend,
-                (api.category_folder, api.tool_key, api.api_key),
+                api_id(api),
                 normalized,
                 limit=wanted,
                 char_budget=getattr(self.simulator, "example_chars", 0),
@@ -230,7 +230,7 @@ class ToolService:
 
     def _replay_miss(self, api: ApiSpec, bound: Bound) -> CacheMiss:
         normalized = bound.arguments
-        ref = (api.category_folder, api.tool_key, api.api_key)
+        ref = api_id(api)
         close = closest_recorded(self.backend, ref, normalized, self.replay_suggestions)
         # Arguments are compared under documented names: say which client names became which.
         renamed = ", ".join(f"{sent} -> {name}" for sent, name in bound.renamed)
