@@ -17,8 +17,6 @@ import numpy as np
 
 from toolsim.evaluator.stats import LEVEL, RESAMPLES
 
-SCORE = {"Solved": 1.0, "Unsure": 0.5, "Unsolved": 0.0}
-
 
 def majority(labels: Sequence[str]) -> str | None:
     """The label more than half the runs gave, or None."""

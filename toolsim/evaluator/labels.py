@@ -17,7 +17,8 @@ class Label(StrEnum):
 
 
 #: Solved 1, Unsure half, Unsolved 0; unscored has no score.
-SCORES = {Label.SOLVED: 1.0, Label.UNSURE: 0.5, Label.UNSOLVED: 0.0}
+#: Keyed by label; a plain string ("Solved") finds its label too (a StrEnum hashes as its value).
+SCORES: dict[str, float] = {Label.SOLVED: 1.0, Label.UNSURE: 0.5, Label.UNSOLVED: 0.0}
 
 
 class Preference(StrEnum):

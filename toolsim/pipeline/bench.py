@@ -22,6 +22,7 @@ from toolsim.agent.runner import RunConfig, RunProgress, RunSummary, run_queries
 from toolsim.budget import CostTable, parse_costs
 from toolsim.errors import UserError
 from toolsim.evaluator.judges import create_judge
+from toolsim.evaluator.labels import SCORES
 from toolsim.evaluator.pass_rate import evaluate_pass_rate_async
 from toolsim.evaluator.results import EntryResult, PassRateReport, WinRateReport
 from toolsim.evaluator.win_rate import evaluate_win_rate_async
@@ -182,7 +183,7 @@ def bench_limits(
 def efficiency(entry: EntryResult, runs: int, totals: dict[str, Any]) -> dict[str, Any]:
     """Solved queries (Unsure counts half, averaged over judge runs), solved queries per tool
     call (tool productivity) and cost per solved query; None where a divisor is 0."""
-    solved = (entry.counts.get("Solved", 0) + 0.5 * entry.counts.get("Unsure", 0)) / max(runs, 1)
+    solved = sum(SCORES[label] * entry.counts.get(label, 0) for label in SCORES) / max(runs, 1)
     calls, cost = totals.get("tool_calls", 0), totals.get("cost", 0)
     return {
         "solved_queries": round(solved, 2),

@@ -21,7 +21,8 @@ import numpy as np
 
 from toolsim.answers import Answer, load_answer_sets
 from toolsim.errors import UserError
-from toolsim.evaluator.agreement_stats import SCORE, Agreement, agreement, majority, spearman
+from toolsim.evaluator.agreement_stats import Agreement, agreement, majority, spearman
+from toolsim.evaluator.labels import SCORES
 from toolsim.evaluator.learned.features import (
     answer_features,
     answer_words,
@@ -106,7 +107,7 @@ def load_examples(paths: Sequence[Path]) -> list[Example]:
                 if not answer.reference:
                     continue
                 found += 1
-                soft = sum(SCORE[label] for label in answer.reference) / len(answer.reference)
+                soft = sum(SCORES[label] for label in answer.reference) / len(answer.reference)
                 examples.append(
                     Example(
                         answer=answer,
@@ -252,7 +253,7 @@ def _split(
         systems.setdefault(example.answer.method, []).append(index)
     rates = {
         system: (
-            100 * sum(SCORE.get(labels[i], 0.0) for i in indices) / len(indices),
+            100 * sum(SCORES.get(labels[i], 0.0) for i in indices) / len(indices),
             100 * sum(examples[i].soft for i in indices) / len(indices),
         )
         for system, indices in sorted(systems.items())
