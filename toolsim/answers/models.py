@@ -61,3 +61,8 @@ class AnswerSet:
     manifest: RunManifest | None = None
     #: The folder or file the set was loaded from.
     source: Path | None = None
+
+
+def query_order(query_id: str) -> tuple[int, str]:
+    """Sort key of query ids: numeric ids by value first, then any others by text."""
+    return (int(query_id), "") if query_id.isdigit() else (1 << 62, query_id)

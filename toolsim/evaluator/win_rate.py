@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from toolsim.answers import Answer
+from toolsim.answers import Answer, query_order
 from toolsim.errors import UserError
 from toolsim.evaluator.aggregate import count_labels, summarize, win_score
 from toolsim.evaluator.judge import JudgeOptions
@@ -165,7 +165,7 @@ async def _compare_groups(
             problems.append(
                 f"group {group}: {len(only)} queries answered by one side only; not compared"
             )
-        for qid in sorted(set(mine_answers) & set(their_answers), key=_query_order):
+        for qid in sorted(set(mine_answers) & set(their_answers), key=query_order):
             for run in range(rounds):
                 pair: tuple[Verdict, Verdict] = (
                     my_outcomes[group][qid][run],
@@ -200,10 +200,6 @@ async def _compare_groups(
 
 def _preferences(rounds: dict[str, list[Round]]) -> dict[str, list[Preference]]:
     return {qid: [item.preference for item in per_query] for qid, per_query in rounds.items()}
-
-
-def _query_order(query_id: str) -> tuple[int, str]:
-    return (int(query_id), "") if query_id.isdigit() else (1 << 62, query_id)
 
 
 def evaluate_win_rate(candidate: Path, reference: Path, **options: Any) -> WinRateReport:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from toolsim.answers import Answer, load_answer_sets
+from toolsim.answers import Answer, load_answer_sets, query_order
 from toolsim.errors import UserError
 from toolsim.evaluator.agreement_stats import Agreement, agreement, majority, spearman
 from toolsim.evaluator.labels import SCORES
@@ -102,7 +102,7 @@ def load_examples(paths: Sequence[Path]) -> list[Example]:
     for path in paths:
         found = 0
         for answer_set in load_answer_sets(Path(path)):
-            for query_id in sorted(answer_set.answers, key=_query_order):
+            for query_id in sorted(answer_set.answers, key=query_order):
                 answer = answer_set.answers[query_id]
                 if not answer.reference:
                     continue
@@ -123,10 +123,6 @@ def load_examples(paths: Sequence[Path]) -> list[Example]:
                 f"{path}: no reference labels (expected pass-rate result files with 'is_solved')"
             )
     return examples
-
-
-def _query_order(query_id: str) -> tuple[int, str]:
-    return (int(query_id), "") if query_id.isdigit() else (1 << 62, query_id)
 
 
 def _constraints(names: Sequence[str]) -> list[int]:
