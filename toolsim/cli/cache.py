@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -40,19 +41,18 @@ def cache_import(
     if not folder.is_dir():
         raise UserError(f"no such folder: {folder}")
     catalog = Catalog.from_paths(settings.tools)
-    backend = open_backend(settings.cache_url, settings.home)
-    try:
-        with progress_bars() as progress:
-            task = progress.add_task("importing", total=count_reference_files(folder))
-            report = import_reference(
-                backend,
-                folder,
-                catalog,
-                progress=lambda _n: progress.advance(task),
-                observe=_world_feed(backend, settings),
-            )
-    finally:
-        backend.close()
+    with (
+        closing(open_backend(settings.cache_url, settings.home)) as backend,
+        progress_bars() as progress,
+    ):
+        task = progress.add_task("importing", total=count_reference_files(folder))
+        report = import_reference(
+            backend,
+            folder,
+            catalog,
+            progress=lambda _n: progress.advance(task),
+            observe=_world_feed(backend, settings),
+        )
     console.print(
         f"imported {report.entries} entries from {report.files} files "
         f"({report.skipped} skipped, {report.duplicates} duplicates, "
@@ -86,15 +86,12 @@ def cache_export(
     from toolsim.cache.reference_format import export_reference
 
     settings = settings_from_flags(home=home, cache_url=cache_url)
-    backend = open_backend(settings.cache_url, settings.home)
-    try:
-        with progress_bars() as progress:
-            task = progress.add_task("exporting", total=len(backend))
-            written = export_reference(
-                backend, folder, progress=lambda n: progress.advance(task, n)
-            )
-    finally:
-        backend.close()
+    with (
+        closing(open_backend(settings.cache_url, settings.home)) as backend,
+        progress_bars() as progress,
+    ):
+        task = progress.add_task("exporting", total=len(backend))
+        written = export_reference(backend, folder, progress=lambda n: progress.advance(task, n))
     console.print(f"exported {written} entries to {folder}")
 
 
@@ -109,11 +106,8 @@ def cache_stats(
     from toolsim.cache.summary import summarize
 
     settings = settings_from_flags(home=home, cache_url=cache_url)
-    backend = open_backend(settings.cache_url, settings.home)
-    try:
+    with closing(open_backend(settings.cache_url, settings.home)) as backend:
         summary = summarize(backend)
-    finally:
-        backend.close()
     console.print(f"{summary.entries} entries in {summary.apis} APIs")
     by_source = Table("source", "entries", title="By source")
     for source, count in summary.by_source.most_common():

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
@@ -66,12 +67,36 @@ def print_judge(usage: Any, seconds: float, noise_floor: float | None = None) ->
         )
 
 
-def _footer(report: Any, written: list[Path]) -> None:
-    noise_floor = getattr(report, "noise_floor", None)
-    if noise_floor is None and hasattr(report, "pass_rate"):
-        noise_floor = report.pass_rate.noise_floor
-    print_judge(report.judge, report.seconds, noise_floor)
-    for problem in report.problems:
+Report = TypeVar("Report")
+
+
+def _judged(
+    out: Path,
+    home: Path | None,
+    judge: str | None,
+    evaluate: Callable[..., Report],
+    *args: Any,
+    **options: Any,
+) -> Report:
+    """``evaluate(*args, **options)`` under progress bars, with the judge the flags chose."""
+    from toolsim.evaluator.writers import prepare_out
+
+    prepare_out(out)  # fail before any judging if the reports cannot be written
+    with progress_bars() as progress:
+        return evaluate(
+            *args,
+            **options,
+            settings=settings_from_flags(home=home, judge_backend=judge),
+            progress=counter(progress, "judging"),
+        )
+
+
+def _footer(
+    usage: Any, seconds: float, noise_floor: float | None, problems: list[str], written: list[Path]
+) -> None:
+    """The judge, the problems met, and the reports written."""
+    print_judge(usage, seconds, noise_floor)
+    for problem in problems:
         err_console.print(styled(("problem:", "yellow"), f" {problem}"), soft_wrap=True)
     if written:
         console.print("reports: " + ", ".join(str(path) for path in written), soft_wrap=True)
@@ -152,19 +177,12 @@ def pass_rate(
 ) -> None:
     """Solvable Pass Rate of one or more answer folders, per group and on average."""
     from toolsim.evaluator.pass_rate import evaluate_pass_rate
-    from toolsim.evaluator.writers import prepare_out, write_reports
+    from toolsim.evaluator.writers import write_reports
 
-    prepare_out(out)  # fail before any judging if the reports cannot be written
-    with progress_bars() as progress:
-        report = evaluate_pass_rate(
-            answers,
-            runs=runs,
-            settings=settings_from_flags(home=home, judge_backend=judge),
-            progress=counter(progress, "judging"),
-        )
+    report = _judged(out, home, judge, evaluate_pass_rate, answers, runs=runs)
     written = write_reports(out, pass_rate=report)
     print_pass_rate(report)
-    _footer(report, written)
+    _footer(report.judge, report.seconds, report.noise_floor, report.problems, written)
 
 
 @eval_app.command("win-rate")
@@ -178,20 +196,13 @@ def win_rate(
 ) -> None:
     """Solvable Win Rate of a candidate against a reference on the queries both answered."""
     from toolsim.evaluator.win_rate import evaluate_win_rate
-    from toolsim.evaluator.writers import prepare_out, write_reports
+    from toolsim.evaluator.writers import write_reports
 
-    prepare_out(out)
-    with progress_bars() as progress:
-        report = evaluate_win_rate(
-            answers,
-            reference,
-            rounds=rounds,
-            settings=settings_from_flags(home=home, judge_backend=judge),
-            progress=counter(progress, "judging"),
-        )
+    report = _judged(out, home, judge, evaluate_win_rate, answers, reference, rounds=rounds)
     written = write_reports(out, win_rate=report)
     print_win_rate(report)
-    _footer(report, written)
+    noise_floor = report.pass_rate.noise_floor
+    _footer(report.judge, report.seconds, noise_floor, report.problems, written)
 
 
 @eval_app.command("agreement")
@@ -218,23 +229,14 @@ def agreement(
     """How often a judge agrees with reference labels (all answers and answered ones)."""
     from toolsim.evaluator.agreement import evaluate_agreement
     from toolsim.evaluator.agreement_report import write_agreement_reports
-    from toolsim.evaluator.writers import prepare_out
 
-    prepare_out(out)
-    with progress_bars() as progress:
-        report = evaluate_agreement(
-            labels,
-            runs=runs,
-            sample=sample,
-            seed=seed,
-            settings=settings_from_flags(home=home, judge_backend=judge),
-            progress=counter(progress, "judging"),
-        )
+    report = _judged(
+        out, home, judge, evaluate_agreement, labels, runs=runs, sample=sample, seed=seed
+    )
     written = write_agreement_reports(out, report)
     print_agreement(report)
-    for problem in report.problems:
-        err_console.print(styled(("problem:", "yellow"), f" {problem}"), soft_wrap=True)
-    console.print("reports: " + ", ".join(str(path) for path in written), soft_wrap=True)
+    usage, noise_floor = report.pass_rate.judge, report.pass_rate.noise_floor
+    _footer(usage, report.seconds, noise_floor, report.problems, written)
 
 
 def _agreement_cells(measured: Any) -> list[str]:
@@ -300,8 +302,6 @@ def print_agreement(report: Any) -> None:
         console.print(f"sample of {report.sample['size']} of {report.sample['of']} answers")
     if speed:
         console.print(f"{speed:,.{0 if speed >= 10 else 2}f} answers judged per second")
-    usage = report.pass_rate.judge
-    print_judge(usage, report.seconds, report.pass_rate.noise_floor)
 
 
 # The simulator is scored here too; the command's body is in toolsim/cli/fidelity.py.

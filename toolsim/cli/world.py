@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,13 +27,10 @@ def open_world(home: Path | None, cache_url: str | None) -> Iterator[Any]:
     from toolsim.world.store import World
 
     settings = settings_from_flags(home=home, cache_url=cache_url)
-    backend = open_backend(settings.cache_url, settings.home)
-    try:
+    with closing(open_backend(settings.cache_url, settings.home)) as backend:
         if not isinstance(backend, SupportsRecords):
             raise UserError(f"the cache backend {type(backend).__name__} cannot hold a world")
         yield World(backend)
-    finally:
-        backend.close()
 
 
 @world_app.command("show")
