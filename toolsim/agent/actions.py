@@ -24,7 +24,7 @@ from toolsim.catalog.parameters import ParamNames
 from toolsim.catalog.tool_schemas import function_schema
 from toolsim.errors import UserError
 from toolsim.runs.answer_format import FINISH, GIVE_ANSWER, GIVE_UP
-from toolsim.settings import Settings
+from toolsim.settings import Settings, chat_backend
 
 if TYPE_CHECKING:
     # Only a type here: importing the model client would make `toolsim --help` pay for openai.
@@ -52,10 +52,7 @@ class ActionMode(StrEnum):
 
 def uses_local_model(settings: Settings) -> bool:
     """Whether the agent's model is the embedded local one."""
-    backend = settings.agent.backend
-    if backend == "auto":
-        backend = "openai" if settings.agent.base_url else "local"
-    return backend == "local"
+    return chat_backend(settings.agent) == "local"
 
 
 def resolve_mode(mode: ActionMode | str, settings: Settings) -> ActionMode:
