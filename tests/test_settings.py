@@ -13,6 +13,7 @@ from toolsim.settings import (
     JudgeSettings,
     Settings,
     SimulatorSettings,
+    chat_backend,
     environment_variables,
     legacy_environment_variables,
 )
@@ -113,3 +114,10 @@ def test_every_variable_is_listed_once_with_its_legacy_spelling():
     assert legacy["TOOLSIM_JUDGE_LEARNED_MODEL"] == "TOOLSIM_JUDGE__LEARNED_MODEL"
     assert set(legacy.values()) <= set(current)
     assert len(legacy) == len(LEGACY_NAMES)
+
+
+def test_auto_chat_backend_is_openai_with_a_base_url_else_local():
+    assert chat_backend(AgentSettings()) == "local"
+    assert chat_backend(AgentSettings(base_url="http://x/v1")) == "openai"
+    assert chat_backend(AgentSettings(backend="local", base_url="http://x/v1")) == "local"
+    assert chat_backend(JudgeSettings(backend="fake")) == "fake"

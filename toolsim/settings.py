@@ -56,6 +56,13 @@ class RoleSettings(BaseModel):
     concurrency: int = Field(default=4, ge=1, description="Model calls in flight at once.")
 
 
+def chat_backend(config: RoleSettings) -> str:
+    """The chat-model backend of a role: ``auto`` is ``openai`` with a base URL, else ``local``."""
+    if config.backend == "auto":
+        return "openai" if config.base_url else "local"
+    return config.backend
+
+
 class SimulatorSettings(RoleSettings):
     """The simulator, and how its model plays APIs (only the simulator's model)."""
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from agent_support import finish, load, parallel, steps_done
 
-from toolsim.agent import AgentLimits
+from toolsim.agent import AgentLimits, actions
+from toolsim.agent.trajectory import Action, Step
 from toolsim.budget import CostTable
 
 WEATHER = "current_weather_for_skycast_weather"
@@ -78,3 +79,56 @@ async def test_calls_after_finish_are_not_made(run, model, tmp_path):
 
     assert summary.statuses == {"answered": 1}
     assert load(tmp_path / "out/records/example/1.json")["calls"] == []
+
+
+def _chain(calls_per_reply: list[int]) -> list[Step]:
+    parent: Step | None = None
+    steps: list[Step] = []
+    for reply, calls in enumerate(calls_per_reply):
+        for batch in range(calls):
+            n = len(steps) + 1
+            action = Action(f"f{n}", "{}", {}, thought=f"t{n}" if batch == 0 else "")
+            note = f"note {reply}" if batch == 0 and reply else ""
+            parent = Step(action, f"o{n}", 0, parent, note=note, batch=batch)
+            steps.append(parent)
+    return steps
+
+
+def _shape(messages: list[dict]) -> list[str]:
+    return [
+        m["role"]
+        + "".join(f" {c['id']}" for c in m.get("tool_calls", ()))
+        + (f" {m['tool_call_id']}" if "tool_call_id" in m else "")
+        for m in messages[2:]
+    ]
+
+
+def test_a_replys_calls_share_one_assistant_message_their_results_after_it():
+    steps = _chain([1, 3, 2])
+    view = actions.View(query="q", path=steps, offered=())
+    request = actions.build(view, actions.ActionMode.TOOLS)
+    assert _shape(request["messages"]) == [
+        "assistant call_1",
+        "tool call_1",
+        "user",
+        "assistant call_2 call_3 call_4",
+        "tool call_2",
+        "tool call_3",
+        "tool call_4",
+        "user",
+        "assistant call_5 call_6",
+        "tool call_5",
+        "tool call_6",
+    ]
+    # Trimmed so that a later call of a reply comes first: the rest of that reply joins it.
+    trimmed = actions._messages(view, actions.ActionMode.TOOLS, "s", steps[2:], 2, True)
+    assert _shape(trimmed) == [
+        "user",
+        "assistant call_3 call_4",
+        "tool call_3",
+        "tool call_4",
+        "user",
+        "assistant call_5 call_6",
+        "tool call_5",
+        "tool call_6",
+    ]

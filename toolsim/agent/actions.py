@@ -24,7 +24,7 @@ from toolsim.catalog.parameters import ParamNames
 from toolsim.catalog.tool_schemas import function_schema
 from toolsim.errors import UserError
 from toolsim.runs.answer_format import FINISH, GIVE_ANSWER, GIVE_UP
-from toolsim.settings import Settings
+from toolsim.settings import Settings, chat_backend
 
 if TYPE_CHECKING:
     # Only a type here: importing the model client would make `toolsim --help` pay for openai.
@@ -52,10 +52,7 @@ class ActionMode(StrEnum):
 
 def uses_local_model(settings: Settings) -> bool:
     """Whether the agent's model is the embedded local one."""
-    backend = settings.agent.backend
-    if backend == "auto":
-        backend = "openai" if settings.agent.base_url else "local"
-    return backend == "local"
+    return chat_backend(settings.agent) == "local"
 
 
 def resolve_mode(mode: ActionMode | str, settings: Settings) -> ActionMode:
@@ -182,10 +179,17 @@ def _messages(
             messages.append({"role": "user", "content": step.note})
         step_messages = _step_messages(step, mode, observation)
         if step.batch and mode is ActionMode.TOOLS and position > 0:
-            step_messages[0]["_continues"] = True
-        messages += step_messages
+            # A later call of one model reply goes into that reply's assistant message, and its
+            # result after the others': [assistant(c1, c2), tool(c1), tool(c2)], as the model
+            # sent them. (A later call carries no note, so nothing comes between.)
+            assistant, result = step_messages
+            previous = next(m for m in reversed(messages) if m["role"] == "assistant")
+            previous["tool_calls"] = [*previous["tool_calls"], *assistant["tool_calls"]]
+            messages.append(result)
+        else:
+            messages += step_messages
     messages += [{"role": "user", "content": note} for note in view.notes]
-    return _merge_batches(messages) if mode is ActionMode.TOOLS else messages
+    return messages
 
 
 def _step_messages(step: Step, mode: ActionMode, observation: str) -> list[dict[str, Any]]:
@@ -208,26 +212,6 @@ def _step_messages(step: Step, mode: ActionMode, observation: str) -> list[dict[
         },
         {"role": "tool", "tool_call_id": call_id, "content": observation},
     ]
-
-
-def _merge_batches(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Calls of one model reply back in one assistant message, their results after it.
-
-    ``[assistant(c1), tool(c1), assistant(c2), tool(c2)]`` from a reply that made
-    both calls becomes ``[assistant(c1, c2), tool(c1), tool(c2)]``, as the model sent them.
-    """
-    merged: list[dict[str, Any]] = []
-    for message in messages:
-        if message.pop("_continues", False):
-            results: list[dict[str, Any]] = []
-            while merged and merged[-1]["role"] == "tool":
-                results.insert(0, merged.pop())
-            assistant = merged[-1]
-            assistant["tool_calls"] = [*assistant["tool_calls"], *message["tool_calls"]]
-            merged += results
-        else:
-            merged.append(message)
-    return merged
 
 
 def parse(reply: ChatReply, mode: ActionMode) -> tuple[Action, ...]:

@@ -17,7 +17,7 @@ from toolsim.llm.client import LocalChat, OpenAIChat
 from toolsim.llm.endpoint import Endpoint
 from toolsim.llm.retry import RetryPolicy
 from toolsim.registry import Registry
-from toolsim.settings import RoleSettings, Settings, role_variable
+from toolsim.settings import RoleSettings, Settings, chat_backend, role_variable
 
 ChatModelFactory = Callable[..., ChatModel]
 
@@ -46,9 +46,7 @@ def create_chat_model(role: str, settings: Settings, *, cached: bool = True) -> 
     ``auto`` means ``openai`` when the role has a base URL, else the embedded ``local`` model.
     """
     config = role_settings(role, settings)
-    backend = config.backend
-    if backend == "auto":
-        backend = "openai" if config.base_url else "local"
+    backend = chat_backend(config)
     if backend not in chat_model_registry:
         raise chat_model_registry.unknown(backend, what=f"{role} model backend", extra=["auto"])
     model = chat_model_registry.create(backend, role=role, settings=settings, config=config)
