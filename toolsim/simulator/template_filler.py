@@ -80,7 +80,25 @@ _TYPES = {
     "dict": "dict",
     "object": "dict",
 }
+#: String values that are a type's name, not data: a model that writes them copied the
+#: response template instead of answering (``{"title": "str"}``).
+TYPE_NAMES = frozenset(
+    {"str", "string", "int", "integer", "float", "double", "bool", "boolean", "nonetype"}
+)
+# A type's name with a suffix a small model adds when copying it: "str.2", "str_Lisbon", "int-1".
+_DECORATED_TYPE = re.compile("^(" + "|".join(sorted(TYPE_NAMES)) + r")[._\-#:]\S*$", re.IGNORECASE)
 _NO = object()
+
+
+def is_type_name(text: str) -> bool:
+    """Whether a string value is a type's name (``str``, ``list of int with length 3``), also
+    with a suffix glued on (``str.2``, ``str_Lisbon``)."""
+    text = text.strip()
+    return (
+        text.lower() in TYPE_NAMES
+        or bool(_LIST_OF.match(text))
+        or bool(_DECORATED_TYPE.match(text))
+    )
 
 
 def _norm(name: str) -> str:
@@ -321,7 +339,7 @@ class _Builder:
         return _seeded_str(field, self.rnd)
 
 
-def fill_type_names(value: Any, seed: int, is_type_name: Callable[[str], bool]) -> Any:
+def fill_type_names(value: Any, seed: int) -> Any:
     """``value`` with every string that is a type's name (``"str"``) replaced by a plausible
     value for its field, drawn like the schema simulator's (seeded: the same input gives
     the same output)."""
