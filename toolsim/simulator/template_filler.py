@@ -101,7 +101,8 @@ def is_type_name(text: str) -> bool:
     )
 
 
-def _norm(name: str) -> str:
+def norm(name: str) -> str:
+    """A field name compared across spellings: lowercased, without ``_``, ``-`` and spaces."""
     return re.sub(r"[\s_\-]", "", name).lower()
 
 
@@ -151,7 +152,7 @@ _STR_RULES: tuple[StrRule, ...] = (
 def _seeded_str(field: str, rnd: random.Random) -> str:
     if _ID.search(field):
         return f"{rnd.getrandbits(48):012x}"
-    key = _norm(field)
+    key = norm(field)
     for pattern, make in _STR_RULES:
         if re.search(pattern, key):
             return make(rnd)
@@ -187,7 +188,7 @@ _NUMBER_RULES: tuple[NumberRule, ...] = (
 
 def _ranged(field: str, rnd: random.Random, integer: bool) -> float | None:
     """A value from the first plausible range the field name matches, or None."""
-    key = _norm(field)
+    key = norm(field)
     for pattern, low, high, decimals in _NUMBER_RULES:
         if re.search(pattern, key):
             if integer or decimals == 0:
@@ -197,7 +198,7 @@ def _ranged(field: str, rnd: random.Random, integer: bool) -> float | None:
 
 
 def _seeded_int(field: str, rnd: random.Random) -> int:
-    key = _norm(field)
+    key = norm(field)
     if key in ("status", "statuscode", "code", "httpcode"):
         return 200
     if _ID.search(field):
@@ -209,7 +210,7 @@ def _seeded_int(field: str, rnd: random.Random) -> int:
 
 
 def _seeded_float(field: str, rnd: random.Random) -> float:
-    key = _norm(field)
+    key = norm(field)
     if re.search(r"^lat(itude)?$", key):
         return round(rnd.uniform(-90, 90), 6)
     if re.search(r"^(lon|lng|long|longitude)$", key):
@@ -275,7 +276,7 @@ class _Builder:
 
     def __init__(self, rnd: random.Random, arguments: dict[str, Any]) -> None:
         self.rnd = rnd
-        self.arguments = {_norm(k): v for k, v in arguments.items()}
+        self.arguments = {norm(k): v for k, v in arguments.items()}
         self.budget = MAX_NODES
 
     def build(self, template: Any, field: str = "", depth: int = 0) -> Any:
@@ -326,7 +327,7 @@ class _Builder:
         kind = kind or "str"
         if kind in ("none", "list", "dict"):
             return {"none": None, "list": [], "dict": {}}[kind]
-        arg = self.arguments.get(_norm(field), _NO)
+        arg = self.arguments.get(norm(field), _NO)
         if arg is not _NO and (value := _coerce(arg, kind)) is not _NO:
             return value
         if kind == "int":
@@ -334,7 +335,7 @@ class _Builder:
         if kind == "float":
             return _seeded_float(field, self.rnd)
         if kind == "bool":
-            positive = re.search(r"success|valid|ok$|active|enabled|available", _norm(field))
+            positive = re.search(r"success|valid|ok$|active|enabled|available", norm(field))
             return bool(positive) or self.rnd.random() < 0.5
         return _seeded_str(field, self.rnd)
 

@@ -40,6 +40,8 @@ from typing import Any
 
 import orjson
 
+from toolsim.simulator.template_filler import norm, parse_truncated_json
+
 _EXACT_IDS = frozenset({"id", "uuid", "guid", "uid"})
 _NATURAL_KEYS = ("symbol", "ticker", "slug", "code", "isbn", "sku", "iata", "icao")
 _SUFFIX_ID = re.compile(r"[_\-](id|ID|Id)$")
@@ -66,11 +68,6 @@ MAX_ID_CHARS = 200
 MAX_FACT_CHARS = 500
 #: Nesting levels searched for entities; deeper objects are not read.
 MAX_WALK_DEPTH = 12
-
-
-def norm(name: str) -> str:
-    """A field name compared across spellings: lowercased, without ``_``, ``-`` and spaces."""
-    return re.sub(r"[\s_\-]", "", name).lower()
 
 
 def is_id_field(name: str) -> bool:
@@ -254,8 +251,6 @@ def decode(response: Any) -> Any:
     if isinstance(response, str):
         text = response.strip()
         if text[:1] in ("{", "["):
-            from toolsim.simulator.template_filler import parse_truncated_json
-
             parsed = parse_truncated_json(text)
             if isinstance(parsed, dict | list):
                 return parsed
