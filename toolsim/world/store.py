@@ -110,9 +110,9 @@ def records_of(key: str, entry: CacheEntry) -> dict[str, dict[str, Any]]:
             for name, value in entity.facts.items():
                 if is_name_field(name) and isinstance(value, str) and value.strip():
                     merge(name_record(scope, value), {"entity": record})
-    for parameter, value in named_ids(entry.arguments):
+    for _, value in named_ids(entry.arguments):
         mention = {"api": entry.api, "source": entry.source.value, "role": "argument"}
-        merge(entity_record(scope, id_value(parameter, value) or ""), {f"s:{key}": mention})
+        merge(entity_record(scope, id_value(value) or ""), {f"s:{key}": mention})
     return records
 
 
@@ -148,7 +148,7 @@ class World:
     def known(self, api: ApiSpec, arguments: dict[str, Any]) -> tuple[KnownEntity, ...]:
         """The known entities a call's arguments name: by identifier, or by exact name."""
         scope = (api.category_folder, api.tool_key)
-        by_id = {entity_record(scope, id_value(p, v) or ""): p for p, v in named_ids(arguments)}
+        by_id = {entity_record(scope, id_value(v) or ""): p for p, v in named_ids(arguments)}
         by_name = {
             name_record(scope, value): parameter
             for parameter, value in arguments.items()
