@@ -18,6 +18,12 @@ import orjson
 
 from toolsim.cache.entry import Reply
 from toolsim.errors import UpstreamError
+from toolsim.simulator.template_filler import (
+    _LIST_OF,
+    fill_type_names,
+    is_type_name,
+    parse_truncated_json,
+)
 
 #: Templates nested deeper than this are left unconstrained below that depth.
 MAX_CONSTRAINED_DEPTH = 5
@@ -44,7 +50,6 @@ _SCALARS: dict[str, dict[str, Any]] = {
     "nonetype": {"type": "null"},
     "null": {"type": "null"},
 }
-_LIST_OF = re.compile(r"list of (\w+) with length \d+", re.IGNORECASE)
 
 
 def template_schema(template: Any, depth: int = 0, max_items: int = MAX_ITEMS) -> dict[str, Any]:
@@ -62,7 +67,7 @@ def template_schema(template: Any, depth: int = 0, max_items: int = MAX_ITEMS) -
         if not template:
             return {"type": "array", "maxItems": max_items}
         first = template[0]
-        if isinstance(first, str) and (match := _LIST_OF.fullmatch(first.strip())):
+        if isinstance(first, str) and (match := _LIST_OF.match(first.strip())):
             item = _SCALARS.get(match.group(1).lower(), {})
         else:
             item = template_schema(first, depth + 1, max_items)
@@ -96,29 +101,8 @@ log = logging.getLogger("toolsim.simulator")
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 
-#: String values that are a type's name, not data: a model that writes them copied the
-#: response template instead of answering (``{"title": "str"}``).
-TYPE_NAMES = frozenset(
-    {"str", "string", "int", "integer", "float", "double", "bool", "boolean", "nonetype"}
-)
-_LIST_OF_TYPE = re.compile(r"^list of \w+ with length \d+$", re.IGNORECASE)
-# A type's name with a suffix a small model adds when copying it: "str.2", "str_Lisbon", "int-1".
-_DECORATED_TYPE = re.compile(
-    r"^(str|string|int|integer|float|double|bool|boolean|nonetype)[._\-#:]\S*$", re.IGNORECASE
-)
 #: Fields whose values may legitimately be a type's name (schemas, metadata).
 _TYPE_FIELDS = re.compile(r"type$|kind$|format$|datatype|schema", re.IGNORECASE)
-
-
-def is_type_name(text: str) -> bool:
-    """Whether a string value is a type's name (``str``, ``list of int with length 3``), also
-    with a suffix glued on (``str.2``, ``str_Lisbon``)."""
-    text = text.strip()
-    return (
-        text.lower() in TYPE_NAMES
-        or bool(_LIST_OF_TYPE.match(text))
-        or bool(_DECORATED_TYPE.match(text))
-    )
 
 
 def type_name_value(value: Any, path: str = "response", depth: int = 0) -> str | None:
@@ -148,8 +132,6 @@ def first_json_object(text: str) -> Any:
     Python literal (single quotes, True/None), then a reply cut off by the token
     limit (closed after its last complete value).
     """
-    from toolsim.simulator.template_filler import parse_truncated_json
-
     decoder = json.JSONDecoder()
     start = text.find("{")
     while start != -1:
@@ -238,10 +220,8 @@ def parse_reply(text: str | None, *, lenient: bool = False, last: bool = False) 
     if not error:
         where = type_name_value(value["response"])
         if where is not None and last:
-            from toolsim.simulator.template_filler import fill_type_names
-
             seed = int.from_bytes(hashlib.sha256(cleaned.encode()).digest()[:8], "big")
-            filled = fill_type_names(value["response"], seed, is_type_name)
+            filled = fill_type_names(value["response"], seed)
             log.info("type names in the model's reply (first at %s) replaced by values", where)
             return Reply(error=error, response=filled)
         if where is not None:

@@ -80,10 +80,29 @@ _TYPES = {
     "dict": "dict",
     "object": "dict",
 }
+#: String values that are a type's name, not data: a model that writes them copied the
+#: response template instead of answering (``{"title": "str"}``).
+TYPE_NAMES = frozenset(
+    {"str", "string", "int", "integer", "float", "double", "bool", "boolean", "nonetype"}
+)
+# A type's name with a suffix a small model adds when copying it: "str.2", "str_Lisbon", "int-1".
+_DECORATED_TYPE = re.compile("^(" + "|".join(sorted(TYPE_NAMES)) + r")[._\-#:]\S*$", re.IGNORECASE)
 _NO = object()
 
 
-def _norm(name: str) -> str:
+def is_type_name(text: str) -> bool:
+    """Whether a string value is a type's name (``str``, ``list of int with length 3``), also
+    with a suffix glued on (``str.2``, ``str_Lisbon``)."""
+    text = text.strip()
+    return (
+        text.lower() in TYPE_NAMES
+        or bool(_LIST_OF.match(text))
+        or bool(_DECORATED_TYPE.match(text))
+    )
+
+
+def norm(name: str) -> str:
+    """A field name compared across spellings: lowercased, without ``_``, ``-`` and spaces."""
     return re.sub(r"[\s_\-]", "", name).lower()
 
 
@@ -133,7 +152,7 @@ _STR_RULES: tuple[StrRule, ...] = (
 def _seeded_str(field: str, rnd: random.Random) -> str:
     if _ID.search(field):
         return f"{rnd.getrandbits(48):012x}"
-    key = _norm(field)
+    key = norm(field)
     for pattern, make in _STR_RULES:
         if re.search(pattern, key):
             return make(rnd)
@@ -169,7 +188,7 @@ _NUMBER_RULES: tuple[NumberRule, ...] = (
 
 def _ranged(field: str, rnd: random.Random, integer: bool) -> float | None:
     """A value from the first plausible range the field name matches, or None."""
-    key = _norm(field)
+    key = norm(field)
     for pattern, low, high, decimals in _NUMBER_RULES:
         if re.search(pattern, key):
             if integer or decimals == 0:
@@ -179,7 +198,7 @@ def _ranged(field: str, rnd: random.Random, integer: bool) -> float | None:
 
 
 def _seeded_int(field: str, rnd: random.Random) -> int:
-    key = _norm(field)
+    key = norm(field)
     if key in ("status", "statuscode", "code", "httpcode"):
         return 200
     if _ID.search(field):
@@ -191,7 +210,7 @@ def _seeded_int(field: str, rnd: random.Random) -> int:
 
 
 def _seeded_float(field: str, rnd: random.Random) -> float:
-    key = _norm(field)
+    key = norm(field)
     if re.search(r"^lat(itude)?$", key):
         return round(rnd.uniform(-90, 90), 6)
     if re.search(r"^(lon|lng|long|longitude)$", key):
@@ -257,7 +276,7 @@ class _Builder:
 
     def __init__(self, rnd: random.Random, arguments: dict[str, Any]) -> None:
         self.rnd = rnd
-        self.arguments = {_norm(k): v for k, v in arguments.items()}
+        self.arguments = {norm(k): v for k, v in arguments.items()}
         self.budget = MAX_NODES
 
     def build(self, template: Any, field: str = "", depth: int = 0) -> Any:
@@ -308,7 +327,7 @@ class _Builder:
         kind = kind or "str"
         if kind in ("none", "list", "dict"):
             return {"none": None, "list": [], "dict": {}}[kind]
-        arg = self.arguments.get(_norm(field), _NO)
+        arg = self.arguments.get(norm(field), _NO)
         if arg is not _NO and (value := _coerce(arg, kind)) is not _NO:
             return value
         if kind == "int":
@@ -316,12 +335,12 @@ class _Builder:
         if kind == "float":
             return _seeded_float(field, self.rnd)
         if kind == "bool":
-            positive = re.search(r"success|valid|ok$|active|enabled|available", _norm(field))
+            positive = re.search(r"success|valid|ok$|active|enabled|available", norm(field))
             return bool(positive) or self.rnd.random() < 0.5
         return _seeded_str(field, self.rnd)
 
 
-def fill_type_names(value: Any, seed: int, is_type_name: Callable[[str], bool]) -> Any:
+def fill_type_names(value: Any, seed: int) -> Any:
     """``value`` with every string that is a type's name (``"str"``) replaced by a plausible
     value for its field, drawn like the schema simulator's (seeded: the same input gives
     the same output)."""

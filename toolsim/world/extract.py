@@ -40,6 +40,8 @@ from typing import Any
 
 import orjson
 
+from toolsim.simulator.template_filler import norm, parse_truncated_json
+
 _EXACT_IDS = frozenset({"id", "uuid", "guid", "uid"})
 _NATURAL_KEYS = ("symbol", "ticker", "slug", "code", "isbn", "sku", "iata", "icao")
 _SUFFIX_ID = re.compile(r"[_\-](id|ID|Id)$")
@@ -68,21 +70,9 @@ MAX_FACT_CHARS = 500
 MAX_WALK_DEPTH = 12
 
 
-def norm(name: str) -> str:
-    """A field name compared across spellings: lowercased, without ``_``, ``-`` and spaces."""
-    return re.sub(r"[\s_\-]", "", name).lower()
-
-
 def is_id_field(name: str) -> bool:
     """Whether a field or parameter name is an identifier (see the module docstring)."""
-    key = norm(name)
-    return (
-        key in _EXACT_IDS
-        or name == "_id"
-        or bool(_SUFFIX_ID.search(name))
-        or bool(_CAMEL_ID.search(name))
-        or key in _NATURAL_KEYS
-    )
+    return _id_rank(name) is not None
 
 
 def is_name_field(name: str) -> bool:
@@ -90,7 +80,7 @@ def is_name_field(name: str) -> bool:
     return norm(name) in _NAME_FIELDS
 
 
-def id_value(name: str, value: Any) -> str | None:
+def id_value(value: Any) -> str | None:
     """The identifier ``value`` as a string key, or None when it cannot be one."""
     if isinstance(value, bool):
         return None
@@ -115,16 +105,22 @@ def _id_rank(name: str) -> int | None:
     return None
 
 
+def _identifier(name: str, value: Any) -> tuple[int, str] | None:
+    """``(rank, id)`` when a field holds an identifier, or None (a natural key needs a string)."""
+    rank = _id_rank(name)
+    if rank is None or (rank == 2 and not isinstance(value, str)):
+        return None
+    key = id_value(value)
+    return None if key is None else (rank, key)
+
+
 def primary_id(obj: dict[str, Any]) -> tuple[str, str] | None:
     """``(field, id)`` of an object's primary identifier, or None."""
     best: tuple[int, str, str] | None = None
     for name, value in obj.items():
-        rank = _id_rank(str(name))
-        if rank is None or (rank == 2 and not isinstance(value, str)):
-            continue
-        key = id_value(name, value)
-        if key is not None and (best is None or rank < best[0]):
-            best = (rank, str(name), key)
+        found = _identifier(str(name), value)
+        if found is not None and (best is None or found[0] < best[0]):
+            best = (found[0], str(name), found[1])
     return None if best is None else (best[1], best[2])
 
 
@@ -197,8 +193,8 @@ def entity_of(
     """The entity an object is, if any; ``named`` is the (parameter, value) of the call's
     subject when this object is the reply's top-level object."""
     found = primary_id(obj)
-    if found is None and named is not None and id_value(*named) is not None:
-        found = (named[0], id_value(*named) or "")
+    if found is None and named is not None and (key := id_value(named[1])) is not None:
+        found = (named[0], key)
         raw: Any = named[1]
     elif found is None:
         return None
@@ -212,12 +208,8 @@ def entity_of(
         name = str(name)
         if name == id_field:
             continue
-        if _id_rank(name) is not None:
-            ref = id_value(name, value)
-            if ref is not None and not (_id_rank(name) == 2 and not isinstance(value, str)):
-                entity.refs.append((name, ref))
-            elif is_fact(value):
-                entity.facts[name] = value
+        if (ref := _identifier(name, value)) is not None:
+            entity.refs.append((name, ref[1]))
         elif is_fact(value):
             entity.facts[name] = value
     return entity
@@ -240,13 +232,7 @@ def subject_path(response: Any) -> tuple[dict[str, Any], str] | None:
 
 def named_ids(arguments: dict[str, Any]) -> list[tuple[str, Any]]:
     """The (parameter, value) pairs of a call's arguments that are identifiers."""
-    return [
-        (name, value)
-        for name, value in arguments.items()
-        if is_id_field(name)
-        and id_value(name, value) is not None
-        and not (_id_rank(name) == 2 and not isinstance(value, str))
-    ]
+    return [(name, value) for name, value in arguments.items() if _identifier(name, value)]
 
 
 def decode(response: Any) -> Any:
@@ -254,8 +240,6 @@ def decode(response: Any) -> Any:
     if isinstance(response, str):
         text = response.strip()
         if text[:1] in ("{", "["):
-            from toolsim.simulator.template_filler import parse_truncated_json
-
             parsed = parse_truncated_json(text)
             if isinstance(parsed, dict | list):
                 return parsed

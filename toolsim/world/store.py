@@ -91,28 +91,29 @@ def _entity_fields(entity: Entity, key: str, entry: CacheEntry) -> dict[str, Any
     return fields
 
 
+def _merge(records: dict[str, dict[str, Any]], name: str, fields: dict[str, Any]) -> None:
+    """Add fields to a record of ``records``; a field already there keeps its value."""
+    current = records.setdefault(name, {})
+    for field, value in fields.items():
+        current.setdefault(field, value)
+
+
 def records_of(key: str, entry: CacheEntry) -> dict[str, dict[str, Any]]:
     """The records one stored reply adds to the world (first statement wins within it too)."""
     scope = (entry.category, entry.tool)
     records: dict[str, dict[str, Any]] = {}
-
-    def merge(name: str, fields: dict[str, Any]) -> None:
-        current = records.setdefault(name, {})
-        for field, value in fields.items():
-            current.setdefault(field, value)
-
     if not entry.reply.error:
         for entity in extract(entry.reply.response, entry.arguments, entry.api):
             record = entity_record(scope, entity.id)
-            merge(record, _entity_fields(entity, key, entry))
+            _merge(records, record, _entity_fields(entity, key, entry))
             for ref_field, ref in entity.refs:
-                merge(record, {f"r:{entity_record(scope, ref)}": ref_field})
+                _merge(records, record, {f"r:{entity_record(scope, ref)}": ref_field})
             for name, value in entity.facts.items():
                 if is_name_field(name) and isinstance(value, str) and value.strip():
-                    merge(name_record(scope, value), {"entity": record})
-    for parameter, value in named_ids(entry.arguments):
+                    _merge(records, name_record(scope, value), {"entity": record})
+    for _, value in named_ids(entry.arguments):
         mention = {"api": entry.api, "source": entry.source.value, "role": "argument"}
-        merge(entity_record(scope, id_value(parameter, value) or ""), {f"s:{key}": mention})
+        _merge(records, entity_record(scope, id_value(value) or ""), {f"s:{key}": mention})
     return records
 
 
@@ -124,19 +125,14 @@ class World:
 
     def observe(self, key: str, entry: CacheEntry) -> int:
         """Add what one stored reply says; return how many records it touched."""
-        records = records_of(key, entry)
-        if records:
-            self.backend.records_merge(TABLE, records)
-        return len(records)
+        return self.observe_many([(key, entry)])
 
     def observe_many(self, items: Iterable[tuple[str, CacheEntry]]) -> int:
         """Add what many stored replies say, in one write; return the records touched."""
         records: dict[str, dict[str, Any]] = {}
         for key, entry in items:
             for name, fields in records_of(key, entry).items():
-                current = records.setdefault(name, {})
-                for field, value in fields.items():
-                    current.setdefault(field, value)
+                _merge(records, name, fields)
         if records:
             self.backend.records_merge(TABLE, records)
         return len(records)
@@ -148,7 +144,7 @@ class World:
     def known(self, api: ApiSpec, arguments: dict[str, Any]) -> tuple[KnownEntity, ...]:
         """The known entities a call's arguments name: by identifier, or by exact name."""
         scope = (api.category_folder, api.tool_key)
-        by_id = {entity_record(scope, id_value(p, v) or ""): p for p, v in named_ids(arguments)}
+        by_id = {entity_record(scope, id_value(v) or ""): p for p, v in named_ids(arguments)}
         by_name = {
             name_record(scope, value): parameter
             for parameter, value in arguments.items()
