@@ -313,3 +313,62 @@ def test_records_merge_is_atomic_per_field_across_threads(backend: CacheBackend)
     assert record["winner"] in range(40)
     assert all(record[f"own{n}"] == n for n in range(40))
     assert [name for name, _ in backend.records_items("t")] == ["shared"]  # type: ignore[attr-defined]
+
+
+# Lone surrogates ("\ud800"): JSON text may escape them, UTF-8 cannot carry them, and
+# imported reference replies (read by the stdlib json) may hold them.
+LONE = "x\ud800y\udfff"
+
+
+def test_records_with_lone_surrogates_round_trip(backend: CacheBackend) -> None:
+    from toolsim.cache.backend import SupportsRecords
+
+    assert isinstance(backend, SupportsRecords)
+    record = {"title": LONE, f"f:{LONE}": [LONE, {LONE: 1}], "plain": "élan"}
+    backend.records_merge("t", {"plain": {"a": 1}, LONE: record})
+    backend.records_merge("t", {LONE: {"title": "later", "more": LONE}, "plain": {"b": LONE}})
+    expected = {LONE: {**record, "more": LONE}, "plain": {"a": 1, "b": LONE}}
+    assert backend.records_get("t", [LONE, "plain"]) == expected
+    assert list(backend.records_items("t")) == [
+        ("plain", expected["plain"]),
+        (LONE, expected[LONE]),
+    ]
+    assert backend.records_clear("t") == 2
+    assert backend.records_get("t", [LONE]) == {} and list(backend.records_items("t")) == []
+
+
+def test_entries_with_lone_surrogates_round_trip(backend: CacheBackend) -> None:
+    entry = make_entry(
+        arguments={"q": LONE}, response={LONE: [LONE, "élan"]}, origin_key=f"{{'q': {LONE!r}}}"
+    )
+    plain = make_entry()
+    backend.put_many([(hex_key(1), entry), (hex_key(2), plain)])
+    assert backend.get(hex_key(1)) == entry
+    assert dict(backend.items()) == {hex_key(1): entry, hex_key(2): plain}
+    assert backend.keys_for(WEATHER) == [hex_key(1), hex_key(2)]
+
+
+def test_a_reference_reply_with_a_lone_surrogate_imports_into_cache_and_world(
+    backend: CacheBackend, tmp_path: Path
+) -> None:
+    import json
+
+    from toolsim.cache.reference_format import import_reference
+    from toolsim.world import World
+
+    folder = tmp_path / "ref" / "Media" / "reelradar_for_Media"
+    folder.mkdir(parents=True)
+    reply = {"error": "", "response": {"id": f"m{LONE}", "title": LONE, f"k{LONE}": LONE}}
+    # The key is the repr of the arguments; json.dumps escapes the reply's surrogates.
+    (folder / "movie_details.json").write_text(json.dumps({str({"movie_id": f"m{LONE}"}): reply}))
+    world = World(backend)  # type: ignore[arg-type]
+    report = import_reference(backend, tmp_path / "ref", observe=world.observe_many)
+    assert (report.entries, report.skipped) == (1, 0)
+    [(_key, entry)] = list(backend.items())
+    assert entry.reply.response == reply["response"]
+    assert entry.arguments == {"movie_id": f"m{LONE}"}
+    records = dict(backend.records_items("world"))  # type: ignore[attr-defined]
+    movie = f"e\x1fMedia\x1freelradar\x1fm{LONE}"
+    assert records[f"n\x1fMedia\x1freelradar\x1f{LONE}"] == {"entity": movie}
+    assert records[movie]["id"] == f"m{LONE}"
+    assert (records[movie]["f:title"], records[movie][f"f:k{LONE}"]) == (LONE, LONE)

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import orjson
+from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
 
 from toolsim.cache.entry import CacheEntry
 from toolsim.catalog.models import ApiId
@@ -113,11 +115,46 @@ class SupportsRecords(Protocol):
 
 
 def record_json(value: Any) -> bytes:
-    """A record field as JSON bytes (integers beyond 64 bits too, which orjson refuses)."""
+    """A record field as JSON bytes, whatever JSON data it holds.
+
+    orjson refuses integers beyond 64 bits and lone surrogates (``"\\ud800"``, which
+    imported reference replies may carry and UTF-8 cannot); the stdlib writes those,
+    escaped to ASCII. :func:`record_value` reads either back.
+    """
     try:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
     except TypeError:
-        return json.dumps(value, ensure_ascii=False).encode()
+        return json.dumps(value, ensure_ascii=True).encode()
+
+
+def record_value(raw: bytes | str) -> Any:
+    """A record field written by :func:`record_json`."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)  # an escaped lone surrogate, which orjson refuses
+
+
+def entry_json(entry: CacheEntry) -> bytes:
+    """An entry as JSON bytes; one holding a lone surrogate is written by the stdlib, escaped."""
+    try:
+        return entry.model_dump_json().encode()
+    except PydanticSerializationError:
+        return json.dumps(entry.model_dump(), ensure_ascii=True).encode()
+
+
+def entry_of(raw: bytes | str) -> CacheEntry:
+    """An entry written by :func:`entry_json`."""
+    try:
+        return CacheEntry.model_validate_json(raw)
+    except ValidationError as exc:
+        if exc.errors()[0]["type"] != "json_invalid":
+            raise
+        try:
+            data = json.loads(raw)  # an escaped lone surrogate, which pydantic refuses
+        except ValueError:
+            raise exc from None
+        return CacheEntry.model_validate(data)
 
 
 def poll_until(attempt: Callable[[], bool], wait: float) -> bool:

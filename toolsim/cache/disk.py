@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import diskcache
-import orjson
 
-from toolsim.cache.backend import poll_until, record_json
+from toolsim.cache.backend import entry_json, entry_of, poll_until, record_json, record_value
 from toolsim.cache.entry import CacheEntry
 from toolsim.catalog.models import ApiId
 
@@ -41,6 +40,27 @@ def _api_of(entry: CacheEntry) -> ApiId:
     return (entry.category, entry.tool, entry.api)
 
 
+def _storable(text: str) -> str | bytes:
+    """``text`` as SQLite can hold it: unchanged, or as bytes when it has a lone surrogate.
+
+    Record names come from replies, and imported ones may carry a lone surrogate
+    (``"\\ud800"``), which UTF-8 cannot; as bytes (``surrogatepass``) it round-trips.
+    """
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+    return text
+
+
+def _record_key(table: str, name: str) -> str | bytes:
+    return _storable(f"{_RECORD}{table}\x1f{name}")
+
+
+def _listed_name(stored: str | bytes) -> str:
+    return stored if isinstance(stored, str) else stored.decode("utf-8", "surrogatepass")
+
+
 class DiskBackend:
     """A :class:`~toolsim.cache.backend.CacheBackend` on a diskcache folder.
 
@@ -60,7 +80,7 @@ class DiskBackend:
     def get(self, key: str) -> CacheEntry | None:
         """Return the entry stored under ``key``, or None."""
         raw = self._cache.get(_ENTRY + key)
-        return None if raw is None else CacheEntry.model_validate_json(raw)
+        return None if raw is None else entry_of(raw)
 
     def put(self, key: str, entry: CacheEntry) -> None:
         """Store one entry and list it under its API, in one transaction."""
@@ -72,7 +92,7 @@ class DiskBackend:
         with self._cache.transact():
             for key, entry in items:
                 fresh = _ENTRY + key not in self._cache
-                self._cache.set(_ENTRY + key, entry.model_dump_json().encode())
+                self._cache.set(_ENTRY + key, entry_json(entry))
                 if fresh:
                     prefix = _api_prefix(_api_of(entry))
                     position = self._cache.incr(_INDEX_SIZE + prefix) - 1
@@ -95,7 +115,7 @@ class DiskBackend:
             if isinstance(raw_key, str) and raw_key.startswith(_ENTRY):
                 raw = self._cache.get(raw_key)
                 if raw is not None:
-                    yield raw_key[len(_ENTRY) :], CacheEntry.model_validate_json(raw)
+                    yield raw_key[len(_ENTRY) :], entry_of(raw)
 
     def __len__(self) -> int:
         return int(self._cache.get(_SIZE, 0))
@@ -121,34 +141,37 @@ class DiskBackend:
         """Add the fields each record lacks, all in one SQLite transaction (first writer wins)."""
         with self._cache.transact():
             for name, fields in records.items():
-                stored_key = f"{_RECORD}{table}\x1f{name}"
+                stored_key = _record_key(table, name)
                 raw = self._cache.get(stored_key)
-                current = {} if raw is None else orjson.loads(raw)
+                current = {} if raw is None else record_value(raw)
                 missing = {field: value for field, value in fields.items() if field not in current}
                 if not missing:
                     continue
                 self._cache.set(stored_key, record_json({**current, **missing}))
                 if raw is None:
                     position = self._cache.incr(_RECORD_COUNT + table) - 1
-                    self._cache.set(f"{_RECORD_INDEX}{table}\x1f{position}", name)
+                    self._cache.set(f"{_RECORD_INDEX}{table}\x1f{position}", _storable(name))
 
     def records_get(self, table: str, names: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The stored records among ``names``."""
         found = {}
         for name in names:
-            raw = self._cache.get(f"{_RECORD}{table}\x1f{name}")
+            raw = self._cache.get(_record_key(table, name))
             if raw is not None:
-                found[name] = orjson.loads(raw)
+                found[name] = record_value(raw)
         return found
 
     def records_items(self, table: str) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every (name, record) of a table, oldest first."""
         size = int(self._cache.get(_RECORD_COUNT + table, 0))
         for position in range(size):
-            name = self._cache.get(f"{_RECORD_INDEX}{table}\x1f{position}")
-            raw = None if name is None else self._cache.get(f"{_RECORD}{table}\x1f{name}")
+            stored = self._cache.get(f"{_RECORD_INDEX}{table}\x1f{position}")
+            if stored is None:
+                continue
+            name = _listed_name(stored)
+            raw = self._cache.get(_record_key(table, name))
             if raw is not None:
-                yield name, orjson.loads(raw)
+                yield name, record_value(raw)
 
     def records_clear(self, table: str) -> int:
         """Delete a table's records and listing."""
@@ -158,7 +181,7 @@ class DiskBackend:
                 index_key = f"{_RECORD_INDEX}{table}\x1f{position}"
                 name = self._cache.get(index_key)
                 if name is not None:
-                    self._cache.delete(f"{_RECORD}{table}\x1f{name}")
+                    self._cache.delete(_record_key(table, _listed_name(name)))
                 self._cache.delete(index_key)
             self._cache.delete(_RECORD_COUNT + table)
         return size

@@ -23,9 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import orjson
-
-from toolsim.cache.backend import record_json
+from toolsim.cache.backend import entry_json, entry_of, record_json, record_value
 from toolsim.cache.entry import CacheEntry
 from toolsim.catalog.models import ApiId
 from toolsim.errors import UpstreamError, UserError
@@ -113,7 +111,7 @@ class RedisBackend:
     def get(self, key: str) -> CacheEntry | None:
         """Return the entry stored under ``key``, or None."""
         raw = self._client.get(self._entry_key(key))
-        return None if raw is None else CacheEntry.model_validate_json(raw)
+        return None if raw is None else entry_of(raw)
 
     def put(self, key: str, entry: CacheEntry) -> None:
         """Store one entry and list it under its API if it is new."""
@@ -134,7 +132,7 @@ class RedisBackend:
                     self._index_key((entry.category, entry.tool, entry.api)),
                     f"{self.prefix}:n",
                 ]
-                self._put_script(keys=keys, args=[entry.model_dump_json(), key], client=pipe)
+                self._put_script(keys=keys, args=[entry_json(entry), key], client=pipe)
             pipe.execute()
             count += len(batch)
         return count
@@ -162,7 +160,7 @@ class RedisBackend:
                 seen.update(batch)
                 for name, raw in zip(batch, self._client.mget(batch), strict=True):
                     if raw is not None:  # deleted since the scan saw it
-                        yield name[strip:], CacheEntry.model_validate_json(raw)
+                        yield name[strip:], entry_of(raw)
         except redis_client.RedisError as exc:
             raise UpstreamError(f"Redis at {self.address} failed: {exc}") from exc
 
@@ -216,7 +214,7 @@ class RedisBackend:
         found = {}
         for name, stored in zip(wanted, pipe.execute(), strict=True):
             if stored:
-                found[name] = {str(f): orjson.loads(v) for f, v in stored.items()}
+                found[name] = {str(f): record_value(v) for f, v in stored.items()}
         return found
 
     def records_items(self, table: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -306,6 +304,8 @@ def open_redis(url: str) -> RedisBackend:
         client = redis_client.Redis.from_url(
             urlunsplit((scheme, parts.netloc, parts.path, rest, "")),
             decode_responses=True,
+            # Record names from imported replies may hold a lone surrogate, which UTF-8 cannot.
+            encoding_errors="surrogatepass",
             socket_connect_timeout=5,
             socket_timeout=30,
         )

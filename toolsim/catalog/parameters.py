@@ -125,9 +125,10 @@ class Signature:
                 documented[param.name] = replace(first, required=True)
         self.parameters: tuple[Parameter, ...] = tuple(documented.values())
         self.required: tuple[Parameter, ...] = tuple(p for p in self.parameters if p.required)
+        stb_name = {p.name: stb_parameter_name(p.name) for p in self.parameters}
         made_from: dict[str, list[str]] = {}
         for param in self.parameters:
-            made_from.setdefault(stb_parameter_name(param.name), []).append(param.name)
+            made_from.setdefault(stb_name[param.name], []).append(param.name)
         #: StableToolBench names made from more than one documented name.
         self.collisions: dict[str, tuple[str, ...]] = {
             alias: tuple(names) for alias, names in made_from.items() if len(names) > 1
@@ -141,7 +142,13 @@ class Signature:
                 self._by_name[alias] = documented[names[0]]
             else:
                 self._ambiguous[alias] = tuple(names)
-        self._required = tuple((p.name, _missing(p)) for p in self.required)
+        self._required = tuple((p.name, _missing(p, stb_name[p.name])) for p in self.required)
+        # Both presentations, fixed here: presented() runs on every tool listing.
+        stb = {stb_name[p.name]: p for p in (self.parameters if self.required else ())}
+        self._shown: dict[ParamNames, list[tuple[str, Parameter]]] = {
+            ParamNames.DOCUMENTED: [(p.name, p) for p in self.parameters],
+            ParamNames.STB: list(stb.items()),
+        }
         # Per accepted spelling: the documented name, its coercion and its check.
         self._slots: dict[str, tuple[str, Any, Any]] = {
             sent: (param.name, _COERCE.get(param.type), _CHECK.get(param.type))
@@ -159,13 +166,7 @@ class Signature:
         parameter of the same name replacing an earlier one, and optional parameters
         shown only when the API has a required one (a quirk of that client).
         """
-        if ParamNames(names) is ParamNames.DOCUMENTED:
-            return [(p.name, p) for p in self.parameters]
-        shown = self.parameters if self.required else ()
-        by_alias: dict[str, Parameter] = {}
-        for param in shown:
-            by_alias[stb_parameter_name(param.name)] = param
-        return list(by_alias.items())
+        return list(self._shown[ParamNames(names)])
 
     def canonical(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """The arguments under documented names, coerced, keys sorted (no validation)."""
@@ -266,7 +267,6 @@ _CHECK: dict[ParamType, Callable[[str, Any, Any], str]] = {
 }
 
 
-def _missing(param: Parameter) -> str:
-    alias = stb_parameter_name(param.name)
+def _missing(param: Parameter, alias: str) -> str:
     also = f", or '{alias}'" if alias != param.name else ""
     return f"missing required parameter '{param.name}'{also} ({param.raw_type or 'STRING'})"
