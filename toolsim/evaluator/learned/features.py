@@ -12,7 +12,7 @@ import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from toolsim.answers import Answer
 from toolsim.runs import FINISH
@@ -437,16 +437,17 @@ def answer_words(answer: Answer) -> set[str]:
     return set(_ANSWER_WORD.findall(answer.final_answer.lower()))
 
 
-def vocabulary(answers: Iterable[Answer], min_queries: int) -> list[str]:
+def vocabulary(answers: Iterable[tuple[str, Iterable[str]]], min_queries: int) -> list[str]:
     """Words found in the answers to at least ``min_queries`` different queries, sorted.
 
-    Only words that recur across many queries qualify ("sorry", "here", "found"),
-    so the judge learns how answers are phrased, not what a given query is about.
+    ``answers`` gives each answer's query and its :func:`answer_words`. Only words
+    that recur across many queries qualify ("sorry", "here", "found"), so the judge
+    learns how answers are phrased, not what a given query is about.
     """
     seen: dict[str, set[str]] = {}
-    for answer in answers:
-        for word in answer_words(answer):
-            seen.setdefault(word, set()).add(answer.query)
+    for query, answer_words_ in answers:
+        for word in answer_words_:
+            seen.setdefault(word, set()).add(query)
     return sorted(word for word, queries in seen.items() if len(queries) >= min_queries)
 
 
@@ -460,7 +461,14 @@ def vocabulary_of(names: Iterable[str]) -> list[str]:
     return [name[len(WORD_PREFIX) :] for name in names if name.startswith(WORD_PREFIX)]
 
 
+def row(features: Iterable[float], present: Collection[str], vocab: Iterable[str]) -> list[float]:
+    """A model row: the :data:`FEATURES` values, then 1/0 per vocabulary word ``present``.
+
+    The one layout training and inference share.
+    """
+    return [*features, *(1.0 if word in present else 0.0 for word in vocab)]
+
+
 def feature_row(answer: Answer, vocab: list[str]) -> list[float]:
-    """One answer's features: :func:`answer_features`, then 1/0 per vocabulary word."""
-    present = answer_words(answer)
-    return answer_features(answer) + [1.0 if word in present else 0.0 for word in vocab]
+    """One answer's model row, from :func:`answer_features` and :func:`answer_words`."""
+    return row(answer_features(answer), answer_words(answer), vocab)
