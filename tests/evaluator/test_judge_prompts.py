@@ -83,3 +83,20 @@ def test_trajectory_prompt_shows_calls_and_replies(tmp_path: Path, judge_setting
     step = answer_set.answers["1"].steps[0]
     assert f"1. weather_for_skycast({step.arguments}) -> {step.response}" in trajectory
     assert json.loads(step.response) == {"error": "", "response": {"temp": 21}}
+
+
+def test_the_judge_fingerprint_hashes_every_packaged_prompt() -> None:
+    import hashlib
+
+    from toolsim.evaluator.judge import PROMPTS, LLMJudge
+
+    folder = Path(__file__).parents[2] / "toolsim" / "evaluator" / "prompts"
+    digest = hashlib.sha256()
+    for name in PROMPTS:
+        digest.update(f"{name}\0{(folder / f'{name}.txt').read_text('utf-8')}\0".encode())
+
+    class Chat:
+        name = "m"
+
+    identity = LLMJudge(Chat()).identity()  # type: ignore[arg-type]
+    assert identity.fingerprint == f"prompt {digest.hexdigest()[:12]}"

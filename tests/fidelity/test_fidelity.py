@@ -153,3 +153,16 @@ def test_a_run_folder_is_read_through_its_answers_not_its_manifest_or_records(tm
     assert found.problems == [] and found.files == 1
     [call] = found.calls.values()
     assert call.arguments == {"city": "Oslo"} and call.origin == f"{run}/converted/G.json#1"
+
+
+def test_pass_rate_steps_that_are_not_literals_are_problems(tmp_path: Path) -> None:
+    call = {"name": "f_for_x", "arguments": '{"a": 1}', "response": {"error": "", "response": "ok"}}
+    step = repr(call)
+    steps = f"Step 1: {step}\nStep 2: {{'name': broken\nStep 3: [1, 2]\nStep 4: {step}\n"
+    path = tmp_path / "G1_instruction.json"
+    path.write_text(json.dumps({"7": {"answer_steps": steps}}))
+    found = read_recorded([path])
+    assert [call.function for call in found.calls.values()] == ["f_for_x"]
+    assert found.calls[("f_for_x", '{"a": 1}')].reply == Reply(error="", response="ok")
+    # the broken step is one problem; a literal that is not a dict is skipped silently
+    assert found.problems == [f"{path}#7: a step that is not a Python literal"]

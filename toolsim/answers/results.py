@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ from toolsim.runs import FINISH, GIVE_ANSWER
 _STEP_START = re.compile(r"(?:^|\n)(?:Step \d+|Final step): ")
 _NAME = re.compile(r"""['"]name['"]\s*:\s*['"]([^'"]*)['"]""")
 _STATUSES = ("Solved", "Unsolved", "Unsure")
+#: What :func:`literal_steps` gives for a step that is not a Python literal.
+NOT_LITERAL: Any = object()
 
 
 def is_result_entry(entry: Any) -> bool:
@@ -39,12 +42,21 @@ def group_of(stem: str, folder: str) -> str:
     return stem
 
 
-def _step(text: str) -> dict[str, str]:
-    """``{name, arguments, response}`` of one step's text; lenient when it is not a repr."""
-    try:
-        value = ast.literal_eval(text.strip())
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        value = None
+def literal_steps(text: str, start: re.Pattern[str] = _STEP_START) -> Iterator[tuple[str, Any]]:
+    """Each non-blank step of an ``answer_steps`` (or ``final_step``) text, split where
+    ``start`` matches, with its Python literal (:data:`NOT_LITERAL` when it is not one)."""
+    for part in start.split(text):
+        if not part.strip():
+            continue
+        try:
+            value = ast.literal_eval(part.strip())
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            value = NOT_LITERAL
+        yield part, value
+
+
+def _step(text: str, value: Any) -> dict[str, str]:
+    """``{name, arguments, response}`` of one step; lenient when it is not a dict's repr."""
     if isinstance(value, dict):
         return {key: text_of(value.get(key)) for key in ("name", "arguments", "response")}
     found = _NAME.search(text)
@@ -53,8 +65,7 @@ def _step(text: str) -> dict[str, str]:
 
 def parse_steps(text: str) -> list[dict[str, str]]:
     """Every step of an ``answer_steps`` (or ``final_step``) text, in order."""
-    parts = _STEP_START.split(text_of(text))
-    return [_step(part) for part in parts if part.strip()]
+    return [_step(part, value) for part, value in literal_steps(text_of(text))]
 
 
 def reference_labels(value: Any) -> tuple[str, ...]:

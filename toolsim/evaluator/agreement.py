@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,17 +155,13 @@ def labelled_entries(paths: Sequence[Path]) -> tuple[list[Entry], list[str]]:
         UserError: no answer under the paths has reference labels.
     """
     entries, problems = load_entries(paths)
-    kept = []
-    for entry in entries:
-        sets = []
-        for answer_set in entry.sets:
-            answers = {q: a for q, a in answer_set.answers.items() if a.reference}
-            if answers:
-                sets.append(_with_answers(answer_set, answers))
-        if sets:
-            kept.append(Entry(entry.label, entry.system, entry.source, sets))
-        else:
-            problems.append(f"{entry.source}: no reference labels ('is_solved'); left out")
+    kept = _filter_entries(entries, lambda _key, answer: bool(answer.reference))
+    labels = {entry.label for entry in kept}  # labels are unique (load_entries)
+    problems.extend(
+        f"{entry.source}: no reference labels ('is_solved'); left out"
+        for entry in entries
+        if entry.label not in labels
+    )
     if not kept:
         raise UserError(
             "no reference-labelled answers: --labels takes StableToolBench pass-rate result "
@@ -174,14 +170,33 @@ def labelled_entries(paths: Sequence[Path]) -> tuple[list[Entry], list[str]]:
     return kept, problems
 
 
-def _with_answers(answer_set: AnswerSet, answers: dict[str, Answer]) -> AnswerSet:
-    return AnswerSet(
-        label=answer_set.label,
-        group=answer_set.group,
-        answers=answers,
-        manifest=answer_set.manifest,
-        source=answer_set.source,
-    )
+def _filter_entries(
+    entries: Sequence[Entry], keep: Callable[[tuple[str, str, str], Answer], bool]
+) -> list[Entry]:
+    """The entries with only the answers that ``keep((label, group, query_id), answer)``
+    accepts, in order; sets and entries left empty are dropped."""
+    kept = []
+    for entry in entries:
+        sets = []
+        for answer_set in entry.sets:
+            answers = {
+                query_id: answer
+                for query_id, answer in answer_set.answers.items()
+                if keep((entry.label, answer_set.group, query_id), answer)
+            }
+            if answers:
+                sets.append(
+                    AnswerSet(
+                        label=answer_set.label,
+                        group=answer_set.group,
+                        answers=answers,
+                        manifest=answer_set.manifest,
+                        source=answer_set.source,
+                    )
+                )
+        if sets:
+            kept.append(Entry(entry.label, entry.system, entry.source, sets))
+    return kept
 
 
 def sample_entries(entries: list[Entry], size: int, seed: int) -> list[Entry]:
@@ -195,20 +210,7 @@ def sample_entries(entries: list[Entry], size: int, seed: int) -> list[Entry]:
     if size >= len(pool):
         return entries
     chosen = set(random.Random(seed).sample(pool, size))
-    sampled = []
-    for entry in entries:
-        sets = []
-        for answer_set in entry.sets:
-            answers = {
-                q: a
-                for q, a in answer_set.answers.items()
-                if (entry.label, answer_set.group, q) in chosen
-            }
-            if answers:
-                sets.append(_with_answers(answer_set, answers))
-        if sets:
-            sampled.append(Entry(entry.label, entry.system, entry.source, sets))
-    return sampled
+    return _filter_entries(entries, lambda key, _answer: key in chosen)
 
 
 def _items(entries: Sequence[Entry], report: PassRateReport, judge: Judge) -> list[Item]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from string import Template
@@ -58,11 +59,12 @@ def _prompt_text(name: str) -> str:
     )
 
 
-def prompt_hash() -> str:
-    """The first 12 hex digits of the sha256 over every judge prompt (names and texts)."""
+def prompt_hash(texts: Mapping[str, str]) -> str:
+    """The first 12 hex digits of the sha256 over every judge prompt (names and ``texts``,
+    in :data:`PROMPTS` order)."""
     digest = hashlib.sha256()
     for name in PROMPTS:
-        digest.update(f"{name}\0{_prompt_text(name)}\0".encode())
+        digest.update(f"{name}\0{texts[name]}\0".encode())
     return digest.hexdigest()[:12]
 
 
@@ -122,16 +124,17 @@ class LLMJudge:
         self.options = options or JudgeOptions()
         self.requests = 0
         self.failed = 0
-        self._templates = {name: Template(_prompt_text(name)) for name in PROMPTS}
+        texts = {name: _prompt_text(name) for name in PROMPTS}
+        self._templates = {name: Template(text) for name, text in texts.items()}
+        self.prompts_hash = prompt_hash(texts)
 
     def identity(self) -> JudgeIdentity:
         """Backend, model, prompt hash and (when measured) agreement with the reference."""
-        prompts = prompt_hash()
         return JudgeIdentity(
             backend=self.backend,
             model=self.chat.name,
-            fingerprint=f"prompt {prompts}",
-            agreement=measured_agreement(self.chat.name, prompts),
+            fingerprint=f"prompt {self.prompts_hash}",
+            agreement=measured_agreement(self.chat.name, self.prompts_hash),
         )
 
     async def aclose(self) -> None:

@@ -18,7 +18,6 @@ than once keeps its first reply. ``Finish`` is not a tool call.
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolsim.answers.results import NOT_LITERAL, literal_steps
 from toolsim.cache.entry import Reply
 from toolsim.catalog.catalog import Catalog
 from toolsim.files import JsonFileError, read_json
@@ -117,15 +117,10 @@ def _walk_answer(node: Any, recorded: Recorded, origin: str, state: dict[str, An
 
 
 def _read_steps(text: str, recorded: Recorded, origin: str) -> None:
-    for part in _STEP.split(text):
-        if not part.strip():
-            continue
-        try:
-            step = ast.literal_eval(part.strip())
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
+    for _part, step in literal_steps(text, _STEP):
+        if step is NOT_LITERAL:
             recorded.problems.append(f"{origin}: a step that is not a Python literal")
-            continue
-        if isinstance(step, dict):
+        elif isinstance(step, dict):
             recorded.add(
                 str(step.get("name", "")), step.get("arguments"), step.get("response"), origin
             )

@@ -12,7 +12,7 @@ import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from toolsim.answers import Answer
 from toolsim.runs import FINISH
@@ -210,16 +210,19 @@ def _covered(sentence: set[str], seen: set[str]) -> bool:
     return len(sentence & seen) / len(sentence) >= 0.34
 
 
-def _query_sentences(query: str) -> list[set[str]]:
-    """The content words of each sentence of the query that asks for something."""
+def _asked(query: str) -> list[str]:
+    """The sentences of the query that ask for something."""
     asked = []
     for sentence in _SENTENCE.split(query.strip()):
         lowered = sentence.lower()
         if "?" in sentence or _ASK.search(lowered) or _MORE.search(lowered):
-            words_ = content(sentence)
-            if words_:
-                asked.append(words_)
+            asked.append(sentence)
     return asked
+
+
+def _query_sentences(asked: list[str]) -> list[set[str]]:
+    """The content words of each request sentence (:func:`_asked`) that has any."""
+    return [words_ for sentence in asked if (words_ := content(sentence))]
 
 
 _ITEM_SPLIT = re.compile(r",|;|\band\b|\bor\b|\bas well as\b|\bincluding\b|\bsuch as\b")
@@ -230,19 +233,19 @@ _PLACEHOLDER = re.compile(
     r"(your_|\[[a-z ]*(?:image|link|url|code)[a-z ]*\]|<[a-z_ ]+>|placeholder)"
 )
 _NEGATIVE = re.compile(f"{_APOLOGY.pattern}|{_INABILITY.pattern}")
+_HOWEVER = re.compile(r"\b(however|but|although|while)\b")
 
 
-def _parts(query: str) -> list[set[str]]:
-    """The content stems of each item the query asks for (its request sentences split at
-    commas and "and"), so "address, latitude, and longitude" is three items."""
+def _parts(asked: list[str]) -> list[set[str]]:
+    """The content stems of each item the query asks for (its request sentences, from
+    :func:`_asked`, split at commas and "and"), so "address, latitude, and longitude" is
+    three items."""
     items = []
-    for sentence in _SENTENCE.split(query.strip()):
-        lowered = sentence.lower()
-        if "?" in sentence or _ASK.search(lowered) or _MORE.search(lowered):
-            for piece in _ITEM_SPLIT.split(lowered):
-                stems = content(piece)
-                if stems:
-                    items.append(stems)
+    for sentence in asked:
+        for piece in _ITEM_SPLIT.split(sentence.lower()):
+            stems = content(piece)
+            if stems:
+                items.append(stems)
     return items
 
 
@@ -301,7 +304,8 @@ def answer_features(answer: Answer) -> list[float]:
         if str(tool.get("name", "")) not in ("", FINISH)
     ]
 
-    sentences = _query_sentences(query)
+    asked = _asked(query)
+    sentences = _query_sentences(asked)
     seen = answer_content | function_words
     covered = sum(_covered(sentence, seen) for sentence in sentences)
 
@@ -309,7 +313,7 @@ def answer_features(answer: Answer) -> list[float]:
     negative = [bool(_NEGATIVE.search(part.lower())) for part in answer_sentences]
     capitalised = {m.lower() for m in _CAPITALISED.findall(final)} - _STOP
     replies_lower = replies_text.lower()
-    parts = _parts(query)
+    parts = _parts(asked)
     mean_share, min_share = _sentence_coverage(sentences, answer_content)
 
     positive = set()
@@ -336,7 +340,7 @@ def answer_features(answer: Answer) -> list[float]:
         "useful_calls_reflected": reflected,
         "useful_calls_unreflected": len(useful) - reflected,
         "failed_calls_unacknowledged": failed_calls if not any(negative) else 0,
-        "answer_however": _count(re.compile(r"\b(however|but|although|while)\b"), final_lower),
+        "answer_however": _count(_HOWEVER, final_lower),
         "answer_negative_chars_frac": _fraction(negative_chars, len(final)),
         "answer_last_sentence_negative": float(negative[-1]) if negative else -1.0,
         "query_parts_in_positive_frac": _fraction(
@@ -362,7 +366,7 @@ def answer_features(answer: Answer) -> list[float]:
         "calls_describing_api": sum(bool(_DESCRIBES.search(body[:200].lower())) for body in useful),
         "answer_chars_log": _log(len(final)),
         "answer_words": len(answer_words_),
-        "answer_sentences": len([s for s in _SENTENCE.split(final.strip()) if s]),
+        "answer_sentences": len(answer_sentences),
         "answer_newlines": final.count("\n"),
         "answer_numbers": len(answer_numbers),
         "answer_numbers_in_replies": len(answer_numbers & reply_numbers),
@@ -437,16 +441,17 @@ def answer_words(answer: Answer) -> set[str]:
     return set(_ANSWER_WORD.findall(answer.final_answer.lower()))
 
 
-def vocabulary(answers: Iterable[Answer], min_queries: int) -> list[str]:
+def vocabulary(answers: Iterable[tuple[str, Iterable[str]]], min_queries: int) -> list[str]:
     """Words found in the answers to at least ``min_queries`` different queries, sorted.
 
-    Only words that recur across many queries qualify ("sorry", "here", "found"),
-    so the judge learns how answers are phrased, not what a given query is about.
+    ``answers`` gives each answer's query and its :func:`answer_words`. Only words
+    that recur across many queries qualify ("sorry", "here", "found"), so the judge
+    learns how answers are phrased, not what a given query is about.
     """
     seen: dict[str, set[str]] = {}
-    for answer in answers:
-        for word in answer_words(answer):
-            seen.setdefault(word, set()).add(answer.query)
+    for query, answer_words_ in answers:
+        for word in answer_words_:
+            seen.setdefault(word, set()).add(query)
     return sorted(word for word, queries in seen.items() if len(queries) >= min_queries)
 
 
@@ -460,7 +465,14 @@ def vocabulary_of(names: Iterable[str]) -> list[str]:
     return [name[len(WORD_PREFIX) :] for name in names if name.startswith(WORD_PREFIX)]
 
 
+def row(features: Iterable[float], present: Collection[str], vocab: Iterable[str]) -> list[float]:
+    """A model row: the :data:`FEATURES` values, then 1/0 per vocabulary word ``present``.
+
+    The one layout training and inference share.
+    """
+    return [*features, *(1.0 if word in present else 0.0 for word in vocab)]
+
+
 def feature_row(answer: Answer, vocab: list[str]) -> list[float]:
-    """One answer's features: :func:`answer_features`, then 1/0 per vocabulary word."""
-    present = answer_words(answer)
-    return answer_features(answer) + [1.0 if word in present else 0.0 for word in vocab]
+    """One answer's model row, from :func:`answer_features` and :func:`answer_words`."""
+    return row(answer_features(answer), answer_words(answer), vocab)

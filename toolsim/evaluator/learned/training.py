@@ -27,6 +27,7 @@ from toolsim.evaluator.learned.features import (
     answer_features,
     answer_words,
     feature_names,
+    row,
     vocabulary,
 )
 from toolsim.evaluator.learned.known import NO_MAJORITY, answer_key, known_verdicts
@@ -136,14 +137,9 @@ def fit(examples: Sequence[Example]) -> str:
     finished = [example for example in examples if example.answer.finished]
     if len(finished) < 50:
         raise UserError(f"too few answered, labelled answers to train on ({len(finished)})")
-    vocab = vocabulary([example.answer for example in finished], MIN_QUERIES)
+    vocab = vocabulary(((example.answer.query, example.words) for example in finished), MIN_QUERIES)
     names = feature_names(vocab)
-    rows = np.array(
-        [
-            [*example.features, *(float(word in example.words) for word in vocab)]
-            for example in finished
-        ]
-    )
+    rows = np.array([row(example.features, example.words, vocab) for example in finished])
     labels = np.array([example.soft for example in finished])
     params = {**PARAMS, "monotone_constraints": _constraints(names)}
     data = lightgbm.Dataset(rows, labels, feature_name=names, free_raw_data=True)
@@ -202,7 +198,7 @@ def _predict_examples(model_text: str, examples: Sequence[Example]) -> list[floa
 
     booster = lightgbm.Booster(model_str=model_text)
     vocab = vocabulary_of(booster.feature_name())
-    rows = np.array([[*e.features, *(float(word in e.words) for word in vocab)] for e in examples])
+    rows = np.array([row(e.features, e.words, vocab) for e in examples])
     return [float(value) for value in booster.predict(rows)]
 
 
