@@ -1,0 +1,1 @@
+"""Judging answers: grounding signals shared by every judge (more judges move here)."""
