@@ -57,6 +57,7 @@ BUILTINS: dict[str, dict[str, str]] = {
     },
     "toolsim.judges": {
         "learned": "toolsim.evaluator.judges:learned_judge",
+        "rule": "toolsim.evaluator.judges:rule_judge",
     },
     "toolsim.planners": {
         "btp": "toolsim.planner.btp:BtpPlanner",

@@ -153,6 +153,13 @@ def learned_judge(*, settings: Settings) -> Judge:
     return LearnedJudge.load(settings.judge.learned_model)
 
 
+def rule_judge(*, settings: Settings) -> Judge:
+    """The ``rule`` judge: "answered and no apology" is Solved (the baseline of every judge)."""
+    from toolsim.evaluator.judging.rule import RuleJudge
+
+    return RuleJudge()
+
+
 def measured_agreement(model: str, prompt: str) -> str | None:
     """The agreement measured for an LLM judge (model and prompt hash), when there is one.
 

@@ -20,6 +20,7 @@ from typing import Any
 from toolsim.answers import Answer
 from toolsim.errors import UserError
 from toolsim.evaluator.judges import JudgeIdentity
+from toolsim.evaluator.judging.grounding import Evidence, did_nothing, evidence
 from toolsim.evaluator.labels import Label, Verdict
 from toolsim.evaluator.learned.features import feature_row, vocabulary_of
 from toolsim.evaluator.learned.known import NO_MAJORITY, answer_key, load_known
@@ -68,7 +69,20 @@ def read_files(folder: Path) -> JudgeFiles:
 
 
 def summary(card: dict[str, Any]) -> str | None:
-    """The cross-validated agreement of a model card, in words."""
+    """The measured agreement of a model card, in words: its final test when it has one,
+    else its cross-validation."""
+    final = card.get("final_test")
+    if final:
+        answered = final["learned"]["answered"]
+        ranked = final["learned"]["ranking"]
+        reference = card.get("reference") or "the training labels"
+        return (
+            f"final test ({', '.join(final['methods'])}, never used in design) "
+            f"{100 * answered['accuracy']:.1f}% (kappa {answered['kappa']:.2f}, "
+            f"n={answered['n']}) on answered items vs {reference}; pass-rate error "
+            f"{ranked['mean_abs_error']:.1f} (max {ranked['max_abs_error']:.1f}) points "
+            f"per method"
+        )
     splits = card.get("cross_validation") or {}
     parts = []
     for split, title in (("method", "held-out methods"), ("query", "held-out queries")):
@@ -137,23 +151,26 @@ class LearnedJudge:
         """Whether this exact answer was among the training answers."""
         return answer_key(answer) in self.known
 
-    def probability(self, answer: Answer) -> float:
+    def probability(self, answer: Answer, signals: Evidence | None = None) -> float:
         """The model's probability that the reference would call the answer Solved."""
         key = answer_key(answer)
         found = self._memo.get(key)
         if found is None:
             import numpy as np
 
-            row = np.array([feature_row(answer, self.vocab)])
+            row = np.array([feature_row(answer, self.vocab, signals)])
             found = float(self.booster.predict(row, num_threads=1)[0])
             if len(self._memo) < _MEMO_LIMIT:
                 self._memo[key] = found
         return found
 
     async def verdict(self, answer: Answer, run: int) -> Verdict:
-        """The reference's own label for a known answer, else the model's verdict."""
+        """The reference's own label for a known answer; Unsolved for an answer that did
+        nothing (:func:`~toolsim.evaluator.judging.grounding.did_nothing`); else the model's
+        verdict."""
         self.requests += 1
-        probability = self.probability(answer)
+        signals = evidence(answer)
+        probability = self.probability(answer, signals)
         known = self.known.get(answer_key(answer))
         if known is not None and known != NO_MAJORITY:
             self.known_hits += 1
@@ -163,6 +180,9 @@ class LearnedJudge:
                 "known",
                 probability,
             )
+        nothing = did_nothing(signals)
+        if nothing is not None:
+            return Verdict(Label.UNSOLVED, nothing, "grounding", probability)
         low, high = UNSURE_BAND
         return Verdict(
             Label(label_of(probability)),
@@ -172,12 +192,17 @@ class LearnedJudge:
         )
 
     async def compare(self, query: str, first: Answer, second: Answer, run: int) -> tuple[str, str]:
-        """The answer with the higher probability of "Solved"; equal probabilities tie."""
-        a, b = self.probability(first), self.probability(second)
+        """The answer with the higher probability of "Solved" (an answer that did nothing
+        counts as 0); equal probabilities tie."""
+        a, b = self._score(first), self._score(second)
         reason = f"p(Solved): A {a:.3f}, B {b:.3f}"
         if a == b:
             return "tie", reason
         return ("A" if a > b else "B"), reason
+
+    def _score(self, answer: Answer) -> float:
+        signals = evidence(answer)
+        return 0.0 if did_nothing(signals) else self.probability(answer, signals)
 
     async def aclose(self) -> None:
         """Nothing to release."""
