@@ -54,12 +54,13 @@ async def timed(judge, entries) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--model", type=Path, help="a trained judge folder (default: shipped)")
     args = parser.parse_args()
     entries, _ = load_entries([LABELS])
     answers = sum(len(s.answers) for entry in entries for s in entry.sets)
     learned, constant = [], []
     for _ in range(args.rounds):
-        learned.append(asyncio.run(timed(LearnedJudge.load(), entries)))  # fresh: no memo
+        learned.append(asyncio.run(timed(LearnedJudge.load(args.model), entries)))  # no memo
         constant.append(asyncio.run(timed(ConstantJudge(), entries)))
     median_learned, median_constant = statistics.median(learned), statistics.median(constant)
     print(f"{answers} answers, median of {args.rounds}")
