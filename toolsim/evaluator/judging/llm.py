@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolsim.answers import Answer
 from toolsim.errors import UpstreamError, UserError
-from toolsim.evaluator.judges import JudgeIdentity, measured_agreement
+from toolsim.evaluator.judging.base import JudgeIdentity, measured_agreement
 from toolsim.evaluator.labels import Label, Verdict
 
 if TYPE_CHECKING:
@@ -55,7 +55,9 @@ PROMPTS = (
 
 def _prompt_text(name: str) -> str:
     return (
-        resources.files("toolsim.evaluator").joinpath("prompts", f"{name}.txt").read_text("utf-8")
+        resources.files("toolsim.evaluator.judging")
+        .joinpath("prompts", f"{name}.txt")
+        .read_text("utf-8")
     )
 
 

@@ -14,10 +14,10 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from toolsim.answers import Answer
-from toolsim.evaluator.agreement_stats import majority
+from toolsim.evaluator.statistics import majority
 
 if TYPE_CHECKING:
-    from toolsim.evaluator.learned.training import Example
+    from toolsim.evaluator.judging.learned.training import Example
 
 #: Hex digits of the sha256 kept per answer: 64 bits, no collision among millions.
 KEY_DIGITS = 16

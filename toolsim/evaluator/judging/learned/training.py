@@ -21,17 +21,17 @@ import numpy as np
 
 from toolsim.answers import Answer, load_answer_sets, query_order
 from toolsim.errors import UserError
-from toolsim.evaluator.agreement_stats import Agreement, agreement, majority, spearman
-from toolsim.evaluator.labels import SCORES
-from toolsim.evaluator.learned.features import (
+from toolsim.evaluator.judging.learned.features import (
     answer_features,
     answer_words,
     feature_names,
     row,
     vocabulary,
 )
-from toolsim.evaluator.learned.known import NO_MAJORITY, answer_key, known_verdicts
-from toolsim.evaluator.learned.verdicts import label_of
+from toolsim.evaluator.judging.learned.known import NO_MAJORITY, answer_key, known_verdicts
+from toolsim.evaluator.judging.learned.verdicts import label_of
+from toolsim.evaluator.labels import SCORES
+from toolsim.evaluator.statistics import Agreement, agreement, majority, spearman
 
 #: A word becomes a feature when the answers to this many different queries use it.
 MIN_QUERIES = 40
@@ -194,7 +194,7 @@ def query_folds(examples: Sequence[Example], folds: int = QUERY_FOLDS) -> list[i
 def _predict_examples(model_text: str, examples: Sequence[Example]) -> list[float]:
     import lightgbm
 
-    from toolsim.evaluator.learned.features import vocabulary_of
+    from toolsim.evaluator.judging.learned.features import vocabulary_of
 
     booster = lightgbm.Booster(model_str=model_text)
     vocab = vocabulary_of(booster.feature_name())
@@ -292,8 +292,8 @@ def build_card(
     """The model card: training data, settings, model hash, cross-validated agreement."""
     import lightgbm
 
-    from toolsim.evaluator.learned.features import FEATURES, vocabulary_of
-    from toolsim.evaluator.learned.verdicts import UNSURE_BAND
+    from toolsim.evaluator.judging.learned.features import FEATURES, vocabulary_of
+    from toolsim.evaluator.judging.learned.verdicts import UNSURE_BAND
 
     systems: dict[str, int] = {}
     for example in examples:
@@ -329,9 +329,9 @@ def train_judge(
 
     The same labels always give the same ``model.txt``, byte for byte.
     """
-    from toolsim.evaluator.learned.judge import CARD_FILE, KNOWN_FILE, MODEL_FILE
-    from toolsim.evaluator.learned.known import dump_known
-    from toolsim.evaluator.writers import write_files
+    from toolsim.evaluator.judging.learned.judge import CARD_FILE, KNOWN_FILE, MODEL_FILE
+    from toolsim.evaluator.judging.learned.known import dump_known
+    from toolsim.files import write_files
 
     out = Path(out)
     try:

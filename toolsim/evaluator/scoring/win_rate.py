@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 from toolsim.answers import Answer, query_order
 from toolsim.errors import UserError
-from toolsim.evaluator.aggregate import count_labels, summarize, win_score
-from toolsim.evaluator.judge import JudgeOptions
-from toolsim.evaluator.judges import Judge
+from toolsim.evaluator.judging.base import Judge
+from toolsim.evaluator.judging.llm import JudgeOptions
 from toolsim.evaluator.labels import Label, Preference, Round, Verdict
-from toolsim.evaluator.pass_rate import (
+from toolsim.evaluator.scoring.aggregate import count_labels, summarize, win_score
+from toolsim.evaluator.scoring.pass_rate import (
     Entry,
     Progress,
     counters,
@@ -35,7 +35,7 @@ from toolsim.evaluator.pass_rate import (
     pass_rate_of_entries,
     usage,
 )
-from toolsim.evaluator.results import WIN_LABELS, WinGroup, WinRateReport
+from toolsim.evaluator.scoring.results import WIN_LABELS, WinGroup, WinRateReport
 from toolsim.settings import Settings
 
 if TYPE_CHECKING:

@@ -19,12 +19,12 @@ from typing import Any
 
 from toolsim.answers import Answer
 from toolsim.errors import UserError
-from toolsim.evaluator.judges import JudgeIdentity
+from toolsim.evaluator.judging.base import JudgeIdentity
+from toolsim.evaluator.judging.learned.features import feature_row, vocabulary_of
+from toolsim.evaluator.judging.learned.known import NO_MAJORITY, answer_key, load_known
+from toolsim.evaluator.judging.learned.training import model_hash
+from toolsim.evaluator.judging.learned.verdicts import UNSURE_BAND, label_of
 from toolsim.evaluator.labels import Label, Verdict
-from toolsim.evaluator.learned.features import feature_row, vocabulary_of
-from toolsim.evaluator.learned.known import NO_MAJORITY, answer_key, load_known
-from toolsim.evaluator.learned.training import model_hash
-from toolsim.evaluator.learned.verdicts import UNSURE_BAND, label_of
 
 MODEL_FILE = "model.txt"
 KNOWN_FILE = "known.tsv"
@@ -44,7 +44,7 @@ class JudgeFiles:
 
 def shipped_files() -> JudgeFiles:
     """The learned judge that ships with toolsim."""
-    folder = resources.files("toolsim.evaluator.learned").joinpath("model")
+    folder = resources.files("toolsim.evaluator.judging.learned").joinpath("model")
     return JudgeFiles(*(folder.joinpath(name).read_text("utf-8") for name in _NAMES))
 
 

@@ -23,7 +23,7 @@ from toolsim.settings import Settings
 
 if TYPE_CHECKING:
     from toolsim.answers import Answer
-    from toolsim.evaluator.judge import JudgeOptions
+    from toolsim.evaluator.judging.llm import JudgeOptions
     from toolsim.evaluator.labels import Verdict
 
 AUTO = "auto"
@@ -138,7 +138,7 @@ def create_judge(
     if chosen in judge_registry:
         return judge_registry.create(chosen, settings=settings)
     if chosen in available_chat_models():
-        from toolsim.evaluator.judge import LLMJudge
+        from toolsim.evaluator.judging.llm import LLMJudge
 
         judge = settings.judge.model_copy(update={"backend": chosen})
         configured = settings.model_copy(update={"judge": judge})
@@ -148,7 +148,7 @@ def create_judge(
 
 def learned_judge(*, settings: Settings) -> Judge:
     """The ``learned`` judge: the shipped model, or ``TOOLSIM_JUDGE__LEARNED_MODEL``."""
-    from toolsim.evaluator.learned.judge import LearnedJudge
+    from toolsim.evaluator.judging.learned.judge import LearnedJudge
 
     return LearnedJudge.load(settings.judge.learned_model)
 
@@ -159,7 +159,7 @@ def measured_agreement(model: str, prompt: str) -> str | None:
     Measurements ship in ``toolsim/evaluator/measured.json``; they apply only to
     the exact prompts they were made with.
     """
-    text = resources.files("toolsim.evaluator").joinpath("measured.json").read_text("utf-8")
+    text = resources.files("toolsim.evaluator.judging").joinpath("measured.json").read_text("utf-8")
     for entry in json.loads(text).get("llm_judges", []):
         if entry.get("model") == model and entry.get("prompt") == prompt:
             return str(entry.get("summary"))
