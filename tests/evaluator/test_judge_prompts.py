@@ -10,6 +10,7 @@ from answers.converted_files import entry, write_group
 from judge_script import verdict
 
 from toolsim.answers import load_answer_sets
+from toolsim.errors import NoVerdict
 from toolsim.evaluator import evaluate_pass_rate
 from toolsim.evaluator.judging.llm import JudgeOptions, parse_reply, shorten
 
@@ -49,7 +50,7 @@ def test_parse_reply_accepts(content: str, expected: tuple[str, str]) -> None:
     ],
 )
 def test_parse_reply_rejects(content: str | None, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(NoVerdict, match=message):
         parse_reply(content, "verdict", CHOICES)
 
 

@@ -17,7 +17,7 @@ _EXPORTS = {
     "evaluate_win_rate_async": "toolsim.evaluator.scoring.win_rate",
     "Judge": "toolsim.evaluator.judging.base",
     "JudgeOptions": "toolsim.evaluator.judging.llm",
-    "register_judge": "toolsim.evaluator.judging.base",
+    "register_judge": "toolsim.evaluator.judging.factory",
     "Label": "toolsim.evaluator.labels",
     "Preference": "toolsim.evaluator.labels",
     "Verdict": "toolsim.evaluator.labels",
@@ -53,7 +53,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from toolsim.evaluator.judging.base import Judge, register_judge
+    from toolsim.evaluator.judging.base import Judge
+    from toolsim.evaluator.judging.factory import register_judge
     from toolsim.evaluator.judging.llm import JudgeOptions
     from toolsim.evaluator.labels import Label, Preference, Verdict
     from toolsim.evaluator.reports.html import render_html

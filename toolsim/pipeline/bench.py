@@ -21,7 +21,7 @@ from toolsim.agent.episode import AgentLimits
 from toolsim.agent.runner import RunConfig, RunProgress, RunSummary, run_queries
 from toolsim.budget import CostTable, parse_costs
 from toolsim.errors import UserError
-from toolsim.evaluator.judging.base import create_judge
+from toolsim.evaluator.judging.factory import create_judge
 from toolsim.evaluator.labels import SCORES
 from toolsim.evaluator.scoring.pass_rate import evaluate_pass_rate_async
 from toolsim.evaluator.scoring.results import EntryResult, PassRateReport, WinRateReport

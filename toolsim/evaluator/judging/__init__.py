@@ -15,9 +15,9 @@ from toolsim.exports import lazy_exports
 _EXPORTS = {
     "Judge": "toolsim.evaluator.judging.base",
     "JudgeIdentity": "toolsim.evaluator.judging.base",
-    "available_judges": "toolsim.evaluator.judging.base",
-    "create_judge": "toolsim.evaluator.judging.base",
-    "register_judge": "toolsim.evaluator.judging.base",
+    "available_judges": "toolsim.evaluator.judging.factory",
+    "create_judge": "toolsim.evaluator.judging.factory",
+    "register_judge": "toolsim.evaluator.judging.factory",
     "JudgeOptions": "toolsim.evaluator.judging.llm",
     "LLMJudge": "toolsim.evaluator.judging.llm",
 }
@@ -33,13 +33,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from toolsim.evaluator.judging.base import (
-        Judge,
-        JudgeIdentity,
-        available_judges,
-        create_judge,
-        register_judge,
-    )
+    from toolsim.evaluator.judging.base import Judge, JudgeIdentity
+    from toolsim.evaluator.judging.factory import available_judges, create_judge, register_judge
     from toolsim.evaluator.judging.llm import JudgeOptions, LLMJudge
 
 __getattr__ = lazy_exports(__name__, _EXPORTS)

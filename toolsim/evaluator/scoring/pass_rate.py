@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from toolsim.answers import Answer, AnswerSet, load_answer_sets
 from toolsim.errors import UserError
-from toolsim.evaluator.judging.base import Judge, create_judge
+from toolsim.evaluator.judging.base import Judge
+from toolsim.evaluator.judging.factory import create_judge
 from toolsim.evaluator.judging.llm import JudgeOptions, LLMJudge
 from toolsim.evaluator.labels import Label, Verdict
 from toolsim.evaluator.scoring.aggregate import count_labels, summarize

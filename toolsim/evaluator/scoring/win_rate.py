@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolsim.answers import Answer, query_order
-from toolsim.errors import UserError
+from toolsim.errors import NoVerdict, UserError
 from toolsim.evaluator.judging.base import Judge
 from toolsim.evaluator.judging.llm import JudgeOptions
 from toolsim.evaluator.labels import Label, Preference, Round, Verdict
@@ -74,8 +74,8 @@ async def judge_round(
     a, b = (mine, theirs) if first else (theirs, mine)
     try:
         choice, reason = await judge.compare(mine.query or theirs.query, a, b, run)
-    except ValueError as exc:
-        return Round(Preference.UNSCORED, str(exc), "judge")
+    except NoVerdict as exc:
+        return Round(Preference.UNSCORED, exc.message, "judge")
     if choice == "tie":
         return Round(Preference.TIE, reason, "judge")
     won = (choice == "A") == first
