@@ -56,8 +56,8 @@ BUILTINS: dict[str, dict[str, str]] = {
         "sentence-transformers": "toolsim.planner.embeddings:SentenceTransformerEmbedder",
     },
     "toolsim.judges": {
-        "learned": "toolsim.evaluator.judges:learned_judge",
-        "rule": "toolsim.evaluator.judges:rule_judge",
+        "learned": "toolsim.evaluator.judging.factory:learned_judge",
+        "rule": "toolsim.evaluator.judging.factory:rule_judge",
     },
     "toolsim.planners": {
         "btp": "toolsim.planner.btp:BtpPlanner",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from toolsim.answers import Answer
-from toolsim.evaluator.judges import JudgeIdentity
+from toolsim.evaluator.judging.base import JudgeIdentity
 from toolsim.evaluator.labels import Label, Verdict
 
 _APOLOGY = re.compile(r"\b(sorry|apologi[sz]e|apologies|unfortunately)\b", re.IGNORECASE)

@@ -7,7 +7,7 @@ probes (:mod:`toolsim.evaluator.judging.probes`) built from the training
 answers the reference called Solved, labelled Unsolved: the same answers made
 to do nothing, so the model learns that an answer must rest on its tool replies.
 
-The protocol (:mod:`toolsim.evaluator.learned.protocol`): features and settings
+The protocol (:mod:`toolsim.evaluator.judging.learned.protocol`): features and settings
 were chosen on the design methods only; :func:`cross_validate` reports
 agreement on folds the model never trained on, by held-out method (each design
 method in turn) and by held-out query (group k-fold over query texts), with the
@@ -27,28 +27,26 @@ from typing import Any
 
 import numpy as np
 
-from toolsim.answers import Answer, load_answer_sets, query_order
+from toolsim.answers import Answer
 from toolsim.errors import UserError
-from toolsim.evaluator.agreement_stats import (
-    Agreement,
-    Ranking,
-    agreement,
-    majority,
-    ranking,
+from toolsim.evaluator.judging.learned.examples import (
+    Example,
+    known_verdicts,
+    load_examples,
+    to_example,
 )
-from toolsim.evaluator.judging.grounding import did_nothing, evidence
-from toolsim.evaluator.judging.probes import KINDS, probes
-from toolsim.evaluator.labels import SCORES
-from toolsim.evaluator.learned.features import (
-    answer_features,
-    answer_words,
+from toolsim.evaluator.judging.learned.features import (
     feature_names,
     row,
     vocabulary,
 )
-from toolsim.evaluator.learned.known import NO_MAJORITY, answer_key, known_verdicts
-from toolsim.evaluator.learned.protocol import FINAL_TEST_METHODS, is_final_test
-from toolsim.evaluator.learned.verdicts import label_of
+from toolsim.evaluator.judging.learned.files import JudgeFiles, model_hash, write_judge_files
+from toolsim.evaluator.judging.learned.known import NO_MAJORITY
+from toolsim.evaluator.judging.learned.protocol import FINAL_TEST_METHODS, is_final_test
+from toolsim.evaluator.judging.learned.verdicts import label_of
+from toolsim.evaluator.judging.probes import KINDS, probes
+from toolsim.evaluator.labels import SCORES
+from toolsim.evaluator.statistics import Agreement, Ranking, agreement, ranking
 
 #: A word becomes a feature when the answers to this many different queries use it.
 MIN_QUERIES = 40
@@ -98,60 +96,6 @@ INCREASING = (
 Progress = Callable[[str], None]
 
 
-@dataclass(frozen=True, slots=True)
-class Example:
-    """One reference-labelled answer."""
-
-    answer: Answer
-    #: The share of reference runs that said Solved (Unsure counts half).
-    soft: float
-    majority: str | None
-    key: str
-    #: :func:`answer_features` of the answer, computed once (cross-validation refits often).
-    features: tuple[float, ...]
-    words: frozenset[str]
-    #: Why the grounding rule calls the answer no solution (:func:`did_nothing`), or None.
-    nothing: str | None = None
-
-
-def example(answer: Answer, soft: float, labels: Sequence[str] = ()) -> Example:
-    """The :class:`Example` of one answer (features and grounding computed here)."""
-    signals = evidence(answer)
-    return Example(
-        answer=answer,
-        soft=soft,
-        majority=majority(labels),
-        key=answer_key(answer),
-        features=tuple(answer_features(answer, signals)),
-        words=frozenset(answer_words(answer)),
-        nothing=did_nothing(signals),
-    )
-
-
-def load_examples(paths: Sequence[Path]) -> list[Example]:
-    """Every answer with reference labels under ``paths`` (pass-rate result files).
-
-    Raises:
-        UserError: a path holds no answer with reference labels.
-    """
-    examples = []
-    for path in paths:
-        found = 0
-        for answer_set in load_answer_sets(Path(path)):
-            for query_id in sorted(answer_set.answers, key=query_order):
-                answer = answer_set.answers[query_id]
-                if not answer.reference:
-                    continue
-                found += 1
-                soft = sum(SCORES[label] for label in answer.reference) / len(answer.reference)
-                examples.append(example(answer, soft, answer.reference))
-        if not found:
-            raise UserError(
-                f"{path}: no reference labels (expected pass-rate result files with 'is_solved')"
-            )
-    return examples
-
-
 def _constraints(names: Sequence[str]) -> list[int]:
     return [-1 if name in DECREASING else 1 if name in INCREASING else 0 for name in names]
 
@@ -170,7 +114,7 @@ def probe_examples(examples: Sequence[Example]) -> list[Example]:
     ``examples``, labelled Unsolved (soft 0)."""
     built = probes(solved(examples))
     return [
-        example(answer, 0.0, ("Unsolved",))
+        to_example(answer, 0.0, ("Unsolved",))
         for kind in KINDS
         for answer in built[kind][::PROBE_EVERY]
     ]
@@ -193,11 +137,6 @@ def fit(examples: Sequence[Example]) -> str:
     data = lightgbm.Dataset(rows, labels, feature_name=names, free_raw_data=True)
     booster = lightgbm.train(params, data, num_boost_round=ROUNDS)
     return booster.model_to_string()
-
-
-def model_hash(text: str) -> str:
-    """The sha256 of a model file's text."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +176,7 @@ def query_folds(examples: Sequence[Example], folds: int = QUERY_FOLDS) -> list[i
 def _predict_examples(model_text: str, examples: Sequence[Example]) -> list[float]:
     import lightgbm
 
-    from toolsim.evaluator.learned.features import vocabulary_of
+    from toolsim.evaluator.judging.learned.features import vocabulary_of
 
     booster = lightgbm.Booster(model_str=model_text)
     vocab = vocabulary_of(booster.feature_name())
@@ -385,7 +324,7 @@ def final_test(examples: Sequence[Example], *, progress: Progress | None = None)
     probe_hits = {}
     for kind in KINDS:
         probe_labels, _ = judged_labels(
-            model_text, {}, [example(answer, 0.0) for answer in built[kind]]
+            model_text, {}, [to_example(answer, 0.0) for answer in built[kind]]
         )
         probe_hits[kind] = (probe_labels.count("Solved"), len(probe_labels))
     unanimous = [
@@ -423,8 +362,8 @@ def build_card(
     the final test."""
     import lightgbm
 
-    from toolsim.evaluator.learned.features import FEATURES, vocabulary_of
-    from toolsim.evaluator.learned.verdicts import UNSURE_BAND
+    from toolsim.evaluator.judging.learned.features import FEATURES, vocabulary_of
+    from toolsim.evaluator.judging.learned.verdicts import UNSURE_BAND
 
     systems: dict[str, int] = {}
     for example in examples:
@@ -473,9 +412,7 @@ def train_judge(
 
     The same labels always give the same ``model.txt``, byte for byte.
     """
-    from toolsim.evaluator.learned.judge import CARD_FILE, KNOWN_FILE, MODEL_FILE
-    from toolsim.evaluator.learned.known import dump_known
-    from toolsim.evaluator.writers import write_files
+    from toolsim.evaluator.judging.learned.known import dump_known
 
     out = Path(out)
     try:
@@ -492,9 +429,9 @@ def train_judge(
     testable = cv and methods & set(FINAL_TEST_METHODS) and methods - set(FINAL_TEST_METHODS)
     final = final_test(examples, progress=progress) if testable else None
     card = build_card(examples, model_text, known, splits, reference, final)
-    texts = {
-        MODEL_FILE: model_text,
-        KNOWN_FILE: dump_known(known),
-        CARD_FILE: json.dumps(card, indent=2, sort_keys=True) + "\n",
-    }
-    return Trained(write_files(out, texts, what="the judge"), card)
+    files = JudgeFiles(
+        model=model_text,
+        known=dump_known(known),
+        card=json.dumps(card, indent=2, sort_keys=True) + "\n",
+    )
+    return Trained(write_judge_files(out, files), card)
