@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -208,7 +209,7 @@ def facts(text: str) -> set[str]:
     return {fact for fact in found if fact not in STOP and len(fact) > 1}
 
 
-def _found_in(fact: str, text: str, text_numbers: set[str]) -> bool:
+def _found_in(fact: str, text: str, text_numbers: AbstractSet[str]) -> bool:
     if fact in text_numbers:
         return True
     return fact in text
@@ -265,46 +266,85 @@ class Evidence:
         return "; ".join(parts) + (f" -> {reason}" if reason else "")
 
 
-def evidence(answer: Answer) -> Evidence:
-    """The grounding signals of one answer."""
-    query, final = answer.query, answer.final_answer
-    replied: list[str] = []
-    ok_names: list[set[str]] = []
-    for step in answer.steps:
-        body = reply_body(step.response)[:REPLY_CHARS]
-        error, failure, empty = call_status(step.error, body)
-        if not error:
-            replied.append(body)
-        if not (error or failure or empty):
-            ok_names.append(name_words(step.function))
-    replies = "\n".join(replied).lower()
-    reply_numbers = numbers(replies)
-    reply_words = content(replies)
-    query_lower = query.lower()
-    query_numbers = numbers(query_lower)
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What every grounding signal and learned feature reads of one answer, parsed once."""
 
-    answer_facts = facts(final)
-    grounded = {fact for fact in answer_facts if _found_in(fact, replies, reply_numbers)}
+    #: Per call: the reply's body (cut to :data:`REPLY_CHARS`) and its :func:`call_status`.
+    bodies: tuple[str, ...]
+    statuses: tuple[tuple[bool, bool, bool], ...]
+    #: The bodies of the calls the tool answered (no error field), lower-cased and joined.
+    replies: str
+    reply_words: frozenset[str]
+    reply_numbers: frozenset[str]
+    query_words: frozenset[str]
+    answer_words: frozenset[str]
+    #: The final answer's sentences, their content words, and which of them hedge.
+    sentences: tuple[str, ...]
+    sentence_words: tuple[frozenset[str], ...]
+    hedges: tuple[bool, ...]
+    #: The query's request sentences (:func:`asked`) and items (:func:`request_items`).
+    requests: tuple[str, ...]
+    items: tuple[frozenset[str], ...]
+
+
+def read(answer: Answer) -> Reading:
+    """Parse one answer for :func:`evidence` and the learned judge's features."""
+    bodies = tuple(reply_body(step.response)[:REPLY_CHARS] for step in answer.steps)
+    statuses = tuple(
+        call_status(step.error, body) for step, body in zip(answer.steps, bodies, strict=True)
+    )
+    replies = "\n".join(
+        body for body, (error, _, _) in zip(bodies, statuses, strict=True) if not error
+    ).lower()
+    sentences = tuple(part for part in SENTENCE.split(answer.final_answer.strip()) if part.strip())
+    requests = tuple(asked(answer.query))
+    return Reading(
+        bodies=bodies,
+        statuses=statuses,
+        replies=replies,
+        reply_words=frozenset(content(replies)),
+        reply_numbers=frozenset(numbers(replies)),
+        query_words=frozenset(content(answer.query)),
+        answer_words=frozenset(content(answer.final_answer)),
+        sentences=sentences,
+        sentence_words=tuple(frozenset(content(part)) for part in sentences),
+        hedges=tuple(hedging(part) for part in sentences),
+        requests=requests,
+        items=tuple(frozenset(item) for item in request_items(list(requests))),
+    )
+
+
+def evidence(answer: Answer, reading: Reading | None = None) -> Evidence:
+    """The grounding signals of one answer (``reading``: its :func:`read`, when at hand)."""
+    reading = reading or read(answer)
+    ok_names = [
+        name_words(step.function)
+        for step, status in zip(answer.steps, reading.statuses, strict=True)
+        if not any(status)
+    ]
+    query_lower = answer.query.lower()
+    query_numbers = numbers(query_lower)
+    answer_facts = facts(answer.final_answer)
+    grounded = {
+        fact for fact in answer_facts if _found_in(fact, reading.replies, reading.reply_numbers)
+    }
     restated = {
         fact for fact in answer_facts - grounded if _found_in(fact, query_lower, query_numbers)
     }
-
-    sentences = [part for part in SENTENCE.split(final.strip()) if part.strip()]
-    hedges = [hedging(part) for part in sentences]
     positive: set[str] = set()
-    for part, hedged in zip(sentences, hedges, strict=True):
+    for words_, hedged in zip(reading.sentence_words, reading.hedges, strict=True):
         if not hedged:
-            positive |= content(part)
-    items = request_items(asked(query))
+            positive |= words_
+    items = reading.items
     called = sum(
-        any(item & name for name in ok_names) or bool(item & reply_words) for item in items
+        any(item & name for name in ok_names) or bool(item & reading.reply_words) for item in items
     )
-    answer_words = content(final)
-    query_words = content(query)
+    answer_words, query_words = reading.answer_words, reading.query_words
     new = answer_words - query_words - _FILLER
     return Evidence(
         calls=len(answer.steps),
-        calls_replied=len(replied),
+        calls_replied=sum(not error for error, _, _ in reading.statuses),
         calls_ok=len(ok_names),
         requests=len(items),
         requests_called=called,
@@ -314,11 +354,11 @@ def evidence(answer: Answer) -> Evidence:
         facts_restated=len(restated),
         facts_ungrounded=len(answer_facts) - len(grounded) - len(restated),
         words_new=len(new),
-        words_new_grounded=len(new & reply_words),
+        words_new_grounded=len(new & reading.reply_words),
         restated=len(answer_words & query_words) / len(answer_words) if answer_words else 0.0,
         query_covered=len(answer_words & query_words) / len(query_words) if query_words else 0.0,
-        hedges=sum(hedges),
-        hedging_only=bool(sentences) and all(hedges),
+        hedges=sum(reading.hedges),
+        hedging_only=bool(reading.sentences) and all(reading.hedges),
     )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from toolsim.answers import Answer, load_answer_sets, query_order
 from toolsim.errors import UserError
-from toolsim.evaluator.judging.grounding import did_nothing, evidence
+from toolsim.evaluator.judging.grounding import did_nothing, evidence, read
 from toolsim.evaluator.judging.learned.features import answer_features, answer_words
 from toolsim.evaluator.judging.learned.known import NO_MAJORITY, answer_key
 from toolsim.evaluator.labels import SCORES
@@ -37,13 +37,14 @@ class Example:
 
 def to_example(answer: Answer, soft: float, labels: Sequence[str] = ()) -> Example:
     """The :class:`Example` of one answer (features and grounding computed here)."""
-    signals = evidence(answer)
+    reading = read(answer)
+    signals = evidence(answer, reading)
     return Example(
         answer=answer,
         soft=soft,
         majority=majority(labels),
         key=answer_key(answer),
-        features=tuple(answer_features(answer, signals)),
+        features=tuple(answer_features(answer, reading, signals)),
         words=frozenset(answer_words(answer)),
         nothing=did_nothing(signals),
     )

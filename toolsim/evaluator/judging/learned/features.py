@@ -12,7 +12,8 @@ import math
 import re
 from collections import Counter
 from collections.abc import Collection, Iterable
-from dataclasses import astuple, fields
+from collections.abc import Set as AbstractSet
+from dataclasses import fields
 
 from toolsim.answers import Answer
 from toolsim.evaluator.judging.grounding import (
@@ -21,18 +22,14 @@ from toolsim.evaluator.judging.grounding import (
     DEFLECT,
     INABILITY,
     MORE,
-    SENTENCE,
     STOP,
     Evidence,
-    asked,
-    call_status,
+    Reading,
     content,
     evidence,
-    hedging,
     name_words,
     numbers,
-    reply_body,
-    request_items,
+    read,
     words,
 )
 from toolsim.runs import FINISH
@@ -114,10 +111,11 @@ _ANSWER_FEATURES = (
     "tools_used_frac",
 )
 #: The grounding signals (:class:`~toolsim.evaluator.judging.grounding.Evidence`) as features.
+_EVIDENCE_FIELDS = tuple(field.name for field in fields(Evidence))
 GROUNDING_FEATURES: tuple[str, ...] = tuple(
     f"grounding_{name}"
     for name in (
-        *(field.name for field in fields(Evidence)),
+        *_EVIDENCE_FIELDS,
         "facts_grounded_frac",
         "facts_ungrounded_frac",
         "requests_called_frac",
@@ -137,7 +135,7 @@ def _log(value: float) -> float:
     return math.log1p(max(value, 0.0))
 
 
-def _covered(sentence: set[str], seen: set[str]) -> bool:
+def _covered(sentence: set[str], seen: AbstractSet[str]) -> bool:
     if not sentence:
         return True
     return len(sentence & seen) / len(sentence) >= 0.34
@@ -157,12 +155,20 @@ _PLACEHOLDER = re.compile(
 _HOWEVER = re.compile(r"\b(however|but|although|while)\b")
 
 
-def _sentence_coverage(sentences: list[set[str]], seen: set[str]) -> tuple[float, float]:
+def _sentence_coverage(sentences: list[set[str]], seen: AbstractSet[str]) -> tuple[float, float]:
     """The mean and the smallest share of each sentence's stems found in ``seen``."""
     if not sentences:
         return -1.0, -1.0
     shares = [len(sentence & seen) / len(sentence) for sentence in sentences]
     return sum(shares) / len(shares), min(shares)
+
+
+def _shares_two(stems: set[str] | frozenset[str], text: str) -> bool:
+    """Whether at least two of ``stems`` are content words of ``text`` (lower-cased); a
+    substring check first spares tokenising most replies."""
+    if sum(stem_ in text for stem_ in stems) < 2:
+        return False
+    return len(stems & content(text)) >= 2
 
 
 def _count(pattern: re.Pattern[str], text: str) -> int:
@@ -172,7 +178,7 @@ def _count(pattern: re.Pattern[str], text: str) -> int:
 def grounding_features(signals: Evidence) -> list[float]:
     """The :data:`GROUNDING_FEATURES` of one answer's grounding signals, in order."""
     return [
-        *(float(value) for value in astuple(signals)),
+        *(float(getattr(signals, name)) for name in _EVIDENCE_FIELDS),
         _fraction(signals.facts_grounded, signals.facts),
         _fraction(signals.facts_ungrounded, signals.facts),
         _fraction(signals.requests_called, signals.requests),
@@ -182,30 +188,31 @@ def grounding_features(signals: Evidence) -> list[float]:
     ]
 
 
-def answer_features(answer: Answer, signals: Evidence | None = None) -> list[float]:
-    """The :data:`FEATURES` of one answer, in order (``signals``: its grounding signals,
-    when the caller has them already)."""
+def answer_features(
+    answer: Answer, reading: Reading | None = None, signals: Evidence | None = None
+) -> list[float]:
+    """The :data:`FEATURES` of one answer, in order (``reading`` and ``signals``: its
+    :func:`~toolsim.evaluator.judging.grounding.read` and evidence, when at hand)."""
+    reading = reading or read(answer)
     query = answer.query
     final = answer.final_answer
     final_lower = final.lower()
     query_lower = query.lower()
     steps = answer.steps
 
-    bodies = [reply_body(step.response) for step in steps]
-    statuses = [call_status(step.error, body) for step, body in zip(steps, bodies, strict=True)]
+    bodies, statuses = reading.bodies, reading.statuses
     useful = [
         body
         for body, (error, failure, empty) in zip(bodies, statuses, strict=True)
         if not (error or failure or empty)
     ]
-    replies_text = "\n".join(bodies)
-    reply_words = content(replies_text)
-    reply_numbers = numbers(replies_text)
+    reply_words = reading.reply_words
+    reply_numbers = reading.reply_numbers
     arguments_text = " ".join(step.arguments for step in steps).lower()
 
     answer_words_ = words(final)
-    answer_content = content(final)
-    query_content = content(query)
+    answer_content = reading.answer_words
+    query_content = reading.query_words
     answer_numbers = numbers(final)
     query_numbers = numbers(query)
     new_words = answer_content - query_content
@@ -226,32 +233,32 @@ def answer_features(answer: Answer, signals: Evidence | None = None) -> list[flo
         if str(tool.get("name", "")) not in ("", FINISH)
     ]
 
-    requests = asked(query)
-    sentences = _query_sentences(requests)
+    sentences = _query_sentences(list(reading.requests))
     seen = answer_content | function_words
     covered = sum(_covered(sentence, seen) for sentence in sentences)
 
-    answer_sentences = [part for part in SENTENCE.split(final.strip()) if part.strip()]
-    negative = [hedging(part) for part in answer_sentences]
+    answer_sentences = reading.sentences
+    negative = reading.hedges
     capitalised = {m.lower() for m in _CAPITALISED.findall(final)} - STOP
-    replies_lower = replies_text.lower()
-    parts = request_items(requests)
+    replies_lower = reading.replies
+    parts = reading.items
     mean_share, min_share = _sentence_coverage(sentences, answer_content)
 
-    positive = set()
-    for part, bad in zip(answer_sentences, negative, strict=True):
+    positive: set[str] = set()
+    for part_words, bad in zip(reading.sentence_words, negative, strict=True):
         if not bad:
-            positive |= content(part)
+            positive |= part_words
     negative_chars = sum(len(p) for p, bad in zip(answer_sentences, negative, strict=True) if bad)
     positive_mean, positive_min = _sentence_coverage(sentences, positive)
 
     useful_names: list[set[str]] = []
     reflected = 0
+    asked_new = answer_content - query_content
     for step, body, (error, failure, empty) in zip(steps, bodies, statuses, strict=True):
         if error or failure or empty:
             continue
         useful_names.append(name_words(step.function))
-        if len((content(body[:4000]) - query_content) & answer_content) >= 2:
+        if _shares_two(asked_new, body[:4000].lower()):
             reflected += 1
     without_call = sum(not any(sentence & name for name in useful_names) for sentence in sentences)
     failed_calls = len(steps) - len(useful)
@@ -350,7 +357,7 @@ def answer_features(answer: Answer, signals: Evidence | None = None) -> list[flo
         "tools_offered": len(offered),
         "tools_used_frac": _fraction(len(set(called) & set(offered)), len(offered)),
     }
-    grounded = grounding_features(signals if signals is not None else evidence(answer))
+    grounded = grounding_features(signals or evidence(answer, reading))
     return [*(float(values[name]) for name in _ANSWER_FEATURES), *grounded]
 
 
@@ -396,6 +403,11 @@ def row(features: Iterable[float], present: Collection[str], vocab: Iterable[str
     return [*features, *(1.0 if word in present else 0.0 for word in vocab)]
 
 
-def feature_row(answer: Answer, vocab: list[str], signals: Evidence | None = None) -> list[float]:
+def feature_row(
+    answer: Answer,
+    vocab: list[str],
+    reading: Reading | None = None,
+    signals: Evidence | None = None,
+) -> list[float]:
     """One answer's model row, from :func:`answer_features` and :func:`answer_words`."""
-    return row(answer_features(answer, signals), answer_words(answer), vocab)
+    return row(answer_features(answer, reading, signals), answer_words(answer), vocab)

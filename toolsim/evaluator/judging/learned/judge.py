@@ -15,7 +15,7 @@ from typing import Any
 from toolsim.answers import Answer
 from toolsim.errors import UserError
 from toolsim.evaluator.judging.base import JudgeIdentity
-from toolsim.evaluator.judging.grounding import Evidence, did_nothing, evidence
+from toolsim.evaluator.judging.grounding import Evidence, Reading, did_nothing, evidence, read
 from toolsim.evaluator.judging.learned.features import feature_row, vocabulary_of
 from toolsim.evaluator.judging.learned.files import (
     JudgeFiles,
@@ -114,14 +114,16 @@ class LearnedJudge:
         """Whether this exact answer was among the training answers."""
         return answer_key(answer) in self.known
 
-    def probability(self, answer: Answer, signals: Evidence | None = None) -> float:
+    def probability(
+        self, answer: Answer, reading: Reading | None = None, signals: Evidence | None = None
+    ) -> float:
         """The model's probability that the reference would call the answer Solved."""
         key = answer_key(answer)
         found = self._memo.get(key)
         if found is None:
             import numpy as np
 
-            row = np.array([feature_row(answer, self.vocab, signals)])
+            row = np.array([feature_row(answer, self.vocab, reading, signals)])
             found = float(self.booster.predict(row, num_threads=1)[0])
             if len(self._memo) < _MEMO_LIMIT:
                 self._memo[key] = found
@@ -132,8 +134,9 @@ class LearnedJudge:
         nothing (:func:`~toolsim.evaluator.judging.grounding.did_nothing`); else the model's
         verdict."""
         self.requests += 1
-        signals = evidence(answer)
-        probability = self.probability(answer, signals)
+        reading = read(answer)
+        signals = evidence(answer, reading)
+        probability = self.probability(answer, reading, signals)
         known = self.known.get(answer_key(answer))
         if known is not None and known != NO_MAJORITY:
             self.known_hits += 1
@@ -164,8 +167,9 @@ class LearnedJudge:
         return ("A" if a > b else "B"), reason
 
     def _score(self, answer: Answer) -> float:
-        signals = evidence(answer)
-        return 0.0 if did_nothing(signals) else self.probability(answer, signals)
+        reading = read(answer)
+        signals = evidence(answer, reading)
+        return 0.0 if did_nothing(signals) else self.probability(answer, reading, signals)
 
     async def aclose(self) -> None:
         """Nothing to release."""
