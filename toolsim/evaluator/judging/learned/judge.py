@@ -15,7 +15,7 @@ from typing import Any
 from toolsim.answers import Answer
 from toolsim.errors import UserError
 from toolsim.evaluator.judging.base import JudgeIdentity
-from toolsim.evaluator.judging.grounding import Evidence, Reading, did_nothing, evidence, read
+from toolsim.evaluator.judging.grounding import did_nothing, evidence, read
 from toolsim.evaluator.judging.learned.features import feature_row, vocabulary_of
 from toolsim.evaluator.judging.learned.files import (
     JudgeFiles,
@@ -40,8 +40,9 @@ def summary(card: dict[str, Any]) -> str | None:
         ranked = final["learned"]["ranking"]
         reference = card.get("reference") or "the training labels"
         return (
-            f"final test ({', '.join(final['methods'])}, never used in design) "
-            f"{100 * answered['accuracy']:.1f}% (kappa {answered['kappa']:.2f}, "
+            f"final test of this recipe trained without {', '.join(final['methods'])} "
+            f"(methods no design decision saw): {100 * answered['accuracy']:.1f}% "
+            f"(kappa {answered['kappa']:.2f}, "
             f"n={answered['n']}) on answered items vs {reference}; pass-rate error "
             f"{ranked['mean_abs_error']:.1f} (max {ranked['max_abs_error']:.1f}) points "
             f"per method"
@@ -82,7 +83,7 @@ class LearnedJudge:
         self.requests = 0
         self.failed = 0
         self.known_hits = 0
-        self._memo: dict[str, float] = {}
+        self._memo: dict[str, tuple[float, str | None]] = {}
 
     @classmethod
     def load(cls, folder: Path | None = None) -> LearnedJudge:
@@ -114,17 +115,22 @@ class LearnedJudge:
         """Whether this exact answer was among the training answers."""
         return answer_key(answer) in self.known
 
-    def probability(
-        self, answer: Answer, reading: Reading | None = None, signals: Evidence | None = None
-    ) -> float:
+    def probability(self, answer: Answer) -> float:
         """The model's probability that the reference would call the answer Solved."""
+        return self._assess(answer)[0]
+
+    def _assess(self, answer: Answer) -> tuple[float, str | None]:
+        """The model's probability and the grounding rule's reason (or None), computed once
+        per answer (repeated runs and comparisons reuse them)."""
         key = answer_key(answer)
         found = self._memo.get(key)
         if found is None:
             import numpy as np
 
+            reading = read(answer)
+            signals = evidence(answer, reading)
             row = np.array([feature_row(answer, self.vocab, reading, signals)])
-            found = float(self.booster.predict(row, num_threads=1)[0])
+            found = (float(self.booster.predict(row, num_threads=1)[0]), did_nothing(signals))
             if len(self._memo) < _MEMO_LIMIT:
                 self._memo[key] = found
         return found
@@ -134,25 +140,20 @@ class LearnedJudge:
         nothing (:func:`~toolsim.evaluator.judging.grounding.did_nothing`); else the model's
         verdict."""
         self.requests += 1
-        reading = read(answer)
-        signals = evidence(answer, reading)
-        probability = self.probability(answer, reading, signals)
         known = self.known.get(answer_key(answer))
         if known is not None and known != NO_MAJORITY:
             self.known_hits += 1
             return Verdict(
-                Label(known),
-                "identical to a reference-labelled training answer",
-                "known",
-                probability,
+                Label(known), "identical to a reference-labelled training answer", "known"
             )
-        nothing = did_nothing(signals)
+        probability, nothing = self._assess(answer)
         if nothing is not None:
             return Verdict(Label.UNSOLVED, nothing, "grounding", probability)
         low, high = UNSURE_BAND
+        cut = f"Solved from {high}" if low == high else f"Unsure in [{low}, {high})"
         return Verdict(
             Label(label_of(probability)),
-            f"p(Solved) = {probability:.3f} (Unsure in [{low}, {high}))",
+            f"p(Solved) = {probability:.3f} ({cut})",
             "learned",
             probability,
         )
@@ -167,9 +168,8 @@ class LearnedJudge:
         return ("A" if a > b else "B"), reason
 
     def _score(self, answer: Answer) -> float:
-        reading = read(answer)
-        signals = evidence(answer, reading)
-        return 0.0 if did_nothing(signals) else self.probability(answer, reading, signals)
+        probability, nothing = self._assess(answer)
+        return 0.0 if nothing is not None else probability
 
     async def aclose(self) -> None:
         """Nothing to release."""
