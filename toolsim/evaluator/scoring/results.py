@@ -7,6 +7,7 @@ from typing import Any
 
 from toolsim import __version__
 from toolsim.evaluator.judging.base import JudgeIdentity
+from toolsim.evaluator.judging.grounding import Evidence
 from toolsim.evaluator.labels import Label, Preference, Round, Verdict
 from toolsim.evaluator.scoring.aggregate import RateSummary
 from toolsim.evaluator.scoring.budget_metrics import BudgetMetrics
@@ -48,9 +49,12 @@ class GroupResult:
     counts: dict[str, int]
     outcomes: dict[str, list[Verdict]]
     budget: BudgetMetrics | None = None
+    #: Per query: what its answer's tool calls returned and how much of the answer rests on
+    #: it (:class:`~toolsim.evaluator.judging.grounding.Evidence`), whatever the judge.
+    evidence: dict[str, Evidence] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """A plain-JSON form for reports, per-query labels included."""
+        """A plain-JSON form for reports, per-query labels and evidence included."""
         return {
             "queries": len(self.outcomes),
             "rate": self.rate.to_json(),
@@ -58,6 +62,10 @@ class GroupResult:
             "budget": None if self.budget is None else self.budget.to_json(),
             "per_query": {
                 qid: [outcome.to_json() for outcome in runs] for qid, runs in self.outcomes.items()
+            },
+            "evidence": {
+                qid: {**signals.to_json(), "summary": signals.summary()}
+                for qid, signals in self.evidence.items()
             },
         }
 
