@@ -50,7 +50,7 @@ def test_training_reproduces_the_shipped_model_bit_for_bit(shared_data: Path, tm
     shipped = shipped_files()
     assert _sha((out / "model.txt").read_text()) == _sha(shipped.model)
     assert (out / "known.tsv").read_text() == shipped.known
-    assert len(shipped.model) < 400_000 and len(shipped.known) < 100_000
+    assert len(shipped.model) < 600_000 and len(shipped.known) < 100_000  # 300 trees: 540 KB
     # a trained folder is a judge of its own
     judge = create_judge(Settings(home=tmp_path / "home", judge_learned_model=out))
     assert judge.identity().fingerprint == f"model sha256 {_sha(shipped.model)[:12]}"

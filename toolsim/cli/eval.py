@@ -91,6 +91,24 @@ def _judged(
         )
 
 
+def print_resolution(report: Any) -> None:
+    """The judge's resolution, and each pair of systems it does not resolve (for every
+    report that compares systems: several pass rates, a win rate, a bench)."""
+    from toolsim.evaluator.judging.base import resolution_note
+
+    console.print(resolution_note(report.resolution), soft_wrap=True)
+    for first, second, difference in report.unresolved():
+        console.print(
+            styled(
+                (
+                    f"{first} vs {second}: {difference:.1f} points, not resolved by this judge",
+                    "yellow",
+                ),
+            ),
+            soft_wrap=True,
+        )
+
+
 def _footer(
     usage: Any, seconds: float, noise_floor: float | None, problems: list[str], written: list[Path]
 ) -> None:
@@ -182,6 +200,8 @@ def pass_rate(
     report = _judged(out, home, judge, evaluate_pass_rate, answers, runs=runs)
     written = write_reports(out, pass_rate=report)
     print_pass_rate(report)
+    if len(report.entries) > 1:
+        print_resolution(report)
     _footer(report.judge, report.seconds, report.noise_floor, report.problems, written)
 
 
@@ -201,6 +221,7 @@ def win_rate(
     report = _judged(out, home, judge, evaluate_win_rate, answers, reference, rounds=rounds)
     written = write_reports(out, win_rate=report)
     print_win_rate(report)
+    print_resolution(report.pass_rate)
     noise_floor = report.pass_rate.noise_floor
     _footer(report.judge, report.seconds, noise_floor, report.problems, written)
 
@@ -251,6 +272,17 @@ def _agreement_cells(measured: Any) -> list[str]:
     ]
 
 
+def _ranking_cells(ranked: Any) -> list[str]:
+    """Pass-rate error (mean and max over systems) and the cells' Spearman, or blanks."""
+    if ranked is None or ranked.mean_error is None:
+        return ["", ""]
+    cells = "n/a" if ranked.spearman_cells is None else f"{ranked.spearman_cells:.2f}"
+    return [f"{ranked.mean_error:.1f} (max {ranked.max_error:.1f})", cells]
+
+
+_BASELINES = {"rule": "answered, no apology", "constant": '"Solved"'}
+
+
 def print_agreement(report: Any) -> None:
     """The agreement table, the per-system pass rates and the run-to-run agreement."""
     table = report_table(
@@ -287,14 +319,26 @@ def print_agreement(report: Any) -> None:
         reference = "n/a" if rate.reference is None else f"{rate.reference:.1f}"
         systems.add_row(rate.system, str(rate.answers), judged, reference)
     console.print(systems)
-    spearman = "n/a" if report.spearman is None else f"{report.spearman:.2f}"
     runs = report.judge_runs["answered"], report.reference_runs["answered"]
     mine, theirs = (
         "n/a" if item["accuracy"] is None else f"{100 * item['accuracy']:.1f}%" for item in runs
     )
+    console.print(f"judge: {report.ranking.describe()}", soft_wrap=True)
+    baselines = report_table(
+        "Baselines on the same items",
+        "judge",
+        ("answered n", "accuracy %", "kappa", "PR error", "cells Spearman"),
+    )
+    rows = [("this judge", report.answered, report.ranking)]
+    rows += [
+        (f"{name} ({_BASELINES[name]})", measured["answered"], measured.get("ranking"))
+        for name, measured in report.baselines.items()
+    ]
+    for name, answered, ranked in rows:
+        baselines.add_row(name, *_agreement_cells(answered), *_ranking_cells(ranked))
+    console.print(baselines)
     console.print(
-        f"Spearman across systems {spearman}; run-to-run agreement on answered items: judge "
-        f"{mine}, reference {theirs}",
+        f"run-to-run agreement on answered items: judge {mine}, reference {theirs}",
         soft_wrap=True,
     )
     speed = report.per_second

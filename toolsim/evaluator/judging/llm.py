@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolsim.answers import Answer
 from toolsim.errors import NoVerdict, UpstreamError, UserError
-from toolsim.evaluator.judging.base import JudgeIdentity, measured_agreement
+from toolsim.evaluator.judging.base import JudgeIdentity, measured, resolution_of
 from toolsim.evaluator.labels import Label, Verdict
 
 if TYPE_CHECKING:
@@ -136,11 +136,13 @@ class LLMJudge:
 
     def identity(self) -> JudgeIdentity:
         """Backend, model, prompt hash and (when measured) agreement with the reference."""
+        entry = measured(self.chat.name, self.prompts_hash) or {}
         return JudgeIdentity(
             backend=self.backend,
             model=self.chat.name,
             fingerprint=f"prompt {self.prompts_hash}",
-            agreement=measured_agreement(self.chat.name, self.prompts_hash),
+            agreement=entry.get("summary"),
+            resolution=resolution_of(entry.get("max_abs_error")),
         )
 
     async def aclose(self) -> None:

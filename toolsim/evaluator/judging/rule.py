@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from toolsim.answers import Answer
-from toolsim.evaluator.judging.base import JudgeIdentity
+from toolsim.evaluator.judging.base import JudgeIdentity, resolution_of
 from toolsim.evaluator.labels import Label, Verdict
 
 _APOLOGY = re.compile(r"\b(sorry|apologi[sz]e|apologies|unfortunately)\b", re.IGNORECASE)
@@ -44,8 +44,28 @@ class RuleJudge:
         return 0
 
     def identity(self) -> JudgeIdentity:
-        """The rule's name: it is a baseline, not a measured judge."""
-        return JudgeIdentity("rule", "answered and no apology", "rule v1")
+        """The rule's name, and its figures on the shipped learned judge's final test."""
+        import json
+
+        from toolsim.evaluator.judging.learned.files import shipped_files
+        from toolsim.evaluator.judging.learned.judge import largest_error
+
+        card = json.loads(shipped_files().card)
+        final = (card.get("final_test") or {}).get("rule")
+        agreement = None
+        if final:
+            answered = final["answered"]
+            agreement = (
+                f"{100 * answered['accuracy']:.1f}% (kappa {answered['kappa']:.2f}, "
+                f"n={answered['n']}) on the learned judge's final test"
+            )
+        return JudgeIdentity(
+            "rule",
+            "answered and no apology",
+            "rule v1",
+            agreement,
+            resolution_of(largest_error(card, "rule")),
+        )
 
     async def verdict(self, answer: Answer, run: int) -> Verdict:
         """Solved unless the final answer apologises."""

@@ -134,6 +134,23 @@ class PassRateReport:
     #: Pass-rate differences (points) under this are within the bootstrap's noise at this n.
     noise_floor: float | None = None
 
+    @property
+    def resolution(self) -> float | None:
+        """The judge's measured resolution (points; :class:`JudgeIdentity`), or None."""
+        return None if self.judge.identity is None else self.judge.identity.resolution
+
+    def unresolved(self) -> list[tuple[str, str, float]]:
+        """Pairs of entries whose overall pass rates differ by less than the judge's
+        resolution (every pair when it is unmeasured): ``(label, label, difference)``."""
+        rated = [e for e in self.entries if e.overall.mean is not None]
+        pairs = []
+        for index, first in enumerate(rated):
+            for second in rated[index + 1 :]:
+                difference = abs((first.overall.mean or 0.0) - (second.overall.mean or 0.0))
+                if self.resolution is None or difference < self.resolution:
+                    pairs.append((first.label, second.label, difference))
+        return pairs
+
     def entry(self, label: str) -> EntryResult:
         """The entry with this label."""
         for entry in self.entries:
@@ -149,6 +166,11 @@ class PassRateReport:
             "judge": self.judge.to_json(),
             "seconds": round(self.seconds, 3),
             "noise_floor": None if self.noise_floor is None else round(self.noise_floor, 2),
+            "resolution": None if self.resolution is None else round(self.resolution, 2),
+            "not_resolved_by_this_judge": [
+                {"a": a, "b": b, "difference": round(difference, 2)}
+                for a, b, difference in self.unresolved()
+            ],
             "problems": self.problems,
             "entries": [entry.to_json() for entry in self.entries],
             "pass_hat_k": [item.to_json() for item in self.pass_k],

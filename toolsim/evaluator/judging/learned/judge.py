@@ -14,7 +14,7 @@ from typing import Any
 
 from toolsim.answers import Answer
 from toolsim.errors import UserError
-from toolsim.evaluator.judging.base import JudgeIdentity
+from toolsim.evaluator.judging.base import JudgeIdentity, resolution_of
 from toolsim.evaluator.judging.grounding import did_nothing, evidence, read
 from toolsim.evaluator.judging.learned.features import feature_row, vocabulary_of
 from toolsim.evaluator.judging.learned.files import (
@@ -60,6 +60,21 @@ def summary(card: dict[str, Any]) -> str | None:
         return None
     reference = card.get("reference") or "the training labels"
     return ", ".join(parts) + f" on answered items vs {reference} (cross-validated)"
+
+
+def largest_error(card: dict[str, Any], judge: str = "learned") -> float | None:
+    """The largest per-method pass-rate error (points) a model card measured on held-out
+    methods: its design cross-validation by method and its final test (``judge``: the
+    ``learned`` one or the ``rule`` beside it)."""
+    errors = []
+    final = card.get("final_test") or {}
+    if final.get(judge):
+        errors.append(final[judge]["ranking"]["max_abs_error"])
+    method = (card.get("cross_validation") or {}).get("method") or {}
+    if judge == "learned" and method.get("ranking"):
+        errors.append(method["ranking"]["max_abs_error"])
+    found = [error for error in errors if error is not None]
+    return max(found) if found else None
 
 
 class LearnedJudge:
@@ -109,6 +124,7 @@ class LearnedJudge:
             model=f"LightGBM {self.source} ({len(self.booster.feature_name())} features)",
             fingerprint=f"model sha256 {self.hash[:12]}",
             agreement=summary(self.card),
+            resolution=resolution_of(largest_error(self.card)),
         )
 
     def seen(self, answer: Answer) -> bool:
