@@ -27,10 +27,39 @@ JudgeOption = Annotated[
     str | None,
     typer.Option(
         "--judge",
-        help="learned, local (embedded LLM), openai, or a plug-in "
-        "(default $TOOLSIM_JUDGE__BACKEND: learned offline, openai with a judge endpoint).",
+        help="learned, rule, local (embedded LLM), openai, a plug-in, or the URL of any "
+        "OpenAI-compatible endpoint (e.g. http://host:8000/v1; name its model with "
+        "--judge-model) (default $TOOLSIM_JUDGE__BACKEND: learned offline, openai with a "
+        "judge endpoint).",
     ),
 ]
+JudgeModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--judge-model", help="The judge's model name at its endpoint ($TOOLSIM_JUDGE__MODEL)."
+    ),
+]
+JudgePromptsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--judge-prompts",
+        help="A folder of LLM-judge prompts used exactly: toolsim's <name>.txt templates or a "
+        "StableToolBench evaluator folder with template.txt ($TOOLSIM_JUDGE__PROMPTS).",
+    ),
+]
+
+
+def judge_flags(
+    judge: str | None, model: str | None = None, prompts: Path | None = None
+) -> dict[str, Any]:
+    """Settings overrides for the judge flags: a URL for ``--judge`` is an OpenAI-compatible
+    endpoint (the ``openai`` backend at that base URL)."""
+    flags: dict[str, Any] = {"judge_model": model, "judge_prompts": prompts}
+    if judge is not None and judge.startswith(("http://", "https://")):
+        flags.update(judge_backend="openai", judge_base_url=judge)
+    else:
+        flags["judge_backend"] = judge
+    return flags
 
 
 def _rate(summary: Any) -> list[str]:
@@ -73,12 +102,13 @@ Report = TypeVar("Report")
 def _judged(
     out: Path,
     home: Path | None,
-    judge: str | None,
+    judge: dict[str, Any],
     evaluate: Callable[..., Report],
     *args: Any,
     **options: Any,
 ) -> Report:
-    """``evaluate(*args, **options)`` under progress bars, with the judge the flags chose."""
+    """``evaluate(*args, **options)`` under progress bars, with the judge the flags chose
+    (``judge``: :func:`judge_flags`)."""
     from toolsim.evaluator.reports.writers import prepare_out
 
     prepare_out(out)  # fail before any judging if the reports cannot be written
@@ -86,7 +116,7 @@ def _judged(
         return evaluate(
             *args,
             **options,
-            settings=settings_from_flags(home=home, judge_backend=judge),
+            settings=settings_from_flags(home=home, **judge),
             progress=counter(progress, "judging"),
         )
 
@@ -192,12 +222,15 @@ def pass_rate(
     out: OutOption = Path("toolsim-eval"),
     home: HomeOption = None,
     judge: JudgeOption = None,
+    judge_model: JudgeModelOption = None,
+    judge_prompts: JudgePromptsOption = None,
 ) -> None:
     """Solvable Pass Rate of one or more answer folders, per group and on average."""
     from toolsim.evaluator.reports.writers import write_reports
     from toolsim.evaluator.scoring.pass_rate import evaluate_pass_rate
 
-    report = _judged(out, home, judge, evaluate_pass_rate, answers, runs=runs)
+    flags = judge_flags(judge, judge_model, judge_prompts)
+    report = _judged(out, home, flags, evaluate_pass_rate, answers, runs=runs)
     written = write_reports(out, pass_rate=report)
     print_pass_rate(report)
     if len(report.entries) > 1:
@@ -213,12 +246,15 @@ def win_rate(
     out: OutOption = Path("toolsim-eval"),
     home: HomeOption = None,
     judge: JudgeOption = None,
+    judge_model: JudgeModelOption = None,
+    judge_prompts: JudgePromptsOption = None,
 ) -> None:
     """Solvable Win Rate of a candidate against a reference on the queries both answered."""
     from toolsim.evaluator.reports.writers import write_reports
     from toolsim.evaluator.scoring.win_rate import evaluate_win_rate
 
-    report = _judged(out, home, judge, evaluate_win_rate, answers, reference, rounds=rounds)
+    flags = judge_flags(judge, judge_model, judge_prompts)
+    report = _judged(out, home, flags, evaluate_win_rate, answers, reference, rounds=rounds)
     written = write_reports(out, win_rate=report)
     print_win_rate(report)
     print_resolution(report.pass_rate)
@@ -246,13 +282,22 @@ def agreement(
     seed: Annotated[int, typer.Option(help="Seed of --sample and of the intervals.")] = 0,
     out: OutOption = Path("toolsim-agreement"),
     home: HomeOption = None,
+    judge_model: JudgeModelOption = None,
+    judge_prompts: JudgePromptsOption = None,
 ) -> None:
-    """How often a judge agrees with reference labels (all answers and answered ones)."""
+    """How often a judge agrees with reference labels: agreement, kappa, pass-rate error and
+    ranking, beside the one-line rule and a constant on the same items.
+
+    Any OpenAI-compatible judge is one flag away (``--judge http://host:8000/v1
+    --judge-model NAME``); its replies are cached under the home, so an interrupted run
+    resumes where it stopped and a repeated one makes no model call.
+    """
     from toolsim.evaluator.agreement.measure import evaluate_agreement
     from toolsim.evaluator.agreement.report import write_agreement_reports
 
+    flags = judge_flags(judge, judge_model, judge_prompts)
     report = _judged(
-        out, home, judge, evaluate_agreement, labels, runs=runs, sample=sample, seed=seed
+        out, home, flags, evaluate_agreement, labels, runs=runs, sample=sample, seed=seed
     )
     written = write_agreement_reports(out, report)
     print_agreement(report)

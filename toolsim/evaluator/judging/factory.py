@@ -73,7 +73,11 @@ def create_judge(
 
         judge = settings.judge.model_copy(update={"backend": chosen})
         configured = settings.model_copy(update={"judge": judge})
-        return LLMJudge(create_chat_model("judge", configured), options, backend=chosen)
+        from toolsim.evaluator.judging.prompt_files import load_prompts
+
+        prompts = load_prompts(settings.judge.prompts)
+        chat = create_chat_model("judge", configured)
+        return LLMJudge(chat, options, backend=chosen, prompts=prompts)
     raise UserError(f"unknown judge {chosen!r}; available: " + ", ".join(available_judges()))
 
 
