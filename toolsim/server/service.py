@@ -31,6 +31,21 @@ from toolsim.world import World, prepare, settle
 
 
 @dataclass(frozen=True, slots=True)
+class KeyedCall:
+    """A call validated and keyed once: what every later step of answering it reads."""
+
+    api: ApiSpec
+    #: The arguments canonicalised under their documented names (and how they were sent).
+    bound: Bound
+    key: str
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        """The canonical arguments."""
+        return self.bound.arguments
+
+
+@dataclass(frozen=True, slots=True)
 class CallResult:
     """A reply and how it was obtained."""
 
@@ -85,14 +100,18 @@ class ToolService:
         #: enum property costs more).
         self.answers_hits = mode.reads
 
-    def canonical_call(self, api: ApiSpec, arguments: dict[str, Any]) -> tuple[Bound, str]:
-        """Validate and canonicalise ``arguments``; return them bound, with the call's cache key.
+    def key_call(self, api: ApiSpec, arguments: dict[str, Any]) -> KeyedCall:
+        """Validate and canonicalise ``arguments``, and key the call (an invalid one is counted).
 
-        The one step every path (``/virtual``'s hit path included) takes from
-        what a client sent to the key; raises :class:`InvalidArguments`.
+        The one step every door (``/virtual``'s hit path included) takes from what a
+        client sent to the cache key; raises :class:`InvalidArguments`.
         """
-        bound = api.signature.validated(arguments, api.name, api.function_name)
-        return bound, cache_key(api, bound.arguments)
+        try:
+            bound = api.signature.validated(arguments, api.name, api.function_name)
+        except ToolsimError:
+            self.stats.record(api.function_name, ERROR)
+            raise
+        return KeyedCall(api, bound, cache_key(api, bound.arguments))
 
     def kept_hit(self, key: str) -> PreparedHit | None:
         """The hit of ``key`` if process memory has it and this mode answers hits; counted."""
@@ -103,17 +122,21 @@ class ToolService:
 
     async def call(self, api: ApiSpec, arguments: dict[str, Any]) -> CallResult:
         """Answer one call; raise a :class:`ToolsimError` when no valid reply exists."""
+        return await self.answer(self.key_call(api, arguments))
+
+    async def answer(self, call: KeyedCall) -> CallResult:
+        """Answer a call already keyed (:meth:`key_call`); raise :class:`ToolsimError` if no
+        valid reply exists."""
+        api, key = call.api, call.key
         try:
-            bound, key = self.canonical_call(api, arguments)
-            normalized = bound.arguments
             if self.answers_hits:
                 hit = self.memory.get(key) or await self._read_stored(api, key)
                 if hit is not None:
                     self.stats.count_hit(hit.counter_key)
                     return CallResult(hit.reply(), hit.source, True, key)
             if not self.mode.simulates:
-                raise await asyncio.to_thread(self._replay_miss, api, bound)
-            simulation = await self._simulate_once(api, normalized, key)
+                raise await asyncio.to_thread(self._replay_miss, api, call.bound)
+            simulation = await self._simulate_once(api, call.arguments, key)
         except ToolsimError:
             self.stats.record(api.function_name, ERROR)
             raise
