@@ -22,6 +22,7 @@ from toolsim.server import routes_ops, routes_tools
 from toolsim.server.access_log import AccessLog
 from toolsim.server.auth import BearerAuth
 from toolsim.server.errors import install_error_handlers
+from toolsim.server.faults import FaultInjector
 from toolsim.server.front import build_front
 from toolsim.server.mcp import mount_mcp
 from toolsim.server.service import ToolService
@@ -29,6 +30,7 @@ from toolsim.server.virtual import PATH as VIRTUAL_PATH
 from toolsim.server.virtual import VIRTUAL_OPENAPI, VirtualEndpoint
 from toolsim.settings import Settings
 from toolsim.simulator.base import Simulator, create_simulator
+from toolsim.simulator.upstream import list_servers
 from toolsim.world import World
 
 log = logging.getLogger("toolsim.server")
@@ -84,7 +86,7 @@ def create_app(
     lifespan; the lifespan only adds the periodic counter flush and clean-up.
     """
     settings = settings or Settings()
-    catalog = catalog if catalog is not None else Catalog.from_paths(settings.tools)
+    catalog = catalog if catalog is not None else load_catalog(settings)
     backend = backend if backend is not None else open_backend(settings.cache_url, settings.home)
     simulator = simulator or create_simulator(settings.simulator.backend, settings=settings)
     service = ToolService(
@@ -96,6 +98,7 @@ def create_app(
         memory_entries=settings.memory_entries,
         flight_lock_seconds=settings.flight_lock_seconds,
         world=World(backend) if settings.world and isinstance(backend, SupportsRecords) else None,
+        faults=_faults(settings),
     )
 
     @contextlib.asynccontextmanager
@@ -138,8 +141,9 @@ def create_app(
         service,
         request_timeout=settings.request_timeout,
         max_body_bytes=settings.max_body_bytes,
-        # With telemetry on, every request (hits too) goes through FastAPI to be traced.
-        answer_hits=not settings.otel,
+        # With telemetry on, every request (hits too) goes through FastAPI to be traced;
+        # with faults on, through the service, which applies them.
+        answer_hits=not settings.otel and service.faults is None,
     )
     if settings.auth_token is not None:
         front = BearerAuth(front, token=SecretStr(settings.auth_token))
@@ -148,6 +152,21 @@ def create_app(
     app.front = front
     _document_virtual(app)
     return app
+
+
+def load_catalog(settings: Settings) -> Catalog:
+    """The catalog of ``settings.tools``: MCP servers among them are listed first (I/O at
+    the edge, with the real tools' headers), then every source is loaded."""
+    listed = list_servers(
+        settings.tools, headers=settings.real_tools.headers, timeout=settings.upstream_timeout
+    )
+    return Catalog.from_paths(settings.tools, listed)
+
+
+def _faults(settings: Settings) -> FaultInjector | None:
+    """The fault injector of ``settings.faults``; None (no faults) without a profile."""
+    profile = settings.faults.profile
+    return None if profile is None else FaultInjector.from_file(profile, seed=settings.faults.seed)
 
 
 def app_from_env() -> FastAPI:

@@ -101,7 +101,8 @@ class VirtualEndpoint:
             await _send(send, exc.status_code, reply_bytes(exc.message, ""))
         except ToolsimError as exc:
             # A tool-level failure: the agent sees it as the API's error message.
-            await _send(send, 200, reply_bytes(exc.message, ""))
+            extra = [(name.encode(), value.encode()) for name, value in exc.headers().items()]
+            await _send(send, 200, reply_bytes(exc.message, ""), extra)
         else:
             reply = reply_bytes(result.reply.error, result.reply.response)
             await _send(send, 200, reply, list(provenance_headers(result.source, result.cached)))
