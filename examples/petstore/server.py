@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, FastAPI, Header, HTTPException, Query
 
 router = APIRouter(prefix="/api/v3")
-ApiKey = Annotated[str | None, Header()]
+ApiKey = Annotated[str | None, Header(alias="api_key", convert_underscores=False)]
 
 PETS: dict[int, dict[str, Any]] = {
     1: {

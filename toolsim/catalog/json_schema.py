@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import jsonref
+
 from toolsim.catalog.models import Parameter, ParamType
 
 #: Schema levels kept when a schema is shown or turned into a template (recursion stops here).
@@ -54,6 +56,19 @@ _TEMPLATE_TYPES = {
     "boolean": "bool",
     "null": "NoneType",
 }
+
+
+def resolved(schema: Any) -> Any:
+    """``schema`` with its local ``$ref`` s (``#/$defs/...``) replaced by what they name.
+
+    A reference that cannot be resolved is left as it is (the schema is still shown).
+    """
+    if not isinstance(schema, dict):
+        return schema
+    try:
+        return jsonref.replace_refs(schema, proxies=False, lazy_load=False)
+    except jsonref.JsonRefError:
+        return schema
 
 
 def schema_type(schema: Any) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from toolsim.catalog.json_schema import object_parameters, template
+from toolsim.catalog.json_schema import object_parameters, resolved, template
 from toolsim.catalog.models import ApiSpec, McpTool, ToolSpec
 
 #: The category every MCP tool is filed under.
@@ -47,14 +47,14 @@ def tool_from_mcp(listed: ListedServer) -> ToolSpec:
 
 def _api(listed: ListedServer, raw: dict[str, Any]) -> ApiSpec:
     name = str(raw["name"])
-    output = raw.get("outputSchema")
+    output = resolved(raw.get("outputSchema"))
     return ApiSpec(
         category=CATEGORY,
         tool_name=listed.name,
         name=name,
         description=str(raw.get("description") or raw.get("title") or ""),
         method="POST",
-        parameters=tuple(object_parameters(raw.get("inputSchema"))),
+        parameters=tuple(object_parameters(resolved(raw.get("inputSchema")))),
         template_response=template(output) if isinstance(output, dict) else None,
         tool_description=listed.instructions,
         origin=McpTool(server=listed.source, tool=name),

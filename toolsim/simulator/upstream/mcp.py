@@ -18,7 +18,7 @@ import json
 import os
 import shlex
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -34,16 +34,23 @@ from toolsim.errors import UpstreamError, UserError
 DEFAULT_TIMEOUT = 30.0
 
 
-def _client(source: str, headers: Mapping[str, str], timeout: float) -> Client:
-    """An (unentered) SDK client for the server a ``mcp:`` source names."""
+@contextlib.asynccontextmanager
+async def _connected(
+    source: str, headers: Mapping[str, str], timeout: float
+) -> AsyncIterator[Client]:
+    """An SDK client connected to the server a ``mcp:`` source names."""
     target = source[len(PREFIX) :].strip()
     if not target:
         raise UserError(f"{source!r} names no MCP server (mcp:<URL> or mcp:<command>)")
     if target.startswith(("http://", "https://")):
-        http = httpx2.AsyncClient(headers=dict(headers), timeout=httpx2.Timeout(timeout))
-        return Client(
-            streamable_http_client(target, http_client=http), read_timeout_seconds=timeout
-        )
+        async with (
+            httpx2.AsyncClient(headers=dict(headers), timeout=httpx2.Timeout(timeout)) as http,
+            Client(
+                streamable_http_client(target, http_client=http), read_timeout_seconds=timeout
+            ) as client,
+        ):
+            yield client
+        return
     try:
         command, *args = shlex.split(target)
     except ValueError as exc:
@@ -51,7 +58,8 @@ def _client(source: str, headers: Mapping[str, str], timeout: float) -> Client:
     if command in ("python", "python3"):
         command = sys.executable  # the interpreter toolsim runs on, with its packages
     parameters = StdioServerParameters(command=command, args=args, env=dict(os.environ))
-    return Client(parameters, read_timeout_seconds=timeout)
+    async with Client(parameters, read_timeout_seconds=timeout) as client:
+        yield client
 
 
 async def list_server(
@@ -59,7 +67,7 @@ async def list_server(
 ) -> ListedServer:
     """What the MCP server named by ``source`` says about itself and its tools."""
     try:
-        async with _client(source, headers or {}, timeout) as client:
+        async with _connected(source, headers or {}, timeout) as client:
             tools: list[dict[str, Any]] = []
             cursor: str | None = None
             while True:
@@ -151,7 +159,7 @@ class McpSession:
     ) -> None:
         pending: asyncio.Future[Any] | None = None
         try:
-            async with _client(self.source, self._headers, self._timeout) as client:
+            async with _connected(self.source, self._headers, self._timeout) as client:
                 while True:
                     tool, arguments, pending = await queue.get()
                     try:
