@@ -15,7 +15,7 @@ prints them without a traceback::
     ├── UpstreamError            502 upstream_error      a simulator, relay or model failed
     │   ├── LLMUnavailable       toolsim.llm             the endpoint cannot be reached
     │   └── RequestRejected      toolsim.llm             the endpoint refused the request
-    └── InjectedFault            429/500/503/504         a fault profile's seeded failure
+    └── InjectedFault            500 injected_fault      a fault profile's failure (429, 503, 504 too)
 
 Going over a budget is not an error: the server knows no budgets, and an agent's
 budget gate (:mod:`toolsim.budget.gate`) turns a call that does not fit into a
@@ -104,6 +104,7 @@ class InjectedFault(ToolsimError):
     realistic body, and ``Retry-After`` for a rate limit.
     """
 
+    status_code = 500
     code = "injected_fault"
 
     def __init__(
