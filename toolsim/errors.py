@@ -15,7 +15,7 @@ prints them without a traceback::
     ├── UpstreamError            502 upstream_error      a simulator, relay or model failed
     │   ├── LLMUnavailable       toolsim.llm             the endpoint cannot be reached
     │   └── RequestRejected      toolsim.llm             the endpoint refused the request
-    └── InjectedFault            500 injected_fault      a fault profile's failure (429, 503, 504 too)
+    └── InjectedFault            500 injected_fault      a fault profile's (also 429, 503, 504)
 
 Going over a budget is not an error: the server knows no budgets, and an agent's
 budget gate (:mod:`toolsim.budget.gate`) turns a call that does not fit into a
