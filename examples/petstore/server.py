@@ -1,7 +1,7 @@
 """A small real server for part of the Petstore API (examples/petstore/openapi.yaml).
 
 Not a simulator: an ordinary in-memory REST service, the kind of "real tool"
-toolsim records from. Run it with ``uvicorn examples.petstore.server:app --port 8081``
+toolsim records from. Run it with ``uvicorn --app-dir examples/petstore server:app --port 8081``
 (or ``python examples/petstore/server.py``) and record against it with
 ``toolsim serve --tools examples/petstore/openapi.yaml --simulator upstream
 --cache-mode record`` and ``TOOLSIM_REAL_TOOLS__OPENAPI_SERVER=http://127.0.0.1:8081/api/v3``.
