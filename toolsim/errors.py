@@ -14,7 +14,8 @@ prints them without a traceback::
     ├── CacheMiss                404 cache_miss          replay mode, no recorded reply
     ├── UpstreamError            502 upstream_error      a simulator, relay or model failed
     │   ├── LLMUnavailable       toolsim.llm             the endpoint cannot be reached
-    │   └── RequestRejected      toolsim.llm             the endpoint refused the request
+    │   ├── RequestRejected      toolsim.llm             the endpoint refused the request
+    │   └── NoVerdict            502 no_verdict          a judge gave no usable verdict
     └── InjectedFault            500 injected_fault      a fault profile's (also 429, 503, 504)
 
 Going over a budget is not an error: the server knows no budgets, and an agent's
@@ -126,3 +127,13 @@ class InjectedFault(ToolsimError):
     def headers(self) -> dict[str, str]:
         """``Retry-After`` for a rate limit, and the provenance header ``fault``."""
         return dict(self._headers)
+
+
+class NoVerdict(UpstreamError):
+    """A judge that gave no usable verdict (a failed request, an unreadable reply).
+
+    Scoring counts such a round as unscored; any other exception from a judge is a
+    bug and propagates.
+    """
+
+    code = "no_verdict"
