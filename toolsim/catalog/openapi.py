@@ -20,8 +20,6 @@ from urllib.parse import urljoin
 import httpx
 import jsonref
 import yaml
-from openapi_spec_validator import validate
-from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from toolsim.catalog.json_schema import object_parameters, parameter, template
 from toolsim.catalog.models import ApiSpec, HttpOperation, Parameter, ToolSpec
@@ -83,6 +81,10 @@ def tool_from_openapi(document: Any, *, source: str) -> ToolSpec:
             f"{source} is a Swagger 2.0 document; toolsim reads OpenAPI 3.x "
             "(convert it, e.g. with swagger2openapi)"
         )
+    # Imported here: the validator takes seconds to import, and most catalogs have no OpenAPI.
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
     try:
         validate(document)
     except OpenAPIValidationError as exc:
