@@ -28,6 +28,8 @@ PET_TOOL = "Swagger Petstore - OpenAPI 3.0"
 GET_PET = "getpetbyid_for_swagger_petstore_openapi_3_0"
 SEARCH = "search_notes_for_notes"
 SECRET = "s3cret-key-never-stored"
+#: Seconds a call may take: a stdio MCP server starts on the first one (slow on a busy machine).
+TIMEOUT = 60.0
 
 
 def virtual(tool: str, api: str, arguments: dict[str, Any], category: str) -> dict[str, Any]:
@@ -37,8 +39,8 @@ def virtual(tool: str, api: str, arguments: dict[str, Any], category: str) -> di
 def on_every_door(base: str, function: str, body: dict[str, Any], arguments: dict[str, Any]):
     """The tool list and one call's reply on /v1, /virtual and /mcp of a served toolsim."""
     listed = httpx.get(f"{base}/v1/tools").json()["tools"]
-    native = httpx.post(f"{base}/v1/tools/{function}", json=arguments)
-    stb = httpx.post(f"{base}/virtual", json=body)
+    native = httpx.post(f"{base}/v1/tools/{function}", json=arguments, timeout=TIMEOUT)
+    stb = httpx.post(f"{base}/virtual", json=body, timeout=TIMEOUT)
 
     async def over_mcp() -> tuple[list[str], Any]:
         async with Client(f"{base}/mcp") as client:
@@ -119,7 +121,7 @@ def test_record_against_a_real_rest_server_then_replay_offline_byte_identical(
             )
         )
         with serving(recording) as base:
-            recorded = [httpx.post(f"{base}/virtual", json=call) for call in calls]
+            recorded = [httpx.post(f"{base}/virtual", json=call, timeout=TIMEOUT) for call in calls]
     assert [r.headers["x-toolsim-source"] for r in recorded] == ["real"] * 4
     assert recorded[0].json() == {"error": "", "response": truth[0]}
     assert recorded[1].json()["response"] == truth[1].json()
@@ -131,7 +133,7 @@ def test_record_against_a_real_rest_server_then_replay_offline_byte_identical(
     # The real server is gone; replay serves every recorded reply, byte for byte.
     replaying = create_app(Settings(home=home, tools=[PETSTORE], cache_mode="replay"))
     with serving(replaying) as base:
-        replayed = [httpx.post(f"{base}/virtual", json=call) for call in calls]
+        replayed = [httpx.post(f"{base}/virtual", json=call, timeout=TIMEOUT) for call in calls]
         stats = httpx.get(f"{base}/stats").json()["since_start"]
     assert [r.content for r in replayed] == [r.content for r in recorded]
     assert [r.headers["x-toolsim-cached"] for r in replayed] == ["true"] * 4
@@ -169,8 +171,8 @@ def test_a_real_servers_failure_of_the_moment_is_never_recorded(tmp_path: Path):
             )
         )
         with serving(app) as base:
-            first = httpx.post(f"{base}/virtual", json=call).json()
-            second = httpx.post(f"{base}/virtual", json=call).json()
+            first = httpx.post(f"{base}/virtual", json=call, timeout=TIMEOUT).json()
+            second = httpx.post(f"{base}/virtual", json=call, timeout=TIMEOUT).json()
     assert "gave no answer to record (HTTP 503)" in first["error"]
     assert second == {"error": "", "response": {"id": 5, "name": "Rex"}}
     assert len(_entries(tmp_path)) == 1
@@ -186,7 +188,7 @@ def test_record_a_real_mcp_tool_then_replay_offline_byte_identical(tmp_path: Pat
         Settings(home=tmp_path, tools=[NOTES], simulator="upstream", cache_mode="record")
     )
     with serving(recording) as base:
-        recorded = [httpx.post(f"{base}/virtual", json=call) for call in calls]
+        recorded = [httpx.post(f"{base}/virtual", json=call, timeout=TIMEOUT) for call in calls]
     assert [r.json() for r in recorded] == [
         {
             "error": "",
@@ -203,7 +205,7 @@ def test_record_a_real_mcp_tool_then_replay_offline_byte_identical(tmp_path: Pat
         Settings(home=tmp_path, tools=[NOTES], simulator="schema", cache_mode="replay")
     )
     with serving(replaying) as base:
-        replayed = [httpx.post(f"{base}/virtual", json=call) for call in calls]
+        replayed = [httpx.post(f"{base}/virtual", json=call, timeout=TIMEOUT) for call in calls]
     assert [r.content for r in replayed] == [r.content for r in recorded]
     assert {(e.source, e.simulator) for e in _entries(tmp_path)} == {(Source.REAL, "upstream")}
 
