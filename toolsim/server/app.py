@@ -19,6 +19,7 @@ from toolsim.cache.entry import Reply
 from toolsim.catalog.catalog import Catalog
 from toolsim.server import routes_ops, routes_tools
 from toolsim.server.errors import install_error_handlers
+from toolsim.server.faults import FaultInjector
 from toolsim.server.layers import door_inside_fastapi, front_layers
 from toolsim.server.mcp import mount_mcp
 from toolsim.server.service import ToolService
@@ -26,6 +27,7 @@ from toolsim.server.virtual import PATH as VIRTUAL_PATH
 from toolsim.server.virtual import VIRTUAL_OPENAPI, VirtualDoor
 from toolsim.settings import Settings
 from toolsim.simulator.base import Simulator, create_simulator
+from toolsim.simulator.upstream import list_servers
 from toolsim.world import World
 
 log = logging.getLogger("toolsim.server")
@@ -82,7 +84,7 @@ def create_app(
     lifespan; the lifespan only adds the periodic counter flush and clean-up.
     """
     settings = settings or Settings()
-    catalog = catalog if catalog is not None else Catalog.from_paths(settings.tools)
+    catalog = catalog if catalog is not None else load_catalog(settings)
     backend = backend if backend is not None else open_backend(settings.cache_url, settings.home)
     simulator = simulator or create_simulator(settings.simulator.backend, settings=settings)
     service = ToolService(
@@ -94,6 +96,7 @@ def create_app(
         memory_entries=settings.memory_entries,
         flight_lock_seconds=settings.flight_lock_seconds,
         world=World(backend) if settings.world and isinstance(backend, SupportsRecords) else None,
+        faults=_faults(settings),
     )
 
     @contextlib.asynccontextmanager
@@ -135,6 +138,21 @@ def create_app(
     app.front = front_layers(app.stack, service, settings)  # the order: server/layers.py
     _document_virtual(app)
     return app
+
+
+def load_catalog(settings: Settings) -> Catalog:
+    """The catalog of ``settings.tools``: MCP servers among them are listed first (I/O at
+    the edge, with the real tools' headers), then every source is loaded."""
+    listed = list_servers(
+        settings.tools, headers=settings.real_tools.headers, timeout=settings.upstream_timeout
+    )
+    return Catalog.from_paths(settings.tools, listed)
+
+
+def _faults(settings: Settings) -> FaultInjector | None:
+    """The fault injector of ``settings.faults``; None (no faults) without a profile."""
+    profile = settings.faults.profile
+    return None if profile is None else FaultInjector.from_file(profile, seed=settings.faults.seed)
 
 
 def app_from_env() -> FastAPI:

@@ -38,7 +38,9 @@ def front_layers(stack: ASGIApp, service: ToolService, settings: Settings) -> AS
     )
     front: ASGIApp = limit
     if not settings.otel:
-        front = VirtualDoor(front, service, settings.max_body_bytes, limit=limit)
+        # With a fault profile every call goes through the service, which applies it.
+        hits = service.faults is None
+        front = VirtualDoor(front, service, settings.max_body_bytes, limit=limit, answer_hits=hits)
     if settings.auth_token is not None:
         front = BearerAuth(front, token=SecretStr(settings.auth_token))
     if settings.access_log:

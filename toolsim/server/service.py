@@ -19,11 +19,12 @@ from toolsim.cache.nearest import closest_recorded
 from toolsim.catalog.catalog import Catalog
 from toolsim.catalog.models import ApiSpec, api_id
 from toolsim.catalog.parameters import Bound
-from toolsim.errors import CacheMiss, ToolsimError, UpstreamError
+from toolsim.errors import CacheMiss, InjectedFault, ToolsimError, UpstreamError
 from toolsim.server.counters import SharedCounters
+from toolsim.server.faults import FaultInjector
 from toolsim.server.hits import HitMemory, PreparedHit
 from toolsim.server.metrics import Measurements
-from toolsim.server.stats import ERROR, MISS, CallStats
+from toolsim.server.stats import DELAY_MS, DELAYED, ERROR, FAULT, MISS, CallStats
 from toolsim.simulator.base import Simulation, SimulationRequest, Simulator
 from toolsim.simulator.examples import select_examples
 from toolsim.singleflight import SingleFlight
@@ -69,6 +70,7 @@ class ToolService:
         memory_entries: int = 10_000,
         flight_lock_seconds: float = 180.0,
         world: World | None = None,
+        faults: FaultInjector | None = None,
     ) -> None:
         self.catalog = catalog
         self.backend = backend
@@ -87,6 +89,8 @@ class ToolService:
         self.flight_lock_seconds = flight_lock_seconds
         # The entity graph: consulted and fed on misses only (see toolsim.world).
         self.world = world
+        # Seeded faults and latency, applied before the cache is read (never stored).
+        self.faults = faults
 
     @property
     def mode(self) -> CacheMode:
@@ -129,6 +133,8 @@ class ToolService:
         valid reply exists."""
         api, key = call.api, call.key
         try:
+            if self.faults is not None:
+                await self._meet_faults(api, key)
             if self.answers_hits:
                 hit = self.memory.get(key) or await self._read_stored(api, key)
                 if hit is not None:
@@ -137,11 +143,23 @@ class ToolService:
             if not self.mode.simulates:
                 raise await asyncio.to_thread(self._replay_miss, api, call.bound)
             simulation = await self._simulate_once(api, call.arguments, key)
+        except InjectedFault as fault:
+            self.stats.record(api.function_name, FAULT, fault.kind)
+            raise
         except ToolsimError:
             self.stats.record(api.function_name, ERROR)
             raise
         self.stats.record(api.function_name, MISS, simulation.source)
         return CallResult(simulation.reply, simulation.source, False, key)
+
+    async def _meet_faults(self, api: ApiSpec, key: str) -> None:
+        """Wait the profile's latency for this call and raise its fault, if it drew one."""
+        assert self.faults is not None
+        drawn = self.faults.draw(api, key)
+        if drawn.delay > 0:
+            self.stats.record(api.function_name, DELAYED)
+            self.stats.record(api.function_name, DELAY_MS, amount=round(drawn.delay * 1000))
+        await self.faults.meet(api, key, drawn)
 
     async def _read_stored(self, api: ApiSpec, key: str) -> PreparedHit | None:
         # In a thread: a disk or network read must not hold up the hits being

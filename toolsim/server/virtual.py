@@ -188,8 +188,10 @@ class VirtualDoor:
             # Not a tool call at all: say so with a 4xx, in the reply shape.
             await _send(send, exc.status_code, reply_bytes(exc.message, ""))
         else:
-            # A tool-level failure: the agent sees it as the API's error message.
-            await _send(send, 200, reply_bytes(exc.message, ""))
+            # A tool-level failure: the agent sees it as the API's error message (with the
+            # headers a real API would send, such as an injected rate limit's Retry-After).
+            extra = [(name.encode(), value.encode()) for name, value in exc.headers().items()]
+            await _send(send, 200, reply_bytes(exc.message, ""), extra)
 
 
 _BODY_SCHEMA = {
