@@ -368,7 +368,14 @@ def print_agreement(report: Any) -> None:
     mine, theirs = (
         "n/a" if item["accuracy"] is None else f"{100 * item['accuracy']:.1f}%" for item in runs
     )
-    console.print(f"judge: {report.ranking.describe()}", soft_wrap=True)
+    ranked = report.ranking
+    resolution = (
+        ""
+        if ranked.max_error is None
+        else f"; resolution on these items {2 * ranked.max_error:.1f}"
+        " points (twice the largest per-system error)"
+    )
+    console.print(f"judge: {ranked.describe()}{resolution}", soft_wrap=True)
     baselines = report_table(
         "Baselines on the same items",
         "judge",
