@@ -113,3 +113,21 @@ def test_an_unmeasured_judge_resolves_nothing(
     output = result.output.replace("\n", " ")
     assert "resolution is unmeasured" in output
     assert "virtual_chatgpt_cot vs virtual_chatgpt_dfs" in output
+
+
+def test_the_rule_is_a_registered_judge(tmp_path: Path) -> None:
+    import asyncio
+
+    from test_grounding import CALL, QUERY, _answer
+
+    from toolsim.evaluator.judging.factory import available_judges, create_judge
+    from toolsim.settings import Settings
+
+    assert "rule" in available_judges()
+    judge = create_judge(Settings(home=tmp_path), "rule")
+    good = _answer(QUERY, "It is 21.5 C in Paris.", (CALL,))
+    sorry = _answer(QUERY, "Sorry, I could not get the weather.", (CALL,))
+    assert asyncio.run(judge.verdict(good, 0)).label.value == "Solved"
+    assert asyncio.run(judge.verdict(sorry, 0)).label.value == "Unsolved"
+    assert asyncio.run(judge.compare(QUERY, sorry, good, 0))[0] == "B"
+    assert judge.calls == judge.cached == 0 and judge.requests == 2

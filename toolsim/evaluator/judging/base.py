@@ -49,6 +49,24 @@ class JudgeIdentity:
         }
 
 
+class OfflineJudge:
+    """What a judge that calls no model has in common: no model calls, no cache, nothing to
+    close (the learned judge, the rule)."""
+
+    @property
+    def calls(self) -> int:
+        """No model is ever called."""
+        return 0
+
+    @property
+    def cached(self) -> int:
+        """Nothing is cached: every verdict is computed."""
+        return 0
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
 #: Where a report points a reader whose differences this judge does not resolve.
 STRONG_JUDGE_HINT = (
     "a strong judge resolves finer: --judge openai with TOOLSIM_JUDGE__BASE_URL set "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from toolsim.answers import Answer
-from toolsim.evaluator.judging.base import JudgeIdentity, resolution_of
+from toolsim.evaluator.judging.base import JudgeIdentity, OfflineJudge, resolution_of
 from toolsim.evaluator.labels import Label, Verdict
 
 _APOLOGY = re.compile(r"\b(sorry|apologi[sz]e|apologies|unfortunately)\b", re.IGNORECASE)
@@ -23,7 +23,7 @@ def rule_label(answer: Answer) -> str:
     return Label.UNSOLVED.value
 
 
-class RuleJudge:
+class RuleJudge(OfflineJudge):
     """The one-line rule as a judge (free, offline, deterministic)."""
 
     name = "rule"
@@ -32,16 +32,6 @@ class RuleJudge:
     def __init__(self) -> None:
         self.requests = 0
         self.failed = 0
-
-    @property
-    def calls(self) -> int:
-        """No model is called."""
-        return 0
-
-    @property
-    def cached(self) -> int:
-        """Nothing is cached."""
-        return 0
 
     def identity(self) -> JudgeIdentity:
         """The rule's name, and its figures on the shipped learned judge's final test."""
@@ -80,6 +70,3 @@ class RuleJudge:
         if a == b:
             return "tie", "the rule cannot tell them apart"
         return ("A" if a else "B"), "only one answers without apology"
-
-    async def aclose(self) -> None:
-        """Nothing to release."""

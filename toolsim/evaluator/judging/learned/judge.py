@@ -14,7 +14,7 @@ from typing import Any
 
 from toolsim.answers import Answer
 from toolsim.errors import UserError
-from toolsim.evaluator.judging.base import JudgeIdentity, resolution_of
+from toolsim.evaluator.judging.base import JudgeIdentity, OfflineJudge, resolution_of
 from toolsim.evaluator.judging.grounding import did_nothing, evidence, read
 from toolsim.evaluator.judging.learned.features import feature_row, vocabulary_of
 from toolsim.evaluator.judging.learned.files import (
@@ -77,7 +77,7 @@ def largest_error(card: dict[str, Any], judge: str = "learned") -> float | None:
     return max(found) if found else None
 
 
-class LearnedJudge:
+class LearnedJudge(OfflineJudge):
     """A free, offline, deterministic judge trained to agree with a reference judge."""
 
     name = "learned"
@@ -106,16 +106,6 @@ class LearnedJudge:
         if folder is None:
             return cls(shipped_files())
         return cls(read_files(Path(folder)), str(folder))
-
-    @property
-    def calls(self) -> int:
-        """No model is ever called."""
-        return 0
-
-    @property
-    def cached(self) -> int:
-        """Nothing is cached: every verdict is computed (in well under a millisecond)."""
-        return 0
 
     def identity(self) -> JudgeIdentity:
         """The model file's hash and its cross-validated agreement."""
@@ -186,6 +176,3 @@ class LearnedJudge:
     def _score(self, answer: Answer) -> float:
         probability, nothing = self._assess(answer)
         return 0.0 if nothing is not None else probability
-
-    async def aclose(self) -> None:
-        """Nothing to release."""
