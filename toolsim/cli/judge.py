@@ -40,7 +40,12 @@ def train(
         Path, typer.Option("--out", help="Folder for model.txt, known.tsv and card.json.")
     ],
     cv: Annotated[
-        bool, typer.Option("--cv/--no-cv", help="Cross-validate by method and by query.")
+        bool,
+        typer.Option(
+            "--cv/--no-cv",
+            help="Cross-validate on the design methods (by method and by query) and measure "
+            "the frozen final-test methods when the labels hold them.",
+        ),
     ] = True,
     reference: Annotated[
         str, typer.Option(help="What produced the labels (shown with the judge's agreement).")
