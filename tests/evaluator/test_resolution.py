@@ -104,7 +104,7 @@ def test_pass_rate_of_several_systems_and_win_rate_state_it(shared_data: Path, e
 def test_an_unmeasured_judge_resolves_nothing(
     shared_data: Path, env: Path, monkeypatch: pytest.MonkeyPatch, script
 ) -> None:
-    monkeypatch.setenv("TOOLSIM_JUDGE_BACKEND", BACKEND)
+    monkeypatch.setenv("TOOLSIM_JUDGE__BACKEND", BACKEND)
     result = runner.invoke(
         app,
         ["eval", "pass-rate", "--answers", str(shared_data / CONVERTED), "--out", str(env / "o")],

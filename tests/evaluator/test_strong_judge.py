@@ -44,7 +44,7 @@ SECOND PASS with details. Query: {query} Answer: {answer} Give answer_status.
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("TOOLSIM_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("TOOLSIM_MODEL_RETRIES", "0")  # a failed call fails at once
+    monkeypatch.setenv("TOOLSIM_RETRY__RETRIES", "0")  # a failed call fails at once
     return tmp_path
 
 

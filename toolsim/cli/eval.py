@@ -52,13 +52,13 @@ JudgePromptsOption = Annotated[
 def judge_flags(
     judge: str | None, model: str | None = None, prompts: Path | None = None
 ) -> dict[str, Any]:
-    """Settings overrides for the judge flags: a URL for ``--judge`` is an OpenAI-compatible
-    endpoint (the ``openai`` backend at that base URL)."""
-    flags: dict[str, Any] = {"judge_model": model, "judge_prompts": prompts}
+    """Settings overrides (setting paths) for the judge flags: a URL for ``--judge`` is an
+    OpenAI-compatible endpoint (the ``openai`` backend at that base URL)."""
+    flags: dict[str, Any] = {"judge.model": model, "judge.prompts": prompts}
     if judge is not None and judge.startswith(("http://", "https://")):
-        flags.update(judge_backend="openai", judge_base_url=judge)
+        flags.update({"judge.backend": "openai", "judge.base_url": judge})
     else:
-        flags["judge_backend"] = judge
+        flags["judge.backend"] = judge
     return flags
 
 
@@ -116,7 +116,7 @@ def _judged(
         return evaluate(
             *args,
             **options,
-            settings=settings_from_flags(home=home, **judge),
+            settings=settings_from_flags({"home": home, **judge}),
             progress=counter(progress, "judging"),
         )
 

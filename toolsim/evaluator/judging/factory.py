@@ -50,7 +50,7 @@ def resolve(name: str | None, settings: Settings) -> str:
 
 
 def create_judge(
-    settings: Settings | None = None,
+    settings: Settings,
     name: str | None = None,
     *,
     options: JudgeOptions | None = None,
@@ -64,17 +64,15 @@ def create_judge(
     """
     from toolsim.llm import available_chat_models, create_chat_model
 
-    settings = settings or Settings()
     chosen = resolve(name, settings)
     if chosen in judge_registry:
         return judge_registry.create(chosen, settings=settings)
     if chosen in available_chat_models():
         from toolsim.evaluator.judging.llm import LLMJudge
+        from toolsim.evaluator.judging.prompt_files import load_prompts
 
         judge = settings.judge.model_copy(update={"backend": chosen})
         configured = settings.model_copy(update={"judge": judge})
-        from toolsim.evaluator.judging.prompt_files import load_prompts
-
         prompts = load_prompts(settings.judge.prompts)
         chat = create_chat_model("judge", configured)
         return LLMJudge(chat, options, backend=chosen, prompts=prompts)
