@@ -20,7 +20,6 @@ from toolsim.answers import Answer, AnswerSet, load_answer_sets
 from toolsim.errors import UserError
 from toolsim.evaluator.judging.base import Judge
 from toolsim.evaluator.judging.factory import create_judge
-from toolsim.evaluator.judging.grounding import evidence
 from toolsim.evaluator.judging.llm import JudgeOptions, LLMJudge
 from toolsim.evaluator.labels import Label, Verdict
 from toolsim.evaluator.scoring.aggregate import count_labels, summarize
@@ -168,7 +167,7 @@ def build_entry(
             counts=count_labels(labels, PASS_LABELS),
             outcomes=by_query,
             budget=budget_metrics([(answer_set.answers, labels)], runs),
-            evidence={qid: evidence(answer) for qid, answer in answer_set.answers.items()},
+            answers=answer_set.answers,
         )
     all_counts = {name: sum(g.counts[name] for g in groups.values()) for name in PASS_LABELS}
     return EntryResult(

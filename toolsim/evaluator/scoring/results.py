@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 from toolsim import __version__
+from toolsim.answers import Answer
 from toolsim.evaluator.judging.base import JudgeIdentity
-from toolsim.evaluator.judging.grounding import Evidence
+from toolsim.evaluator.judging.grounding import Evidence, evidence
 from toolsim.evaluator.labels import Label, Preference, Round, Verdict
 from toolsim.evaluator.scoring.aggregate import RateSummary
 from toolsim.evaluator.scoring.budget_metrics import BudgetMetrics
@@ -49,9 +51,15 @@ class GroupResult:
     counts: dict[str, int]
     outcomes: dict[str, list[Verdict]]
     budget: BudgetMetrics | None = None
-    #: Per query: what its answer's tool calls returned and how much of the answer rests on
-    #: it (:class:`~toolsim.evaluator.judging.grounding.Evidence`), whatever the judge.
-    evidence: dict[str, Evidence] = field(default_factory=dict)
+    #: The answers judged, by query id (for :attr:`evidence`).
+    answers: dict[str, Answer] = field(default_factory=dict, repr=False)
+
+    @functools.cached_property
+    def evidence(self) -> dict[str, Evidence]:
+        """Per query: what its answer's tool calls returned and how much of the answer rests
+        on it (:class:`~toolsim.evaluator.judging.grounding.Evidence`), whatever the judge;
+        computed when a report first asks, not while judging."""
+        return {qid: evidence(answer) for qid, answer in self.answers.items()}
 
     def to_json(self) -> dict[str, Any]:
         """A plain-JSON form for reports, per-query labels and evidence included."""
