@@ -281,8 +281,8 @@ class Settings(BaseSettings):
     local_context: int = Field(
         default=16384, ge=512, description="Context of the local model, shared by its slots."
     )
-    host: str = "127.0.0.1"
-    port: int = 8080
+    host: str = Field(default="127.0.0.1", description="Where `toolsim serve` listens.")
+    port: int = Field(default=8080, description="The port `toolsim serve` listens on.")
     workers: int = Field(
         default=1, ge=1, description="Server processes (uvicorn workers) sharing the cache."
     )
