@@ -83,12 +83,9 @@ def render_cli() -> str:
         "`TOOLSIM_*` variable ([settings reference](settings.md)).",
         "",
     ]
-    hidden = []
     for path, command, context in _commands(root, typer.Context(root, info_name="toolsim"), ()):
         if not path:
             continue
-        if command.hidden:
-            hidden.append(" ".join(path))
         depth = "#" * min(len(path) + 1, 4)
         lines += [f"{depth} toolsim {' '.join(path)}", ""]
         if command.hidden:
