@@ -113,6 +113,8 @@ def _type_name(annotation: Any) -> str:
         return " or ".join(_type_name(arg) for arg in kept)
     if get_origin(annotation) is list:
         return "comma-separated list"
+    if get_origin(annotation) is dict:
+        return "JSON object"
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return "one of: " + ", ".join(str(member.value) for member in annotation)
     names = {str: "text", int: "integer", float: "number", bool: "true or false", Path: "path"}

@@ -236,8 +236,9 @@ def test_every_python_name_the_docs_give_resolves():
 
 def test_every_variable_the_docs_name_is_read_by_toolsim():
     known = set(environment_variables()) | set(legacy_environment_variables()) | TEST_SWITCHES
-    # Patterns (TOOLSIM_AGENT__<FIELD>, TOOLSIM_LLM_<FIELD>) stop before the placeholder.
-    prefixes = {"TOOLSIM_SIMULATOR", "TOOLSIM_AGENT", "TOOLSIM_JUDGE", "TOOLSIM_LLM"}
+    # Patterns (TOOLSIM_AGENT__<FIELD>, TOOLSIM_FAULTS__*, TOOLSIM_LLM_<FIELD>) stop before the
+    # placeholder: a group's prefix, or the older names' TOOLSIM_LLM.
+    prefixes = {name.split("__")[0] for name in known if "__" in name} | {"TOOLSIM_LLM"}
     unknown = [
         f"{page.name}: {name}"
         for page in docs()
