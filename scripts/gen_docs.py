@@ -25,7 +25,13 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from toolsim.cli import app
-from toolsim.settings import NESTED, PREFIX, Settings, legacy_environment_variables
+from toolsim.settings import (
+    LEGACY_REMOVED_IN,
+    NESTED,
+    PREFIX,
+    Settings,
+    legacy_environment_variables,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "docs" / "reference"
@@ -206,8 +212,9 @@ def render_settings() -> str:
     lines += [
         "## Older names",
         "",
-        "Names of earlier versions, still read; where both spellings are set, the current one",
-        "wins.",
+        f"Names of earlier versions, still read until toolsim {LEGACY_REMOVED_IN}, each with a",
+        "`FutureWarning` (once per process) naming its replacement; where both spellings are set,",
+        "the current one wins.",
         "",
         "| Older name | Read as |",
         "| --- | --- |",

@@ -313,8 +313,8 @@ def test_the_settings_reference_has_every_setting_and_older_name():
 
 
 def test_every_older_setting_name_is_covered_by_the_documented_spellings():
-    # The configuration page describes the older flat names as patterns, each standing for a
-    # current variable; the settings reference lists them one by one.
+    # The configuration page describes the older names of the model roles as patterns, each
+    # standing for a current variable.
     patterns = {
         "TOOLSIM_SIMULATOR": "TOOLSIM_SIMULATOR__BACKEND",
         "TOOLSIM_LLM_<FIELD>": "TOOLSIM_SIMULATOR__<FIELD>",
@@ -335,8 +335,13 @@ def test_every_older_setting_name_is_covered_by_the_documented_spellings():
                 return current.replace("<FIELD>", name.removeprefix(head))
         return None
 
+    # ... and the other flat names one by one, in the generated reference's table.
+    reference = doc("docs/reference/settings.md").text
+    table = dict(
+        re.findall(r"^\| `(TOOLSIM_[A-Z0-9_]+)` \| `(TOOLSIM_[A-Z0-9_]+)` \|$", reference, re.M)
+    )
     legacy = legacy_environment_variables()
-    assert {old: spelled(old) for old in legacy} == legacy
+    assert {old: spelled(old) or table.get(old) for old in legacy} == legacy
 
 
 def quickstart() -> list[str]:
