@@ -27,6 +27,7 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
+from toolsim.catalog.documents import is_url, shown_url
 from toolsim.catalog.mcp import PREFIX, ListedServer, is_mcp_source
 from toolsim.errors import UpstreamError, UserError
 
@@ -42,7 +43,7 @@ async def _connected(
     target = source[len(PREFIX) :].strip()
     if not target:
         raise UserError(f"{source!r} names no MCP server (mcp:<URL> or mcp:<command>)")
-    if target.startswith(("http://", "https://")):
+    if is_url(target):
         async with (
             httpx2.AsyncClient(headers=dict(headers), timeout=httpx2.Timeout(timeout)) as http,
             Client(
@@ -202,9 +203,8 @@ def _drain(queue: asyncio.Queue[tuple[str, dict[str, Any], asyncio.Future[Any]]]
 def _shown(source: str) -> str:
     """A source as it may be shown: a URL without what could be credentials, a command's name."""
     target = source[len(PREFIX) :].strip()
-    if target.startswith(("http://", "https://")):
-        url = httpx2.URL(target)
-        return f"{url.scheme}://{url.host}{':' + str(url.port) if url.port else ''}{url.path}"
+    if is_url(target):
+        return shown_url(target)
     return target.split()[0] if target else source
 
 
