@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -136,6 +136,13 @@ class RealToolSettings(BaseModel):
         repr=False,
         description="Query parameters added to every real OpenAPI call (API keys), JSON; "
         "never stored or logged.",
+    )
+    credentials: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        repr=False,
+        description="Credentials by the OpenAPI document's security scheme name, JSON: "
+        '{"api_key": "...", "bearerAuth": "token", "basicAuth": "user:password"}; sent where '
+        "the scheme says (header, query, cookie, Authorization); never stored or logged.",
     )
 
 

@@ -42,7 +42,10 @@ def test_every_operation_of_the_petstore_is_an_api(petstore: Catalog):
     assert api.function_name == "getpetbyid_for_swagger_petstore_openapi_3_0"
     assert api.description == "Find pet by ID. Returns a single pet."
     assert api.origin == HttpOperation(
-        method="GET", path="/pet/{petId}", server="https://petstore3.swagger.io/api/v3"
+        method="GET",
+        path="/pet/{petId}",
+        server="https://petstore3.swagger.io/api/v3",
+        security=api.origin.security,  # see test_each_operation_keeps_its_security_requirement
     )
 
 
@@ -318,3 +321,17 @@ def test_an_mcp_schema_never_makes_toolsim_read_another_document(tmp_path: Path)
     )
     (api,) = tool_from_mcp(listed).apis
     assert "password" not in json.dumps(api.template_response)
+
+
+def test_each_operation_keeps_its_security_requirement(petstore: Catalog):
+    from toolsim.catalog.models import SecurityScheme
+
+    key = SecurityScheme("api_key", "apiKey", location="header", parameter="api_key")
+    oauth = SecurityScheme("petstore_auth", "oauth2")
+    pet = petstore.resolve("OpenAPI", TOOL, "getPetById").origin
+    assert pet is not None and pet.security == ((key,), (oauth,))
+    inventory = petstore.resolve("OpenAPI", TOOL, "getInventory").origin
+    assert inventory is not None and inventory.security == ((key,),)
+    # An operation that asks for nothing (and the document sets no default) needs none.
+    order = petstore.resolve("OpenAPI", TOOL, "placeOrder").origin
+    assert order is not None and order.security == ()

@@ -28,7 +28,7 @@ from toolsim.catalog.documents import (
     shown_source,
 )
 from toolsim.catalog.json_schema import object_parameters, parameter, template
-from toolsim.catalog.models import ApiSpec, HttpOperation, Parameter, ToolSpec
+from toolsim.catalog.models import ApiSpec, HttpOperation, Parameter, SecurityScheme, ToolSpec
 from toolsim.errors import UserError
 
 #: The category every OpenAPI tool is filed under (the document names none).
@@ -169,6 +169,7 @@ def _api(
             server=_server_url(servers, source),
             body=media,
             whole_body=whole,
+            security=_security(spec, operation),
         ),
     )
 
@@ -227,6 +228,34 @@ def _body(operation: dict[str, Any], taken: set[str]) -> tuple[str, list[Paramet
         location="body",
     )
     return media, [whole], BODY
+
+
+def _security(
+    spec: dict[str, Any], operation: dict[str, Any]
+) -> tuple[tuple[SecurityScheme, ...], ...]:
+    """The operation's security requirement (else the document's), its schemes looked up."""
+    requirement = operation.get("security", spec.get("security"))
+    if not isinstance(requirement, list):
+        return ()
+    schemes = ((spec.get("components") or {}).get("securitySchemes")) or {}
+    alternatives = []
+    for alternative in requirement:
+        if isinstance(alternative, dict):
+            alternatives.append(tuple(_scheme(str(n), schemes.get(n)) for n in alternative))
+    return tuple(alternatives)
+
+
+def _scheme(name: str, raw: Any) -> SecurityScheme:
+    """One ``securitySchemes`` entry (an unknown name is a scheme no credential can meet)."""
+    if not isinstance(raw, dict):
+        return SecurityScheme(name=name, kind="")
+    return SecurityScheme(
+        name=name,
+        kind=str(raw.get("type") or ""),
+        location=str(raw.get("in") or ""),
+        parameter=str(raw.get("name") or ""),
+        scheme=str(raw.get("scheme") or "").lower(),
+    )
 
 
 def _reply_template(operation: dict[str, Any]) -> Any:

@@ -28,7 +28,7 @@ from toolsim.simulator.chain import FallbackChain
 from toolsim.simulator.llm import Endpoint, LLMOptions, LLMSimulator
 from toolsim.simulator.prompt import PromptTemplates
 from toolsim.simulator.template_filler import SchemaSimulator
-from toolsim.simulator.upstream import OpenApiCaller, RealTools, UpstreamRelay
+from toolsim.simulator.upstream import Credentials, OpenApiCaller, RealTools, UpstreamRelay
 
 
 def llm_options(settings: Settings) -> LLMOptions:
@@ -116,11 +116,9 @@ def upstream_simulator(settings: Settings | None = None, **_: Any) -> RealTools:
     """The real tools only (misses they cannot answer are errors)."""
     settings = settings or Settings()
     real = settings.real_tools
+    credentials = Credentials(real.credentials, headers=real.headers, params=real.params)
     openapi = OpenApiCaller(
-        server=real.openapi_server,
-        headers=real.headers,
-        params=real.params,
-        timeout=settings.upstream_timeout,
+        server=real.openapi_server, credentials=credentials, timeout=settings.upstream_timeout
     )
     return RealTools(
         relay=relay(settings),
