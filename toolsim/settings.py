@@ -157,6 +157,12 @@ class FaultSettings(BaseModel):
         "latency, for every API or per tool/API. Unset: no faults.",
     )
     seed: int = Field(default=0, description="Seed of the fault draws (same seed, same faults).")
+    session: str | None = Field(
+        default=None,
+        description="Set on every replica sharing a cache store: they number each call's "
+        "occurrences on the store, so a call meets the same faults whichever answers. Unset: a "
+        "server numbers them in memory (toolsim serve --workers N gives its workers one).",
+    )
 
 
 #: The roles with their own nested group of settings.

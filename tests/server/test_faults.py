@@ -27,14 +27,16 @@ def _profile(tmp_path: Path, document: dict[str, Any], name: str = "faults.yaml"
     return path
 
 
-def _app(tmp_path: Path, profile: Path, seed: int = 7, **more: Any) -> Any:
+def _app(
+    tmp_path: Path, profile: Path, seed: int = 7, faults_session: str | None = None, **more: Any
+) -> Any:
+    more.setdefault("cache_url", "memory://")
     return create_app(
         Settings(
             home=tmp_path / "home",
             tools=["example"],
             simulator="schema",
-            cache_url="memory://",
-            faults={"profile": profile, "seed": seed},
+            faults={"profile": profile, "seed": seed, "session": faults_session},
             **more,
         )
     )
@@ -51,6 +53,15 @@ async def _outcomes(app: Any, cities: list[str]) -> list[str]:
             outcomes.append("ok")
         except InjectedFault as fault:
             outcomes.append(fault.kind)
+    return outcomes
+
+
+async def _alternating(workers: list[Any], cities: list[str], rounds_of: int = 12) -> list[str]:
+    """The outcomes when round r of the calls goes to worker r % 2 (a call's occurrences
+    alternate between the workers)."""
+    outcomes = []
+    for i, city in enumerate(cities):
+        outcomes += await _outcomes(workers[i // rounds_of % len(workers)], [city])
     return outcomes
 
 
@@ -75,6 +86,41 @@ async def test_the_same_seed_gives_the_same_faults_and_another_seed_others(tmp_p
     assert first == again
     assert first != other
     assert 0 < first.count("server_error") < len(cities)
+
+
+@pytest.mark.parametrize("store", ["disk", "redis"])
+async def test_workers_sharing_a_store_meet_the_faults_one_process_would(
+    tmp_path: Path, store: str, request: pytest.FixtureRequest
+):
+    url = request.getfixturevalue("redis_url") if store == "redis" else f"disk://{tmp_path}/shared"
+    profile = _profile(tmp_path, {"default": {"error_rate": 0.4, "rate_limit_rate": 0.2}})
+    cities = [f"city {i % 12}" for i in range(120)]  # ten rounds of twelve calls
+    alone = await _outcomes(_app(tmp_path / "alone", profile), cities)
+
+    def worker() -> Any:  # another process of one server: same store, same session
+        return _app(tmp_path / "w", profile, cache_url=url, faults_session="run 1")
+
+    workers = [worker(), worker()]
+    assert workers[0].state.service.faults.numbering() == {
+        "session": "run 1",
+        "occurrences": "store",
+    }
+    assert await _alternating(workers, cities) == alone
+    # The same server started again (a new session on the same store) meets them again.
+    again = await _outcomes(
+        _app(tmp_path / "w", profile, cache_url=url, faults_session="run 2"), cities
+    )
+    assert again == alone
+
+    # Numbered per process instead, the workers would disagree with one process.
+    from toolsim.server.faults import LocalOccurrences
+
+    for app in workers:
+        app.state.service.faults.occurrences = LocalOccurrences()
+    per_process = [
+        (await _outcomes(workers[i // 12 % 2], [city]))[0] for i, city in enumerate(cities)
+    ]
+    assert per_process != alone
 
 
 async def test_faults_are_never_cached(tmp_path: Path):
@@ -120,6 +166,9 @@ async def test_each_door_answers_a_fault_as_a_real_api_would(tmp_path: Path):
     assert stats["since_start"]["faults_by_kind"] == {"rate_limit": 2}
     assert stats["fault_profile"]["seed"] == 7
     assert len(stats["fault_profile"]["sha256"]) == 64
+    # One process, no session: it numbers each call's occurrences itself.
+    assert stats["fault_profile"]["session"] is None
+    assert stats["fault_profile"]["occurrences"] == "process"
 
 
 async def test_a_timeout_waits_then_answers_504(tmp_path: Path):
@@ -134,7 +183,7 @@ def test_latency_draws_follow_the_configured_median_and_p95():
     )
     injector = FaultInjector(profile, seed=3)
     api = Catalog.from_paths(["example"]).by_function(WEATHER)
-    delays = sorted(injector.draw(api, f"{i:064x}").delay for i in range(4000))
+    delays = sorted(injector.draw(api, f"{i:064x}", 0).delay for i in range(4000))
     assert statistics.median(delays) == pytest.approx(0.200, rel=0.06)
     assert delays[int(0.95 * len(delays))] == pytest.approx(1.000, rel=0.12)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -52,6 +53,7 @@ def serve(
     import uvicorn
 
     from toolsim.server import create_app
+    from toolsim.server.faults import describe_profile
 
     overrides: dict[str, Any] = {
         "host": host,
@@ -65,10 +67,15 @@ def serve(
         "cache_url": cache_url,
         "workers": workers,
     }
-    group = {"profile": faults, "seed": fault_seed}
+    group: dict[str, Any] = {"profile": faults, "seed": fault_seed}
+    configured = settings_from_flags(**overrides)
+    profile_given = faults is not None or configured.faults.profile is not None
+    if profile_given and configured.faults.session is None and configured.workers > 1:
+        # Every worker numbers a call's occurrences in one session: this server's.
+        group["session"] = uuid.uuid4().hex
     if any(value is not None for value in group.values()):
-        # A nested group: the flags given override its variables, the others stay.
-        base = settings_from_flags(**overrides).faults.model_dump()
+        # A nested group: the values given override its variables, the others stay.
+        base = configured.faults.model_dump()
         overrides["faults"] = base | {k: v for k, v in group.items() if v is not None}
     settings = settings_from_flags(**overrides)
     if settings.workers > 1 and (settings.cache_url or "").startswith("memory:"):
@@ -83,6 +90,8 @@ def serve(
         f"listening on http://{settings.host}:{settings.port}  (POST /virtual, GET /v1/tools, "
         f"GET /stats)"
     )
+    if service.faults is not None:
+        console.print(f"injecting faults: {describe_profile(service.faults.identity())}")
     if settings.workers == 1:
         from toolsim.server.app import ready_to_serve
 
