@@ -123,18 +123,19 @@ def _group_alive(pgid: int) -> bool:
 
 
 class Server:
-    """``toolsim serve --workers N`` in its own process group, on a free loopback port."""
+    """``toolsim serve --workers N [ARGS]`` in its own process group, on a free loopback port."""
 
-    def __init__(self, env: dict[str, str], workers: int = 2) -> None:
+    def __init__(self, env: dict[str, str], workers: int = 2, args: tuple[str, ...] = ()) -> None:
         self.env = env
         self.workers = workers
+        self.args = args
         self.process: subprocess.Popen[bytes] | None = None
         self.base = ""
 
     def start(self) -> None:
         port = free_port()
         command = [sys.executable, "-m", "toolsim", "serve", "--port", str(port)]
-        command += ["--host", "127.0.0.1", "--workers", str(self.workers)]
+        command += ["--host", "127.0.0.1", "--workers", str(self.workers), *self.args]
         self.process = subprocess.Popen(
             command,
             env=self.env,
