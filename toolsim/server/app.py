@@ -108,6 +108,10 @@ def create_app(
         try:
             async with app.state.mcp.run():
                 yield
+        except BaseExceptionGroup as group:
+            # The MCP manager's task group wraps what the app's user raised while it ran (an
+            # in-process server's caller): give that back as it was raised.
+            raise _only_exception(group) from None
         finally:
             stopping.set()
             try:
@@ -138,6 +142,14 @@ def create_app(
     app.front = front_layers(app.stack, service, settings)  # the order: server/layers.py
     _document_virtual(app)
     return app
+
+
+def _only_exception(group: BaseExceptionGroup) -> BaseException:
+    """The one exception a group holds (however deeply nested), else the group itself."""
+    inner: BaseException = group
+    while isinstance(inner, BaseExceptionGroup) and len(inner.exceptions) == 1:
+        inner = inner.exceptions[0]
+    return inner
 
 
 def load_catalog(settings: Settings) -> Catalog:
