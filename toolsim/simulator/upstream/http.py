@@ -19,7 +19,7 @@ from urllib.parse import quote
 import httpx
 
 from toolsim.catalog.models import ApiSpec, HttpOperation
-from toolsim.errors import UpstreamError
+from toolsim.errors import InvalidArguments, UpstreamError
 from toolsim.simulator.upstream.credentials import (
     EXTENSION,
     Credentials,
@@ -101,7 +101,9 @@ def _request(api: ApiSpec, operation: HttpOperation, arguments: dict[str, Any]) 
         param = api.signature.lookup(name)
         location = param.location if param is not None else "query"
         if location == "path":
-            path = path.replace("{" + name + "}", quote(_text(value), safe=""))
+            if _text(value) == "":  # the URL would name another endpoint (/pet/ for /pet/{id})
+                raise InvalidArguments(f"parameter '{name}' of {api.name} cannot be empty")
+            path = path.replace("{" + name + "}", _segment(_text(value)))
         elif location == "header":
             headers[name] = _text(value)
         elif location == "cookie":
@@ -122,6 +124,13 @@ def _request(api: ApiSpec, operation: HttpOperation, arguments: dict[str, Any]) 
         else:
             options["json"] = content
     return options
+
+
+def _segment(text: str) -> str:
+    """``text`` as one path segment: every ``/`` encoded, and ``.`` or ``..`` too, which a URL
+    would otherwise resolve to another endpoint (``/pet/..`` is ``/``)."""
+    segment = quote(text, safe="")
+    return segment.replace(".", "%2E") if segment in (".", "..") else segment
 
 
 def _text(value: Any) -> str:

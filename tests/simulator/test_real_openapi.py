@@ -1,5 +1,6 @@
-"""Credentials for real OpenAPI servers: each goes where its document's security scheme says,
-comes only from settings, and is in no request the client logs, no error and no stored reply."""
+"""Calls to real OpenAPI servers: each credential goes where its document's security scheme
+says, comes only from settings, and is in no request the client logs, no error and no stored
+reply; an argument never changes which endpoint is called."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from support import serving
 
 from toolsim.catalog import Catalog
 from toolsim.catalog.models import HttpOperation, SecurityScheme
-from toolsim.errors import UpstreamError
+from toolsim.errors import InvalidArguments, UpstreamError
 from toolsim.settings import Settings
 from toolsim.simulator import SimulationRequest
 from toolsim.simulator.factories import upstream_simulator
@@ -66,6 +67,16 @@ def catalog(tmp_path: Path, echo: str) -> Catalog:
             "/either": _operation("/either", [{"oauth": []}, {"cookieKey": []}]),
             "/optional": _operation("/optional", [{}, {"bearerAuth": []}]),
             "/public": _operation("/public", []),
+            "/item/{id}": {
+                "get": {
+                    "operationId": "item",
+                    "security": [{"headerKey": []}],
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {"200": {"description": "the path the server saw"}},
+                }
+            },
         },
         "components": {"securitySchemes": SCHEMES},
     }
@@ -90,16 +101,22 @@ def echo() -> Iterator[str]:
             return JSONResponse({"message": "unauthorised"}, status_code=401)
         return JSONResponse(found)
 
-    with serving(Starlette(routes=[Route("/{name}", seen)])) as base:
+    async def path(request: Request) -> JSONResponse:
+        return JSONResponse({"path": request.scope["raw_path"].decode()})
+
+    routes = [Route("/item/{rest:path}", path), Route("/{name:path}", seen)]
+    with serving(Starlette(routes=routes)) as base:
         yield base
 
 
-async def _call(catalog: Catalog, name: str, **real_tools: Any) -> Any:
+async def _call(
+    catalog: Catalog, name: str, arguments: dict[str, Any] | None = None, **real_tools: Any
+) -> Any:
     simulator = upstream_simulator(Settings(simulator="upstream", real_tools=real_tools))
     api = catalog.resolve("OpenAPI", "Vault", name)
     try:
         simulation = await simulator.simulate(
-            SimulationRequest(api=api, arguments={"q": "x"}, key="0" * 64)
+            SimulationRequest(api=api, arguments=arguments or {"q": "x"}, key="0" * 64)
         )
     finally:
         await simulator.aclose()
@@ -181,3 +198,24 @@ def test_an_operation_without_a_requirement_carries_only_the_common_secrets():
     assert granted.placement.headers == {"X-Common": "c", "api_key": SECRET}
     refused = Credentials().authorise(HttpOperation("GET", "/x", security=((unknown,),)))
     assert refused.unmet == ((unknown,),)
+
+
+@pytest.mark.parametrize(
+    ("value", "path"),
+    [
+        ("..", "/item/%2E%2E"),  # not /: a dot-segment would climb out of the operation
+        (".", "/item/%2E"),
+        ("../admin", "/item/..%2Fadmin"),
+        ("a b/c", "/item/a%20b%2Fc"),
+    ],
+)
+async def test_a_path_argument_never_leaves_its_operations_path(
+    catalog: Catalog, value: str, path: str
+):
+    seen = await _call(catalog, "item", {"id": value}, credentials={"headerKey": SECRET})
+    assert seen == {"path": path}
+
+
+async def test_an_empty_path_argument_is_refused(catalog: Catalog):
+    with pytest.raises(InvalidArguments, match="parameter 'id' of item cannot be empty"):
+        await _call(catalog, "item", {"id": ""}, credentials={"headerKey": SECRET})
