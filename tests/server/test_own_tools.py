@@ -304,3 +304,35 @@ def _example_module(path: str) -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def test_a_stdio_mcp_server_sees_its_own_environment_but_not_toolsims_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    script = tmp_path / "env_server.py"
+    script.write_text(
+        "import os\n"
+        "from mcp.server.mcpserver import MCPServer\n"
+        "server = MCPServer('env')\n"
+        "@server.tool()\n"
+        "def variable(name: str) -> str:\n"
+        "    '''The value of an environment variable, or (unset).'''\n"
+        "    return os.environ.get(name, '(unset)')\n"
+        "server.run('stdio')\n"
+    )
+    monkeypatch.setenv("NOTES_API_KEY", "the server's own")
+    monkeypatch.setenv("TOOLSIM_REAL_TOOLS__CREDENTIALS", json.dumps({"api_key": SECRET}))
+    app = create_app(Settings(home=tmp_path, tools=[f"mcp:python {script}"], simulator="upstream"))
+    with serving(app) as base:
+        seen = {
+            name: httpx.post(
+                f"{base}/virtual",
+                json=virtual("env", "variable", {"name": name}, "MCP"),
+                timeout=TIMEOUT,
+            ).json()["response"]
+            for name in ("NOTES_API_KEY", "TOOLSIM_REAL_TOOLS__CREDENTIALS")
+        }
+    assert seen == {  # a str reply is structured as {"result": ...} by the SDK
+        "NOTES_API_KEY": {"result": "the server's own"},
+        "TOOLSIM_REAL_TOOLS__CREDENTIALS": {"result": "(unset)"},
+    }

@@ -2,12 +2,12 @@
 
 A server is named as in ``--tools``: ``mcp:<http(s) URL>`` (streamable HTTP) or
 ``mcp:<command and arguments>`` (stdio, started as a child process that
-inherits this process's environment, so a server finds its own credentials
-there). Listing happens at the edge, once, before the catalog is built
-(:func:`list_servers`); calls go through one long-lived session per server
-(:class:`McpSession`), because a server may keep state between calls as the
-real one does. Headers given for HTTP servers (credentials) are sent, never
-stored or logged.
+inherits this process's environment but toolsim's own ``TOOLSIM_*`` settings,
+so a server finds its own credentials there, and not toolsim's). Listing
+happens at the edge, once, before the catalog is built (:func:`list_servers`);
+calls go through one long-lived session per server (:class:`McpSession`),
+because a server may keep state between calls as the real one does. Headers
+given for HTTP servers (credentials) are sent, never stored or logged.
 """
 
 from __future__ import annotations
@@ -58,9 +58,15 @@ async def _connected(
         raise UserError(f"cannot read the MCP server command {target!r}: {exc}") from None
     if command in ("python", "python3"):
         command = sys.executable  # the interpreter toolsim runs on, with its packages
-    parameters = StdioServerParameters(command=command, args=args, env=dict(os.environ))
+    parameters = StdioServerParameters(command=command, args=args, env=server_environment())
     async with Client(parameters, read_timeout_seconds=timeout) as client:
         yield client
+
+
+def server_environment() -> dict[str, str]:
+    """The environment a stdio MCP server starts with: this process's, without toolsim's own
+    settings (its credentials for other tools and models are not the server's to see)."""
+    return {name: value for name, value in os.environ.items() if not name.startswith("TOOLSIM_")}
 
 
 async def list_server(
