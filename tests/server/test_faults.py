@@ -197,3 +197,21 @@ def test_a_bad_profile_is_an_error_naming_the_file_and_the_field(tmp_path: Path)
         load_profile(unknown)
     with pytest.raises(UserError, match="cannot read the fault profile"):
         load_profile(tmp_path / "missing.yaml")
+
+
+def test_names_the_catalog_does_not_have_are_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    profile = _profile(
+        tmp_path,
+        {
+            "tools": {"SkyCast Weather": {"error_rate": 0.1}, "Sky Cast": {}},
+            "apis": {WEATHER: {}, "Current Weather": {}},
+        },
+        "typos.yaml",
+    )
+    with caplog.at_level("WARNING", logger="toolsim.server"):
+        _app(tmp_path, profile)
+    (warning,) = [r.getMessage() for r in caplog.records if "fault profile" in r.getMessage()]
+    assert "typos.yaml names what the catalog does not have" in warning
+    assert warning.split(": ", 1)[1].startswith("tools.Sky Cast, apis.Current Weather (")

@@ -96,7 +96,7 @@ def create_app(
         memory_entries=settings.memory_entries,
         flight_lock_seconds=settings.flight_lock_seconds,
         world=World(backend) if settings.world and isinstance(backend, SupportsRecords) else None,
-        faults=_faults(settings, backend),
+        faults=_faults(settings, backend, catalog),
     )
 
     @contextlib.asynccontextmanager
@@ -161,7 +161,7 @@ def load_catalog(settings: Settings) -> Catalog:
     return Catalog.from_paths(settings.tools, listed)
 
 
-def _faults(settings: Settings, backend: CacheBackend) -> FaultInjector | None:
+def _faults(settings: Settings, backend: CacheBackend, catalog: Catalog) -> FaultInjector | None:
     """The fault injector of ``settings.faults``; None (no faults) without a profile.
 
     With a session (several workers or replicas), occurrences are numbered on
@@ -173,6 +173,14 @@ def _faults(settings: Settings, backend: CacheBackend) -> FaultInjector | None:
     injector = open_injector(
         faults.profile, seed=faults.seed, session=faults.session, backend=backend
     )
+    unmatched = injector.profile.unmatched(catalog)
+    if unmatched:
+        log.warning(
+            "the fault profile %s names what the catalog does not have, so their rules apply "
+            "to nothing: %s (tools by name, APIs by function name, as GET /v1/tools lists them)",
+            faults.profile,
+            ", ".join(unmatched),
+        )
     if faults.session and not isinstance(injector.occurrences, SharedOccurrences):
         log.warning(
             "the cache backend keeps no tallies: each process numbers a call's occurrences "

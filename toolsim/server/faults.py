@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import NormalDist
@@ -113,6 +114,17 @@ class FaultProfile(BaseModel):
             if standardize(name) == api.tool_key:
                 return rule
         return self.default
+
+    def unmatched(self, apis: Iterable[ApiSpec]) -> list[str]:
+        """The profile's fields naming no tool or API among ``apis`` (``apis.<name>``, ...):
+        their rules apply to nothing, most likely a misspelt name."""
+        functions, tools = set(), set()
+        for api in apis:
+            functions.add(api.function_name)
+            tools.add(api.tool_key)
+        return [f"tools.{name}" for name in self.tools if standardize(name) not in tools] + [
+            f"apis.{name}" for name in self.apis if name not in functions
+        ]
 
 
 def load_profile(path: Path) -> tuple[FaultProfile, str]:
