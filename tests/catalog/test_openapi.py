@@ -188,11 +188,6 @@ def test_an_mcp_listing_becomes_a_tool_with_resolved_schemas():
     assert api.origin == McpTool(server="mcp:python server.py", tool="search_notes")
 
 
-def test_an_mcp_source_that_was_not_listed_is_an_error():
-    with pytest.raises(UserError, match="was not listed"):
-        Catalog.from_paths(["mcp:python server.py"])
-
-
 # Documents read from a URL: the real path (``--tools https?://...``), against a local server.
 
 
@@ -335,3 +330,15 @@ def test_each_operation_keeps_its_security_requirement(petstore: Catalog):
     # An operation that asks for nothing (and the document sets no default) needs none.
     order = petstore.resolve("OpenAPI", TOOL, "placeOrder").origin
     assert order is not None and order.security == ()
+
+
+def test_an_mcp_source_is_shown_without_what_may_be_secrets():
+    from toolsim.catalog.mcp import shown_server
+
+    assert shown_server("mcp:python server.py --token abc") == "python server.py"
+    assert shown_server("mcp:notes-server --api-key abc") == "notes-server"
+    assert shown_server("mcp:https://u:p@mcp.example:8443/mcp?key=abc") == (
+        "https://mcp.example:8443/mcp"
+    )
+    with pytest.raises(UserError, match=r"^the MCP server python server.py was not listed"):
+        Catalog.from_paths(["mcp:python server.py --token abc"])

@@ -27,8 +27,8 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from toolsim.catalog.documents import is_url, shown_url
-from toolsim.catalog.mcp import PREFIX, ListedServer, is_mcp_source
+from toolsim.catalog.documents import is_url
+from toolsim.catalog.mcp import PREFIX, ListedServer, is_mcp_source, shown_server
 from toolsim.errors import UpstreamError, UserError
 
 #: Seconds one listing or call may take unless told otherwise.
@@ -93,7 +93,7 @@ async def list_server(
         raise
     except Exception as exc:
         raise UserError(
-            f"cannot list the tools of the MCP server {_shown(source)}: {_reason(exc)}"
+            f"cannot list the tools of the MCP server {shown_server(source)}: {_reason(exc)}"
         ) from None
 
 
@@ -184,7 +184,7 @@ class McpSession:
             raise
         except Exception as exc:
             failure = UpstreamError(
-                f"the MCP session with {_shown(self.source)} broke: {_reason(exc)}"
+                f"the MCP session with {shown_server(self.source)} broke: {_reason(exc)}"
             )
             for waiting in [pending, *_drain(queue)]:
                 if waiting is not None and not waiting.done():
@@ -204,14 +204,6 @@ def _drain(queue: asyncio.Queue[tuple[str, dict[str, Any], asyncio.Future[Any]]]
     while not queue.empty():
         waiting.append(queue.get_nowait()[2])
     return waiting
-
-
-def _shown(source: str) -> str:
-    """A source as it may be shown: a URL without what could be credentials, a command's name."""
-    target = source[len(PREFIX) :].strip()
-    if is_url(target):
-        return shown_url(target)
-    return target.split()[0] if target else source
 
 
 def _reason(exc: BaseException) -> str:
