@@ -224,15 +224,17 @@ def acknowledged_until_killed(
 
 
 @contextlib.contextmanager
-def serving(app: Any) -> Any:
-    """Serve an ASGI app with uvicorn on a free loopback port in a thread; yield its base URL."""
+def serving(app: Any, **config_options: Any) -> Any:
+    """Serve an ASGI app with uvicorn on a free loopback port in a thread; yield its base URL.
+
+    ``config_options`` override uvicorn's ``Config`` (``lifespan="off"``, ...).
+    """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, log_config=None, log_level="warning", access_log=False, timeout_graceful_shutdown=5
-    )
+    options = {"log_level": "warning", "access_log": False, "timeout_graceful_shutdown": 5}
+    config = uvicorn.Config(app, log_config=None, **(options | config_options))
     server = ReadyServer(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -245,3 +247,19 @@ def serving(app: Any) -> Any:
         thread.join(20)
         sock.close()
         assert not thread.is_alive(), "the server did not shut down"
+
+
+async def fault_outcomes(app: Any, function: str, calls: list[dict[str, Any]]) -> list[str]:
+    """Each call's outcome through an app's tool service: the injected fault's kind, or "ok"."""
+    from toolsim.errors import InjectedFault
+
+    service = app.state.service
+    api = service.catalog.by_function(function)
+    outcomes = []
+    for arguments in calls:
+        try:
+            await service.call(api, arguments)
+            outcomes.append("ok")
+        except InjectedFault as fault:
+            outcomes.append(fault.kind)
+    return outcomes

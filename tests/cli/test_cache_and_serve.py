@@ -170,9 +170,8 @@ def test_serve_injects_its_profiles_faults_the_same_in_every_worker(
     import hashlib
     from concurrent.futures import ThreadPoolExecutor
 
-    from support import WEATHER_CALL, Server
+    from support import WEATHER_CALL, Server, fault_outcomes
 
-    from toolsim.errors import InjectedFault
     from toolsim.server import create_app
     from toolsim.settings import Settings
 
@@ -180,27 +179,16 @@ def test_serve_injects_its_profiles_faults_the_same_in_every_worker(
     profile.write_text("default: {error_rate: 0.3, rate_limit_rate: 0.2, retry_after: 3}\n")
     cities = [f"city {i % ROUND}" for i in range(6 * ROUND)]  # six rounds of the same calls
 
-    async def in_one_process() -> list[str]:
-        local = create_app(
-            Settings(
-                home=tmp_path / "alone",
-                simulator="schema",
-                cache_url="memory://",
-                faults={"profile": profile, "seed": 7},
-            )
+    local = create_app(
+        Settings(
+            home=tmp_path / "alone",
+            simulator="schema",
+            cache_url="memory://",
+            faults={"profile": profile, "seed": 7},
         )
-        service = local.state.service
-        api = service.catalog.by_function("current_weather_for_skycast_weather")
-        outcomes = []
-        for city in cities:
-            try:
-                await service.call(api, {"city": city})
-                outcomes.append("ok")
-            except InjectedFault as fault:
-                outcomes.append(fault.kind)
-        return outcomes
-
-    expected = asyncio.run(in_one_process())
+    )
+    weather = "current_weather_for_skycast_weather"
+    expected = asyncio.run(fault_outcomes(local, weather, [{"city": c} for c in cities]))
     env = {**os.environ, "TOOLSIM_HOME": str(tmp_path / "served")}
     args = ("--simulator", "schema", "--faults", str(profile), "--fault-seed", "7")
     server = Server(env, workers=workers, args=args)

@@ -11,9 +11,10 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from support import WEATHER_CALL, fault_outcomes
 
 from toolsim.catalog import Catalog
-from toolsim.errors import InjectedFault, UserError
+from toolsim.errors import UserError
 from toolsim.server import create_app
 from toolsim.server.faults import FaultInjector, FaultProfile, load_profile
 from toolsim.settings import Settings
@@ -43,17 +44,8 @@ def _app(
 
 
 async def _outcomes(app: Any, cities: list[str]) -> list[str]:
-    """Each call's outcome through the service: the fault's kind, or "ok"."""
-    service = app.state.service
-    api = service.catalog.by_function(WEATHER)
-    outcomes = []
-    for city in cities:
-        try:
-            await service.call(api, {"city": city})
-            outcomes.append("ok")
-        except InjectedFault as fault:
-            outcomes.append(fault.kind)
-    return outcomes
+    """Each weather call's outcome through the service: the fault's kind, or "ok"."""
+    return await fault_outcomes(app, WEATHER, [{"city": city} for city in cities])
 
 
 async def _alternating(workers: list[Any], cities: list[str], rounds_of: int = 12) -> list[str]:
@@ -142,15 +134,7 @@ async def test_each_door_answers_a_fault_as_a_real_api_would(tmp_path: Path):
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         native = await client.post(f"/v1/tools/{WEATHER}", json={"city": "Oslo"})
-        stb = await client.post(
-            "/virtual",
-            json={
-                "category": "Weather",
-                "tool_name": "SkyCast Weather",
-                "api_name": "Current Weather",
-                "tool_input": {"city": "Oslo"},
-            },
-        )
+        stb = await client.post("/virtual", json=WEATHER_CALL)
         other = await client.post("/v1/tools/stock_quote_for_market_pulse", json={"symbol": "X"})
         stats = (await client.get("/stats")).json()
     assert native.status_code == 429 and native.headers["retry-after"] == "4"
