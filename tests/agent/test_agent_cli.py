@@ -24,8 +24,8 @@ runner = CliRunner()
 def env(tmp_path: Path) -> dict[str, str]:
     return {
         "TOOLSIM_HOME": str(tmp_path / "home"),
-        "TOOLSIM_AGENT_BACKEND": BACKEND,
-        "TOOLSIM_SIMULATOR": "schema",
+        "TOOLSIM_AGENT__BACKEND": BACKEND,
+        "TOOLSIM_SIMULATOR__BACKEND": "schema",
     }
 
 
@@ -208,7 +208,11 @@ def test_a_run_records_the_faults_a_toolsim_server_injects(env, model, tmp_path)
     profile = tmp_path / "faults.yaml"
     profile.write_text("default: {rate_limit_rate: 1.0}\n")
     served = create_app(
-        Settings(simulator="schema", cache_url="memory://", faults={"profile": profile, "seed": 9})
+        Settings(
+            simulator={"backend": "schema"},
+            cache={"url": "memory://"},
+            faults={"profile": profile, "seed": 9},
+        )
     )
     plain = tmp_path / "plain"
     with serving(served) as base:

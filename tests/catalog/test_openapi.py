@@ -224,7 +224,9 @@ def test_a_document_url_loads_and_serves_like_the_file(document_server: str, pet
     from toolsim.settings import Settings
 
     url = f"{document_server}/docs/openapi.yaml"
-    app = create_app(Settings(tools=[url], simulator="schema", cache_url="memory://"))
+    app = create_app(
+        Settings(tools=[url], simulator={"backend": "schema"}, cache={"url": "memory://"})
+    )
     catalog = app.state.service.catalog
     assert sorted(a.function_name for a in catalog) == sorted(a.function_name for a in petstore)
     assert catalog.resolve("OpenAPI", TOOL, "getPetById").parameters == (

@@ -29,16 +29,21 @@ def _profile(tmp_path: Path, document: dict[str, Any], name: str = "faults.yaml"
 
 
 def _app(
-    tmp_path: Path, profile: Path, seed: int = 7, faults_session: str | None = None, **more: Any
+    tmp_path: Path,
+    profile: Path,
+    seed: int = 7,
+    faults_session: str | None = None,
+    cache_url: str = "memory://",
+    **more: Any,
 ) -> Any:
-    more.setdefault("cache_url", "memory://")
     return create_app(
         Settings(
             home=tmp_path / "home",
             tools=["example"],
-            simulator="schema",
             faults={"profile": profile, "seed": seed, "session": faults_session},
             **more,
+            simulator={"backend": "schema"},
+            cache={"url": cache_url},
         )
     )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import uuid
 from pathlib import Path
@@ -22,6 +21,7 @@ from toolsim.cli.common import (
 )
 from toolsim.cli.console import console
 from toolsim.errors import UserError
+from toolsim.settings import variable
 
 
 def serve(
@@ -55,66 +55,63 @@ def serve(
     from toolsim.server import create_app
     from toolsim.server.faults import describe_profile
 
-    overrides: dict[str, Any] = {
-        "host": host,
-        "port": port,
+    flags = {
+        "server.host": host,
+        "server.port": port,
+        "server.workers": workers,
         "tools": tools,
-        "cache_mode": cache_mode,
-        "simulator": simulator,
-        "upstream_url": upstream,
-        "schema_fallback": schema_fallback,
         "home": home,
-        "cache_url": cache_url,
-        "workers": workers,
+        "cache.mode": cache_mode,
+        "cache.url": cache_url,
+        "simulator.backend": simulator,
+        "simulator.schema_fallback": schema_fallback,
+        "upstream.url": upstream,
+        "faults.profile": faults,
+        "faults.seed": fault_seed,
     }
-    group: dict[str, Any] = {"profile": faults, "seed": fault_seed}
-    configured = settings_from_flags(**overrides)
-    profile_given = faults is not None or configured.faults.profile is not None
-    if profile_given and configured.faults.session is None and configured.workers > 1:
+    settings = settings_from_flags(flags)
+    faults_on = settings.faults.profile is not None
+    if faults_on and settings.faults.session is None and settings.server.workers > 1:
         # Every worker numbers a call's occurrences in one session: this server's.
-        group["session"] = uuid.uuid4().hex
-    if any(value is not None for value in group.values()):
-        # A nested group: the values given override its variables, the others stay.
-        base = configured.faults.model_dump()
-        overrides["faults"] = base | {k: v for k, v in group.items() if v is not None}
-    settings = settings_from_flags(**overrides)
-    if settings.workers > 1 and (settings.cache_url or "").startswith("memory:"):
+        flags["faults.session"] = uuid.uuid4().hex
+        settings = settings_from_flags(flags)
+    if settings.server.workers > 1 and (settings.cache.url or "").startswith("memory:"):
         raise UserError("memory:// cannot be shared by several workers; use disk:// or redis://")
     # Built here even with several workers: bad settings fail once, clearly, before any fork.
     application = create_app(settings)
     service = application.state.service
     console.print(
         f"toolsim: {len(service.catalog)} APIs, {len(service.catalog.queries)} queries, "
-        f"cache mode {settings.cache_mode.value}, simulator "
+        f"cache mode {settings.cache.mode.value}, simulator "
         f"{service.simulator.name}, {len(service.backend)} cached replies\n"
-        f"listening on http://{settings.host}:{settings.port}  (POST /virtual, GET /v1/tools, "
-        f"GET /stats)"
+        f"listening on http://{settings.server.host}:{settings.server.port}  "
+        "(POST /virtual, GET /v1/tools, GET /stats)"
     )
     if service.faults is not None:
         console.print(f"injecting faults: {describe_profile(service.faults.identity())}")
-    if settings.workers == 1:
+    if settings.server.workers == 1:
         from toolsim.server.app import ready_to_serve
 
         uvicorn.run(
             ready_to_serve(application),
-            host=settings.host,
-            port=settings.port,
+            host=settings.server.host,
+            port=settings.server.port,
             log_level="warning",
         )
         return
-    console.print(f"{settings.workers} worker processes")
+    console.print(f"{settings.server.workers} worker processes")
     asyncio.run(service.simulator.aclose())
     service.backend.close()
     # Each worker builds its own app from the environment, so pass the flags on there.
-    for name, value in overrides.items():
+    for path, value in flags.items():
         if value is not None:
-            os.environ[f"TOOLSIM_{name.upper()}"] = _env_value(value)
+            os.environ[variable(path)] = _env_value(value)
     uvicorn.run(
         "toolsim.server.app:app_from_env",
         factory=True,
-        workers=settings.workers,
-        host=settings.host,
-        port=settings.port,
+        workers=settings.server.workers,
+        host=settings.server.host,
+        port=settings.server.port,
         log_level="warning",
     )
 
@@ -127,6 +124,4 @@ def _env_value(value: Any) -> str:
         return ",".join(str(item) for item in value)
     if isinstance(value, CacheMode):
         return value.value
-    if isinstance(value, dict):
-        return json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in value.items()})
     return str(value)
