@@ -112,9 +112,8 @@ def echo() -> Iterator[str]:
 async def _call(
     catalog: Catalog, name: str, arguments: dict[str, Any] | None = None, **real_tools: Any
 ) -> Any:
-    simulator = upstream_simulator(
-        Settings(simulator={"backend": "upstream"}, real_tools=real_tools)
-    )
+    settings = Settings(simulator={"backend": "upstream"}, real_tools=real_tools)
+    simulator = upstream_simulator(settings=settings)
     api = catalog.resolve("OpenAPI", "Vault", name)
     try:
         simulation = await simulator.simulate(
