@@ -16,12 +16,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
-from support import ReadyServer
+from support import serving
 
 #: Behaviours of ``POST /v1/chat/completions``.
 MODES = (
@@ -211,32 +210,13 @@ def _stub_app(control: StubControl) -> Starlette:
 @pytest.fixture
 def stub() -> Iterator[StubControl]:
     """A fault-injecting OpenAI-compatible server on 127.0.0.1; ``stub.base_url`` ends in /v1."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    control = StubControl(f"http://127.0.0.1:{port}/v1")
-    config = uvicorn.Config(
-        _stub_app(control),
-        log_config=None,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=2,
-    )
-    server = ReadyServer(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        if not server.ready.wait(10):
-            raise RuntimeError("the stub server did not start")
-        yield control
-    finally:
-        control.stopping.set()
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-        assert not thread.is_alive(), "the stub server did not shut down"
+    control = StubControl("")
+    with serving(_stub_app(control), lifespan="off", timeout_graceful_shutdown=2) as base:
+        control.base_url = f"{base}/v1"
+        try:
+            yield control
+        finally:
+            control.stopping.set()  # lets answers still waiting go, so the server can stop
 
 
 @pytest.fixture

@@ -123,18 +123,19 @@ def _group_alive(pgid: int) -> bool:
 
 
 class Server:
-    """``toolsim serve --workers N`` in its own process group, on a free loopback port."""
+    """``toolsim serve --workers N [ARGS]`` in its own process group, on a free loopback port."""
 
-    def __init__(self, env: dict[str, str], workers: int = 2) -> None:
+    def __init__(self, env: dict[str, str], workers: int = 2, args: tuple[str, ...] = ()) -> None:
         self.env = env
         self.workers = workers
+        self.args = args
         self.process: subprocess.Popen[bytes] | None = None
         self.base = ""
 
     def start(self) -> None:
         port = free_port()
         command = [sys.executable, "-m", "toolsim", "serve", "--port", str(port)]
-        command += ["--host", "127.0.0.1", "--workers", str(self.workers)]
+        command += ["--host", "127.0.0.1", "--workers", str(self.workers), *self.args]
         self.process = subprocess.Popen(
             command,
             env=self.env,
@@ -223,15 +224,17 @@ def acknowledged_until_killed(
 
 
 @contextlib.contextmanager
-def serving(app: Any) -> Any:
-    """Serve an ASGI app with uvicorn on a free loopback port in a thread; yield its base URL."""
+def serving(app: Any, **config_options: Any) -> Any:
+    """Serve an ASGI app with uvicorn on a free loopback port in a thread; yield its base URL.
+
+    ``config_options`` override uvicorn's ``Config`` (``lifespan="off"``, ...).
+    """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, log_config=None, log_level="warning", access_log=False, timeout_graceful_shutdown=5
-    )
+    options = {"log_level": "warning", "access_log": False, "timeout_graceful_shutdown": 5}
+    config = uvicorn.Config(app, log_config=None, **(options | config_options))
     server = ReadyServer(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -244,3 +247,19 @@ def serving(app: Any) -> Any:
         thread.join(20)
         sock.close()
         assert not thread.is_alive(), "the server did not shut down"
+
+
+async def fault_outcomes(app: Any, function: str, calls: list[dict[str, Any]]) -> list[str]:
+    """Each call's outcome through an app's tool service: the injected fault's kind, or "ok"."""
+    from toolsim.errors import InjectedFault
+
+    service = app.state.service
+    api = service.catalog.by_function(function)
+    outcomes = []
+    for arguments in calls:
+        try:
+            await service.call(api, arguments)
+            outcomes.append("ok")
+        except InjectedFault as fault:
+            outcomes.append(fault.kind)
+    return outcomes

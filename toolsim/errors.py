@@ -98,6 +98,10 @@ class UpstreamError(ToolsimError):
     code = "upstream_error"
 
 
+#: The source (``X-Toolsim-Source``) of a reply that a fault profile injected.
+FAULT_SOURCE = "fault"
+
+
 class InjectedFault(ToolsimError):
     """A failure a fault profile injected on purpose (see :mod:`toolsim.server.faults`).
 
@@ -122,7 +126,7 @@ class InjectedFault(ToolsimError):
         self.status_code = status
         self.kind = kind
         self.body = body
-        self._headers = {**(headers or {}), "x-toolsim-source": "fault"}
+        self._headers = {**(headers or {}), "x-toolsim-source": FAULT_SOURCE}
 
     def headers(self) -> dict[str, str]:
         """``Retry-After`` for a rate limit, and the provenance header ``fault``."""

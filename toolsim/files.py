@@ -1,4 +1,5 @@
-"""Reading JSON files with one contract, and writing files so no reader sees half of one."""
+"""Reading JSON and YAML files with one contract, and writing files so no reader sees half
+of one."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from toolsim.errors import UserError
 
@@ -51,6 +54,33 @@ def read_json(path: Path, what: str = "file") -> Any:
     raise JsonFileError(
         path, what, f"not valid JSON ({cause})", f"the {what} {path} is not valid JSON ({cause})"
     )
+
+
+def parse_yaml(text: str, where: str, what: str = "file") -> Any:
+    """The parsed YAML (or JSON) ``text`` read from ``where``; a :class:`UserError` naming
+    ``where`` and the line if it is not YAML."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise UserError(f"the {what} {where} is not valid YAML or JSON ({problem}{at})") from None
+
+
+def read_yaml(path: Path, what: str = "file") -> Any:
+    """The parsed YAML (or JSON) of a UTF-8 file; a :class:`UserError` naming the file if it is
+    missing, unreadable, not text or not YAML. ``what`` names the kind of file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"the {what} {path} is not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
+    return parse_yaml(text, str(path), what)
 
 
 def write_text_atomic(path: Path, text: str) -> None:

@@ -29,7 +29,7 @@ import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -162,6 +162,13 @@ class RealToolSettings(BaseModel):
         description="Query parameters added to every real OpenAPI call (API keys), JSON; "
         "never stored or logged.",
     )
+    credentials: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        repr=False,
+        description="Credentials by the OpenAPI document's security scheme name, JSON: "
+        '{"api_key": "...", "bearerAuth": "token", "basicAuth": "user:password"}; sent where '
+        "the scheme says (header, query, cookie, Authorization); never stored or logged.",
+    )
 
 
 class FaultSettings(BaseModel):
@@ -175,6 +182,12 @@ class FaultSettings(BaseModel):
         "latency, for every API or per tool/API. Unset: no faults.",
     )
     seed: int = Field(default=0, description="Seed of the fault draws (same seed, same faults).")
+    session: str | None = Field(
+        default=None,
+        description="Set on every replica sharing a cache store: they number each call's "
+        "occurrences on the store, so a call meets the same faults whichever answers. Unset: a "
+        "server numbers them in memory (toolsim serve --workers N gives its workers one).",
+    )
 
 
 class ServerSettings(BaseModel):

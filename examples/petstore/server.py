@@ -7,8 +7,11 @@ toolsim records from. Run it with ``uvicorn --app-dir examples/petstore server:a
 --cache-mode record`` and ``TOOLSIM_REAL_TOOLS__OPENAPI_SERVER=http://127.0.0.1:8081/api/v3``.
 
 It implements the pet and store operations of the document under ``/api/v3``
-(as the public demo server does) and asks for an ``api_key`` header when
-``PETSTORE_API_KEY`` is set, so credentials can be tested too.
+(as the public demo server does) and, when ``PETSTORE_API_KEY`` and
+``PETSTORE_TOKEN`` are set, checks credentials as the document's security
+requirements say: an ``api_key`` header (scheme ``api_key``) or a bearer token
+(scheme ``petstore_auth``) for a pet, the token alone for the other pet
+operations, the key alone for the inventory.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from fastapi import APIRouter, Body, FastAPI, Header, HTTPException, Query
 
 router = APIRouter(prefix="/api/v3")
 ApiKey = Annotated[str | None, Header(alias="api_key", convert_underscores=False)]
+Authorization = Annotated[str | None, Header()]
 
 PETS: dict[int, dict[str, Any]] = {
     1: {
@@ -50,36 +54,48 @@ PETS: dict[int, dict[str, Any]] = {
 ORDERS: dict[int, dict[str, Any]] = {}
 
 
-def _authorised(api_key: str | None) -> None:
-    wanted = os.environ.get("PETSTORE_API_KEY")
-    if wanted and api_key != wanted:
-        raise HTTPException(401, "missing or wrong api_key")
+def _authorised(
+    api_key: str | None = None, authorization: str | None = None, *, key: bool, token: bool
+) -> None:
+    """Pass if a credential the operation takes (``key``, ``token``) is right, or none is set."""
+    wanted_key, wanted_token = os.environ.get("PETSTORE_API_KEY"), os.environ.get("PETSTORE_TOKEN")
+    if not wanted_key and not wanted_token:
+        return
+    if key and wanted_key and api_key == wanted_key:
+        return
+    if token and wanted_token and authorization == f"Bearer {wanted_token}":
+        return
+    raise HTTPException(401, "missing or wrong credentials")
 
 
 @router.get("/pet/findByStatus")
 def find_pets_by_status(
-    status: Annotated[str, Query()] = "available", api_key: ApiKey = None
+    status: Annotated[str, Query()] = "available", authorization: Authorization = None
 ) -> list[dict[str, Any]]:
-    """Pets with a status."""
-    _authorised(api_key)
+    """Pets with a status (security: petstore_auth)."""
+    _authorised(authorization=authorization, key=False, token=True)
     if status not in ("available", "pending", "sold"):
         raise HTTPException(400, "Invalid status value")
     return [pet for pet in PETS.values() if pet["status"] == status]
 
 
 @router.get("/pet/{pet_id}")
-def get_pet_by_id(pet_id: int, api_key: ApiKey = None) -> dict[str, Any]:
-    """One pet."""
-    _authorised(api_key)
+def get_pet_by_id(
+    pet_id: int, api_key: ApiKey = None, authorization: Authorization = None
+) -> dict[str, Any]:
+    """One pet (security: api_key or petstore_auth)."""
+    _authorised(api_key, authorization, key=True, token=True)
     if pet_id not in PETS:
         raise HTTPException(404, "Pet not found")
     return PETS[pet_id]
 
 
 @router.post("/pet")
-def add_pet(pet: Annotated[dict[str, Any], Body()], api_key: ApiKey = None) -> dict[str, Any]:
-    """A new pet, numbered after the last one."""
-    _authorised(api_key)
+def add_pet(
+    pet: Annotated[dict[str, Any], Body()], authorization: Authorization = None
+) -> dict[str, Any]:
+    """A new pet, numbered after the last one (security: petstore_auth)."""
+    _authorised(authorization=authorization, key=False, token=True)
     if not pet.get("name"):
         raise HTTPException(400, "Invalid input")
     number = max(PETS) + 1
@@ -89,8 +105,8 @@ def add_pet(pet: Annotated[dict[str, Any], Body()], api_key: ApiKey = None) -> d
 
 @router.get("/store/inventory")
 def get_inventory(api_key: ApiKey = None) -> dict[str, int]:
-    """Pets per status."""
-    _authorised(api_key)
+    """Pets per status (security: api_key)."""
+    _authorised(api_key, key=True, token=False)
     counts: dict[str, int] = {}
     for pet in PETS.values():
         counts[pet["status"]] = counts.get(pet["status"], 0) + 1

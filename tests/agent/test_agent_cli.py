@@ -157,3 +157,74 @@ def test_an_unreachable_server_is_a_clear_error(env, model, tmp_path):
 
     assert result.exit_code == 1
     assert f"cannot reach the tool server at {url}" in " ".join(result.output.split())
+
+
+def _weather_then_finish(model) -> None:
+    def policy(request):
+        if steps_done(request) == 0:
+            return call("current_weather_for_skycast_weather", city="Lisbon")
+        return finish("sunny")
+
+    model.policy = policy
+
+
+def test_the_fault_profile_is_in_the_manifest_and_the_summary(env, model, tmp_path):
+    import hashlib
+
+    _weather_then_finish(model)
+    profile = tmp_path / "faults.yaml"
+    profile.write_text("default: {error_rate: 1.0}\n")
+    faulty = {**env, "TOOLSIM_FAULTS__PROFILE": str(profile), "TOOLSIM_FAULTS__SEED": "3"}
+    out = tmp_path / "out"
+    result = invoke(faulty, "--queries", "example", "--query-ids", "1", "--out", str(out))
+
+    assert result.exit_code == 0, result.output
+    digest = hashlib.sha256(profile.read_bytes()).hexdigest()
+    assert load(out / "run.json")["faults"] == {
+        "profile": str(profile),
+        "sha256": digest,
+        "seed": 3,
+    }
+    (call_made,) = load(out / "records/example/1.json")["calls"]
+    assert call_made["source"] == "fault" and call_made["error"].startswith("HTTP 50")
+    summary = " ".join(result.output.split())
+    assert f"tool faults injected │ 1 (profile {profile} (sha256 {digest[:12]}, seed 3))" in summary
+
+    # Resuming it with other faults would mix two kinds of run in one folder.
+    other = invoke(
+        {**faulty, "TOOLSIM_FAULTS__SEED": "4"}, "--queries", "example", "--out", str(out)
+    )
+    assert other.exit_code == 1
+    assert "holds a run with faults=" in " ".join(other.output.split())
+
+
+def test_a_run_records_the_faults_a_toolsim_server_injects(env, model, tmp_path):
+    from support import serving
+
+    from toolsim.server import create_app
+    from toolsim.settings import Settings
+
+    _weather_then_finish(model)
+    profile = tmp_path / "faults.yaml"
+    profile.write_text("default: {rate_limit_rate: 1.0}\n")
+    served = create_app(
+        Settings(
+            simulator={"backend": "schema"},
+            cache={"url": "memory://"},
+            faults={"profile": profile, "seed": 9},
+        )
+    )
+    plain = tmp_path / "plain"
+    with serving(served) as base:
+        out = tmp_path / "out"
+        result = invoke(
+            env, "--queries", "example", "--query-ids", "1", "--out", str(out), "--server", base
+        )
+    assert result.exit_code == 0, result.output
+    assert load(out / "run.json")["faults"]["seed"] == 9
+    assert load(out / "records/example/1.json")["calls"][0]["source"] == "fault"
+    # Without a profile, the manifest says so.
+    assert (
+        invoke(env, "--queries", "example", "--query-ids", "1", "--out", str(plain)).exit_code == 0
+    )
+    assert load(plain / "run.json")["faults"] is None

@@ -32,6 +32,14 @@ async def test_replies_say_where_they_came_from(settings, catalog_and_api):
     assert len(text) == 40 and text.startswith('{"error": "", "response": {')
 
 
+async def test_an_error_inside_the_in_process_server_comes_out_as_raised(settings, catalog_and_api):
+    catalog, _ = catalog_and_api
+    with pytest.raises(UserError, match="^refused$"):  # not wrapped in an exception group
+        async with open_tools(settings, catalog, None, timeout=30) as tools:
+            assert tools.faults is None  # no fault profile
+            raise UserError("refused")
+
+
 async def test_transport_failures_become_error_replies(catalog_and_api):
     _, api = catalog_and_api
 

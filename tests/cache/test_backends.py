@@ -372,3 +372,28 @@ def test_a_reference_reply_with_a_lone_surrogate_imports_into_cache_and_world(
     assert records[f"n\x1fMedia\x1freelradar\x1f{LONE}"] == {"entity": movie}
     assert records[movie]["id"] == f"m{LONE}"
     assert (records[movie]["f:title"], records[movie][f"f:k{LONE}"]) == (LONE, LONE)
+
+
+def test_tallies_number_occurrences_across_handles_and_expire(
+    backend: CacheBackend, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    from toolsim.cache.backend import SupportsTally
+
+    assert isinstance(backend, SupportsTally)
+    assert [backend.tally("call a", ttl=60) for _ in range(3)] == [0, 1, 2]
+    assert backend.tally("call b", ttl=60) == 0
+    if not isinstance(backend, MemoryBackend):  # another process's handle on the same store
+        other = (
+            DiskBackend(tmp_path / "cache")
+            if isinstance(backend, DiskBackend)
+            else open_backend(request.getfixturevalue("redis_url"), tmp_path)
+        )
+        assert isinstance(other, SupportsTally)
+        assert other.tally("call a", ttl=60) == 3
+        other.close()
+    backend.tally("brief", ttl=0.05)
+    deadline = time.monotonic() + 5
+    while backend.tally("brief", ttl=0.05) != 0:  # forgotten once its ttl has passed
+        assert time.monotonic() < deadline, "the tally did not expire"
+        time.sleep(0.06)  # waiting out a real expiry, not a sync
+    assert len(backend) == 0 and backend.counters() == {}  # tallies are neither

@@ -132,3 +132,94 @@ def test_serve_answers_virtual_calls_as_a_real_process(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.communicate(timeout=30)
+
+
+def test_serve_refuses_a_fault_profile_it_cannot_read(tmp_path: Path) -> None:
+    missing = tmp_path / "faults.yaml"
+    result = runner.invoke(app, ["serve", "--faults", str(missing), "--home", str(tmp_path)])
+    assert result.exit_code == 1
+    assert f"cannot read the fault profile {missing}" in result.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("default: {error_rate: 2}\n")
+    result = runner.invoke(app, ["serve", "--faults", str(bad), "--home", str(tmp_path)])
+    assert result.exit_code == 1
+    assert f"the fault profile {bad} is invalid: default.error_rate:" in result.output
+
+
+#: Distinct calls in one round of the served fault test.
+ROUND = 15
+
+
+def _fault_of(reply: httpx.Response) -> str:
+    """A /virtual reply's outcome: the injected fault's kind, or "ok"."""
+    if reply.headers.get("x-toolsim-source") != "fault":
+        assert reply.json()["error"] == ""
+        return "ok"
+    status = reply.json()["error"].split(":")[0]
+    return {"HTTP 429": "rate_limit", "HTTP 500": "server_error", "HTTP 503": "server_error"}[
+        status
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_injects_its_profiles_faults_the_same_in_every_worker(
+    tmp_path: Path, workers: int
+) -> None:
+    import asyncio
+    import hashlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    from support import WEATHER_CALL, Server, fault_outcomes
+
+    from toolsim.server import create_app
+    from toolsim.settings import Settings
+
+    profile = tmp_path / "faults.yaml"
+    profile.write_text("default: {error_rate: 0.3, rate_limit_rate: 0.2, retry_after: 3}\n")
+    cities = [f"city {i % ROUND}" for i in range(6 * ROUND)]  # six rounds of the same calls
+
+    local = create_app(
+        Settings(
+            home=tmp_path / "alone",
+            simulator={"backend": "schema"},
+            cache={"url": "memory://"},
+            faults={"profile": profile, "seed": 7},
+        )
+    )
+    weather = "current_weather_for_skycast_weather"
+    expected = asyncio.run(fault_outcomes(local, weather, [{"city": c} for c in cities]))
+    env = {**os.environ, "TOOLSIM_HOME": str(tmp_path / "served")}
+    args = ("--simulator", "schema", "--faults", str(profile), "--fault-seed", "7")
+    server = Server(env, workers=workers, args=args)
+    server.start()
+    try:
+        # Round by round, each round's distinct calls at once on new connections, so both
+        # workers answer some; a call's occurrences are still numbered in round order.
+        with (
+            httpx.Client(limits=httpx.Limits(max_keepalive_connections=0), timeout=30) as http,
+            ThreadPoolExecutor(ROUND) as pool,
+        ):
+
+            def call(city: str) -> httpx.Response:
+                body = {**WEATHER_CALL, "tool_input": {"city": city}}
+                return http.post(f"{server.base}/virtual", json=body)
+
+            replies = []
+            for start in range(0, len(cities), ROUND):
+                replies += list(pool.map(call, cities[start : start + ROUND]))
+            stats = http.get(f"{server.base}/stats").json()
+    finally:
+        server.stop()
+    assert [_fault_of(reply) for reply in replies] == expected
+    assert 0 < expected.count("ok") < len(cities)
+    limited = [reply for reply in replies if reply.status_code == 200 and "HTTP 429" in reply.text]
+    assert limited and all(reply.headers["retry-after"] == "3" for reply in limited)
+    assert stats["fault_profile"] | {"session": None} == {
+        "profile": str(profile),
+        "sha256": hashlib.sha256(profile.read_bytes()).hexdigest(),
+        "seed": 7,
+        "session": None,
+        "occurrences": "store" if workers > 1 else "process",
+    }
+    assert (stats["fault_profile"]["session"] is not None) == (workers > 1)

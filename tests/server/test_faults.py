@@ -11,9 +11,10 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from support import WEATHER_CALL, fault_outcomes
 
 from toolsim.catalog import Catalog
-from toolsim.errors import InjectedFault, UserError
+from toolsim.errors import UserError
 from toolsim.server import create_app
 from toolsim.server.faults import FaultInjector, FaultProfile, load_profile
 from toolsim.settings import Settings
@@ -27,30 +28,37 @@ def _profile(tmp_path: Path, document: dict[str, Any], name: str = "faults.yaml"
     return path
 
 
-def _app(tmp_path: Path, profile: Path, seed: int = 7, **more: Any) -> Any:
+def _app(
+    tmp_path: Path,
+    profile: Path,
+    seed: int = 7,
+    faults_session: str | None = None,
+    cache_url: str = "memory://",
+    **more: Any,
+) -> Any:
     return create_app(
         Settings(
             home=tmp_path / "home",
             tools=["example"],
-            faults={"profile": profile, "seed": seed},
+            faults={"profile": profile, "seed": seed, "session": faults_session},
             **more,
             simulator={"backend": "schema"},
-            cache={"url": "memory://"},
+            cache={"url": cache_url},
         )
     )
 
 
 async def _outcomes(app: Any, cities: list[str]) -> list[str]:
-    """Each call's outcome through the service: the fault's kind, or "ok"."""
-    service = app.state.service
-    api = service.catalog.by_function(WEATHER)
+    """Each weather call's outcome through the service: the fault's kind, or "ok"."""
+    return await fault_outcomes(app, WEATHER, [{"city": city} for city in cities])
+
+
+async def _alternating(workers: list[Any], cities: list[str], rounds_of: int = 12) -> list[str]:
+    """The outcomes when round r of the calls goes to worker r % 2 (a call's occurrences
+    alternate between the workers)."""
     outcomes = []
-    for city in cities:
-        try:
-            await service.call(api, {"city": city})
-            outcomes.append("ok")
-        except InjectedFault as fault:
-            outcomes.append(fault.kind)
+    for i, city in enumerate(cities):
+        outcomes += await _outcomes(workers[i // rounds_of % len(workers)], [city])
     return outcomes
 
 
@@ -77,6 +85,41 @@ async def test_the_same_seed_gives_the_same_faults_and_another_seed_others(tmp_p
     assert 0 < first.count("server_error") < len(cities)
 
 
+@pytest.mark.parametrize("store", ["disk", "redis"])
+async def test_workers_sharing_a_store_meet_the_faults_one_process_would(
+    tmp_path: Path, store: str, request: pytest.FixtureRequest
+):
+    url = request.getfixturevalue("redis_url") if store == "redis" else f"disk://{tmp_path}/shared"
+    profile = _profile(tmp_path, {"default": {"error_rate": 0.4, "rate_limit_rate": 0.2}})
+    cities = [f"city {i % 12}" for i in range(120)]  # ten rounds of twelve calls
+    alone = await _outcomes(_app(tmp_path / "alone", profile), cities)
+
+    def worker() -> Any:  # another process of one server: same store, same session
+        return _app(tmp_path / "w", profile, cache_url=url, faults_session="run 1")
+
+    workers = [worker(), worker()]
+    assert workers[0].state.service.faults.numbering() == {
+        "session": "run 1",
+        "occurrences": "store",
+    }
+    assert await _alternating(workers, cities) == alone
+    # The same server started again (a new session on the same store) meets them again.
+    again = await _outcomes(
+        _app(tmp_path / "w", profile, cache_url=url, faults_session="run 2"), cities
+    )
+    assert again == alone
+
+    # Numbered per process instead, the workers would disagree with one process.
+    from toolsim.server.faults import LocalOccurrences
+
+    for app in workers:
+        app.state.service.faults.occurrences = LocalOccurrences()
+    per_process = [
+        (await _outcomes(workers[i // 12 % 2], [city]))[0] for i, city in enumerate(cities)
+    ]
+    assert per_process != alone
+
+
 async def test_faults_are_never_cached(tmp_path: Path):
     profile = _profile(tmp_path, {"default": {"error_rate": 0.5}})
     app = _app(tmp_path, profile)
@@ -96,15 +139,7 @@ async def test_each_door_answers_a_fault_as_a_real_api_would(tmp_path: Path):
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         native = await client.post(f"/v1/tools/{WEATHER}", json={"city": "Oslo"})
-        stb = await client.post(
-            "/virtual",
-            json={
-                "category": "Weather",
-                "tool_name": "SkyCast Weather",
-                "api_name": "Current Weather",
-                "tool_input": {"city": "Oslo"},
-            },
-        )
+        stb = await client.post("/virtual", json=WEATHER_CALL)
         other = await client.post("/v1/tools/stock_quote_for_market_pulse", json={"symbol": "X"})
         stats = (await client.get("/stats")).json()
     assert native.status_code == 429 and native.headers["retry-after"] == "4"
@@ -120,6 +155,9 @@ async def test_each_door_answers_a_fault_as_a_real_api_would(tmp_path: Path):
     assert stats["since_start"]["faults_by_kind"] == {"rate_limit": 2}
     assert stats["fault_profile"]["seed"] == 7
     assert len(stats["fault_profile"]["sha256"]) == 64
+    # One process, no session: it numbers each call's occurrences itself.
+    assert stats["fault_profile"]["session"] is None
+    assert stats["fault_profile"]["occurrences"] == "process"
 
 
 async def test_a_timeout_waits_then_answers_504(tmp_path: Path):
@@ -134,7 +172,7 @@ def test_latency_draws_follow_the_configured_median_and_p95():
     )
     injector = FaultInjector(profile, seed=3)
     api = Catalog.from_paths(["example"]).by_function(WEATHER)
-    delays = sorted(injector.draw(api, f"{i:064x}").delay for i in range(4000))
+    delays = sorted(injector.draw(api, f"{i:064x}", 0).delay for i in range(4000))
     assert statistics.median(delays) == pytest.approx(0.200, rel=0.06)
     assert delays[int(0.95 * len(delays))] == pytest.approx(1.000, rel=0.12)
 
@@ -148,3 +186,21 @@ def test_a_bad_profile_is_an_error_naming_the_file_and_the_field(tmp_path: Path)
         load_profile(unknown)
     with pytest.raises(UserError, match="cannot read the fault profile"):
         load_profile(tmp_path / "missing.yaml")
+
+
+def test_names_the_catalog_does_not_have_are_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    profile = _profile(
+        tmp_path,
+        {
+            "tools": {"SkyCast Weather": {"error_rate": 0.1}, "Sky Cast": {}},
+            "apis": {WEATHER: {}, "Current Weather": {}},
+        },
+        "typos.yaml",
+    )
+    with caplog.at_level("WARNING", logger="toolsim.server"):
+        _app(tmp_path, profile)
+    (warning,) = [r.getMessage() for r in caplog.records if "fault profile" in r.getMessage()]
+    assert "typos.yaml names what the catalog does not have" in warning
+    assert warning.split(": ", 1)[1].startswith("tools.Sky Cast, apis.Current Weather (")

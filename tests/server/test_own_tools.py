@@ -28,6 +28,7 @@ PET_TOOL = "Swagger Petstore - OpenAPI 3.0"
 GET_PET = "getpetbyid_for_swagger_petstore_openapi_3_0"
 SEARCH = "search_notes_for_notes"
 SECRET = "s3cret-key-never-stored"
+TOKEN = "t0ken-never-stored"
 #: Seconds a call may take: a stdio MCP server starts on the first one (slow on a busy machine).
 TIMEOUT = 60.0
 
@@ -99,6 +100,7 @@ def test_record_against_a_real_rest_server_then_replay_offline_byte_identical(
 ):
     petstore_app = _example_module("petstore/server.py").app
     monkeypatch.setenv("PETSTORE_API_KEY", SECRET)
+    monkeypatch.setenv("PETSTORE_TOKEN", TOKEN)
     home = tmp_path / "home"
     calls = [
         virtual(PET_TOOL, "getPetById", {"petId": 1}, "OpenAPI"),
@@ -109,13 +111,20 @@ def test_record_against_a_real_rest_server_then_replay_offline_byte_identical(
     with serving(petstore_app) as real:
         truth = [
             httpx.get(f"{real}/api/v3/pet/1", headers={"api_key": SECRET}).json(),
-            httpx.get(f"{real}/api/v3/pet/findByStatus?status=sold", headers={"api_key": SECRET}),
+            httpx.get(
+                f"{real}/api/v3/pet/findByStatus?status=sold",
+                headers={"authorization": f"Bearer {TOKEN}"},
+            ),
         ]
         recording = create_app(
             Settings(
                 home=home,
                 tools=[PETSTORE],
-                real_tools={"openapi_server": f"{real}/api/v3", "headers": {"api_key": SECRET}},
+                # By security scheme: the document says which goes where for each operation.
+                real_tools={
+                    "openapi_server": f"{real}/api/v3",
+                    "credentials": {"api_key": SECRET, "petstore_auth": TOKEN},
+                },
                 simulator={"backend": "upstream"},
                 cache={"mode": "record"},
             )
@@ -142,8 +151,45 @@ def test_record_against_a_real_rest_server_then_replay_offline_byte_identical(
     entries = _entries(home)
     assert {(e.source, e.simulator) for e in entries} == {(Source.REAL, "upstream")}
     assert not any(
-        SECRET.encode() in path.read_bytes() for path in home.rglob("*") if path.is_file()
+        secret.encode() in path.read_bytes()
+        for path in home.rglob("*")
+        if path.is_file()
+        for secret in (SECRET, TOKEN)
     )
+
+
+def test_a_call_refused_for_a_missing_credential_names_its_scheme_and_is_not_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("PETSTORE_API_KEY", SECRET)
+    monkeypatch.setenv("PETSTORE_TOKEN", TOKEN)
+    with serving(_example_module("petstore/server.py").app) as real:
+        app = create_app(
+            Settings(
+                home=tmp_path,
+                tools=[PETSTORE],
+                simulator={"backend": "upstream"},
+                real_tools={"openapi_server": f"{real}/api/v3", "credentials": {"api_key": SECRET}},
+            )
+        )
+        with serving(app) as base:
+            pet = httpx.post(
+                f"{base}/virtual",
+                json=virtual(PET_TOOL, "getPetById", {"petId": 2}, "OpenAPI"),
+                timeout=TIMEOUT,
+            )
+            # findPetsByStatus takes only the petstore_auth token, which is not configured.
+            sold = httpx.post(
+                f"{base}/v1/tools/findpetsbystatus_for_swagger_petstore_openapi_3_0",
+                json={"status": "sold"},
+                timeout=TIMEOUT,
+            )
+    assert pet.json()["response"]["name"] == "Tom"
+    assert sold.status_code == 502
+    message = sold.json()["error"]["message"]
+    assert "refused the call (HTTP 401)" in message
+    assert "security scheme 'petstore_auth' (oauth2, a bearer token)" in message
+    assert len(_entries(tmp_path)) == 1
 
 
 def test_a_real_servers_failure_of_the_moment_is_never_recorded(tmp_path: Path):
@@ -265,3 +311,37 @@ def _example_module(path: str) -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def test_a_stdio_mcp_server_sees_its_own_environment_but_not_toolsims_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    script = tmp_path / "env_server.py"
+    script.write_text(
+        "import os\n"
+        "from mcp.server.mcpserver import MCPServer\n"
+        "server = MCPServer('env')\n"
+        "@server.tool()\n"
+        "def variable(name: str) -> str:\n"
+        "    '''The value of an environment variable, or (unset).'''\n"
+        "    return os.environ.get(name, '(unset)')\n"
+        "server.run('stdio')\n"
+    )
+    monkeypatch.setenv("NOTES_API_KEY", "the server's own")
+    monkeypatch.setenv("TOOLSIM_REAL_TOOLS__CREDENTIALS", json.dumps({"api_key": SECRET}))
+    app = create_app(
+        Settings(home=tmp_path, tools=[f"mcp:python {script}"], simulator={"backend": "upstream"})
+    )
+    with serving(app) as base:
+        seen = {
+            name: httpx.post(
+                f"{base}/virtual",
+                json=virtual("env", "variable", {"name": name}, "MCP"),
+                timeout=TIMEOUT,
+            ).json()["response"]
+            for name in ("NOTES_API_KEY", "TOOLSIM_REAL_TOOLS__CREDENTIALS")
+        }
+    assert seen == {  # a str reply is structured as {"result": ...} by the SDK
+        "NOTES_API_KEY": {"result": "the server's own"},
+        "TOOLSIM_REAL_TOOLS__CREDENTIALS": {"result": "(unset)"},
+    }

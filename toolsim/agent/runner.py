@@ -24,7 +24,7 @@ from toolsim.agent.tools import open_tools
 from toolsim.agent.writer import Writer
 from toolsim.budget import BudgetGate, CostTable, GateFactory, PricedApi
 from toolsim.catalog.models import Query
-from toolsim.errors import UserError
+from toolsim.errors import FAULT_SOURCE, UserError
 from toolsim.llm import create_chat_model
 from toolsim.runs import QueryStatus, RunRecord
 from toolsim.settings import Settings
@@ -66,12 +66,16 @@ class RunSummary:
     total: int
     skipped: int
     statuses: Counter[QueryStatus] = field(default_factory=Counter)
+    #: The fault profile the tool server injected (see :class:`RunManifest`); None if none.
+    faults: dict[str, Any] | None = None
     model_calls: int = 0
     model_retries: int = 0
     model_retry_seconds: float = 0.0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     tool_calls: int = 0
+    #: Tool calls that met a fault the profile injected.
+    tool_faults: int = 0
     cost: int = 0
     wall_seconds: float = 0.0
     query_seconds: list[float] = field(default_factory=list)
@@ -85,6 +89,7 @@ class RunSummary:
         self.prompt_tokens += record.prompt_tokens
         self.completion_tokens += record.completion_tokens
         self.tool_calls += record.tool_calls
+        self.tool_faults += sum(1 for call in record.calls if call.source == FAULT_SOURCE)
         self.cost += record.cost
         self.query_seconds.append(record.wall_seconds)
 
@@ -141,14 +146,19 @@ async def run_queries(
     model = create_chat_model("agent", settings)
     try:
         writer = Writer(config.out, agent, mode, config, model.name, limits)
-        todo = writer.begin(queries)
-        summary = RunSummary(config.out, agent.method, len(queries), len(queries) - len(todo))
-        if progress is not None:
-            progress.start(len(queries), summary.skipped)
         slots = asyncio.Semaphore(concurrency)
         timeout = settings.request_time_limit() + 30.0
 
         async with open_tools(settings, catalog, config.server, timeout=timeout) as tools:
+            # The manifest says which faults the server injects: known once it is open.
+            writer.manifest = replace(writer.manifest, faults=tools.faults)
+            todo = writer.begin(queries)
+            skipped = len(queries) - len(todo)
+            summary = RunSummary(
+                config.out, agent.method, len(queries), skipped, faults=tools.faults
+            )
+            if progress is not None:
+                progress.start(len(queries), summary.skipped)
 
             async def solve(query: Query) -> None:
                 async with slots:

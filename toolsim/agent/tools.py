@@ -41,10 +41,16 @@ class ToolReply:
 
 
 class ToolClient:
-    """Sends calls to a server's ``/virtual``."""
+    """Sends calls to a server's ``/virtual``.
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    ``faults`` is the fault profile the server injects (``profile``, ``sha256``,
+    ``seed``), as the in-process server or a toolsim server's ``/stats`` says; None
+    when it injects none (or does not say: a server that is not toolsim).
+    """
+
+    def __init__(self, http: httpx.AsyncClient, faults: dict[str, Any] | None = None) -> None:
         self.http = http
+        self.faults = faults
 
     async def call(self, api: ApiSpec, arguments: dict[str, Any]) -> ToolReply:
         """Call ``api``; a failure to get any reply becomes an error reply (never raises)."""
@@ -73,6 +79,23 @@ class ToolClient:
         if answer.headers.get("x-toolsim-cached") == "true":
             source = "cache"
         return ToolReply(str(data.get("error") or ""), data.get("response", ""), source)
+
+
+#: What a run records of a server's fault profile (``/stats`` says more).
+_FAULT_FIELDS = ("profile", "sha256", "seed")
+
+
+async def _served_faults(http: httpx.AsyncClient) -> dict[str, Any] | None:
+    """The fault profile a toolsim server's ``/stats`` names; None if it names none or the
+    server has no ``/stats`` (StableToolBench's)."""
+    try:
+        answer = await http.get("/stats")
+        named = answer.json().get("fault_profile") if answer.status_code == 200 else None
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return None
+    if not isinstance(named, dict):
+        return None
+    return {field: named.get(field) for field in _FAULT_FIELDS}
 
 
 def _headers(settings: Settings) -> dict[str, str]:
@@ -106,7 +129,7 @@ async def open_tools(
                 await http.get("/")
             except httpx.HTTPError as exc:
                 raise UserError(f"cannot reach the tool server at {base}: {exc}") from None
-            yield ToolClient(http)
+            yield ToolClient(http, await _served_faults(http))
         return
     from toolsim.server import create_app
 
@@ -121,4 +144,5 @@ async def open_tools(
             headers=_headers(settings),
         ) as http,
     ):
-        yield ToolClient(http)
+        faults = app.state.service.faults
+        yield ToolClient(http, None if faults is None else faults.identity())

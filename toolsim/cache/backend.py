@@ -87,6 +87,23 @@ class SupportsLock(Protocol):
 
 
 @runtime_checkable
+class SupportsTally(Protocol):
+    """An optional capability: named tallies shared by every process on the store.
+
+    ``tally`` counts one more occurrence of a name atomically and says how many
+    came before, so processes (workers, replicas) that share the store number
+    the occurrences of a thing alike, whichever of them sees it. A tally is
+    forgotten ``ttl`` seconds after its last count, so the store does not fill
+    with them. Seeded faults (:mod:`toolsim.server.faults`) number the
+    occurrences of each call this way.
+    """
+
+    def tally(self, name: str, ttl: float) -> int:
+        """Count one more occurrence of ``name``; return how many were counted before it."""
+        ...
+
+
+@runtime_checkable
 class SupportsRecords(Protocol):
     """An optional capability: small named records of fields, first writer wins per field.
 

@@ -24,6 +24,7 @@ _INDEX_SIZE = "m:"
 _COUNTERS = "c:counters"
 _LOCK = "l:"
 _SIZE = "n:entries"
+_TALLY = "t:"
 # Records (SupportsRecords): r:<table>\x1f<name> -> JSON object; each table's names are
 # listed like an API's keys, as a numbered run (R:<table>\x1f<n>) with a counter (N:<table>).
 _RECORD = "r:"
@@ -136,6 +137,15 @@ class DiskBackend:
     def counters(self) -> dict[str, int]:
         """Current values of all counters."""
         return dict(self._cache.get(_COUNTERS, {}))
+
+    def tally(self, name: str, ttl: float) -> int:
+        """Count one more occurrence of ``name`` in one SQLite transaction (every process on
+        the folder shares it); return how many were counted before it."""
+        stored = _storable(_TALLY + name)
+        with self._cache.transact():
+            count = int(self._cache.get(stored, 0))
+            self._cache.set(stored, count + 1, expire=ttl)
+        return count
 
     def records_merge(self, table: str, records: dict[str, dict[str, Any]]) -> None:
         """Add the fields each record lacks, all in one SQLite transaction (first writer wins)."""

@@ -14,6 +14,9 @@ from toolsim.cache.backend import poll_until
 from toolsim.cache.entry import CacheEntry
 from toolsim.catalog.models import ApiId
 
+#: Tallies kept before the expired ones are dropped.
+_MAX_TALLIES = 100_000
+
 
 class MemoryBackend:
     """A :class:`~toolsim.cache.backend.CacheBackend` held in a dict; lost on exit."""
@@ -25,6 +28,7 @@ class MemoryBackend:
         self._lock = threading.Lock()
         self._held: dict[str, tuple[object, float]] = {}  # key -> (owner, expiry)
         self._records: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+        self._tallies: dict[str, tuple[int, float]] = {}  # name -> (count, expiry)
 
     def get(self, key: str) -> CacheEntry | None:
         """Return the entry stored under ``key``, or None."""
@@ -65,6 +69,17 @@ class MemoryBackend:
     def counters(self) -> dict[str, int]:
         """Current values of all counters."""
         return dict(self._counters)
+
+    def tally(self, name: str, ttl: float) -> int:
+        """Count one more occurrence of ``name``; return how many were counted before it."""
+        now = time.monotonic()
+        with self._lock:
+            if len(self._tallies) >= _MAX_TALLIES:  # forget the expired ones, now and then
+                self._tallies = {n: t for n, t in self._tallies.items() if t[1] > now}
+            count, expiry = self._tallies.get(name, (0, now))
+            count = count if expiry > now else 0
+            self._tallies[name] = (count + 1, now + ttl)
+            return count
 
     def records_merge(self, table: str, records: dict[str, dict[str, Any]]) -> None:
         """Add the fields each record lacks (first writer wins)."""

@@ -183,6 +183,16 @@ class RedisBackend:
         stored = self._client.hgetall(f"{self.prefix}:c")
         return {str(name): int(value) for name, value in stored.items()}
 
+    @_redis_errors
+    def tally(self, name: str, ttl: float) -> int:
+        """Count one more occurrence of ``name`` (``INCR`` and ``PEXPIRE`` in one transaction);
+        return how many were counted before it."""
+        pipe = self._client.pipeline(transaction=True)
+        pipe.incr(f"{self.prefix}:t:{name}")
+        pipe.pexpire(f"{self.prefix}:t:{name}", max(1, round(ttl * 1000)))
+        count, _ = pipe.execute()
+        return int(count) - 1
+
     def _record_key(self, table: str, name: str) -> str:
         return f"{self.prefix}:r:{table}:{name}"
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import jsonref
 
+from toolsim.catalog.documents import no_documents
 from toolsim.catalog.models import Parameter, ParamType
 
 #: Schema levels kept when a schema is shown or turned into a template (recursion stops here).
@@ -61,12 +62,13 @@ _TEMPLATE_TYPES = {
 def resolved(schema: Any) -> Any:
     """``schema`` with its local ``$ref`` s (``#/$defs/...``) replaced by what they name.
 
-    A reference that cannot be resolved is left as it is (the schema is still shown).
+    A reference that cannot be resolved, or that names another document (never
+    read: the schema comes from a server), is left as it is (the schema is still shown).
     """
     if not isinstance(schema, dict):
         return schema
     try:
-        return jsonref.replace_refs(schema, proxies=False, lazy_load=False)
+        return jsonref.replace_refs(schema, loader=no_documents, proxies=False, lazy_load=False)
     except jsonref.JsonRefError:
         return schema
 

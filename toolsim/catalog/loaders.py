@@ -18,9 +18,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from toolsim.catalog.mcp import ListedServer, is_mcp_source, tool_from_mcp
+from toolsim.catalog.documents import is_url
+from toolsim.catalog.mcp import ListedServer, is_mcp_source, shown_server, tool_from_mcp
 from toolsim.catalog.models import ApiSpec, Parameter, ParamType, Query, ToolSpec
-from toolsim.catalog.openapi import is_openapi, is_url, read_document, tool_from_openapi
+from toolsim.catalog.openapi import is_openapi, load_openapi, tool_from_openapi
 from toolsim.errors import UserError
 from toolsim.files import read_json
 
@@ -170,11 +171,13 @@ def load_sources(
         if is_mcp_source(entry):
             server = (listed or {}).get(str(entry))
             if server is None:
-                raise UserError(f"the MCP server {entry} was not listed before loading")
+                raise UserError(
+                    f"the MCP server {shown_server(str(entry))} was not listed before loading"
+                )
             tools.append(tool_from_mcp(server))
             continue
         if is_url(str(entry)) or Path(entry).suffix.lower() in _YAML_SUFFIXES:
-            tools.append(tool_from_openapi(read_document(str(entry)), source=str(entry)))
+            tools.append(load_openapi(str(entry)))
             continue
         path = Path(entry)
         if not path.exists():

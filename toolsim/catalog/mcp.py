@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from toolsim.catalog.documents import is_url, shown_url
 from toolsim.catalog.json_schema import object_parameters, resolved, template
 from toolsim.catalog.models import ApiSpec, McpTool, ToolSpec
 
@@ -24,6 +25,19 @@ PREFIX = "mcp:"
 def is_mcp_source(source: object) -> bool:
     """Whether a ``--tools`` entry names an MCP server."""
     return isinstance(source, str) and source.startswith(PREFIX)
+
+
+def shown_server(source: str) -> str:
+    """An ``mcp:`` source as it may be shown: a URL without what could be credentials (user,
+    password, query); a command by its program and first argument (the script, usually),
+    without the options that follow (they may hold secrets)."""
+    target = source[len(PREFIX) :].strip()
+    if is_url(target):
+        return shown_url(target)
+    words = target.split()
+    if len(words) > 1 and not words[1].startswith("-"):
+        return f"{words[0]} {words[1]}"
+    return words[0] if words else source
 
 
 @dataclass(frozen=True, slots=True)

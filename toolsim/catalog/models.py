@@ -82,6 +82,34 @@ class Parameter:
 
 
 @dataclass(frozen=True, slots=True)
+class SecurityScheme:
+    """One way a real server takes a credential (an OpenAPI ``securitySchemes`` entry).
+
+    ``name`` is the scheme's key in the document, which credentials are given
+    under; ``kind`` its type (``apiKey``, ``http``, ``oauth2``, ``openIdConnect``,
+    ``mutualTLS``); for an ``apiKey``, ``location`` (header, query, cookie) and
+    ``parameter`` say where it goes; for ``http``, ``scheme`` is ``bearer``,
+    ``basic``, ...
+    """
+
+    name: str
+    kind: str
+    location: str = ""
+    parameter: str = ""
+    scheme: str = ""
+
+    def describe(self) -> str:
+        """Where the credential goes, for messages: ``apiKey in header 'api_key'``."""
+        if self.kind == "apiKey":
+            return f"apiKey in {self.location} '{self.parameter}'"
+        if self.kind == "http":
+            return f"http {self.scheme or 'auth'}"
+        if self.kind in ("oauth2", "openIdConnect"):
+            return f"{self.kind}, a bearer token"
+        return self.kind or "unknown type"
+
+
+@dataclass(frozen=True, slots=True)
 class HttpOperation:
     """An OpenAPI operation as its real server is called: method, path template, base URL.
 
@@ -89,7 +117,10 @@ class HttpOperation:
     read from ("" when it names none); parameters say where each argument goes.
     ``body`` is the request body's media type ("" when the operation takes none), and
     ``whole_body`` names the one parameter holding the whole body when its schema is
-    not an object whose properties became parameters.
+    not an object whose properties became parameters. ``security`` lists the
+    alternative ways to authenticate (any one will do), each the schemes that must
+    all be met; an empty alternative means none is needed, and ``()`` that the
+    document asks for no credential at all.
     """
 
     method: str
@@ -97,6 +128,7 @@ class HttpOperation:
     server: str = ""
     body: str = ""
     whole_body: str = ""
+    security: tuple[tuple[SecurityScheme, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,48 +15,30 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
-import httpx
 import jsonref
-import yaml
 
+from toolsim.catalog.documents import (
+    EveryScheme,
+    base_uri,
+    is_url,
+    read_document,
+    reference_loader,
+    shown_source,
+)
 from toolsim.catalog.json_schema import object_parameters, parameter, template
-from toolsim.catalog.models import ApiSpec, HttpOperation, Parameter, ToolSpec
+from toolsim.catalog.models import ApiSpec, HttpOperation, Parameter, SecurityScheme, ToolSpec
 from toolsim.errors import UserError
 
 #: The category every OpenAPI tool is filed under (the document names none).
 CATEGORY = "OpenAPI"
 #: The parameter holding a request body that is not an object of named properties.
 BODY = "body"
-#: Seconds to fetch a document given by URL.
-FETCH_TIMEOUT = 30.0
 
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 _LOCATIONS = ("path", "query", "header", "cookie")
 _BODY_TYPES = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
-
-
-def is_url(source: str) -> bool:
-    """Whether a ``--tools`` entry is an http(s) URL."""
-    return source.startswith(("http://", "https://"))
-
-
-def read_document(source: str) -> Any:
-    """The parsed document at a path or URL (YAML, which includes JSON)."""
-    if is_url(source):
-        try:
-            answer = httpx.get(source, timeout=FETCH_TIMEOUT, follow_redirects=True)
-            answer.raise_for_status()
-        except httpx.HTTPError as exc:
-            raise UserError(f"cannot fetch the OpenAPI document {source}: {exc}") from None
-        text = answer.text
-    else:
-        text = Path(source).read_text(encoding="utf-8")
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise UserError(f"{source} is not valid YAML or JSON: {exc}") from None
 
 
 def is_openapi(document: Any) -> bool:
@@ -65,7 +47,7 @@ def is_openapi(document: Any) -> bool:
 
 
 def load_openapi(source: str) -> ToolSpec:
-    """The tool an OpenAPI 3.x document at a path or URL describes."""
+    """The tool the OpenAPI 3.x document at a path or URL describes."""
     return tool_from_openapi(read_document(source), source=source)
 
 
@@ -74,31 +56,24 @@ def tool_from_openapi(document: Any, *, source: str) -> ToolSpec:
 
     Raises :class:`UserError` naming ``source`` for anything but a valid 3.x document.
     """
+    shown = shown_source(source)
     if not is_openapi(document):
-        raise UserError(f"{source} is not an OpenAPI document (no 'openapi' field)")
+        raise UserError(f"{shown} is not an OpenAPI document ({_what_it_is(document)})")
     if "swagger" in document:
         raise UserError(
-            f"{source} is a Swagger 2.0 document; toolsim reads OpenAPI 3.x "
+            f"{shown} is a Swagger 2.0 document; toolsim reads OpenAPI 3.x "
             "(convert it, e.g. with swagger2openapi)"
         )
-    # Imported here: the validator takes seconds to import, and most catalogs have no OpenAPI.
-    from openapi_spec_validator import validate
-    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
-
+    base, loader = base_uri(source), reference_loader(source)
+    _validate(document, shown, base, loader)
     try:
-        validate(document)
-    except OpenAPIValidationError as exc:
-        where = "/".join(str(part) for part in exc.absolute_path) or "(top level)"
-        raise UserError(
-            f"{source} is not a valid OpenAPI document: at {where}: {exc.message}"
-        ) from None
-    base = source if is_url(source) else Path(source).resolve().as_uri()
-    try:
-        spec = jsonref.replace_refs(document, base_uri=base, proxies=False, lazy_load=False)
+        spec = jsonref.replace_refs(
+            document, base_uri=base, loader=loader, proxies=False, lazy_load=False
+        )
     except jsonref.JsonRefError as exc:
-        raise UserError(f"{source}: cannot resolve {exc.reference!r}: {exc.message}") from None
+        raise _unresolved(shown, str(exc.reference), exc) from None
     info = spec.get("info") or {}
-    title = str(info.get("title") or Path(source).stem)
+    title = str(info.get("title") or Path(urlsplit(source).path).stem)
     description = str(info.get("description") or "")
     apis = []
     for path, item in (spec.get("paths") or {}).items():
@@ -111,6 +86,53 @@ def tool_from_openapi(document: Any, *, source: str) -> ToolSpec:
                     _api(spec, source, title, description, str(path), method, item, operation)
                 )
     return ToolSpec(category=CATEGORY, name=title, description=description, apis=tuple(apis))
+
+
+def _validate(document: dict[str, Any], shown: str, base: str, loader: Any) -> None:
+    """Validate ``document`` against its OpenAPI version's schema, reading the documents it
+    refers to with ``loader`` only; a :class:`UserError` naming the place of the first problem."""
+    # Imported here: the validator takes seconds to import, and most catalogs have no OpenAPI.
+    from jsonschema_path import SchemaPath
+    from openapi_spec_validator.shortcuts import get_validator_cls
+    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+    from referencing.exceptions import Unresolvable
+
+    try:
+        validator = get_validator_cls(document)
+    except Exception as exc:  # the validator's own errors for a version it does not know
+        raise UserError(f"{shown}: unsupported OpenAPI version: {exc}") from None
+    path = SchemaPath.from_dict(document, base_uri=base, handlers=EveryScheme(loader))
+    try:
+        validator(path).validate()
+    except OpenAPIValidationError as exc:
+        where = "".join(
+            f"[{part!r}]" if isinstance(part, int) or "/" in str(part) else f".{part}"
+            for part in exc.absolute_path
+        ).lstrip(".")
+        raise UserError(
+            f"{shown} is not a valid OpenAPI document: at {where or '(top level)'}: {exc.message}"
+        ) from None
+    except Unresolvable as exc:
+        raise _unresolved(shown, str(exc.ref), exc) from None
+
+
+def _what_it_is(document: Any) -> str:
+    """What a parsed document that is not an OpenAPI one holds, for the error."""
+    if isinstance(document, dict):
+        return "an object without an 'openapi' field"
+    if isinstance(document, list):
+        return "a list, not an object"
+    if document is None:
+        return "it is empty"
+    return "plain text or a scalar, not an object" if isinstance(document, str) else "a scalar"
+
+
+def _unresolved(shown: str, reference: str, exc: BaseException) -> UserError:
+    """The error for a ``$ref`` that could not be resolved: the loader's own if it refused."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, UserError):
+        cause = cause.__cause__
+    return cause if cause is not None else UserError(f"{shown}: cannot resolve {reference!r}")
 
 
 def _api(
@@ -147,6 +169,7 @@ def _api(
             server=_server_url(servers, source),
             body=media,
             whole_body=whole,
+            security=_security(spec, operation),
         ),
     )
 
@@ -205,6 +228,34 @@ def _body(operation: dict[str, Any], taken: set[str]) -> tuple[str, list[Paramet
         location="body",
     )
     return media, [whole], BODY
+
+
+def _security(
+    spec: dict[str, Any], operation: dict[str, Any]
+) -> tuple[tuple[SecurityScheme, ...], ...]:
+    """The operation's security requirement (else the document's), its schemes looked up."""
+    requirement = operation.get("security", spec.get("security"))
+    if not isinstance(requirement, list):
+        return ()
+    schemes = ((spec.get("components") or {}).get("securitySchemes")) or {}
+    alternatives = []
+    for alternative in requirement:
+        if isinstance(alternative, dict):
+            alternatives.append(tuple(_scheme(str(n), schemes.get(n)) for n in alternative))
+    return tuple(alternatives)
+
+
+def _scheme(name: str, raw: Any) -> SecurityScheme:
+    """One ``securitySchemes`` entry (an unknown name is a scheme no credential can meet)."""
+    if not isinstance(raw, dict):
+        return SecurityScheme(name=name, kind="")
+    return SecurityScheme(
+        name=name,
+        kind=str(raw.get("type") or ""),
+        location=str(raw.get("in") or ""),
+        parameter=str(raw.get("name") or ""),
+        scheme=str(raw.get("scheme") or "").lower(),
+    )
 
 
 def _reply_template(operation: dict[str, Any]) -> Any:

@@ -184,6 +184,13 @@ def _print_summary(summary: RunSummary) -> None:
         "tokens (prompt / completion)", f"{summary.prompt_tokens} / {summary.completion_tokens}"
     )
     table.add_row("tool calls", str(summary.tool_calls))
+    if summary.faults is not None:
+        from toolsim.server.faults import describe_profile
+
+        table.add_row(
+            "tool faults injected",
+            f"{summary.tool_faults} ({describe_profile(summary.faults)})",
+        )
     table.add_row("cost", str(summary.cost))
     if summary.query_seconds:
         table.add_row(

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
+import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -53,6 +53,7 @@ def serve(
     import uvicorn
 
     from toolsim.server import create_app
+    from toolsim.server.faults import describe_profile
 
     flags = {
         "server.host": host,
@@ -69,6 +70,11 @@ def serve(
         "faults.seed": fault_seed,
     }
     settings = settings_from_flags(flags)
+    faults_on = settings.faults.profile is not None
+    if faults_on and settings.faults.session is None and settings.server.workers > 1:
+        # Every worker numbers a call's occurrences in one session: this server's.
+        flags["faults.session"] = uuid.uuid4().hex
+        settings = settings_from_flags(flags)
     if settings.server.workers > 1 and (settings.cache.url or "").startswith("memory:"):
         raise UserError("memory:// cannot be shared by several workers; use disk:// or redis://")
     # Built here even with several workers: bad settings fail once, clearly, before any fork.
@@ -81,6 +87,8 @@ def serve(
         f"listening on http://{settings.server.host}:{settings.server.port}  "
         "(POST /virtual, GET /v1/tools, GET /stats)"
     )
+    if service.faults is not None:
+        console.print(f"injecting faults: {describe_profile(service.faults.identity())}")
     if settings.server.workers == 1:
         from toolsim.server.app import ready_to_serve
 
@@ -116,6 +124,4 @@ def _env_value(value: Any) -> str:
         return ",".join(str(item) for item in value)
     if isinstance(value, CacheMode):
         return value.value
-    if isinstance(value, dict):
-        return json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in value.items()})
     return str(value)

@@ -20,7 +20,7 @@ from toolsim.agent.actions import uses_local_model
 from toolsim.agent.episode import AgentLimits
 from toolsim.agent.runner import RunConfig, RunProgress, RunSummary, run_queries
 from toolsim.budget import CostTable, parse_costs
-from toolsim.errors import UserError
+from toolsim.errors import FAULT_SOURCE, UserError
 from toolsim.evaluator.judging.factory import create_judge
 from toolsim.evaluator.labels import SCORES
 from toolsim.evaluator.scoring.pass_rate import evaluate_pass_rate_async
@@ -38,7 +38,6 @@ from toolsim.pipeline.determinism import (
 from toolsim.pipeline.matrix import DEFAULT_COSTS, Combination, check_budget, combinations
 from toolsim.pipeline.reports import write_bench_reports
 from toolsim.runs import RunFolder
-from toolsim.server.faults import load_profile
 from toolsim.settings import Settings
 from toolsim.world.check import ConsistencyReport, check_run
 
@@ -97,7 +96,7 @@ class BenchResult:
     judge_retries: dict[str, Any] = field(default_factory=dict)
     #: Per combination: facts its agents saw more than once, and how many agreed.
     world: dict[str, ConsistencyReport] = field(default_factory=dict)
-    #: The fault profile the in-process server injected (file, sha256, seed); None if off.
+    #: The fault profile the tool server injected (file, sha256, seed); None if off.
     faults: dict[str, Any] | None = None
 
     def summary_rows(self) -> list[dict[str, Any]]:
@@ -222,19 +221,6 @@ def record_totals(folder: Path) -> dict[str, Any]:
         "cost": sum(record.cost for record in records),
         "query_seconds": round(sum((record.wall_seconds for record in records), 0.0), 1),
     }
-
-
-#: The source the server gives a reply that a fault profile injected.
-FAULT_SOURCE = "fault"
-
-
-def fault_profile(config: BenchConfig, settings: Settings) -> dict[str, Any] | None:
-    """The fault profile the bench's in-process server applied: file, sha256 and seed."""
-    profile = settings.faults.profile
-    if profile is None or config.server is not None:
-        return None
-    _, digest = load_profile(profile)
-    return {"profile": str(profile), "sha256": digest, "seed": settings.faults.seed}
 
 
 def world_consistency(folder: Path, label: str) -> ConsistencyReport:
@@ -368,7 +354,8 @@ async def run_bench(
             totals={c.label: record_totals(run_folder(out, c)) for c in chosen},
             judge_retries=judge_retries,
             world={c.label: world_consistency(run_folder(out, c), c.label) for c in chosen},
-            faults=fault_profile(config, settings),
+            # Each run records the faults its tool server injected; they share one server setup.
+            faults=next((run.faults for run in runs.values() if run.faults is not None), None),
         )
         result.files = write_bench_reports(result)
         if check_determinism:

@@ -14,7 +14,7 @@ from toolsim.runs.parsing import parse
 from toolsim.runs.record import FORMAT
 
 #: The fields two invocations must agree on to write into one folder.
-SAME_RUN = ("agent", "planner", "budget", "costs", "agent_model", "param_names")
+SAME_RUN = ("agent", "planner", "budget", "costs", "agent_model", "param_names", "faults")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,6 +39,9 @@ class RunManifest:
     limits: dict[str, Any] = field(default_factory=dict)
     #: ``documented`` or ``stb``.
     param_names: str = "documented"
+    #: The fault profile the tool server injected (``profile``, ``sha256``, ``seed``); None
+    #: without one.
+    faults: dict[str, Any] | None = None
     started: str | None = None
     #: None while the run is unfinished.
     finished: str | None = None
@@ -46,8 +49,12 @@ class RunManifest:
     resumed: str | None = None
 
     def identity(self) -> dict[str, Any]:
-        """The fields of :data:`SAME_RUN`, by name."""
-        return {name: getattr(self, name) for name in SAME_RUN}
+        """The fields of :data:`SAME_RUN`, by name (a fault profile by its content and seed,
+        not by the path it was given as)."""
+        same = {name: getattr(self, name) for name in SAME_RUN}
+        if self.faults is not None:
+            same["faults"] = {k: self.faults.get(k) for k in ("sha256", "seed")}
+        return same
 
     @classmethod
     def from_json(cls, data: Any) -> RunManifest:

@@ -19,7 +19,7 @@ from toolsim.cache.entry import Reply
 from toolsim.catalog.catalog import Catalog
 from toolsim.server import routes_ops, routes_tools
 from toolsim.server.errors import install_error_handlers
-from toolsim.server.faults import FaultInjector
+from toolsim.server.faults import FaultInjector, SharedOccurrences, open_injector
 from toolsim.server.layers import door_inside_fastapi, front_layers
 from toolsim.server.mcp import mount_mcp
 from toolsim.server.service import ToolService
@@ -96,7 +96,7 @@ def create_app(
         memory_entries=settings.server.memory_entries,
         flight_lock_seconds=settings.server.flight_lock_seconds,
         world=World(backend) if settings.world and isinstance(backend, SupportsRecords) else None,
-        faults=_faults(settings),
+        faults=_faults(settings, backend, catalog),
     )
 
     @contextlib.asynccontextmanager
@@ -108,6 +108,10 @@ def create_app(
         try:
             async with app.state.mcp.run():
                 yield
+        except BaseExceptionGroup as group:
+            # The MCP manager's task group wraps what the app's user raised while it ran (an
+            # in-process server's caller): give that back as it was raised.
+            raise _only_exception(group) from None
         finally:
             stopping.set()
             try:
@@ -143,6 +147,14 @@ def create_app(
     return app
 
 
+def _only_exception(group: BaseExceptionGroup) -> BaseException:
+    """The one exception a group holds (however deeply nested), else the group itself."""
+    inner: BaseException = group
+    while isinstance(inner, BaseExceptionGroup) and len(inner.exceptions) == 1:
+        inner = inner.exceptions[0]
+    return inner
+
+
 def load_catalog(settings: Settings) -> Catalog:
     """The catalog of ``settings.tools``: MCP servers among them are listed first (I/O at
     the edge, with the real tools' headers), then every source is loaded."""
@@ -152,10 +164,32 @@ def load_catalog(settings: Settings) -> Catalog:
     return Catalog.from_paths(settings.tools, listed)
 
 
-def _faults(settings: Settings) -> FaultInjector | None:
-    """The fault injector of ``settings.faults``; None (no faults) without a profile."""
-    profile = settings.faults.profile
-    return None if profile is None else FaultInjector.from_file(profile, seed=settings.faults.seed)
+def _faults(settings: Settings, backend: CacheBackend, catalog: Catalog) -> FaultInjector | None:
+    """The fault injector of ``settings.faults``; None (no faults) without a profile.
+
+    With a session (several workers or replicas), occurrences are numbered on
+    ``backend``; without one this process is the whole session and numbers them itself.
+    """
+    faults = settings.faults
+    if faults.profile is None:
+        return None
+    injector = open_injector(
+        faults.profile, seed=faults.seed, session=faults.session, backend=backend
+    )
+    unmatched = injector.profile.unmatched(catalog)
+    if unmatched:
+        log.warning(
+            "the fault profile %s names what the catalog does not have, so their rules apply "
+            "to nothing: %s (tools by name, APIs by function name, as GET /v1/tools lists them)",
+            faults.profile,
+            ", ".join(unmatched),
+        )
+    if faults.session and not isinstance(injector.occurrences, SharedOccurrences):
+        log.warning(
+            "the cache backend keeps no tallies: each process numbers a call's occurrences "
+            "itself, so a call's faults depend on the process that answers it"
+        )
+    return injector
 
 
 def app_from_env() -> FastAPI:

@@ -11,10 +11,18 @@ call (log-normal, by its median and 95th percentile)::
     apis:    {getpetbyid_for_swagger_petstore_openapi_3_0: {timeout_rate: 0.1}}
 
 Faults are applied by the service before the cache is read, on every door
-alike, and are never stored. Each draw is a hash of the seed, the call's cache
-key and how many times this process has seen that call, so the same seed and
-the same calls give the same faults, whatever the order in which different
-calls arrive. (Several workers each count their own calls.)
+alike, and are never stored. What the n-th occurrence of a call meets is a hash
+of the seed, the call's cache key and n, so the same seed and the same calls
+give the same faults, whatever the order in which different calls arrive.
+
+Occurrences are numbered per *session*. A server of one process is a session
+of its own and numbers them in memory. The workers of one ``toolsim serve
+--workers N`` (which gives them a session) and replicas given the same
+``TOOLSIM_FAULTS__SESSION`` number them on the shared cache store
+(:class:`~toolsim.cache.backend.SupportsTally`: one atomic count per call), so a
+call meets the same fault whichever process answers it. A new session (a server
+started again) numbers from zero, so it meets the same faults again. A store
+without tallies (a plug-in's) numbers them per process, with a warning.
 """
 
 from __future__ import annotations
@@ -22,22 +30,26 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import NormalDist
-from typing import Any
+from typing import Any, Protocol
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from toolsim.cache.backend import CacheBackend, SupportsTally
 from toolsim.catalog.models import ApiSpec
 from toolsim.catalog.names import standardize
 from toolsim.errors import InjectedFault, UserError
+from toolsim.files import parse_yaml
 
 #: z of the 95th percentile of a standard normal distribution.
 _Z95 = NormalDist().inv_cdf(0.95)
-#: Most distinct calls whose occurrences are counted (then counting starts again).
+#: Most distinct calls a process numbers on its own (then it starts again).
 MAX_COUNTED = 1_000_000
+#: Seconds a call's occurrences stay numbered on the store after its last one.
+TALLY_TTL = 24 * 3600.0
 
 
 class Latency(BaseModel):
@@ -103,6 +115,17 @@ class FaultProfile(BaseModel):
                 return rule
         return self.default
 
+    def unmatched(self, apis: Iterable[ApiSpec]) -> list[str]:
+        """The profile's fields naming no tool or API among ``apis`` (``apis.<name>``, ...):
+        their rules apply to nothing, most likely a misspelt name."""
+        functions, tools = set(), set()
+        for api in apis:
+            functions.add(api.function_name)
+            tools.add(api.tool_key)
+        return [f"tools.{name}" for name in self.tools if standardize(name) not in tools] + [
+            f"apis.{name}" for name in self.apis if name not in functions
+        ]
+
 
 def load_profile(path: Path) -> tuple[FaultProfile, str]:
     """The profile in a YAML or JSON file, and the sha256 of its bytes (for the run's record)."""
@@ -111,10 +134,12 @@ def load_profile(path: Path) -> tuple[FaultProfile, str]:
     except OSError as exc:
         raise UserError(f"cannot read the fault profile {path}: {exc.strerror or exc}") from None
     try:
-        raw = yaml.safe_load(data.decode("utf-8")) or {}
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"the fault profile {path} is not UTF-8 text: {exc.reason}") from None
+    raw = parse_yaml(text, str(path), "fault profile") or {}
+    try:
         profile = FaultProfile.model_validate(raw)
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise UserError(f"the fault profile {path} is not YAML or JSON: {exc}") from None
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in error['loc']) or '(top)'}: {error['msg']}"
@@ -122,6 +147,48 @@ def load_profile(path: Path) -> tuple[FaultProfile, str]:
         )
         raise UserError(f"the fault profile {path} is invalid: {problems}") from None
     return profile, hashlib.sha256(data).hexdigest()
+
+
+class Occurrences(Protocol):
+    """Numbers the occurrences of each call: 0 the first time it is seen, then 1, 2, ..."""
+
+    async def number(self, key: str) -> int:
+        """The number of this occurrence of the call ``key``."""
+        ...
+
+
+class LocalOccurrences:
+    """Occurrences numbered by this process alone."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, int] = {}
+
+    async def number(self, key: str) -> int:  # noqa: D102
+        if len(self._seen) >= MAX_COUNTED:
+            self._seen.clear()
+        occurrence = self._seen.get(key, 0)
+        self._seen[key] = occurrence + 1
+        return occurrence
+
+
+class SharedOccurrences:
+    """Occurrences numbered on the cache store, alike for every process of one session."""
+
+    def __init__(self, store: SupportsTally, namespace: str, ttl: float = TALLY_TTL) -> None:
+        self.store = store
+        self.namespace = namespace
+        self.ttl = ttl
+
+    async def number(self, key: str) -> int:  # noqa: D102
+        # In a thread: a disk or network round trip must not hold up other requests.
+        return await asyncio.to_thread(self.store.tally, f"fault:{self.namespace}:{key}", self.ttl)
+
+
+def occurrences_on(backend: CacheBackend, namespace: str) -> Occurrences:
+    """Shared numbering on ``backend`` if it keeps tallies, else this process's own."""
+    if isinstance(backend, SupportsTally):
+        return SharedOccurrences(backend, namespace)
+    return LocalOccurrences()
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,33 +204,53 @@ SERVER_ERROR, RATE_LIMIT, TIMEOUT = "server_error", "rate_limit", "timeout"
 
 
 class FaultInjector:
-    """Draws and applies the faults of one profile under one seed."""
+    """Draws and applies the faults of one profile under one seed.
+
+    Args:
+        profile: The rules.
+        seed: The seed of every draw.
+        path: The profile's file, as given (recorded with the run).
+        sha256: The sha256 of the file's bytes.
+        session: Names the numbering of occurrences (see the module docstring).
+        occurrences: How occurrences are numbered; default: by this process alone.
+    """
 
     def __init__(
-        self, profile: FaultProfile, *, seed: int, name: str = "", sha256: str = ""
+        self,
+        profile: FaultProfile,
+        *,
+        seed: int,
+        path: str = "",
+        sha256: str = "",
+        session: str = "",
+        occurrences: Occurrences | None = None,
     ) -> None:
         self.profile = profile
         self.seed = seed
-        self.name = name
+        self.path = path
         self.sha256 = sha256
-        self._seen: dict[str, int] = {}
-
-    @classmethod
-    def from_file(cls, path: Path, *, seed: int) -> FaultInjector:
-        """The injector of the profile in ``path``."""
-        profile, digest = load_profile(path)
-        return cls(profile, seed=seed, name=path.name, sha256=digest)
+        self.session = session
+        self.occurrences = occurrences or LocalOccurrences()
 
     def identity(self) -> dict[str, Any]:
-        """What a run records to say which faults it met."""
-        return {"profile": self.name, "sha256": self.sha256, "seed": self.seed}
+        """What a run records to say which faults it met: the file, its sha256, the seed."""
+        return {"profile": self.path, "sha256": self.sha256, "seed": self.seed}
 
-    def draw(self, api: ApiSpec, key: str) -> Draw:
-        """The fault and delay of this occurrence of the call ``key`` (counted)."""
-        if len(self._seen) >= MAX_COUNTED:
-            self._seen.clear()
-        occurrence = self._seen.get(key, 0)
-        self._seen[key] = occurrence + 1
+    def numbering(self) -> dict[str, Any]:
+        """How occurrences are numbered (for ``/stats``): the session, on the store or not."""
+        shared = isinstance(self.occurrences, SharedOccurrences)
+        return {"session": self.session or None, "occurrences": "store" if shared else "process"}
+
+    def namespace(self) -> str:
+        """What the occurrences of this profile, seed and session are numbered under."""
+        return f"{self.sha256[:16]}:{self.seed}:{self.session}"
+
+    async def next_draw(self, api: ApiSpec, key: str) -> Draw:
+        """What this occurrence of the call ``key`` meets (the occurrence is counted)."""
+        return self.draw(api, key, await self.occurrences.number(key))
+
+    def draw(self, api: ApiSpec, key: str, occurrence: int) -> Draw:
+        """The fault and delay of the ``occurrence``-th occurrence of the call ``key``."""
         digest = hashlib.sha256(f"{self.seed}:{key}:{occurrence}".encode()).digest()
         pick = _uniform(digest[:8])
         rule = self.profile.rule(api)
@@ -188,6 +275,32 @@ class FaultInjector:
             if drawn.fault == TIMEOUT and rule.timeout_seconds > 0:
                 await asyncio.sleep(rule.timeout_seconds)
             raise fault_error(drawn.fault, api, rule, key)
+
+
+def open_injector(
+    path: Path, *, seed: int, session: str | None = None, backend: CacheBackend | None = None
+) -> FaultInjector:
+    """The injector of the profile in ``path``.
+
+    With a ``session``, occurrences are numbered on ``backend`` (shared by every
+    process given that session); without one, by this process alone.
+    """
+    profile, digest = load_profile(path)
+    injector = FaultInjector(
+        profile, seed=seed, path=str(path), sha256=digest, session=session or ""
+    )
+    if session and backend is not None:
+        injector.occurrences = occurrences_on(backend, injector.namespace())
+    return injector
+
+
+def describe_profile(identity: dict[str, Any]) -> str:
+    """A profile's :meth:`FaultInjector.identity` in words: ``faults.yaml (sha256
+    0123456789ab, seed 7)``."""
+    return (
+        f"profile {identity.get('profile')} (sha256 {str(identity.get('sha256'))[:12]}, "
+        f"seed {identity.get('seed')})"
+    )
 
 
 def fault_error(kind: str, api: ApiSpec, rule: FaultRule, key: str) -> InjectedFault:

@@ -155,7 +155,7 @@ class ToolService:
     async def _meet_faults(self, api: ApiSpec, key: str) -> None:
         """Wait the profile's latency for this call and raise its fault, if it drew one."""
         assert self.faults is not None
-        drawn = self.faults.draw(api, key)
+        drawn = await self.faults.next_draw(api, key)
         if drawn.delay > 0:
             self.stats.record(api.function_name, DELAYED)
             self.stats.record(api.function_name, DELAY_MS, amount=round(drawn.delay * 1000))

@@ -26,7 +26,7 @@ from toolsim.simulator.chain import FallbackChain
 from toolsim.simulator.llm import Endpoint, LLMSimulator
 from toolsim.simulator.prompt import PromptTemplates
 from toolsim.simulator.template_filler import SchemaSimulator
-from toolsim.simulator.upstream import OpenApiCaller, RealTools, UpstreamRelay
+from toolsim.simulator.upstream import Credentials, OpenApiCaller, RealTools, UpstreamRelay
 
 
 def openai_simulator(*, settings: Settings, **_: Any) -> LLMSimulator:
@@ -95,11 +95,9 @@ def relay(settings: Settings) -> UpstreamRelay | None:
 def upstream_simulator(*, settings: Settings, **_: Any) -> RealTools:
     """The real tools only (misses they cannot answer are errors)."""
     real = settings.real_tools
+    credentials = Credentials(real.credentials, headers=real.headers, params=real.params)
     openapi = OpenApiCaller(
-        server=real.openapi_server,
-        headers=real.headers,
-        params=real.params,
-        timeout=settings.upstream.timeout,
+        server=real.openapi_server, credentials=credentials, timeout=settings.upstream.timeout
     )
     return RealTools(
         relay=relay(settings),

@@ -5,21 +5,27 @@ the body as JSON or form fields); the reply is the server's JSON (or text).
 A success, and a client error that is the API's own answer (404 "Pet not
 found"), are real replies, recorded like any other; a failure of the moment
 (401/403 credentials, 408, 429, 5xx, no connection) is raised as
-:class:`UpstreamError` and never stored. Configured headers and query
-parameters (credentials) are added to every request and appear in no error
-message: messages name the operation and the status, not the URL.
+:class:`UpstreamError` and never stored. Credentials go where the operation's
+security schemes say (:mod:`toolsim.simulator.upstream.credentials`), added to
+the request only as it is sent: no message, log line or stored reply holds
+them (messages name the operation and the status, not the URL).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from toolsim.catalog.models import ApiSpec, HttpOperation
-from toolsim.errors import UpstreamError
+from toolsim.errors import InvalidArguments, UpstreamError
+from toolsim.simulator.upstream.credentials import (
+    EXTENSION,
+    Credentials,
+    CredentialTransport,
+    refusal,
+)
 
 #: Statuses that say nothing about the call (auth, throttling, the server's health).
 TRANSIENT = frozenset({401, 403, 407, 408, 425, 429})
@@ -32,14 +38,14 @@ class OpenApiCaller:
         self,
         *,
         server: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        params: Mapping[str, str] | None = None,
+        credentials: Credentials | None = None,
         timeout: float = 30.0,
     ) -> None:
         #: Overrides every operation's own server URL (e.g. a local copy of the API).
         self.server = server
+        self.credentials = credentials or Credentials()
         self._client = httpx.AsyncClient(
-            timeout=timeout, headers=dict(headers or {}), params=dict(params or {})
+            timeout=timeout, transport=CredentialTransport(httpx.AsyncHTTPTransport())
         )
 
     async def call(
@@ -53,21 +59,28 @@ class OpenApiCaller:
                 f"{operation.server or 'none'}; set TOOLSIM_REAL_TOOLS__OPENAPI_SERVER"
             )
         request = _request(api, operation, arguments)
+        authorisation = self.credentials.authorise(operation)
         try:
             answer = await self._client.request(
-                operation.method, base + request.pop("path"), **request
+                operation.method,
+                base + request.pop("path"),
+                extensions={EXTENSION: authorisation.placement},
+                **request,
             )
         except httpx.HTTPError as exc:
             raise UpstreamError(f"the server of {api.name} failed: {type(exc).__name__}") from None
-        if answer.status_code in TRANSIENT or answer.status_code >= 500:
+        status = answer.status_code
+        if status in (401, 403) and authorisation.unmet:
+            raise UpstreamError(refusal(api.name, status, authorisation.unmet), status=status)
+        if status in TRANSIENT or status >= 500:
             raise UpstreamError(
-                f"the server of {api.name} gave no answer to record (HTTP {answer.status_code})",
-                status=answer.status_code,
+                f"the server of {api.name} gave no answer to record (HTTP {status})",
+                status=status,
             )
         body = _body_of(answer)
         if answer.is_success:
             return "", body
-        return f"HTTP {answer.status_code} {answer.reason_phrase}".strip(), body
+        return f"HTTP {status} {answer.reason_phrase}".strip(), body
 
     async def aclose(self) -> None:
         """Close the HTTP client."""
@@ -88,7 +101,9 @@ def _request(api: ApiSpec, operation: HttpOperation, arguments: dict[str, Any]) 
         param = api.signature.lookup(name)
         location = param.location if param is not None else "query"
         if location == "path":
-            path = path.replace("{" + name + "}", quote(_text(value), safe=""))
+            if _text(value) == "":  # the URL would name another endpoint (/pet/ for /pet/{id})
+                raise InvalidArguments(f"parameter '{name}' of {api.name} cannot be empty")
+            path = path.replace("{" + name + "}", _segment(_text(value)))
         elif location == "header":
             headers[name] = _text(value)
         elif location == "cookie":
@@ -99,12 +114,9 @@ def _request(api: ApiSpec, operation: HttpOperation, arguments: dict[str, Any]) 
             body[name] = value
         else:
             query[name] = [_text(v) for v in value] if isinstance(value, list) else _text(value)
-    options: dict[str, Any] = {
-        "path": path,
-        "params": query,
-        "headers": headers,
-        "cookies": cookies,
-    }
+    if cookies:  # one header: httpx no longer takes cookies per request
+        headers["cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    options: dict[str, Any] = {"path": path, "params": query, "headers": headers}
     content = whole if operation.whole_body else (body or None)
     if content is not None:
         if operation.body in ("application/x-www-form-urlencoded", "multipart/form-data"):
@@ -112,6 +124,13 @@ def _request(api: ApiSpec, operation: HttpOperation, arguments: dict[str, Any]) 
         else:
             options["json"] = content
     return options
+
+
+def _segment(text: str) -> str:
+    """``text`` as one path segment: every ``/`` encoded, and ``.`` or ``..`` too, which a URL
+    would otherwise resolve to another endpoint (``/pet/..`` is ``/``)."""
+    segment = quote(text, safe="")
+    return segment.replace(".", "%2E") if segment in (".", "..") else segment
 
 
 def _text(value: Any) -> str:

@@ -2,12 +2,12 @@
 
 A server is named as in ``--tools``: ``mcp:<http(s) URL>`` (streamable HTTP) or
 ``mcp:<command and arguments>`` (stdio, started as a child process that
-inherits this process's environment, so a server finds its own credentials
-there). Listing happens at the edge, once, before the catalog is built
-(:func:`list_servers`); calls go through one long-lived session per server
-(:class:`McpSession`), because a server may keep state between calls as the
-real one does. Headers given for HTTP servers (credentials) are sent, never
-stored or logged.
+inherits this process's environment but toolsim's own ``TOOLSIM_*`` settings,
+so a server finds its own credentials there, and not toolsim's). Listing
+happens at the edge, once, before the catalog is built (:func:`list_servers`);
+calls go through one long-lived session per server (:class:`McpSession`),
+because a server may keep state between calls as the real one does. Headers
+given for HTTP servers (credentials) are sent, never stored or logged.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from toolsim.catalog.mcp import PREFIX, ListedServer, is_mcp_source
+from toolsim.catalog.documents import is_url
+from toolsim.catalog.mcp import PREFIX, ListedServer, is_mcp_source, shown_server
 from toolsim.errors import UpstreamError, UserError
 
 #: Seconds one listing or call may take unless told otherwise.
@@ -42,7 +43,7 @@ async def _connected(
     target = source[len(PREFIX) :].strip()
     if not target:
         raise UserError(f"{source!r} names no MCP server (mcp:<URL> or mcp:<command>)")
-    if target.startswith(("http://", "https://")):
+    if is_url(target):
         async with (
             httpx2.AsyncClient(headers=dict(headers), timeout=httpx2.Timeout(timeout)) as http,
             Client(
@@ -57,9 +58,15 @@ async def _connected(
         raise UserError(f"cannot read the MCP server command {target!r}: {exc}") from None
     if command in ("python", "python3"):
         command = sys.executable  # the interpreter toolsim runs on, with its packages
-    parameters = StdioServerParameters(command=command, args=args, env=dict(os.environ))
+    parameters = StdioServerParameters(command=command, args=args, env=server_environment())
     async with Client(parameters, read_timeout_seconds=timeout) as client:
         yield client
+
+
+def server_environment() -> dict[str, str]:
+    """The environment a stdio MCP server starts with: this process's, without toolsim's own
+    settings (its credentials for other tools and models are not the server's to see)."""
+    return {name: value for name, value in os.environ.items() if not name.startswith("TOOLSIM_")}
 
 
 async def list_server(
@@ -86,7 +93,7 @@ async def list_server(
         raise
     except Exception as exc:
         raise UserError(
-            f"cannot list the tools of the MCP server {_shown(source)}: {_reason(exc)}"
+            f"cannot list the tools of the MCP server {shown_server(source)}: {_reason(exc)}"
         ) from None
 
 
@@ -177,7 +184,7 @@ class McpSession:
             raise
         except Exception as exc:
             failure = UpstreamError(
-                f"the MCP session with {_shown(self.source)} broke: {_reason(exc)}"
+                f"the MCP session with {shown_server(self.source)} broke: {_reason(exc)}"
             )
             for waiting in [pending, *_drain(queue)]:
                 if waiting is not None and not waiting.done():
@@ -197,15 +204,6 @@ def _drain(queue: asyncio.Queue[tuple[str, dict[str, Any], asyncio.Future[Any]]]
     while not queue.empty():
         waiting.append(queue.get_nowait()[2])
     return waiting
-
-
-def _shown(source: str) -> str:
-    """A source as it may be shown: a URL without what could be credentials, a command's name."""
-    target = source[len(PREFIX) :].strip()
-    if target.startswith(("http://", "https://")):
-        url = httpx2.URL(target)
-        return f"{url.scheme}://{url.host}{':' + str(url.port) if url.port else ''}{url.path}"
-    return target.split()[0] if target else source
 
 
 def _reason(exc: BaseException) -> str:
