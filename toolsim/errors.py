@@ -14,7 +14,8 @@ prints them without a traceback::
     ├── CacheMiss                404 cache_miss          replay mode, no recorded reply
     └── UpstreamError            502 upstream_error      a simulator, relay or model failed
         ├── LLMUnavailable       toolsim.llm             the endpoint cannot be reached
-        └── RequestRejected      toolsim.llm             the endpoint refused the request
+        ├── RequestRejected      toolsim.llm             the endpoint refused the request
+        └── NoExemplar           toolsim.simulator       no recorded reply of the API to adapt
 
 Going over a budget is not an error: the server knows no budgets, and an agent's
 budget gate (:mod:`toolsim.budget.gate`) turns a call that does not fit into a

@@ -9,7 +9,8 @@ import pytest
 from toolsim.cache.entry import Source
 from toolsim.catalog import ApiSpec, Catalog
 from toolsim.simulator import SimulationRequest, create_simulator
-from toolsim.simulator.template_filler import SchemaSimulator, parse_truncated_json
+from toolsim.simulator.template_filler import SchemaSimulator
+from toolsim.simulator.texts import parse_truncated_json
 
 QUERIES = (
     Path(__file__).parents[2]

@@ -13,12 +13,39 @@ FORMAT_VERSION = 1
 
 
 class Source(StrEnum):
-    """Who produced a stored reply."""
+    """Who produced a stored reply.
+
+    * ``simulated``: a simulator made it up (a model, or the schema filler);
+    * ``adapted``: the exemplar simulator adapted a recorded reply to the call;
+    * ``imported``: a reference response cache (``toolsim cache import``);
+    * ``real``: a real API relay answered (``--upstream``);
+    * ``recorded``: a reply recorded in an answer file or trajectory.
+
+    Every source but the first two is a *recorded* one (:attr:`recorded`): what a
+    real API, or the reference world, actually answered. Only recorded replies
+    are exemplars for the exemplar simulator, so a new source of recorded replies
+    needs no change there.
+    """
 
     SIMULATED = "simulated"
+    ADAPTED = "adapted"
     IMPORTED = "imported"
     REAL = "real"
     RECORDED = "recorded"
+
+    @property
+    def recorded(self) -> bool:
+        """Whether a reply of this source was recorded rather than made up by toolsim."""
+        return self not in _MADE_UP
+
+    @property
+    def reconcilable(self) -> bool:
+        """Whether the world may change a reply of this source to agree with known facts."""
+        return self in _MADE_UP
+
+
+#: Sources of replies toolsim made up: never exemplars, always reconciled with the world.
+_MADE_UP = frozenset({Source.SIMULATED, Source.ADAPTED})
 
 
 class Reply(BaseModel):

@@ -29,6 +29,7 @@ from toolsim.server.virtual import PATH as VIRTUAL_PATH
 from toolsim.server.virtual import VIRTUAL_OPENAPI, VirtualEndpoint
 from toolsim.settings import Settings
 from toolsim.simulator.base import Simulator, create_simulator
+from toolsim.simulator.exemplars import ExemplarStore, bundled_exemplars
 from toolsim.world import World
 
 log = logging.getLogger("toolsim.server")
@@ -96,6 +97,7 @@ def create_app(
         memory_entries=settings.memory_entries,
         flight_lock_seconds=settings.flight_lock_seconds,
         world=World(backend) if settings.world and isinstance(backend, SupportsRecords) else None,
+        exemplars=ExemplarStore([backend, *bundled_exemplars(catalog)]),
     )
 
     @contextlib.asynccontextmanager

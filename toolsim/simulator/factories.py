@@ -4,8 +4,11 @@
 * ``openai``: a model at ``TOOLSIM_SIMULATOR__BASE_URL`` (vLLM, OpenAI, llama.cpp, ...).
 * ``local``: the embedded model, started in-process on the first miss.
 * ``upstream``: a real API relay at ``TOOLSIM_UPSTREAM_URL`` only.
-* ``auto`` (the default): upstream if configured, then ``openai`` if an endpoint
-  is configured or else ``local``, then ``schema`` if ``TOOLSIM_SCHEMA_FALLBACK``.
+* ``exemplar``: the nearest recorded reply of the API adapted to the call, else the
+  schema simulator (offline, deterministic, no model).
+* ``auto`` (the default): upstream if configured, then the nearest recorded reply
+  adapted (when the API has one), then ``openai`` if an endpoint is configured or
+  else ``local``, then ``schema`` if ``TOOLSIM_SCHEMA_FALLBACK``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from toolsim.llm.retry import RetryPolicy
 from toolsim.settings import Settings, role_variable
 from toolsim.simulator.base import Simulator
 from toolsim.simulator.chain import FallbackChain
+from toolsim.simulator.exemplar import ExemplarSimulator
 from toolsim.simulator.llm import Endpoint, LLMOptions, LLMSimulator
 from toolsim.simulator.prompt import PromptTemplates
 from toolsim.simulator.template_filler import SchemaSimulator
@@ -112,13 +116,18 @@ def upstream_simulator(settings: Settings | None = None, **_: Any) -> UpstreamRe
     return UpstreamRelay(settings.upstream_url, timeout=settings.upstream_timeout)
 
 
+def exemplar_simulator(settings: Settings | None = None, **_: Any) -> ExemplarSimulator:
+    """The nearest recorded reply adapted to the call, else the schema simulator."""
+    del settings
+    return ExemplarSimulator(fallback=SchemaSimulator())
+
+
 def auto_simulator(settings: Settings | None = None, **_: Any) -> Simulator:
-    """Upstream (if configured) -> LLM (remote if configured, else local) -> schema (if allowed)."""
+    """Upstream (if configured) -> exemplar -> LLM (remote if configured, else local) ->
+    schema (if allowed)."""
     settings = settings or Settings()
     remote = settings.simulator.base_url
     llm = openai_simulator(settings) if remote else local_simulator(settings)
     upstream = upstream_simulator(settings) if settings.upstream_url else None
     fallback = SchemaSimulator() if settings.schema_fallback else None
-    if upstream is None and fallback is None:
-        return llm
-    return FallbackChain(llm, upstream=upstream, fallback=fallback)
+    return FallbackChain(llm, upstream=upstream, exemplar=ExemplarSimulator(), fallback=fallback)

@@ -18,12 +18,8 @@ import orjson
 
 from toolsim.cache.entry import Reply
 from toolsim.errors import UpstreamError
-from toolsim.simulator.template_filler import (
-    _LIST_OF,
-    fill_type_names,
-    is_type_name,
-    parse_truncated_json,
-)
+from toolsim.simulator.template_filler import _LIST_OF, fill_type_names, is_type_name
+from toolsim.simulator.texts import parse_truncated_json
 
 #: Templates nested deeper than this are left unconstrained below that depth.
 MAX_CONSTRAINED_DEPTH = 5
