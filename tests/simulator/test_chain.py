@@ -27,7 +27,7 @@ from toolsim.simulator import (
 from toolsim.simulator.chain import FallbackChain
 from toolsim.simulator.exemplar import ExemplarSimulator
 from toolsim.simulator.factories import LocalSimulator
-from toolsim.simulator.template_filler import SchemaSimulator
+from toolsim.simulator.schema import SchemaSimulator
 from toolsim.simulator.upstream import UpstreamRelay
 
 API = ApiSpec(

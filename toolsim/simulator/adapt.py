@@ -138,7 +138,9 @@ class Substitution:
 
 
 def _parts(value: Any) -> list[str]:
-    return [part for part in _SEPARATOR.split(value.strip()) if part] if isinstance(value, str) else []
+    if not isinstance(value, str):
+        return []
+    return [part for part in _SEPARATOR.split(value.strip()) if part]
 
 
 def substitutions(old: dict[str, Any], new: dict[str, Any]) -> list[Substitution]:
@@ -215,8 +217,9 @@ class _Walk:
         if isinstance(node, dict):
             return self.obj(node, in_list)
         if isinstance(node, list):
-            items = [self.value(item, name, True) for item in node]
-            return [new if new is not DROPPED else old for old, new in zip(node, items, strict=True)]
+            # A list keeps its shape: an item that only echoed a dropped part stays.
+            items = [(item, self.value(item, name, True)) for item in node]
+            return [old if new is DROPPED else new for old, new in items]
         return self.leaf(node, name, in_list)
 
     def obj(self, node: dict[str, Any], in_list: bool) -> dict[str, Any]:
@@ -341,4 +344,3 @@ def _replace_minted(data: Any, minted_ids: dict[str, Any]) -> Any:
         return node
 
     return swap(data)
-

@@ -66,7 +66,9 @@ def _indexed(key: str, entry: CacheEntry) -> _Indexed:
     return _Indexed(key, entry, arguments, {name: _tokens(v) for name, v in arguments.items()})
 
 
-def closeness(arguments: dict[str, Any], tokens: dict[str, frozenset[str]], other: _Indexed) -> tuple:
+def closeness(
+    arguments: dict[str, Any], tokens: dict[str, frozenset[str]], other: _Indexed
+) -> tuple:
     """How far an exemplar's call is from this one, smaller is closer.
 
     First the parameters only one of the two calls has (an exemplar of the same shape

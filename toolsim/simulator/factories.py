@@ -30,7 +30,7 @@ from toolsim.simulator.chain import FallbackChain
 from toolsim.simulator.exemplar import ExemplarSimulator
 from toolsim.simulator.llm import Endpoint, LLMOptions, LLMSimulator
 from toolsim.simulator.prompt import PromptTemplates
-from toolsim.simulator.template_filler import SchemaSimulator
+from toolsim.simulator.schema import SchemaSimulator
 from toolsim.simulator.upstream import UpstreamRelay
 
 

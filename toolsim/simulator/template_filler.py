@@ -1,7 +1,8 @@
-"""The ``schema`` simulator: a deterministic reply synthesised from the API's template.
+"""Filling a response template with plausible values, deterministically.
 
-Used when no LLM is available. StableToolBench templates are nested dicts whose
-leaves name a type (``"str"``, ``"int"``, ``"NoneType"``, ``"list of str with
+The ``schema`` simulator's engine (:mod:`toolsim.simulator.schema`), also used to
+replace the type names an LLM copied from a template. StableToolBench templates are
+nested dicts whose leaves name a type (``"str"``, ``"int"``, ``"NoneType"``, ``"list of str with
 length 8"``...) and whose lists hold one item template carrying ``_list_length``.
 Leaves are filled from the call's arguments when a field is named like one,
 otherwise from small per-field-name tables, all drawn from a ``random.Random``
@@ -17,8 +18,6 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from toolsim.cache.entry import Reply, Source
-from toolsim.simulator.base import Simulation, SimulationRequest
 from toolsim.simulator.texts import NOT_DATA, parse_truncated_json
 
 #: Template levels filled; anything nested deeper becomes ``"..."``.
@@ -350,47 +349,14 @@ def _seed(key: str) -> int:
 def synthesize(template: Any, arguments: dict[str, Any], key: str) -> Any:
     """Synthesise a reply value for ``template``, seeded by ``key``.
 
-    A ``None`` template gives ``{"status": "success", "data": {...}}`` where
-    ``data`` holds a seeded ``id``, ``name``, ``description`` and ``updated``
-    date, overlaid with every argument of the call (so an agent sees its inputs
-    reflected, as most real search/lookup APIs do). A string template that is
-    neither a type name nor JSON is free text and is returned (capped) as is.
+    A string template that is neither a type name nor JSON is free text and is
+    returned (capped) as is. (An API without a usable template gets one from
+    :mod:`toolsim.simulator.cold_start` first: see :mod:`toolsim.simulator.schema`.)
     """
     builder = _Builder(random.Random(_seed(key)), arguments)
-    if template is None:
-        seeded = {"id": "str", "name": "str", "description": "str", "updated": "str"}
-        data = builder.build(seeded)
-        data.update(arguments)
-        return {"status": "success", "data": data}
     if isinstance(template, str):
         text = template.strip()
         if text.lower() not in _TYPES and not _LIST_OF.match(text):
             parsed = parse_truncated_json(text)
             return text[:MAX_TEXT] if parsed is NOT_DATA else builder.build(parsed)
     return builder.build(template)
-
-
-class SchemaSimulator:
-    """Deterministic, offline simulator that fills the API's response template."""
-
-    name = "schema"
-    example_count = 0  # works from the template alone
-    example_chars = 0
-
-    async def simulate(self, request: SimulationRequest) -> Simulation:
-        """Synthesise a reply from ``request.api.template_response``."""
-        response = synthesize(request.api.template_response, request.arguments, request.key)
-        return Simulation(
-            reply=Reply(error="", response=response),
-            source=Source.SIMULATED,
-            simulator=self.name,
-        )
-
-    async def aclose(self) -> None:
-        """Nothing to release."""
-
-
-def create_schema_simulator(**options: Any) -> SchemaSimulator:
-    """Build the ``schema`` simulator; it takes no options and ignores any given."""
-    del options
-    return SchemaSimulator()

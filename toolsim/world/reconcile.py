@@ -13,7 +13,8 @@ entity (compared across spellings) takes the known value:
 3. any object anywhere whose primary identifier is a known entity of the same tool.
 
 Only replies toolsim made up (simulated, or adapted from a recorded one) are
-reconciled (a real or recorded reply is the truth), and only successful ones. Every change is listed in the simulation's provenance.
+reconciled (a real or recorded reply is the truth), and only successful ones.
+Every change is listed in the simulation's provenance.
 """
 
 from __future__ import annotations
