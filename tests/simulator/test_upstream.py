@@ -7,10 +7,11 @@ import json
 import pytest
 
 from toolsim.cache.entry import Reply, Source
+from toolsim.cache.failures import is_real_answer
 from toolsim.catalog.models import ApiSpec
 from toolsim.errors import UpstreamError
 from toolsim.simulator import SimulationRequest
-from toolsim.simulator.upstream import UpstreamRelay, is_real_answer
+from toolsim.simulator.upstream import UpstreamRelay
 
 API = ApiSpec(category="Weather", tool_name="SkyCast Weather", name="Current Weather")
 REQUEST = SimulationRequest(api=API, arguments={"city": "Lisbon", "days": 3}, key="k" * 64)

@@ -24,10 +24,10 @@ from typing import Any
 
 from toolsim.cache.backend import CacheBackend
 from toolsim.cache.entry import CacheEntry
+from toolsim.cache.failures import is_real_answer
 from toolsim.catalog.catalog import Catalog
 from toolsim.catalog.loaders import EXAMPLE_SUITE, example_suite_dir
 from toolsim.catalog.models import ApiId
-from toolsim.simulator.upstream import is_real_answer
 
 #: Most recorded entries of one API kept as exemplars (the newest).
 MAX_EXEMPLARS = 2000

@@ -22,6 +22,7 @@ from toolsim.llm.client import OpenAIChat
 from toolsim.llm.endpoint import Endpoint, EndpointSource, LLMUnavailable
 from toolsim.llm.retry import RetryPolicy
 from toolsim.simulator.base import Simulation, SimulationRequest
+from toolsim.simulator.cold_start import response_template
 from toolsim.simulator.model_reply import parse_reply, reply_schema
 from toolsim.simulator.prompt import PromptTemplates
 
@@ -51,6 +52,10 @@ class LLMOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     #: Take the first JSON object of the output, repaired (fine-tuned simulators' own format).
     lenient_json: bool = False
+    #: A call reaches the simulator only once its arguments are valid: the model must answer
+    #: with data (no error), in the documented shape or, without one, an inferred shape
+    #: (for models too small to judge a call, such as the embedded one).
+    valid_calls_succeed: bool = False
 
 
 class LLMSimulator:
@@ -124,7 +129,9 @@ class LLMSimulator:
             tuple(entry for _key, entry in request.examples),
             request.known,
         )
-        schema = reply_schema(request.api.template_response, self.options.max_items)
+        succeed = self.options.valid_calls_succeed
+        template = response_template(request.api) if succeed else request.api.template_response
+        schema = reply_schema(template, self.options.max_items, errors=not succeed)
         last: UpstreamError | None = None
         for attempt in range(self.options.attempts):
             # A failed request is an error as it is (transient ones were already re-sent);
@@ -132,7 +139,9 @@ class LLMSimulator:
             text = await self._complete(messages, schema, attempt, deadline)
             try:
                 final = attempt == self.options.attempts - 1
-                return parse_reply(text, lenient=self.options.lenient_json, last=final)
+                return parse_reply(
+                    text, lenient=self.options.lenient_json, last=final, errors=not succeed
+                )
             except UpstreamError as exc:
                 last = exc
         assert last is not None
