@@ -17,7 +17,7 @@ The rules, all on field names (compared lowercased, without ``_`` and ``-``):
 * **The subject of a call.** When a call's arguments name exactly one identifier
   (``hotel_id=...``, ``symbol=...``), the reply's top-level object (or the one object
   under ``data``/``result``/``item``/...) describes that entity when it has no identifier
-  of its own.
+  of its own, or only ``*_id`` fields named otherwise (references to other things).
 * **Facts.** An entity's facts are its scalar fields (strings up to 500 characters,
   numbers, booleans) other than identifiers; lists and nested objects are not facts.
 * **Context.** Items of a list directly under the reply's top-level object inherit that
@@ -201,12 +201,21 @@ class Entity:
     path: str = "response"
 
 
+def names_another(field: str, parameter: str) -> bool:
+    """Whether an identifier field of a call's subject refers to another entity: a
+    ``*_id`` field not named like the parameter that named the subject (an album asked
+    for by ``browse_id`` may carry an ``audioPlaylistId``; it is still the album)."""
+    return _id_rank(field) == 2 and norm(field) != norm(parameter)
+
+
 def entity_of(
     obj: dict[str, Any], holder: str, api_name: str, path: str, named: tuple[str, Any] | None
 ) -> Entity | None:
     """The entity an object is, if any; ``named`` is the (parameter, value) of the call's
     subject when this object is the reply's top-level object."""
     found = primary_id(obj)
+    if found is not None and named is not None and names_another(found[0], named[0]):
+        found = None
     if found is None and named is not None and (key := id_value(named[1])) is not None:
         found = (named[0], key)
         raw: Any = named[1]

@@ -31,6 +31,7 @@ from toolsim.world.extract import (
     is_fact,
     is_name_field,
     named_ids,
+    names_another,
     norm,
     primary_id,
     subject_path,
@@ -89,7 +90,7 @@ class _Changes:
 def _subject_id_field(obj: dict[str, Any], entity: KnownEntity) -> str | None:
     """The identifier field of the subject to set, "" for none, None if not the subject."""
     found = primary_id(obj)
-    if found is None:
+    if found is None or names_another(found[0], entity.argument or entity.id_field):
         return ""
     field, key = found
     if key == str(entity.id).strip():
