@@ -33,10 +33,25 @@ MAX_PROBLEMS = 20
 class RecordedReply(Protocol):
     """A call found in an answer file and the reply it got (see :mod:`toolsim.fidelity`)."""
 
-    function: str
-    arguments: dict[str, Any]
-    reply: Reply
-    origin: str
+    @property
+    def function(self) -> str:
+        """The function name the agent called."""
+        ...
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        """The arguments it sent."""
+        ...
+
+    @property
+    def reply(self) -> Reply:
+        """The reply it got."""
+        ...
+
+    @property
+    def origin(self) -> str:
+        """Where the call was found."""
+        ...
 
 
 @dataclass

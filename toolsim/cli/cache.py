@@ -51,15 +51,16 @@ def cache_import(
             raise UserError(f"no such file or folder: {path}")
     catalog = Catalog.from_paths(settings.tools)
     with closing(open_backend(settings.cache_url, settings.home)) as backend:
-        observe = _world_feed(backend, settings)
+        observe = world_feed(backend, settings)
         for path in paths:
             if path.is_dir() and is_reference_cache(path):
-                _import_reference_cache(backend, path, catalog, observe)
+                import_reference_cache(backend, path, catalog, observe)
             else:
                 _import_answers(backend, path, catalog, observe)
 
 
-def _import_reference_cache(backend: Any, folder: Path, catalog: Any, observe: Any) -> None:
+def import_reference_cache(backend: Any, folder: Path, catalog: Any, observe: Any) -> None:
+    """Import one StableToolBench response cache folder, with a progress bar and a summary."""
     from toolsim.cache.reference_format import count_reference_files, import_reference
 
     with progress_bars() as progress:
@@ -95,7 +96,7 @@ def _import_answers(backend: Any, path: Path, catalog: Any, observe: Any) -> Non
         err_console.print(styled(("skipped:", "yellow"), f" {problem}"), soft_wrap=True)
 
 
-def _world_feed(
+def world_feed(
     backend: Any, settings: Settings
 ) -> Callable[[list[tuple[str, CacheEntry]]], object] | None:
     """The world's feed for imported replies (None when the world is off or cannot be kept)."""

@@ -263,7 +263,7 @@ def _wins(rows: dict[str, dict[str, Score]], n: int) -> dict[str, bool | None]:
     wins: dict[str, bool | None] = {}
     for name in COLUMNS:
         ours = rows[SIMULATOR][name].mean
-        theirs = [rows[b][name].mean for b in same_calls if rows[b][name].mean is not None]
+        theirs = [value for b in same_calls if (value := rows[b][name].mean) is not None]
         wins[name] = None if ours is None else all(ours > value for value in theirs)
     return wins
 
@@ -323,7 +323,7 @@ async def measure_fidelity(
 
     async def one(call: _Call) -> dict[str, Any]:
         nonlocal done
-        exemplars = ()
+        exemplars: tuple[tuple[str, CacheEntry], ...] = ()
         if pool is not None and wanted_exemplars > 0:
             exemplars = pool.nearest(
                 api_id(call.api), call.arguments, limit=wanted_exemplars, exclude=call.key
