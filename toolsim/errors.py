@@ -6,7 +6,8 @@ prints them without a traceback::
     ToolsimError                 500 internal_error
     ├── UserError                400 user_error          bad configuration or command-line input
     │   ├── JsonFileError        toolsim.files           a JSON file missing or not valid JSON
-    │   └── EmbedderUnavailable  toolsim.planner         an embedder's package is missing
+    │   ├── EmbedderUnavailable  toolsim.planner         an embedder's package is missing
+    │   └── DownloadError        toolsim.data            a download failed or was damaged
     ├── BadRequest               400 bad_request
     ├── PayloadTooLarge          413 payload_too_large
     ├── ToolNotFound             404 tool_not_found
