@@ -42,14 +42,14 @@ def cache_import(
     replays them) and serve every other call of their API as exemplars.
     """
     from toolsim.cache.backend import open_backend
-    from toolsim.catalog import Catalog
     from toolsim.fidelity.recorded import is_reference_cache
+    from toolsim.server.app import load_catalog
 
     settings = settings_from_flags(tools=tools, home=home, cache_url=cache_url)
     for path in paths:
         if not path.exists():
             raise UserError(f"no such file or folder: {path}")
-    catalog = Catalog.from_paths(settings.tools)
+    catalog = load_catalog(settings)
     with closing(open_backend(settings.cache_url, settings.home)) as backend:
         observe = world_feed(backend, settings)
         for path in paths:

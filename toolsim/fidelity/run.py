@@ -40,7 +40,7 @@ from toolsim.cache.memory import MemoryBackend
 from toolsim.catalog.catalog import Catalog
 from toolsim.catalog.models import ApiSpec, api_id
 from toolsim.errors import ToolNotFound, ToolsimError, UserError
-from toolsim.evaluator.stats import LEVEL, RESAMPLES, bootstrap_ci
+from toolsim.evaluator.statistics import LEVEL, RESAMPLES, bootstrap_ci
 from toolsim.fidelity.measures import MEASURES, BleuStats, bleu_stats, compare, corpus_bleu
 from toolsim.fidelity.recorded import RecordedCall
 from toolsim.simulator.base import SimulationRequest, Simulator

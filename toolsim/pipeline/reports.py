@@ -7,8 +7,14 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from toolsim.evaluator.html import html_table, noise_note, number_cell, percent_cell, render_html
-from toolsim.evaluator.writers import (
+from toolsim.evaluator.reports.html import (
+    html_table,
+    noise_note,
+    number_cell,
+    percent_cell,
+    render_html,
+)
+from toolsim.evaluator.reports.writers import (
     csv_text,
     pass_rate_query_rows,
     pass_rate_rows,
@@ -116,6 +122,24 @@ def _summary_html(result: BenchResult) -> str:
         + html_table(list(SUMMARY_HEAD), rows, "summary")
         + _sources_html(result)
         + _world_html(result)
+        + _faults_html(result)
+    )
+
+
+def _faults_html(result: BenchResult) -> str:
+    """With a fault profile: which one, and how many tool calls of each combination it failed."""
+    if result.faults is None:
+        return ""
+    totals = {row["combination"]: row for row in result.summary_rows()}
+    items = "".join(
+        f"<li>{escape(label)}: {row['tool_faults']} of {row['tool_calls']} tool calls</li>"
+        for label, row in totals.items()
+    )
+    profile = result.faults
+    return (
+        f'<p class="faults">Injected tool faults (profile <code>{escape(profile["profile"])}'
+        f"</code>, sha256 {escape(profile['sha256'][:12])}, seed {profile['seed']}):</p>"
+        f"<ul>{items}</ul>"
     )
 
 

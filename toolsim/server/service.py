@@ -19,16 +19,32 @@ from toolsim.cache.nearest import closest_recorded
 from toolsim.catalog.catalog import Catalog
 from toolsim.catalog.models import ApiSpec, api_id
 from toolsim.catalog.parameters import Bound
-from toolsim.errors import CacheMiss, ToolsimError, UpstreamError
+from toolsim.errors import CacheMiss, InjectedFault, ToolsimError, UpstreamError
 from toolsim.server.counters import SharedCounters
+from toolsim.server.faults import FaultInjector
 from toolsim.server.hits import HitMemory, PreparedHit
 from toolsim.server.metrics import Measurements
-from toolsim.server.stats import ERROR, MISS, CallStats
+from toolsim.server.stats import DELAY_MS, DELAYED, ERROR, FAULT, MISS, CallStats
 from toolsim.simulator.base import Simulation, SimulationRequest, Simulator
 from toolsim.simulator.examples import select_examples
 from toolsim.simulator.exemplars import ExemplarStore
 from toolsim.singleflight import SingleFlight
 from toolsim.world import World, prepare, settle
+
+
+@dataclass(frozen=True, slots=True)
+class KeyedCall:
+    """A call validated and keyed once: what every later step of answering it reads."""
+
+    api: ApiSpec
+    #: The arguments canonicalised under their documented names (and how they were sent).
+    bound: Bound
+    key: str
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        """The canonical arguments."""
+        return self.bound.arguments
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +72,7 @@ class ToolService:
         flight_lock_seconds: float = 180.0,
         world: World | None = None,
         exemplars: ExemplarStore | None = None,
+        faults: FaultInjector | None = None,
     ) -> None:
         self.catalog = catalog
         self.backend = backend
@@ -76,6 +93,8 @@ class ToolService:
         self.world = world
         # Recorded replies to adapt on a miss (the store's own, unless told otherwise).
         self.exemplars = exemplars if exemplars is not None else ExemplarStore([backend])
+        # Seeded faults and latency, applied before the cache is read (never stored).
+        self.faults = faults
 
     @property
     def mode(self) -> CacheMode:
@@ -89,14 +108,18 @@ class ToolService:
         #: enum property costs more).
         self.answers_hits = mode.reads
 
-    def canonical_call(self, api: ApiSpec, arguments: dict[str, Any]) -> tuple[Bound, str]:
-        """Validate and canonicalise ``arguments``; return them bound, with the call's cache key.
+    def key_call(self, api: ApiSpec, arguments: dict[str, Any]) -> KeyedCall:
+        """Validate and canonicalise ``arguments``, and key the call (an invalid one is counted).
 
-        The one step every path (``/virtual``'s hit path included) takes from
-        what a client sent to the key; raises :class:`InvalidArguments`.
+        The one step every door (``/virtual``'s hit path included) takes from what a
+        client sent to the cache key; raises :class:`InvalidArguments`.
         """
-        bound = api.signature.validated(arguments, api.name, api.function_name)
-        return bound, cache_key(api, bound.arguments)
+        try:
+            bound = api.signature.validated(arguments, api.name, api.function_name)
+        except ToolsimError:
+            self.stats.record(api.function_name, ERROR)
+            raise
+        return KeyedCall(api, bound, cache_key(api, bound.arguments))
 
     def kept_hit(self, key: str) -> PreparedHit | None:
         """The hit of ``key`` if process memory has it and this mode answers hits; counted."""
@@ -107,22 +130,40 @@ class ToolService:
 
     async def call(self, api: ApiSpec, arguments: dict[str, Any]) -> CallResult:
         """Answer one call; raise a :class:`ToolsimError` when no valid reply exists."""
+        return await self.answer(self.key_call(api, arguments))
+
+    async def answer(self, call: KeyedCall) -> CallResult:
+        """Answer a call already keyed (:meth:`key_call`); raise :class:`ToolsimError` if no
+        valid reply exists."""
+        api, key = call.api, call.key
         try:
-            bound, key = self.canonical_call(api, arguments)
-            normalized = bound.arguments
+            if self.faults is not None:
+                await self._meet_faults(api, key)
             if self.answers_hits:
                 hit = self.memory.get(key) or await self._read_stored(api, key)
                 if hit is not None:
                     self.stats.count_hit(hit.counter_key)
                     return CallResult(hit.reply(), hit.source, True, key)
             if not self.mode.simulates:
-                raise await asyncio.to_thread(self._replay_miss, api, bound)
-            simulation = await self._simulate_once(api, normalized, key)
+                raise await asyncio.to_thread(self._replay_miss, api, call.bound)
+            simulation = await self._simulate_once(api, call.arguments, key)
+        except InjectedFault as fault:
+            self.stats.record(api.function_name, FAULT, fault.kind)
+            raise
         except ToolsimError:
             self.stats.record(api.function_name, ERROR)
             raise
         self.stats.record(api.function_name, MISS, simulation.source)
         return CallResult(simulation.reply, simulation.source, False, key)
+
+    async def _meet_faults(self, api: ApiSpec, key: str) -> None:
+        """Wait the profile's latency for this call and raise its fault, if it drew one."""
+        assert self.faults is not None
+        drawn = self.faults.draw(api, key)
+        if drawn.delay > 0:
+            self.stats.record(api.function_name, DELAYED)
+            self.stats.record(api.function_name, DELAY_MS, amount=round(drawn.delay * 1000))
+        await self.faults.meet(api, key, drawn)
 
     async def _read_stored(self, api: ApiSpec, key: str) -> PreparedHit | None:
         # In a thread: a disk or network read must not hold up the hits being
