@@ -92,6 +92,7 @@ async def test_a_split_by_api_keeps_the_test_apis_apart() -> None:
     assert not any(in_test_split(f, 0.5) for f in functions[0])
 
 
+@pytest.mark.slow
 @pytest.mark.shared_data
 def test_the_command_prints_both_scopes_with_their_baselines(
     shared_data: Path, tmp_path: Path

@@ -14,6 +14,7 @@ from toolsim.catalog import Catalog
 from toolsim.cli import app
 from toolsim.fidelity.measures import (
     bleu_available,
+    bleu_of_sums,
     bleu_stats,
     compare,
     corpus_bleu,
@@ -219,3 +220,22 @@ def test_pass_rate_steps_that_are_not_literals_are_problems(tmp_path: Path) -> N
     assert found.calls[("f_for_x", '{"a": 1}')].reply == Reply(error="", response="ok")
     # the broken step is one problem; a literal that is not a dict is skipped silently
     assert found.problems == [f"{path}#7: a step that is not a Python literal"]
+
+
+@pytest.mark.skipif(not bleu_available(), reason="sacrebleu is not installed")
+def test_the_vectorised_corpus_formula_is_sacrebleus() -> None:
+    import random
+
+    import numpy as np
+    from sacrebleu.metrics import BLEU
+
+    rnd = random.Random(1)
+    rows, expected = [], []
+    for _ in range(2000):
+        total = [rnd.randint(0, 30) for _ in range(4)]
+        correct = [rnd.randint(0, t) if rnd.random() < 0.7 else 0 for t in total]
+        lengths = [rnd.randint(0, 40), rnd.randint(0, 40)]
+        rows.append([*correct, *total, *lengths])
+        score = BLEU.compute_bleu(list(correct), list(total), *lengths, smooth_method="exp")
+        expected.append(score.score)
+    assert bleu_of_sums(np.array(rows, dtype=float)) == pytest.approx(expected, abs=1e-9)

@@ -9,7 +9,8 @@ calls of the same API as exemplars, never the one being scored.
 Every report scores, on the same calls, the baselines a reader needs to judge the
 simulator's figures: a constant empty object, another recorded reply of the same
 API, and a recorded reply of another API (both drawn with a seed per call). A
-simulator figure is a *win* only when it beats every baseline on the same calls.
+simulator figure is a *win* only when it beats every baseline on the same calls,
+beyond noise: the 95% paired bootstrap interval of the difference is above 0.
 Two scopes: every compared call, and the calls whose API has another recorded
 reply (where every baseline, and leave-one-out adaptation, is defined).
 
@@ -41,7 +42,15 @@ from toolsim.catalog.catalog import Catalog
 from toolsim.catalog.models import ApiSpec, api_id
 from toolsim.errors import ToolNotFound, ToolsimError, UserError
 from toolsim.evaluator.statistics import LEVEL, RESAMPLES, bootstrap_ci
-from toolsim.fidelity.measures import MEASURES, BleuStats, bleu_stats, compare, corpus_bleu
+from toolsim.fidelity.measures import (
+    MEASURES,
+    BleuStats,
+    bleu_of_sums,
+    bleu_stats,
+    compare,
+    corpus_bleu,
+    flat_stats,
+)
 from toolsim.fidelity.recorded import RecordedCall
 from toolsim.simulator.base import SimulationRequest, Simulator
 from toolsim.simulator.exemplars import ExemplarStore
@@ -91,14 +100,10 @@ def bleu_score(stats: Sequence[BleuStats], *, seed: int = 0) -> Score:
     value = corpus_bleu(stats)
     if value is None:
         return Score(None, None, 0)
-    rows = np.array([[*s[0], *s[1], s[2], s[3]] for s in stats], dtype=float)
+    rows = np.array([flat_stats(s) for s in stats], dtype=float)
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, len(rows), size=(RESAMPLES, len(rows)))
-    sums = rows[picks].sum(axis=1)
-    samples = [
-        corpus_bleu([(tuple(row[:4]), tuple(row[4:8]), int(row[8]), int(row[9]))])
-        for row in sums.astype(int)
-    ]
+    samples = bleu_of_sums(rows[picks].sum(axis=1))
     tail = (1 - LEVEL) / 2
     low, high = np.quantile(np.array(samples, dtype=float), [tail, 1 - tail])
     return Score(value, (float(low), float(high)), len(stats))
@@ -256,21 +261,53 @@ def summarize(
     return scores
 
 
-def _wins(rows: dict[str, dict[str, Score]], n: int) -> dict[str, bool | None]:
-    """Per measure: does the simulator beat every baseline scored on the same ``n`` calls
-    (None: no simulator figure)? A baseline undefined on some calls is not compared."""
+def _paired_low(results: Sequence[dict[str, Any]], baseline: str, name: str) -> float | None:
+    """The lower end of the 95% bootstrap interval of (simulator - baseline) on the calls
+    where both are scored: per-call differences for a measure, corpus BLEU for BLEU."""
+    pairs = [
+        (r["scores"][SIMULATOR], r["scores"][baseline])
+        for r in results
+        if r["scores"].get(baseline) is not None
+    ]
+    rng = np.random.default_rng(0)
+    tail = (1 - LEVEL) / 2
+    if name != "bleu":
+        diffs = np.array(
+            [a[name] - b[name] for a, b in pairs if a[name] is not None and b[name] is not None]
+        )
+        if not len(diffs):
+            return None
+        picks = rng.integers(0, len(diffs), size=(RESAMPLES, len(diffs)))
+        return float(np.quantile(diffs[picks].mean(axis=1), tail))
+    both = [(a["bleu"], b["bleu"]) for a, b in pairs if a["bleu"] and b["bleu"]]
+    if not both:
+        return None
+    rows = np.array([[*flat_stats(a), *flat_stats(b)] for a, b in both], dtype=float)
+    sums = rows[rng.integers(0, len(rows), size=(RESAMPLES, len(rows)))].sum(axis=1)
+    return float(np.quantile(bleu_of_sums(sums[:, :10]) - bleu_of_sums(sums[:, 10:]), tail))
+
+
+def _wins(
+    results: Sequence[dict[str, Any]], rows: dict[str, dict[str, Score]]
+) -> dict[str, bool | None]:
+    """Per measure: does the simulator beat every baseline scored on the same calls (None:
+    no simulator figure)? Beating means a higher mean *and* a paired 95% bootstrap interval
+    of the difference above 0; a baseline undefined on some calls is not compared."""
+    n = len(results)
     same_calls = [b for b in BASELINES if rows[b]["outcome"].n == n]
     wins: dict[str, bool | None] = {}
     for name in COLUMNS:
-        ours = rows[SIMULATOR][name].mean
-        theirs = [value for b in same_calls if (value := rows[b][name].mean) is not None]
-        wins[name] = None if ours is None else all(ours > value for value in theirs)
+        if rows[SIMULATOR][name].mean is None:
+            wins[name] = None
+            continue
+        lows = [_paired_low(results, b, name) for b in same_calls if rows[b][name].mean is not None]
+        wins[name] = all(low is not None and low > 0 for low in lows)
     return wins
 
 
 def _scope(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     rows = {method: summarize(results, method) for method in (SIMULATOR, *BASELINES)}
-    return {"n": len(results), "rows": rows, "wins": _wins(rows, len(results))}
+    return {"n": len(results), "rows": rows, "wins": _wins(results, rows)}
 
 
 async def measure_fidelity(
