@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import time
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from toolsim.catalog.models import ApiSpec
 
 #: Bumped whenever the stored layout changes, so old entries can be migrated.
 FORMAT_VERSION = 1
@@ -78,3 +81,23 @@ class CacheEntry(BaseModel):
     origin_key: str = ""
     created_at: float = Field(default_factory=time.time)
     format_version: int = FORMAT_VERSION
+
+    @classmethod
+    def of(
+        cls,
+        api: ApiSpec,
+        arguments: dict[str, Any],
+        reply: Reply,
+        source: Source,
+        **provenance: Any,
+    ) -> CacheEntry:
+        """The entry of one call of ``api`` (its canonical ``arguments``) and its reply."""
+        return cls(
+            category=api.category_folder,
+            tool=api.tool_key,
+            api=api.api_key,
+            arguments=arguments,
+            reply=reply,
+            source=source,
+            **provenance,
+        )

@@ -98,14 +98,7 @@ def store_recorded(
         if stored is not None and stored.source.recorded:
             report.kept += 1
             continue
-        pending[key] = CacheEntry(
-            category=api.category_folder,
-            tool=api.tool_key,
-            api=api.api_key,
-            arguments=arguments,
-            reply=call.reply,
-            source=Source.RECORDED,
-        )
+        pending[key] = CacheEntry.of(api, arguments, call.reply, Source.RECORDED)
     batch = list(pending.items())
     if observe is not None and batch:
         observe(batch)

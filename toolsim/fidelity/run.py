@@ -218,14 +218,7 @@ def _exemplar_pool(calls: Sequence[_Call]) -> ExemplarStore:
     pool.put_many(
         (
             call.key,
-            CacheEntry(
-                category=call.api.category_folder,
-                tool=call.api.tool_key,
-                api=call.api.api_key,
-                arguments=call.arguments,
-                reply=call.recorded.reply,
-                source=Source.RECORDED,
-            ),
+            CacheEntry.of(call.api, call.arguments, call.recorded.reply, Source.RECORDED),
         )
         for call in calls
     )

@@ -310,13 +310,11 @@ class ToolService:
 
 
 def _entry(api: ApiSpec, normalized: dict[str, Any], simulation: Simulation) -> CacheEntry:
-    return CacheEntry(
-        category=api.category_folder,
-        tool=api.tool_key,
-        api=api.api_key,
-        arguments=normalized,
-        reply=simulation.reply,
-        source=simulation.source,
+    return CacheEntry.of(
+        api,
+        normalized,
+        simulation.reply,
+        simulation.source,
         simulator=simulation.simulator,
         model=simulation.model,
         prompt_hash=simulation.prompt_hash,
