@@ -12,7 +12,8 @@ from toolsim.cache.entry import Reply
 from toolsim.catalog import Catalog
 from toolsim.cli import app
 from toolsim.fidelity.recorded import RecordedCall
-from toolsim.fidelity.run import BASELINES, in_test_split, measure_fidelity
+from toolsim.fidelity.run import in_test_split, measure_fidelity
+from toolsim.fidelity.scores import BASELINES
 from toolsim.simulator.base import Simulation, SimulationRequest
 from toolsim.simulator.exemplar import ExemplarSimulator
 from toolsim.simulator.schema import SchemaSimulator

@@ -33,7 +33,7 @@ def _cell(score: Any, scale: float = 1.0) -> str:
 
 
 def _scope_table(scope: str, data: dict[str, Any]) -> Table:
-    from toolsim.fidelity.run import BASELINES, COLUMNS, SCOPES, SIMULATOR
+    from toolsim.fidelity.scores import BASELINES, COLUMNS, SCOPES, SIMULATOR
 
     table = Table(
         "answered by",
@@ -59,7 +59,7 @@ def _scope_table(scope: str, data: dict[str, Any]) -> Table:
 
 def print_fidelity(report: Any, top: int = 15) -> None:
     """Both scopes against the baselines, then the APIs with the most calls."""
-    from toolsim.fidelity.run import COLUMNS
+    from toolsim.fidelity.scores import COLUMNS
 
     mode = "leave-one-out: exemplars are the other recorded calls of the API; " * (
         report.leave_one_out

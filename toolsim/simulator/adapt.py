@@ -168,6 +168,13 @@ def substitutions(old: dict[str, Any], new: dict[str, Any]) -> list[Substitution
     return found
 
 
+def _rewritten(text: str, subs: list[Substitution]) -> str:
+    """``text`` with every substitution's whole-word occurrences replaced, longest first."""
+    for sub in subs:
+        text = sub.within(text)
+    return text
+
+
 def _scalar(value: Any) -> bool:
     return value is None or isinstance(value, str | int | float | bool)
 
@@ -258,11 +265,8 @@ class _Walk:
                 self.echoed.add(str(sub.new))
                 return _typed(sub.new, leaf)
         if isinstance(leaf, str):
-            text = leaf
-            for sub in self.subs:
-                text = sub.within(text)
-            if text != leaf:
-                self.changes += 1
+            text = _rewritten(leaf, self.subs)
+            self.changes += text != leaf
             return text
         return leaf
 
@@ -306,10 +310,8 @@ def adapt_response(
     walk = _Walk(subs, named, seed)
     data = parse_data(response) if isinstance(response, str) else response
     if isinstance(response, str) and data is NOT_DATA:
-        adapted: Any = response
-        for sub in subs:
-            adapted = sub.within(adapted)
-        return adapted, int(adapted != response)
+        text = _rewritten(response, subs)  # prose: only its words can follow the call
+        return text, int(text != response)
     adapted = walk.value(data, "", False)
     if walk.minted:
         adapted = _replace_minted(adapted, walk.minted)
@@ -338,9 +340,6 @@ def _replace_minted(data: Any, minted_ids: dict[str, Any]) -> Any:
         for sub in subs:
             if _same(node, sub.old):
                 return _typed(sub.new, node)
-        if isinstance(node, str):
-            for sub in subs:
-                node = sub.within(node)
-        return node
+        return _rewritten(node, subs) if isinstance(node, str) else node
 
     return swap(data)
