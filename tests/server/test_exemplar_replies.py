@@ -21,7 +21,7 @@ async def test_the_readme_call_gets_a_plausible_reply_without_any_model(
     tmp_path: Path, connect
 ) -> None:
     # The default server: example suite, auto simulator (exemplars before the local model).
-    app = create_app(Settings(home=tmp_path, cache_url="memory://"))
+    app = create_app(Settings(home=tmp_path, cache={"url": "memory://"}))
     try:
         async with connect(app) as client:
             first = await client.post("/virtual", json=README_CALL)

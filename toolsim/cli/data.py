@@ -74,7 +74,7 @@ def get(
 
     if name not in DATASETS:
         raise UserError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
-    settings = settings_from_flags(home=home, cache_url=cache_url)
+    settings = settings_from_flags({"home": home, "cache.url": cache_url})
     dest = dest or settings.home / "data" / name
     source = None if queries_only else replace(CACHE_SOURCE, revision=revision or "main")
     with progress_bars() as progress:
@@ -118,7 +118,7 @@ def _import_once(fetched: Any, settings: Any, force: bool) -> None:
     from toolsim.cli.cache import import_reference_cache, world_feed
     from toolsim.files import write_json_atomic
 
-    target = settings.cache_url or str(settings.home / "cache")
+    target = settings.cache.url or str(settings.home / "cache")
     stamp = fetched.archive_sha256
     marker = fetched.root / "imported.json"
     done = json.loads(marker.read_text()) if marker.exists() else {}
@@ -126,7 +126,7 @@ def _import_once(fetched: Any, settings: Any, force: bool) -> None:
         console.print(f"already imported into {target} (--force imports again)")
         return
     catalog = Catalog.from_paths([str(path) for path in fetched.groups])
-    with closing(open_backend(settings.cache_url, settings.home)) as backend:
+    with closing(open_backend(settings.cache.url, settings.home)) as backend:
         import_reference_cache(
             backend, fetched.response_cache, catalog, world_feed(backend, settings)
         )

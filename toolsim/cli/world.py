@@ -32,8 +32,8 @@ def open_world(home: Path | None, cache_url: str | None) -> Iterator[Any]:
     from toolsim.errors import UserError
     from toolsim.world.store import World
 
-    settings = settings_from_flags(home=home, cache_url=cache_url)
-    with closing(open_backend(settings.cache_url, settings.home)) as backend:
+    settings = settings_from_flags({"home": home, "cache.url": cache_url})
+    with closing(open_backend(settings.cache.url, settings.home)) as backend:
         if not isinstance(backend, SupportsRecords):
             raise UserError(f"the cache backend {type(backend).__name__} cannot hold a world")
         yield World(backend)
@@ -154,7 +154,9 @@ def probe_command(
     from toolsim.files import write_json_atomic
     from toolsim.world.discover import discover_pairs
 
-    settings = settings_from_flags(tools=tools, simulator=simulator, cache_url="memory://")
+    settings = settings_from_flags(
+        {"tools": tools, "simulator.backend": simulator, "cache.url": "memory://"}
+    )
     reports = {}
     for world in (True, False):
         reports[world] = asyncio.run(

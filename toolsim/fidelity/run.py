@@ -18,8 +18,8 @@ Per API and overall, each measure of :mod:`toolsim.fidelity.measures` is the mea
 over calls where it is defined, with a 95% bootstrap interval over calls (seeded);
 BLEU-4 is one corpus score per scope (:mod:`toolsim.fidelity.scores`). A simulation
 that fails (timeout, no valid reply) is what an agent would get as an error reply: it
-is scored as one (against a recorded success, a disagreement and no data) and listed. The report names the
-simulator, its model and its prompt hash, the split and the mode.
+is scored as one (against a recorded success, a disagreement and no data) and listed.
+The report names the simulator, its model and its prompt hash, the split and the mode.
 """
 
 from __future__ import annotations

@@ -86,16 +86,16 @@ def create_app(
     """
     settings = settings or Settings()
     catalog = catalog if catalog is not None else load_catalog(settings)
-    backend = backend if backend is not None else open_backend(settings.cache_url, settings.home)
+    backend = backend if backend is not None else open_backend(settings.cache.url, settings.home)
     simulator = simulator or create_simulator(settings.simulator.backend, settings=settings)
     service = ToolService(
         catalog,
         backend,
         simulator,
-        settings.cache_mode,
-        replay_suggestions=settings.replay_suggestions,
-        memory_entries=settings.memory_entries,
-        flight_lock_seconds=settings.flight_lock_seconds,
+        settings.cache.mode,
+        replay_suggestions=settings.server.replay_suggestions,
+        memory_entries=settings.server.memory_entries,
+        flight_lock_seconds=settings.server.flight_lock_seconds,
         world=World(backend) if settings.world and isinstance(backend, SupportsRecords) else None,
         exemplars=ExemplarStore([backend, *bundled_exemplars(catalog)]),
         faults=_faults(settings),
@@ -105,7 +105,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stopping = asyncio.Event()
         flusher = asyncio.create_task(
-            _flush_counters_until(stopping, service, settings.stats_flush_seconds)
+            _flush_counters_until(stopping, service, settings.server.stats_flush_seconds)
         )
         try:
             async with app.state.mcp.run():
@@ -125,17 +125,20 @@ def create_app(
         lifespan=lifespan,
         # A redirect is no answer for a tool client; unknown paths get the error shape.
         redirect_slashes=False,
-        **_telemetry_options(settings.otel),
+        **_telemetry_options(settings.server.otel),
     )
     app.state.settings = settings
     app.state.service = service
     install_error_handlers(app)
     app.include_router(routes_tools.router)
     app.include_router(routes_ops.router)
-    mount_mcp(app, service, settings.max_body_bytes)
+    mount_mcp(app, service, settings.server.max_body_bytes)
     if door_inside_fastapi(settings):
         app.add_middleware(
-            VirtualDoor, service=service, max_body_bytes=settings.max_body_bytes, answer_hits=False
+            VirtualDoor,
+            service=service,
+            max_body_bytes=settings.server.max_body_bytes,
+            answer_hits=False,
         )
     app.front = front_layers(app.stack, service, settings)  # the order: server/layers.py
     _document_virtual(app)
@@ -146,7 +149,7 @@ def load_catalog(settings: Settings) -> Catalog:
     """The catalog of ``settings.tools``: MCP servers among them are listed first (I/O at
     the edge, with the real tools' headers), then every source is loaded."""
     listed = list_servers(
-        settings.tools, headers=settings.real_tools.headers, timeout=settings.upstream_timeout
+        settings.tools, headers=settings.real_tools.headers, timeout=settings.upstream.timeout
     )
     return Catalog.from_paths(settings.tools, listed)
 
@@ -185,7 +188,7 @@ def _telemetry_options(enabled: bool) -> dict[str, Any]:
     """FastAPI's OpenTelemetry switch, where this FastAPI has one.
 
     Its hook inspects the environment on every request (about half the cost of
-    a cache hit), so toolsim makes it opt-in (``TOOLSIM_OTEL``).
+    a cache hit), so toolsim makes it opt-in (``TOOLSIM_SERVER__OTEL``).
     """
     if "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
         return {}
