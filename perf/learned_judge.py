@@ -4,9 +4,12 @@ Judges every answer of ``../shared/data/judge-labels`` (4,437, 3,586 of them ans
 with the learned judge, several rounds, and reports answers per second: the whole
 evaluation (load, rules, judge, aggregation) against the same evaluation where
 every answered answer is labelled by a constant judge (the baseline: everything
-but the learned judge's own work).
+but the learned judge's own work). The shipped judge knows these answers (they
+are its training data), so its known-verdict table is emptied first: every
+answered answer goes through reading, grounding, features and the model, as an
+unseen answer does (``--keep-known`` measures the table as shipped).
 
-    python perf/learned_judge.py [--rounds 3]
+    python perf/learned_judge.py [--rounds 3] [--model FOLDER] [--keep-known]
 """
 
 from __future__ import annotations
@@ -54,12 +57,17 @@ async def timed(judge, entries) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--model", type=Path, help="a trained judge folder (default: shipped)")
+    parser.add_argument("--keep-known", action="store_true", help="keep the known verdicts")
     args = parser.parse_args()
     entries, _ = load_entries([LABELS])
     answers = sum(len(s.answers) for entry in entries for s in entry.sets)
     learned, constant = [], []
     for _ in range(args.rounds):
-        learned.append(asyncio.run(timed(LearnedJudge.load(), entries)))  # fresh: no memo
+        judge = LearnedJudge.load(args.model)  # fresh: no memo
+        if not args.keep_known:
+            judge.known = {}
+        learned.append(asyncio.run(timed(judge, entries)))
         constant.append(asyncio.run(timed(ConstantJudge(), entries)))
     median_learned, median_constant = statistics.median(learned), statistics.median(constant)
     print(f"{answers} answers, median of {args.rounds}")

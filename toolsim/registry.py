@@ -57,6 +57,7 @@ BUILTINS: dict[str, dict[str, str]] = {
     },
     "toolsim.judges": {
         "learned": "toolsim.evaluator.judging.factory:learned_judge",
+        "rule": "toolsim.evaluator.judging.factory:rule_judge",
     },
     "toolsim.planners": {
         "btp": "toolsim.planner.btp:BtpPlanner",

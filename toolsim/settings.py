@@ -132,6 +132,12 @@ class JudgeSettings(RoleSettings):
         description="A folder written by `toolsim judge train` for the learned judge; "
         "default: the model shipped with toolsim.",
     )
+    prompts: Path | None = Field(
+        default=None,
+        description="A folder of LLM-judge prompt files used exactly: toolsim's <name>.txt "
+        "templates, or a StableToolBench evaluator folder (its template.txt); default: "
+        "toolsim's own prompts.",
+    )
 
 
 class RealToolSettings(BaseModel):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from judge_script import BACKEND, SCRIPT, Script
+from model_stub import refused_url, stub  # noqa: F401  (the OpenAI-compatible stub server)
 
 from toolsim.settings import Settings
 

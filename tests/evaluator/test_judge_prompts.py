@@ -89,7 +89,8 @@ def test_trajectory_prompt_shows_calls_and_replies(tmp_path: Path, judge_setting
 def test_the_judge_fingerprint_hashes_every_packaged_prompt() -> None:
     import hashlib
 
-    from toolsim.evaluator.judging.llm import PROMPTS, LLMJudge
+    from toolsim.evaluator.judging.llm import LLMJudge
+    from toolsim.evaluator.judging.prompt_files import PROMPTS
 
     folder = Path(__file__).parents[2] / "toolsim" / "evaluator" / "judging" / "prompts"
     digest = hashlib.sha256()

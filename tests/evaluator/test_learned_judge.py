@@ -1,9 +1,13 @@
-"""The learned judge: reproducible from the shared labels, honestly cross-validated, the default.
+"""The learned judge: reproducible from the shared labels, honestly measured, the default.
 
-Floors (answered items, cross-validated, never on training items): held-out methods
-85% accuracy and kappa 0.65 (the issue's aim; the shipped model reaches 89.7% / 0.77),
-held-out queries 78% and kappa 0.50 (it reaches 80.9% / 0.56; the aim was 82%). The
-rules alone reach 78% only with the final-answer text, the constant "Solved" 66.5%.
+Design floors (answered items of the four design methods, cross-validated, never on
+training items): held-out methods 86% accuracy and kappa 0.70 (the shipped recipe
+reaches 87.7% / 0.73), held-out queries 79% and kappa 0.54 (it reaches 80.8% / 0.57),
+pass-rate error at most 3 points per held-out method (it reaches 2.2). The final test
+(``protocol.FINAL_TEST_METHODS``, a model trained on the design methods alone) holds the
+issue's goals: 87% and kappa 0.72 on answered items, pass-rate error at most 2.5 points
+per method, Spearman over method x group cells 0.8, at most 5% of each probe kind Solved.
+The one-line rule reaches 77.6% (kappa 0.39) there, with 15.6 points of pass-rate error.
 """
 
 from __future__ import annotations
@@ -23,12 +27,13 @@ from toolsim.evaluator.judging.learned import training
 from toolsim.evaluator.judging.learned.features import FEATURES
 from toolsim.evaluator.judging.learned.files import shipped_files
 from toolsim.evaluator.judging.learned.judge import LearnedJudge
+from toolsim.evaluator.judging.learned.protocol import FINAL_TEST_METHODS
 from toolsim.evaluator.reports.writers import write_reports
 from toolsim.settings import Settings
 
 LABELS = "judge-labels"
 CONVERTED = "stabletoolbench/data_example/model_predictions_converted"
-FLOORS = {"method": (0.85, 0.65), "query": (0.78, 0.50)}
+FLOORS = {"method": (0.86, 0.70), "query": (0.79, 0.54)}
 
 
 def _sha(text: str) -> str:
@@ -45,7 +50,7 @@ def test_training_reproduces_the_shipped_model_bit_for_bit(shared_data: Path, tm
     shipped = shipped_files()
     assert _sha((out / "model.txt").read_text()) == _sha(shipped.model)
     assert (out / "known.tsv").read_text() == shipped.known
-    assert len(shipped.model) < 400_000 and len(shipped.known) < 100_000
+    assert len(shipped.model) < 600_000 and len(shipped.known) < 100_000  # 300 trees: 540 KB
     # a trained folder is a judge of its own
     judge = create_judge(Settings(home=tmp_path / "home", judge={"learned_model": out}))
     assert judge.identity().fingerprint == f"model sha256 {_sha(shipped.model)[:12]}"
@@ -68,11 +73,13 @@ def test_cross_validated_agreement_stays_above_the_floors(examples) -> None:
     for name, split in splits.items():
         print(
             f"held-out {name}: all {split.all.describe()}; answered {split.answered.describe()}; "
-            f"novel {split.novel.describe()}; Spearman {split.spearman}"
+            f"novel {split.novel.describe()}; {split.ranking.describe()}"
         )
+    assert not {e.answer.method for e in training.design(examples)} & set(FINAL_TEST_METHODS)
     for name, (least_accuracy, least_kappa) in FLOORS.items():
         answered = splits[name].answered
-        assert answered.n > 3000
+        assert answered.n > 2200  # the design methods' answered items only
+        assert splits[name].ranking.max_error <= 3.0, splits[name].ranking.describe()
         assert answered.accuracy >= least_accuracy, (name, answered.describe())
         assert answered.kappa >= least_kappa, (name, answered.describe())
         assert splits[name].all.accuracy > answered.accuracy  # the rules decide the rest
@@ -84,6 +91,31 @@ def test_cross_validated_agreement_stays_above_the_floors(examples) -> None:
         assert card["cross_validation"][name]["answered"]["accuracy"] == pytest.approx(
             split.answered.accuracy, abs=1e-4
         )
+
+
+@pytest.mark.slow
+def test_the_final_test_meets_the_goals_and_the_card_says_so(examples) -> None:
+    """Trained on the design methods alone, measured on the frozen final-test methods."""
+    import json
+
+    final = training.final_test(examples)
+    judge, rule = final.judge, final.rule
+    print(f"final test: {judge.answered.describe()}; {judge.ranking.describe()}")
+    print(f"rule: {rule.answered.describe()}; {rule.ranking.describe()}; probes {final.probes}")
+    assert final.methods == FINAL_TEST_METHODS
+    assert judge.answered.accuracy >= 0.87 and judge.answered.kappa >= 0.72
+    assert judge.ranking.max_error <= 2.5 and judge.ranking.spearman_cells >= 0.8
+    assert judge.answered.accuracy > rule.answered.accuracy + 0.05
+    assert rule.ranking.max_error > 10  # the baseline's pass rates are far off
+    for kind, (solved, n) in final.probes.items():
+        assert n > 500 and solved <= 0.05 * n, kind
+    kept, n = final.solved_kept
+    assert kept >= 0.9 * n
+    card = json.loads(shipped_files().card)
+    assert card["final_test"]["learned"]["answered"]["accuracy"] == pytest.approx(
+        judge.answered.accuracy, abs=1e-4
+    )
+    assert card["protocol"]["final_test_methods"] == list(FINAL_TEST_METHODS)
 
 
 @pytest.mark.slow
@@ -107,7 +139,7 @@ def test_the_learned_judge_is_the_offline_default(shared_data: Path, settings, t
     identity = report.judge.identity
     assert report.judge.model == "learned" and report.judge.calls == 0
     assert identity.backend == "learned" and identity.fingerprint.startswith("model sha256 ")
-    assert "held-out methods" in identity.agreement and "held-out queries" in identity.agreement
+    assert "final test" in identity.agreement and "pass-rate error" in identity.agreement
     outcomes = report.entry("virtual_chatgpt_cot").groups["G1_instruction"].outcomes
     assert outcomes["588"][0].by == "rule" and outcomes["588"][0].probability is None
     judged = outcomes["1073"]
@@ -117,8 +149,9 @@ def test_the_learned_judge_is_the_offline_default(shared_data: Path, settings, t
     written = write_reports(tmp_path / "out", pass_rate=report)
     with open(tmp_path / "out" / "pass_rate_queries.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert {row["by"] for row in rows} == {"rule", "learned"}
+    assert {row["by"] for row in rows} <= {"rule", "learned", "grounding"}
     assert all(row["probability"] for row in rows if row["by"] == "learned")
+    assert all(row["evidence"].startswith("calls ") for row in rows)
     page = next(path for path in written if path.name == "report.html").read_text()
     assert "model sha256" in page and "points between two systems are noise" in page
 
@@ -143,7 +176,7 @@ def test_known_answers_get_the_reference_label(shared_data: Path, settings, exam
             assert outcome.by == "known" and outcome.label.value == expected
             known += 1
         else:
-            assert outcome.by in ("rule", "learned")
+            assert outcome.by in ("rule", "learned", "grounding")
     assert known > 50  # most of the file: every answered one with a majority
 
 

@@ -29,6 +29,7 @@ from toolsim.cli.common import (
     split_list,
 )
 from toolsim.cli.console import console, counter, err_console, styled
+from toolsim.cli.eval import print_resolution
 from toolsim.cli.run import BarProgress, run_resumable
 from toolsim.pipeline.matrix import DEFAULT_COSTS
 
@@ -204,6 +205,8 @@ def print_summary(result: BenchResult) -> None:
             f"differences under {result.pass_rate.noise_floor:.1f} points are noise at this n "
             "(95% bootstrap)"
         )
+    if len(result.pass_rate.entries) > 1:
+        print_resolution(result.pass_rate)
     if result.determinism is not None and result.determinism.passed:
         check = result.determinism
         console.print(

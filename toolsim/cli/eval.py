@@ -27,10 +27,39 @@ JudgeOption = Annotated[
     str | None,
     typer.Option(
         "--judge",
-        help="learned, local (embedded LLM), openai, or a plug-in "
-        "(default $TOOLSIM_JUDGE__BACKEND: learned offline, openai with a judge endpoint).",
+        help="learned, rule, local (embedded LLM), openai, a plug-in, or the URL of any "
+        "OpenAI-compatible endpoint (e.g. http://host:8000/v1; name its model with "
+        "--judge-model) (default $TOOLSIM_JUDGE__BACKEND: learned offline, openai with a "
+        "judge endpoint).",
     ),
 ]
+JudgeModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--judge-model", help="The judge's model name at its endpoint ($TOOLSIM_JUDGE__MODEL)."
+    ),
+]
+JudgePromptsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--judge-prompts",
+        help="A folder of LLM-judge prompts used exactly: toolsim's <name>.txt templates or a "
+        "StableToolBench evaluator folder with template.txt ($TOOLSIM_JUDGE__PROMPTS).",
+    ),
+]
+
+
+def judge_flags(
+    judge: str | None, model: str | None = None, prompts: Path | None = None
+) -> dict[str, Any]:
+    """Settings overrides (setting paths) for the judge flags: a URL for ``--judge`` is an
+    OpenAI-compatible endpoint (the ``openai`` backend at that base URL)."""
+    flags: dict[str, Any] = {"judge.model": model, "judge.prompts": prompts}
+    if judge is not None and judge.startswith(("http://", "https://")):
+        flags.update({"judge.backend": "openai", "judge.base_url": judge})
+    else:
+        flags["judge.backend"] = judge
+    return flags
 
 
 def _rate(summary: Any) -> list[str]:
@@ -73,12 +102,13 @@ Report = TypeVar("Report")
 def _judged(
     out: Path,
     home: Path | None,
-    judge: str | None,
+    judge: dict[str, Any],
     evaluate: Callable[..., Report],
     *args: Any,
     **options: Any,
 ) -> Report:
-    """``evaluate(*args, **options)`` under progress bars, with the judge the flags chose."""
+    """``evaluate(*args, **options)`` under progress bars, with the judge the flags chose
+    (``judge``: :func:`judge_flags`)."""
     from toolsim.evaluator.reports.writers import prepare_out
 
     prepare_out(out)  # fail before any judging if the reports cannot be written
@@ -86,8 +116,26 @@ def _judged(
         return evaluate(
             *args,
             **options,
-            settings=settings_from_flags({"home": home, "judge.backend": judge}),
+            settings=settings_from_flags({"home": home, **judge}),
             progress=counter(progress, "judging"),
+        )
+
+
+def print_resolution(report: Any) -> None:
+    """The judge's resolution, and each pair of systems it does not resolve (for every
+    report that compares systems: several pass rates, a win rate, a bench)."""
+    from toolsim.evaluator.judging.base import resolution_note
+
+    console.print(resolution_note(report.resolution), soft_wrap=True)
+    for first, second, difference in report.unresolved():
+        console.print(
+            styled(
+                (
+                    f"{first} vs {second}: {difference:.1f} points, not resolved by this judge",
+                    "yellow",
+                ),
+            ),
+            soft_wrap=True,
         )
 
 
@@ -174,14 +222,19 @@ def pass_rate(
     out: OutOption = Path("toolsim-eval"),
     home: HomeOption = None,
     judge: JudgeOption = None,
+    judge_model: JudgeModelOption = None,
+    judge_prompts: JudgePromptsOption = None,
 ) -> None:
     """Solvable Pass Rate of one or more answer folders, per group and on average."""
     from toolsim.evaluator.reports.writers import write_reports
     from toolsim.evaluator.scoring.pass_rate import evaluate_pass_rate
 
-    report = _judged(out, home, judge, evaluate_pass_rate, answers, runs=runs)
+    flags = judge_flags(judge, judge_model, judge_prompts)
+    report = _judged(out, home, flags, evaluate_pass_rate, answers, runs=runs)
     written = write_reports(out, pass_rate=report)
     print_pass_rate(report)
+    if len(report.entries) > 1:
+        print_resolution(report)
     _footer(report.judge, report.seconds, report.noise_floor, report.problems, written)
 
 
@@ -193,14 +246,18 @@ def win_rate(
     out: OutOption = Path("toolsim-eval"),
     home: HomeOption = None,
     judge: JudgeOption = None,
+    judge_model: JudgeModelOption = None,
+    judge_prompts: JudgePromptsOption = None,
 ) -> None:
     """Solvable Win Rate of a candidate against a reference on the queries both answered."""
     from toolsim.evaluator.reports.writers import write_reports
     from toolsim.evaluator.scoring.win_rate import evaluate_win_rate
 
-    report = _judged(out, home, judge, evaluate_win_rate, answers, reference, rounds=rounds)
+    flags = judge_flags(judge, judge_model, judge_prompts)
+    report = _judged(out, home, flags, evaluate_win_rate, answers, reference, rounds=rounds)
     written = write_reports(out, win_rate=report)
     print_win_rate(report)
+    print_resolution(report.pass_rate)
     noise_floor = report.pass_rate.noise_floor
     _footer(report.judge, report.seconds, noise_floor, report.problems, written)
 
@@ -225,13 +282,22 @@ def agreement(
     seed: Annotated[int, typer.Option(help="Seed of --sample and of the intervals.")] = 0,
     out: OutOption = Path("toolsim-agreement"),
     home: HomeOption = None,
+    judge_model: JudgeModelOption = None,
+    judge_prompts: JudgePromptsOption = None,
 ) -> None:
-    """How often a judge agrees with reference labels (all answers and answered ones)."""
+    """How often a judge agrees with reference labels: agreement, kappa, pass-rate error and
+    ranking, beside the one-line rule and a constant on the same items.
+
+    Any OpenAI-compatible judge is one flag away (``--judge http://host:8000/v1
+    --judge-model NAME``); its replies are cached under the home, so an interrupted run
+    resumes where it stopped and a repeated one makes no model call.
+    """
     from toolsim.evaluator.agreement.measure import evaluate_agreement
     from toolsim.evaluator.agreement.report import write_agreement_reports
 
+    flags = judge_flags(judge, judge_model, judge_prompts)
     report = _judged(
-        out, home, judge, evaluate_agreement, labels, runs=runs, sample=sample, seed=seed
+        out, home, flags, evaluate_agreement, labels, runs=runs, sample=sample, seed=seed
     )
     written = write_agreement_reports(out, report)
     print_agreement(report)
@@ -249,6 +315,17 @@ def _agreement_cells(measured: Any) -> list[str]:
         f"{100 * measured.accuracy:.1f} [{100 * low:.1f}-{100 * high:.1f}]",
         kappa,
     ]
+
+
+def _ranking_cells(ranked: Any) -> list[str]:
+    """Pass-rate error (mean and max over systems) and the cells' Spearman, or blanks."""
+    if ranked is None or ranked.mean_error is None:
+        return ["", ""]
+    cells = "n/a" if ranked.spearman_cells is None else f"{ranked.spearman_cells:.2f}"
+    return [f"{ranked.mean_error:.1f} (max {ranked.max_error:.1f})", cells]
+
+
+_BASELINES = {"rule": "answered, no apology", "constant": '"Solved"'}
 
 
 def print_agreement(report: Any) -> None:
@@ -287,14 +364,33 @@ def print_agreement(report: Any) -> None:
         reference = "n/a" if rate.reference is None else f"{rate.reference:.1f}"
         systems.add_row(rate.system, str(rate.answers), judged, reference)
     console.print(systems)
-    spearman = "n/a" if report.spearman is None else f"{report.spearman:.2f}"
     runs = report.judge_runs["answered"], report.reference_runs["answered"]
     mine, theirs = (
         "n/a" if item["accuracy"] is None else f"{100 * item['accuracy']:.1f}%" for item in runs
     )
+    ranked = report.ranking
+    resolution = (
+        ""
+        if ranked.max_error is None
+        else f"; resolution on these items {2 * ranked.max_error:.1f}"
+        " points (twice the largest per-system error)"
+    )
+    console.print(f"judge: {ranked.describe()}{resolution}", soft_wrap=True)
+    baselines = report_table(
+        "Baselines on the same items",
+        "judge",
+        ("answered n", "accuracy %", "kappa", "PR error", "cells Spearman"),
+    )
+    rows = [("this judge", report.answered, report.ranking)]
+    rows += [
+        (f"{name} ({_BASELINES[name]})", measured["answered"], measured.get("ranking"))
+        for name, measured in report.baselines.items()
+    ]
+    for name, answered, ranked in rows:
+        baselines.add_row(name, *_agreement_cells(answered), *_ranking_cells(ranked))
+    console.print(baselines)
     console.print(
-        f"Spearman across systems {spearman}; run-to-run agreement on answered items: judge "
-        f"{mine}, reference {theirs}",
+        f"run-to-run agreement on answered items: judge {mine}, reference {theirs}",
         soft_wrap=True,
     )
     speed = report.per_second

@@ -244,3 +244,113 @@ def agreement(reference: Sequence[str], judged: Sequence[str], *, seed: int = 0)
         kappa_ci=intervals["kappa"],
         confusion=confusion(reference, judged),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """How a judge's pass rates match and order the reference's, per system and per cell.
+
+    A system's pass rate is the mean of its groups' rates (as reports define it); a
+    cell is one system on one group. With few systems a rank correlation over
+    systems means little, so the cells and their within-group pairs are counted too.
+    """
+
+    #: Per system: (judged, reference) pass rate in points.
+    systems: dict[str, tuple[float, float]]
+    #: Per ``"system/group"`` cell: (judged, reference) pass rate in points.
+    cells: dict[str, tuple[float, float]]
+    spearman_systems: float | None
+    spearman_cells: float | None
+    #: Pairs of systems on the same group that the judge orders as the reference does,
+    #: and the pairs compared (reference ties left out).
+    pairs_ordered: int
+    pairs: int
+    #: Mean and largest |judged - reference| over systems, and the mean over cells (points).
+    mean_error: float | None
+    max_error: float | None
+    cell_error: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain-JSON form for reports and model cards."""
+
+        def value(number: float | None) -> float | None:
+            return None if number is None else round(number, 4)
+
+        return {
+            "systems": {
+                name: {"judged": round(judged, 2), "reference": round(reference, 2)}
+                for name, (judged, reference) in self.systems.items()
+            },
+            "cells": {
+                name: {"judged": round(judged, 2), "reference": round(reference, 2)}
+                for name, (judged, reference) in self.cells.items()
+            },
+            "spearman_systems": value(self.spearman_systems),
+            "spearman_cells": value(self.spearman_cells),
+            "pairs_ordered": self.pairs_ordered,
+            "pairs": self.pairs,
+            "mean_abs_error": value(self.mean_error),
+            "max_abs_error": value(self.max_error),
+            "cell_mean_abs_error": value(self.cell_error),
+        }
+
+    def describe(self) -> str:
+        """E.g. ``"pass-rate error 1.2 (max 2.0) points per system; cells Spearman 0.93 ..."``."""
+        if self.mean_error is None or self.max_error is None:
+            return "no pass rates"
+        cells = "n/a" if self.spearman_cells is None else f"{self.spearman_cells:.2f}"
+        return (
+            f"pass-rate error {self.mean_error:.1f} (max {self.max_error:.1f}) points per "
+            f"system; Spearman over {len(self.cells)} system x group cells {cells}; "
+            f"{self.pairs_ordered}/{self.pairs} same-group system pairs ordered as the reference"
+        )
+
+
+def ranking(scores: Sequence[tuple[str, str, float, float]]) -> Ranking:
+    """The :class:`Ranking` of per-answer ``(system, group, judged, reference)`` scores
+    (each in [0, 1]: Solved 1, Unsure half, Unsolved 0; the reference's mean over runs)."""
+    by_cell: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for system, group, judged, reference in scores:
+        by_cell.setdefault((system, group), []).append((judged, reference))
+    cells = {
+        key: (
+            100 * sum(j for j, _ in pairs) / len(pairs),
+            100 * sum(r for _, r in pairs) / len(pairs),
+        )
+        for key, pairs in sorted(by_cell.items())
+    }
+    per_system: dict[str, list[tuple[float, float]]] = {}
+    for (system, _group), rates in cells.items():
+        per_system.setdefault(system, []).append(rates)
+    systems = {
+        system: (
+            sum(j for j, _ in rates) / len(rates),
+            sum(r for _, r in rates) / len(rates),
+        )
+        for system, rates in per_system.items()
+    }
+    ordered = compared = 0
+    for (system, group), (judged, reference) in cells.items():
+        for (other, other_group), (judged_2, reference_2) in cells.items():
+            if other_group != group or other <= system or reference == reference_2:
+                continue
+            compared += 1
+            ordered += (judged - judged_2) * (reference - reference_2) > 0
+    errors = [abs(j - r) for j, r in systems.values()]
+    cell_errors = [abs(j - r) for j, r in cells.values()]
+    return Ranking(
+        systems=systems,
+        cells={f"{system}/{group}": rates for (system, group), rates in cells.items()},
+        spearman_systems=spearman(*_columns(systems.values())),
+        spearman_cells=spearman(*_columns(cells.values())),
+        pairs_ordered=ordered,
+        pairs=compared,
+        mean_error=sum(errors) / len(errors) if errors else None,
+        max_error=max(errors, default=None),
+        cell_error=sum(cell_errors) / len(cell_errors) if cell_errors else None,
+    )
+
+
+def _columns(pairs: Any) -> tuple[list[float], list[float]]:
+    listed = list(pairs)
+    return [a for a, _ in listed], [b for _, b in listed]

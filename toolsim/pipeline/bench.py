@@ -140,6 +140,11 @@ class BenchResult:
             "judge": self.pass_rate.judge.to_json(),
             "judge_retries": self.judge_retries,
             "noise_floor": None if floor is None else round(floor, 2),
+            "resolution": self.pass_rate.resolution,
+            "not_resolved_by_this_judge": [
+                {"a": a, "b": b, "difference": round(difference, 2)}
+                for a, b, difference in self.pass_rate.unresolved()
+            ],
             "combinations": self.summary_rows(),
             "determinism": None if self.determinism is None else self.determinism.to_json(),
             "world_consistency": {label: report.to_json() for label, report in self.world.items()},

@@ -23,7 +23,8 @@ from toolsim import __version__
 from toolsim.answers import Answer, AnswerSet
 from toolsim.errors import UserError
 from toolsim.evaluator.judging.base import Judge
-from toolsim.evaluator.labels import Label
+from toolsim.evaluator.judging.rule import rule_label
+from toolsim.evaluator.labels import SCORES, Label
 from toolsim.evaluator.scoring.aggregate import summarize
 from toolsim.evaluator.scoring.pass_rate import (
     Entry,
@@ -33,7 +34,15 @@ from toolsim.evaluator.scoring.pass_rate import (
     pass_rate_of_entries,
 )
 from toolsim.evaluator.scoring.results import PassRateReport
-from toolsim.evaluator.statistics import Agreement, agreement, majority, pairwise, spearman
+from toolsim.evaluator.statistics import (
+    Agreement,
+    Ranking,
+    agreement,
+    majority,
+    pairwise,
+    ranking,
+    spearman,
+)
 from toolsim.settings import Settings
 
 COMPARED = ("Solved", "Unsolved")
@@ -53,6 +62,8 @@ class Item:
     probability: float | None
     #: The answer was in the judge's training data (a learned judge that says so).
     seen: bool
+    #: What the one-line rule ("answered and no apology") says of the same answer.
+    rule: str = "Unsolved"
 
     @property
     def reference_label(self) -> str | None:
@@ -92,6 +103,11 @@ class AgreementReport:
     counted: dict[str, int]
     systems: list[SystemRate]
     spearman: float | None
+    #: Pass rates judged vs reference per system and per system x group cell.
+    ranking: Ranking
+    #: The same measures for trivial judges on the same items: ``rule`` (answered and no
+    #: apology: answered agreement and ranking) and ``constant`` ("Solved": answered agreement).
+    baselines: dict[str, dict[str, Any]]
     judge_runs: dict[str, Any]
     reference_runs: dict[str, Any]
     seconds: float
@@ -123,6 +139,11 @@ class AgreementReport:
             "answered_accuracy": value(self.answered.accuracy),
             "answered_kappa": value(self.answered.kappa),
             "spearman": value(self.spearman),
+            "ranking": self.ranking.to_json(),
+            "baselines": {
+                name: {key: part.to_json() for key, part in measured.items()}
+                for name, measured in self.baselines.items()
+            },
             "all": self.all.to_json(),
             "answered": self.answered.to_json(),
             "unseen_answered": None
@@ -233,9 +254,20 @@ def _items(entries: Sequence[Entry], report: PassRateReport, judge: Judge) -> li
                         by=runs[0].by,
                         probability=runs[0].probability,
                         seen=bool(seen(answer)) if seen is not None and answer.finished else False,
+                        rule=rule_label(answer),
                     )
                 )
     return items
+
+
+def _score(item: Item, labels: Sequence[str]) -> tuple[str, str, float, float] | None:
+    """``(system, group, judged, reference)`` scores of one item for :func:`ranking`: the
+    mean over the runs with a verdict (None when no run has one)."""
+    judged = [SCORES[label] for label in labels if label in SCORES]
+    reference = [SCORES[label] for label in item.reference if label in SCORES]
+    if not judged or not reference:
+        return None
+    return item.system, item.group, sum(judged) / len(judged), sum(reference) / len(reference)
 
 
 def _runs_agreement(runs: list[tuple[str, ...]]) -> dict[str, Any]:
@@ -326,6 +358,26 @@ async def evaluate_agreement_async(
         },
         systems=systems,
         spearman=spearman([r.judged for r in with_rates], [r.reference for r in with_rates]),  # type: ignore[misc]
+        ranking=ranking([score for item in items if (score := _score(item, item.judged))]),
+        baselines={
+            "rule": {
+                "answered": agreement(
+                    [item.reference_label or "" for item in answered],
+                    [item.rule for item in answered],
+                    seed=seed + 3,
+                ),
+                "ranking": ranking(
+                    [score for item in items if (score := _score(item, (item.rule,)))]
+                ),
+            },
+            "constant": {
+                "answered": agreement(
+                    [item.reference_label or "" for item in answered],
+                    ["Solved"] * len(answered),
+                    seed=seed + 4,
+                ),
+            },
+        },
         judge_runs={
             "all": _runs_agreement([item.judged for item in items]),
             "answered": _runs_agreement([item.judged for item in items if item.answered]),

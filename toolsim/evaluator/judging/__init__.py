@@ -1,7 +1,9 @@
 """Judging answers: the :class:`Judge` protocol and registry, the LLM judge, the learned judge.
 
-Layers inside: ``base`` (protocol, identity, registry) <- ``llm`` (a judge over any
-chat model) and ``learned`` (a LightGBM model over answer features). A plug-in
+Layers inside: ``grounding`` (what the answer's tool calls returned and how much of the
+answer rests on it, for every judge and report) and ``base`` (protocol, identity,
+registry) <- ``llm`` (a judge over any chat model), ``rule`` (the one-line baseline) and
+``learned`` (a LightGBM model over answer features and grounding signals). A plug-in
 registers with :func:`register_judge` or the entry-point group ``toolsim.judges``.
 Names are imported on first use (PEP 562).
 """

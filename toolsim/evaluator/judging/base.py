@@ -28,6 +28,10 @@ class JudgeIdentity:
     fingerprint: str
     #: Its measured agreement with a reference judge, in words, when known.
     agreement: str | None = None
+    #: The pass-rate difference (points) below which this judge's ordering of two systems
+    #: has not been shown to match the reference's: twice its largest per-method pass-rate
+    #: error on held-out methods. None when unmeasured (then no difference is resolved).
+    resolution: float | None = None
 
     def describe(self) -> str:
         """One line for terminals and reports."""
@@ -41,7 +45,52 @@ class JudgeIdentity:
             "model": self.model,
             "fingerprint": self.fingerprint,
             "measured_agreement": self.agreement,
+            "resolution": None if self.resolution is None else round(self.resolution, 2),
         }
+
+
+class OfflineJudge:
+    """What a judge that calls no model has in common: no model calls, no cache, nothing to
+    close (the learned judge, the rule)."""
+
+    @property
+    def calls(self) -> int:
+        """No model is ever called."""
+        return 0
+
+    @property
+    def cached(self) -> int:
+        """Nothing is cached: every verdict is computed."""
+        return 0
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+#: Where a report points a reader whose differences this judge does not resolve.
+STRONG_JUDGE_HINT = (
+    "a strong judge resolves finer: --judge openai with TOOLSIM_JUDGE__BASE_URL set "
+    "(measure it first with toolsim eval agreement; docs/judge.md)"
+)
+
+
+def resolution_note(resolution: float | None) -> str:
+    """The judge's resolution as a sentence for every report that compares systems."""
+    if resolution is None:
+        return (
+            "this judge's resolution is unmeasured: no difference between two systems is "
+            f"resolved by it; {STRONG_JUDGE_HINT}"
+        )
+    return (
+        f"judge resolution {resolution:.1f} points (twice its largest pass-rate error per "
+        "held-out method): smaller differences between two systems are not resolved by this "
+        f"judge; {STRONG_JUDGE_HINT}"
+    )
+
+
+def resolution_of(error: float | None) -> float | None:
+    """The resolution of a judge whose largest per-method pass-rate error is ``error``."""
+    return None if error is None else 2 * error
 
 
 @runtime_checkable
@@ -85,14 +134,15 @@ class Judge(Protocol):
         ...
 
 
-def measured_agreement(model: str, prompt: str) -> str | None:
-    """The agreement measured for an LLM judge (model and prompt hash), when there is one.
+def measured(model: str, prompt: str) -> dict[str, Any] | None:
+    """The measurement of an LLM judge (model and prompt hash), when there is one.
 
-    Measurements ship in ``toolsim/evaluator/measured.json``; they apply only to
-    the exact prompts they were made with.
+    Measurements ship in ``toolsim/evaluator/judging/measured.json``; they apply only to
+    the exact prompts they were made with. ``summary`` is the agreement in words;
+    ``max_abs_error`` (when measured) the largest per-method pass-rate error, in points.
     """
     text = resources.files("toolsim.evaluator.judging").joinpath("measured.json").read_text("utf-8")
     for entry in json.loads(text).get("llm_judges", []):
         if entry.get("model") == model and entry.get("prompt") == prompt:
-            return str(entry.get("summary"))
+            return dict(entry)
     return None

@@ -69,10 +69,13 @@ def create_judge(
         return judge_registry.create(chosen, settings=settings)
     if chosen in available_chat_models():
         from toolsim.evaluator.judging.llm import LLMJudge
+        from toolsim.evaluator.judging.prompt_files import load_prompts
 
         judge = settings.judge.model_copy(update={"backend": chosen})
         configured = settings.model_copy(update={"judge": judge})
-        return LLMJudge(create_chat_model("judge", configured), options, backend=chosen)
+        prompts = load_prompts(settings.judge.prompts)
+        chat = create_chat_model("judge", configured)
+        return LLMJudge(chat, options, backend=chosen, prompts=prompts)
     raise UserError(f"unknown judge {chosen!r}; available: " + ", ".join(available_judges()))
 
 
@@ -81,3 +84,10 @@ def learned_judge(*, settings: Settings) -> Judge:
     from toolsim.evaluator.judging.learned.judge import LearnedJudge
 
     return LearnedJudge.load(settings.judge.learned_model)
+
+
+def rule_judge(*, settings: Settings) -> Judge:
+    """The ``rule`` judge: "answered and no apology" is Solved (the baseline of every judge)."""
+    from toolsim.evaluator.judging.rule import RuleJudge
+
+    return RuleJudge()

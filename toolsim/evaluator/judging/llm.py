@@ -8,17 +8,22 @@ and asking the same question again is answered from the cache.
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from string import Template
 from typing import TYPE_CHECKING, Any
 
 from toolsim.answers import Answer
 from toolsim.errors import NoVerdict, UpstreamError, UserError
-from toolsim.evaluator.judging.base import JudgeIdentity, measured_agreement
+from toolsim.evaluator.judging.base import JudgeIdentity, measured, resolution_of
+from toolsim.evaluator.judging.prompt_files import (
+    STABLETOOLBENCH,
+    STB_FIRST,
+    STB_SECOND,
+    JudgePrompts,
+    fill,
+    load_prompts,
+)
 from toolsim.evaluator.labels import Label, Verdict
 
 if TYPE_CHECKING:
@@ -41,33 +46,6 @@ class JudgeOptions:
     #: 4k tokens per slot, and prompt plus reply must fit.
     prompt_chars: int = 6000
     query_chars: int = 1500
-
-
-PROMPTS = (
-    "pass_system",
-    "pass_user",
-    "trajectory_system",
-    "trajectory_user",
-    "compare_system",
-    "compare_user",
-)
-
-
-def _prompt_text(name: str) -> str:
-    return (
-        resources.files("toolsim.evaluator.judging")
-        .joinpath("prompts", f"{name}.txt")
-        .read_text("utf-8")
-    )
-
-
-def prompt_hash(texts: Mapping[str, str]) -> str:
-    """The first 12 hex digits of the sha256 over every judge prompt (names and ``texts``,
-    in :data:`PROMPTS` order)."""
-    digest = hashlib.sha256()
-    for name in PROMPTS:
-        digest.update(f"{name}\0{texts[name]}\0".encode())
-    return digest.hexdigest()[:12]
 
 
 def shorten(text: str, limit: int) -> str:
@@ -118,11 +96,21 @@ def parse_reply(content: str | None, field: str, choices: tuple[str, ...]) -> tu
     return by_lower[value.strip().lower()], reason if isinstance(reason, str) else ""
 
 
+#: Characters of the answer's JSON in StableToolBench's second prompt: its evaluator sends
+#: the whole answer to a long-context model; this only bounds runaway DFS trees.
+STB_ANSWER_CHARS = 24_000
+
+
 class LLMJudge:
     """Asks a chat model for pass-rate verdicts and pairwise preferences."""
 
     def __init__(
-        self, chat: ChatModel, options: JudgeOptions | None = None, *, backend: str = "chat"
+        self,
+        chat: ChatModel,
+        options: JudgeOptions | None = None,
+        *,
+        backend: str = "chat",
+        prompts: JudgePrompts | None = None,
     ) -> None:
         self.chat = chat
         self.name = chat.name
@@ -130,17 +118,19 @@ class LLMJudge:
         self.options = options or JudgeOptions()
         self.requests = 0
         self.failed = 0
-        texts = {name: _prompt_text(name) for name in PROMPTS}
-        self._templates = {name: Template(text) for name, text in texts.items()}
-        self.prompts_hash = prompt_hash(texts)
+        self.prompts = prompts or load_prompts()
+        self._templates = {name: Template(text) for name, text in self.prompts.texts.items()}
+        self.prompts_hash = self.prompts.hash
 
     def identity(self) -> JudgeIdentity:
         """Backend, model, prompt hash and (when measured) agreement with the reference."""
+        entry = measured(self.chat.name, self.prompts_hash) or {}
         return JudgeIdentity(
             backend=self.backend,
             model=self.chat.name,
             fingerprint=f"prompt {self.prompts_hash}",
-            agreement=measured_agreement(self.chat.name, self.prompts_hash),
+            agreement=entry.get("summary"),
+            resolution=resolution_of(entry.get("max_abs_error")),
         )
 
     async def aclose(self) -> None:
@@ -171,13 +161,16 @@ class LLMJudge:
         return self._templates[name].substitute(**values).strip()
 
     async def _ask(
-        self, system: str, user: str, run: int, field: str, choices: tuple[str, ...]
+        self, system: str | None, user: str, run: int, field: str, choices: tuple[str, ...]
     ) -> tuple[str, str]:
         from toolsim.llm import ChatRequest, LLMUnavailable
 
         options = self.options
+        messages = [{"role": "user", "content": user}]
+        if system is not None:
+            messages.insert(0, {"role": "system", "content": system})
         request = ChatRequest(
-            messages=({"role": "system", "content": system}, {"role": "user", "content": user}),
+            messages=tuple(messages),
             response_format=_schema(field, choices),
             temperature=options.temperature,
             seed=options.seed + run,
@@ -210,7 +203,13 @@ class LLMJudge:
         """Solved / Unsolved / Unsure for a finished answer (unscored if no usable verdict)."""
         options = self.options
         query = shorten(answer.query, options.query_chars)
-        if trajectory:
+        by = "trajectory" if trajectory else "answer"
+        field = "verdict"
+        system: str | None
+        if self.prompts.style == STABLETOOLBENCH:
+            system, field = None, "answer_status"
+            user = self._stabletoolbench(answer, query, trajectory)
+        elif trajectory:
             final = shorten(answer.final_answer, options.prompt_chars // 3)
             steps = self._steps(answer, options.prompt_chars - len(final))
             system = self._render("trajectory_system")
@@ -226,12 +225,31 @@ class LLMJudge:
             user = self._render(
                 "pass_user", query=query, answer=shorten(answer.final_answer, options.prompt_chars)
             )
-        by = "trajectory" if trajectory else "answer"
         try:
-            choice, reason = await self._ask(system, user, run, "verdict", VERDICTS)
+            choice, reason = await self._ask(system, user, run, field, VERDICTS)
         except NoVerdict as exc:
             return Verdict(Label.UNSCORED, exc.message, by)
         return Verdict(Label(choice), reason, by)
+
+    def _stabletoolbench(self, answer: Answer, query: str, trajectory: bool) -> str:
+        """StableToolBench's own text: the final answer first; then the answer as JSON with
+        its trajectory (``answer_details``), as its evaluator sends it."""
+        if not trajectory:
+            final = shorten(answer.final_answer, self.options.prompt_chars)
+            return fill(self.prompts.texts[STB_FIRST], query=query, answer=final).strip()
+        whole = {
+            "method": answer.method,
+            "total_steps": len(answer.steps),
+            "final_answer": answer.final_answer,
+            "answer_details": answer.details
+            if answer.details is not None
+            else [
+                {"name": s.function, "arguments": s.arguments, "response": s.response}
+                for s in answer.steps
+            ],
+        }
+        text = shorten(json.dumps(whole, ensure_ascii=False), STB_ANSWER_CHARS)
+        return fill(self.prompts.texts[STB_SECOND], query=query, answer=text).strip()
 
     def _steps(self, answer: Answer, budget: int) -> str:
         if not answer.steps:

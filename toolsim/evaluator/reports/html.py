@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from html import escape
 
 from toolsim import __version__
+from toolsim.evaluator.judging.base import resolution_note
 from toolsim.evaluator.reports.svg import Bar, bar_chart, scatter, stacked_bars
 from toolsim.evaluator.scoring.aggregate import RateSummary
 from toolsim.evaluator.scoring.results import (
@@ -80,13 +81,23 @@ def _judge(usage: JudgeUsage) -> str:
 
 
 def noise_note(report: PassRateReport) -> str:
-    """The report's noise floor as a sentence ("" when there is none)."""
-    if report.noise_floor is None:
-        return ""
-    return (
-        f"Differences under {report.noise_floor:.1f} points between two systems are noise at "
-        "this n (95% bootstrap)."
-    )
+    """The report's noise floor and, when it compares systems, the judge's resolution and
+    the pairs it does not resolve, as plain-text sentences ("" when there is nothing to
+    say; the caller escapes it)."""
+    parts = []
+    if report.noise_floor is not None:
+        parts.append(
+            f"Differences under {report.noise_floor:.1f} points between two systems are noise "
+            "at this n (95% bootstrap)."
+        )
+    if len(report.entries) > 1:
+        note = resolution_note(report.resolution)
+        parts.append(note[:1].upper() + note[1:] + ".")
+        parts.extend(
+            f"{first} vs {second}: {difference:.1f} points, not resolved by this judge."
+            for first, second, difference in report.unresolved()
+        )
+    return " ".join(parts)
 
 
 def _pass_section(entries: Sequence[EntryResult], reports: Sequence[PassRateReport]) -> str:
@@ -95,7 +106,7 @@ def _pass_section(entries: Sequence[EntryResult], reports: Sequence[PassRateRepo
     parts = [
         "<h2>Solvable Pass Rate</h2>",
         "<p>" + "<br>".join(_judge(report.judge) for report in reports) + "</p>",
-        "<p><b>" + " ".join(noise_note(report) for report in reports) + "</b></p>",
+        "<p><b>" + escape(" ".join(noise_note(report) for report in reports)) + "</b></p>",
         f"<p class=muted>Percent, mean &plusmn; standard deviation over {'/'.join(map(str, runs))}"
         " judge runs, [95% bootstrap interval]. Solved 1, Unsure 0.5, Unsolved 0; unscored "
         "verdicts are excluded.</p>",

@@ -61,12 +61,25 @@ def _round(value: float | None) -> Any:
 
 
 def pass_rate_query_rows(report: PassRateReport) -> list[list[Any]]:
-    """The per-query CSV: every query's label in every run, with why."""
-    head = ["label", "group", "query_id", "run", "status", "by", "reason", "probability"]
+    """The per-query CSV: every query's label in every run, with why and the answer's
+    grounding evidence (:meth:`~toolsim.evaluator.judging.grounding.Evidence.summary`)."""
+    head = [
+        "label",
+        "group",
+        "query_id",
+        "run",
+        "status",
+        "by",
+        "reason",
+        "probability",
+        "evidence",
+    ]
     rows: list[list[Any]] = [head]
     for entry in report.entries:
         for group, result in entry.groups.items():
             for qid, outcomes in result.outcomes.items():
+                signals = result.evidence.get(qid)
+                summary = "" if signals is None else signals.summary()
                 for run, outcome in enumerate(outcomes):
                     rows.append(
                         [
@@ -78,6 +91,7 @@ def pass_rate_query_rows(report: PassRateReport) -> list[list[Any]]:
                             outcome.by,
                             outcome.reason,
                             "" if outcome.probability is None else round(outcome.probability, 4),
+                            summary,
                         ]
                     )
     return rows

@@ -167,6 +167,7 @@ def build_entry(
             counts=count_labels(labels, PASS_LABELS),
             outcomes=by_query,
             budget=budget_metrics([(answer_set.answers, labels)], runs),
+            answers=answer_set.answers,
         )
     all_counts = {name: sum(g.counts[name] for g in groups.values()) for name in PASS_LABELS}
     return EntryResult(

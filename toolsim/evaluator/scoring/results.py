@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 from toolsim import __version__
+from toolsim.answers import Answer
 from toolsim.evaluator.judging.base import JudgeIdentity
+from toolsim.evaluator.judging.grounding import Evidence, evidence
 from toolsim.evaluator.labels import Label, Preference, Round, Verdict
 from toolsim.evaluator.scoring.aggregate import RateSummary
 from toolsim.evaluator.scoring.budget_metrics import BudgetMetrics
@@ -48,9 +51,18 @@ class GroupResult:
     counts: dict[str, int]
     outcomes: dict[str, list[Verdict]]
     budget: BudgetMetrics | None = None
+    #: The answers judged, by query id (for :attr:`evidence`).
+    answers: dict[str, Answer] = field(default_factory=dict, repr=False)
+
+    @functools.cached_property
+    def evidence(self) -> dict[str, Evidence]:
+        """Per query: what its answer's tool calls returned and how much of the answer rests
+        on it (:class:`~toolsim.evaluator.judging.grounding.Evidence`), whatever the judge;
+        computed when a report first asks, not while judging."""
+        return {qid: evidence(answer) for qid, answer in self.answers.items()}
 
     def to_json(self) -> dict[str, Any]:
-        """A plain-JSON form for reports, per-query labels included."""
+        """A plain-JSON form for reports, per-query labels and evidence included."""
         return {
             "queries": len(self.outcomes),
             "rate": self.rate.to_json(),
@@ -58,6 +70,10 @@ class GroupResult:
             "budget": None if self.budget is None else self.budget.to_json(),
             "per_query": {
                 qid: [outcome.to_json() for outcome in runs] for qid, runs in self.outcomes.items()
+            },
+            "evidence": {
+                qid: {**signals.to_json(), "summary": signals.summary()}
+                for qid, signals in self.evidence.items()
             },
         }
 
@@ -126,6 +142,23 @@ class PassRateReport:
     #: Pass-rate differences (points) under this are within the bootstrap's noise at this n.
     noise_floor: float | None = None
 
+    @property
+    def resolution(self) -> float | None:
+        """The judge's measured resolution (points; :class:`JudgeIdentity`), or None."""
+        return None if self.judge.identity is None else self.judge.identity.resolution
+
+    def unresolved(self) -> list[tuple[str, str, float]]:
+        """Pairs of entries whose overall pass rates differ by less than the judge's
+        resolution (every pair when it is unmeasured): ``(label, label, difference)``."""
+        rated = [e for e in self.entries if e.overall.mean is not None]
+        pairs = []
+        for index, first in enumerate(rated):
+            for second in rated[index + 1 :]:
+                difference = abs((first.overall.mean or 0.0) - (second.overall.mean or 0.0))
+                if self.resolution is None or difference < self.resolution:
+                    pairs.append((first.label, second.label, difference))
+        return pairs
+
     def entry(self, label: str) -> EntryResult:
         """The entry with this label."""
         for entry in self.entries:
@@ -141,6 +174,11 @@ class PassRateReport:
             "judge": self.judge.to_json(),
             "seconds": round(self.seconds, 3),
             "noise_floor": None if self.noise_floor is None else round(self.noise_floor, 2),
+            "resolution": None if self.resolution is None else round(self.resolution, 2),
+            "not_resolved_by_this_judge": [
+                {"a": a, "b": b, "difference": round(difference, 2)}
+                for a, b, difference in self.unresolved()
+            ],
             "problems": self.problems,
             "entries": [entry.to_json() for entry in self.entries],
             "pass_hat_k": [item.to_json() for item in self.pass_k],

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from toolsim.answers import Answer, load_answer_sets, query_order
 from toolsim.errors import UserError
+from toolsim.evaluator.judging.grounding import did_nothing, evidence, read
 from toolsim.evaluator.judging.learned.features import answer_features, answer_words
 from toolsim.evaluator.judging.learned.known import NO_MAJORITY, answer_key
 from toolsim.evaluator.labels import SCORES
@@ -30,6 +31,23 @@ class Example:
     #: :func:`answer_features` of the answer, computed once (cross-validation refits often).
     features: tuple[float, ...]
     words: frozenset[str]
+    #: Why the grounding rule calls the answer no solution (:func:`did_nothing`), or None.
+    nothing: str | None = None
+
+
+def to_example(answer: Answer, soft: float, labels: Sequence[str] = ()) -> Example:
+    """The :class:`Example` of one answer (features and grounding computed here)."""
+    reading = read(answer)
+    signals = evidence(answer, reading)
+    return Example(
+        answer=answer,
+        soft=soft,
+        majority=majority(labels),
+        key=answer_key(answer),
+        features=tuple(answer_features(answer, reading, signals)),
+        words=frozenset(answer_words(answer)),
+        nothing=did_nothing(signals),
+    )
 
 
 def load_examples(paths: Sequence[Path]) -> list[Example]:
@@ -48,16 +66,7 @@ def load_examples(paths: Sequence[Path]) -> list[Example]:
                     continue
                 found += 1
                 soft = sum(SCORES[label] for label in answer.reference) / len(answer.reference)
-                examples.append(
-                    Example(
-                        answer=answer,
-                        soft=soft,
-                        majority=majority(answer.reference),
-                        key=answer_key(answer),
-                        features=tuple(answer_features(answer)),
-                        words=frozenset(answer_words(answer)),
-                    )
-                )
+                examples.append(to_example(answer, soft, answer.reference))
         if not found:
             raise UserError(
                 f"{path}: no reference labels (expected pass-rate result files with 'is_solved')"

@@ -8,62 +8,37 @@ work on queries and agents it never saw.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections import Counter
 from collections.abc import Collection, Iterable
+from collections.abc import Set as AbstractSet
+from dataclasses import fields
 
 from toolsim.answers import Answer
+from toolsim.evaluator.judging.grounding import (
+    APOLOGY,
+    ASK,
+    DEFLECT,
+    INABILITY,
+    MORE,
+    STOP,
+    Evidence,
+    Reading,
+    content,
+    evidence,
+    name_words,
+    numbers,
+    read,
+    words,
+)
 from toolsim.runs import FINISH
 
-_WORD = re.compile(r"[a-z][a-z0-9']+|\d+(?:\.\d+)?")
-_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)*(?![\w])")
-_SENTENCE = re.compile(r"(?<=[.?!])\s+")
 _QUOTED = re.compile(r"""['"“‘]([^'"”’]{2,60})['"”’]""")
 _CAPITALISED = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][a-zA-Z0-9&-]{2,}")
-_ASK = re.compile(
-    r"\b(can you|could you|would you|please|i need|i want|i'd like|i would like|provide|"
-    r"give me|tell me|suggest|recommend|fetch|get me|find|show me|help me|share|list)\b"
-)
-_MORE = re.compile(r"\b(also|additionally|furthermore|moreover|as well|in addition|besides)\b")
-_APOLOGY = re.compile(r"\b(sorry|apologi[sz]e|apologies|unfortunately|regret)\b")
-_INABILITY = re.compile(
-    r"\b(unable|couldn't|could not|can't|cannot|can not|not able|wasn't able|was not able|"
-    r"failed|failure|not possible|no (?:results?|data|information|info|details)|not (?:found|"
-    r"available|accessible|retrieve)|unavailable|did not return|didn't return|no longer|"
-    r"does not (?:exist|support|provide)|doesn't (?:exist|support|provide)|limitations?|"
-    r"issue|problem|technical|there (?:is|are|were|was) no|did not find|didn't find|"
-    r"not (?:provide|have access|currently|supported|possible|able)|does not have|"
-    r"doesn't have|no (?:specific|available|relevant|such))\b"
-)
-_DEFLECT = re.compile(
-    r"\b(you can (?:visit|check|use|try|find|search|contact|refer)|i (?:recommend|suggest)|"
-    r"please (?:check|visit|try|provide|contact|let me know)|try again|later|official website|"
-    r"other sources|alternative|manually|directly)\b"
-)
 _FUTURE = re.compile(r"\b(i will|i'll|let me|i am going to|i'm going to|next,? i)\b")
-_REPLY_FAIL = re.compile(
-    r"(error|invalid|not found|no data|unauthori[sz]ed|forbidden|exceeded|rate limit|expired|"
-    r"subscribe|not subscribed|does not exist|doesn't exist|bad request|timeout|timed out|"
-    r"missing|required|blocked|denied|unavailable|not allowed|disabled|no api key|"
-    r"not recognized|not valid|please verify|please provide|deprecated|"
-    r"\b40[0-9]\b|\b50[0-9]\b|traceback|exception)"
-)
-_EMPTY_REPLIES = {"", "{}", "[]", "none", "null", '""', "''", "{'data': []}", '{"data": []}'}
-_STOP = frozenset(
-    """a an the and or but if then of to in on for with at by from about as into like through
-    after over between out against during without before under around among is are was were be
-    been being am do does did have has had having i me my we our you your he she it its they them
-    their this that these those there here what which who whom whose when where why how all any
-    both each few more most other some such no nor not only own same so than too very can could
-    will would shall should may might must just also additionally furthermore please provide
-    give tell need want like know get find help information info details some me us i'm i'd
-    i'll im let show share list suggest recommend fetch interested looking planning plan
-    additionally furthermore moreover make sure could would""".split()
-)
 
-FEATURES: tuple[str, ...] = (
+_ANSWER_FEATURES = (
     "answer_chars_log",
     "answer_words",
     "answer_sentences",
@@ -135,43 +110,21 @@ FEATURES: tuple[str, ...] = (
     "tools_offered",
     "tools_used_frac",
 )
-
-
-def words(text: str) -> list[str]:
-    """Lower-case word and number tokens."""
-    return _WORD.findall(text.lower())
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def stem(word: str) -> str:
-    """A crude stem, enough to match "jokes" with "joke" and "ratings" with "rating"."""
-    if word.endswith("'s"):
-        word = word[:-2]
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 5 and word.endswith("ing"):
-        return word[:-3]
-    if len(word) > 4 and word.endswith("ed"):
-        return word[:-2]
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
-
-
-def content(text: str) -> set[str]:
-    """The stems of a text's content words (stop words and short tokens dropped)."""
-    return {stem(word) for word in words(text) if word not in _STOP and len(word) > 2}
-
-
-def numbers(text: str) -> set[str]:
-    """The numbers in a text, normalised (thousands separators and trailing zeros dropped)."""
-    found = set()
-    for raw in _NUMBER.findall(text):
-        value = raw.replace(",", "")
-        if "." in value:
-            value = value.rstrip("0").rstrip(".")
-        found.add(value)
-    return found
+#: The grounding signals (:class:`~toolsim.evaluator.judging.grounding.Evidence`) as features.
+_EVIDENCE_FIELDS = tuple(field.name for field in fields(Evidence))
+GROUNDING_FEATURES: tuple[str, ...] = tuple(
+    f"grounding_{name}"
+    for name in (
+        *_EVIDENCE_FIELDS,
+        "facts_grounded_frac",
+        "facts_ungrounded_frac",
+        "requests_called_frac",
+        "requests_answered_frac",
+        "words_new_grounded_frac",
+        "calls_ok_frac",
+    )
+)
+FEATURES: tuple[str, ...] = (*_ANSWER_FEATURES, *GROUNDING_FEATURES)
 
 
 def _fraction(part: int, whole: int) -> float:
@@ -182,74 +135,27 @@ def _log(value: float) -> float:
     return math.log1p(max(value, 0.0))
 
 
-def _reply_body(response: str) -> str:
-    """The useful part of a reply: its ``response`` field when it is the usual JSON wrapper."""
-    text = response.strip()
-    marker = '"response": '
-    at = text.find(marker)
-    if text.startswith('{"error"') and at >= 0:
-        return text[at + len(marker) :].rstrip("}").strip().strip('"')
-    return text
-
-
-def _failed(step_error: str, body: str) -> tuple[bool, bool, bool]:
-    """(error field set, reply reads like a failure, reply is empty) for one call."""
-    empty = body.strip().lower() in _EMPTY_REPLIES or len(body.strip()) < 3
-    failure = bool(_REPLY_FAIL.search(body[:400].lower()))
-    return bool(step_error.strip()), failure, empty
-
-
-def _name_words(name: str) -> set[str]:
-    head = name.split("_for_")[0]
-    return {stem(part) for part in head.lower().split("_") if len(part) > 2 and part not in _STOP}
-
-
-def _covered(sentence: set[str], seen: set[str]) -> bool:
+def _covered(sentence: set[str], seen: AbstractSet[str]) -> bool:
     if not sentence:
         return True
     return len(sentence & seen) / len(sentence) >= 0.34
 
 
-def _asked(query: str) -> list[str]:
-    """The sentences of the query that ask for something."""
-    asked = []
-    for sentence in _SENTENCE.split(query.strip()):
-        lowered = sentence.lower()
-        if "?" in sentence or _ASK.search(lowered) or _MORE.search(lowered):
-            asked.append(sentence)
-    return asked
+def _query_sentences(sentences: list[str]) -> list[set[str]]:
+    """The content words of each request sentence (:func:`grounding.asked`) that has any."""
+    return [words_ for sentence in sentences if (words_ := content(sentence))]
 
 
-def _query_sentences(asked: list[str]) -> list[set[str]]:
-    """The content words of each request sentence (:func:`_asked`) that has any."""
-    return [words_ for sentence in asked if (words_ := content(sentence))]
-
-
-_ITEM_SPLIT = re.compile(r",|;|\band\b|\bor\b|\bas well as\b|\bincluding\b|\bsuch as\b")
 _LIST_LINE = re.compile(r"(?m)^\s*(?:[-*\u2022]|\d+[.)])\s+")
 _TRUNCATED = re.compile(r"(\.\.\.|\u2026|\band more\b|\betc\b|\band others\b)")
 _DESCRIBES = re.compile(r"^\W*(?:the|this)\b.{0,120}\b(?:api|endpoint|function|tool)\b")
 _PLACEHOLDER = re.compile(
     r"(your_|\[[a-z ]*(?:image|link|url|code)[a-z ]*\]|<[a-z_ ]+>|placeholder)"
 )
-_NEGATIVE = re.compile(f"{_APOLOGY.pattern}|{_INABILITY.pattern}")
 _HOWEVER = re.compile(r"\b(however|but|although|while)\b")
 
 
-def _parts(asked: list[str]) -> list[set[str]]:
-    """The content stems of each item the query asks for (its request sentences, from
-    :func:`_asked`, split at commas and "and"), so "address, latitude, and longitude" is
-    three items."""
-    items = []
-    for sentence in asked:
-        for piece in _ITEM_SPLIT.split(sentence.lower()):
-            stems = content(piece)
-            if stems:
-                items.append(stems)
-    return items
-
-
-def _sentence_coverage(sentences: list[set[str]], seen: set[str]) -> tuple[float, float]:
+def _sentence_coverage(sentences: list[set[str]], seen: AbstractSet[str]) -> tuple[float, float]:
     """The mean and the smallest share of each sentence's stems found in ``seen``."""
     if not sentences:
         return -1.0, -1.0
@@ -257,79 +163,102 @@ def _sentence_coverage(sentences: list[set[str]], seen: set[str]) -> tuple[float
     return sum(shares) / len(shares), min(shares)
 
 
+def _shares_two(stems: set[str] | frozenset[str], text: str) -> bool:
+    """Whether at least two of ``stems`` are content words of ``text`` (lower-cased); a
+    substring check first spares tokenising most replies."""
+    if sum(stem_ in text for stem_ in stems) < 2:
+        return False
+    return len(stems & content(text)) >= 2
+
+
 def _count(pattern: re.Pattern[str], text: str) -> int:
     return len(pattern.findall(text))
 
 
-def answer_features(answer: Answer) -> list[float]:
-    """The :data:`FEATURES` of one answer, in order."""
+def grounding_features(signals: Evidence) -> list[float]:
+    """The :data:`GROUNDING_FEATURES` of one answer's grounding signals, in order."""
+    return [
+        *(float(getattr(signals, name)) for name in _EVIDENCE_FIELDS),
+        _fraction(signals.facts_grounded, signals.facts),
+        _fraction(signals.facts_ungrounded, signals.facts),
+        _fraction(signals.requests_called, signals.requests),
+        _fraction(signals.requests_answered, signals.requests),
+        _fraction(signals.words_new_grounded, signals.words_new),
+        _fraction(signals.calls_ok, signals.calls),
+    ]
+
+
+def answer_features(
+    answer: Answer, reading: Reading | None = None, signals: Evidence | None = None
+) -> list[float]:
+    """The :data:`FEATURES` of one answer, in order (``reading`` and ``signals``: its
+    :func:`~toolsim.evaluator.judging.grounding.read` and evidence, when at hand)."""
+    reading = reading or read(answer)
     query = answer.query
     final = answer.final_answer
     final_lower = final.lower()
     query_lower = query.lower()
     steps = answer.steps
 
-    bodies = [_reply_body(step.response) for step in steps]
-    statuses = [_failed(step.error, body) for step, body in zip(steps, bodies, strict=True)]
+    bodies, statuses = reading.bodies, reading.statuses
     useful = [
         body
         for body, (error, failure, empty) in zip(bodies, statuses, strict=True)
         if not (error or failure or empty)
     ]
-    replies_text = "\n".join(bodies)
-    reply_words = content(replies_text)
-    reply_numbers = numbers(replies_text)
+    reply_words = reading.reply_words
+    reply_numbers = reading.reply_numbers
     arguments_text = " ".join(step.arguments for step in steps).lower()
 
     answer_words_ = words(final)
-    answer_content = content(final)
-    query_content = content(query)
+    answer_content = reading.answer_words
+    query_content = reading.query_words
     answer_numbers = numbers(final)
     query_numbers = numbers(query)
     new_words = answer_content - query_content
     entities = {m.lower() for m in _QUOTED.findall(query)} | {
         m.lower() for m in _CAPITALISED.findall(query)
     }
-    entities = {entity for entity in entities if entity not in _STOP}
+    entities = {entity for entity in entities if entity not in STOP}
 
     called = [step.function for step in steps]
     per_function = Counter(called)
     calls_seen = Counter((step.function, step.arguments.strip()) for step in steps)
     function_words: set[str] = set()
     for name in per_function:
-        function_words |= _name_words(name)
+        function_words |= name_words(name)
     offered = [
         str(tool.get("name", ""))
         for tool in answer.available_tools
         if str(tool.get("name", "")) not in ("", FINISH)
     ]
 
-    asked = _asked(query)
-    sentences = _query_sentences(asked)
+    sentences = _query_sentences(list(reading.requests))
     seen = answer_content | function_words
     covered = sum(_covered(sentence, seen) for sentence in sentences)
 
-    answer_sentences = [part for part in _SENTENCE.split(final.strip()) if part.strip()]
-    negative = [bool(_NEGATIVE.search(part.lower())) for part in answer_sentences]
-    capitalised = {m.lower() for m in _CAPITALISED.findall(final)} - _STOP
-    replies_lower = replies_text.lower()
-    parts = _parts(asked)
+    answer_sentences = reading.sentences
+    negative = reading.hedges
+    capitalised = {m.lower() for m in _CAPITALISED.findall(final)} - STOP
+    replies_lower = reading.replies
+    parts = reading.items
     mean_share, min_share = _sentence_coverage(sentences, answer_content)
 
-    positive = set()
-    for part, bad in zip(answer_sentences, negative, strict=True):
+    positive: set[str] = set()
+    for part_words, bad in zip(reading.sentence_words, negative, strict=True):
         if not bad:
-            positive |= content(part)
+            positive |= part_words
     negative_chars = sum(len(p) for p, bad in zip(answer_sentences, negative, strict=True) if bad)
     positive_mean, positive_min = _sentence_coverage(sentences, positive)
 
     useful_names: list[set[str]] = []
     reflected = 0
+    asked_new = answer_content - query_content
     for step, body, (error, failure, empty) in zip(steps, bodies, statuses, strict=True):
         if error or failure or empty:
             continue
-        useful_names.append(_name_words(step.function))
-        if len((content(body[:4000]) - query_content) & answer_content) >= 2:
+        useful_names.append(name_words(step.function))
+        if _shares_two(asked_new, body[:4000].lower()):
             reflected += 1
     without_call = sum(not any(sentence & name for name in useful_names) for sentence in sentences)
     failed_calls = len(steps) - len(useful)
@@ -378,9 +307,9 @@ def answer_features(answer: Answer) -> list[float]:
         ),
         "answer_new_words_frac": _fraction(len(new_words), len(answer_content)),
         "answer_new_grounded_words": len(new_words & reply_words),
-        "answer_apologies": _count(_APOLOGY, final_lower),
-        "answer_inability": _count(_INABILITY, final_lower),
-        "answer_deflections": _count(_DEFLECT, final_lower),
+        "answer_apologies": _count(APOLOGY, final_lower),
+        "answer_inability": _count(INABILITY, final_lower),
+        "answer_deflections": _count(DEFLECT, final_lower),
         "answer_future": _count(_FUTURE, final_lower),
         "answer_questions": final.count("?"),
         "answer_urls": final_lower.count("http"),
@@ -390,8 +319,8 @@ def answer_features(answer: Answer) -> list[float]:
         ),
         "query_chars_log": _log(len(query)),
         "query_words": len(words(query)),
-        "query_asks": _count(_ASK, query_lower),
-        "query_more": _count(_MORE, query_lower),
+        "query_asks": _count(ASK, query_lower),
+        "query_more": _count(MORE, query_lower),
         "query_questions": query.count("?"),
         "query_numbers": len(query_numbers),
         "query_numbers_in_answer_frac": _fraction(
@@ -428,7 +357,8 @@ def answer_features(answer: Answer) -> list[float]:
         "tools_offered": len(offered),
         "tools_used_frac": _fraction(len(set(called) & set(offered)), len(offered)),
     }
-    return [float(values[name]) for name in FEATURES]
+    grounded = grounding_features(signals or evidence(answer, reading))
+    return [*(float(values[name]) for name in _ANSWER_FEATURES), *grounded]
 
 
 #: Word features are named ``WORD_PREFIX + word``: the model file carries its vocabulary.
@@ -473,6 +403,11 @@ def row(features: Iterable[float], present: Collection[str], vocab: Iterable[str
     return [*features, *(1.0 if word in present else 0.0 for word in vocab)]
 
 
-def feature_row(answer: Answer, vocab: list[str]) -> list[float]:
+def feature_row(
+    answer: Answer,
+    vocab: list[str],
+    reading: Reading | None = None,
+    signals: Evidence | None = None,
+) -> list[float]:
     """One answer's model row, from :func:`answer_features` and :func:`answer_words`."""
-    return row(answer_features(answer), answer_words(answer), vocab)
+    return row(answer_features(answer, reading, signals), answer_words(answer), vocab)

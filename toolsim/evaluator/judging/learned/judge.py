@@ -14,7 +14,8 @@ from typing import Any
 
 from toolsim.answers import Answer
 from toolsim.errors import UserError
-from toolsim.evaluator.judging.base import JudgeIdentity
+from toolsim.evaluator.judging.base import JudgeIdentity, OfflineJudge, resolution_of
+from toolsim.evaluator.judging.grounding import did_nothing, evidence, read
 from toolsim.evaluator.judging.learned.features import feature_row, vocabulary_of
 from toolsim.evaluator.judging.learned.files import (
     JudgeFiles,
@@ -31,7 +32,21 @@ _MEMO_LIMIT = 100_000
 
 
 def summary(card: dict[str, Any]) -> str | None:
-    """The cross-validated agreement of a model card, in words."""
+    """The measured agreement of a model card, in words: its final test when it has one,
+    else its cross-validation."""
+    final = card.get("final_test")
+    if final:
+        answered = final["learned"]["answered"]
+        ranked = final["learned"]["ranking"]
+        reference = card.get("reference") or "the training labels"
+        return (
+            f"final test of this recipe trained without {', '.join(final['methods'])} "
+            f"(methods no design decision saw): {100 * answered['accuracy']:.1f}% "
+            f"(kappa {answered['kappa']:.2f}, "
+            f"n={answered['n']}) on answered items vs {reference}; pass-rate error "
+            f"{ranked['mean_abs_error']:.1f} (max {ranked['max_abs_error']:.1f}) points "
+            f"per method"
+        )
     splits = card.get("cross_validation") or {}
     parts = []
     for split, title in (("method", "held-out methods"), ("query", "held-out queries")):
@@ -47,7 +62,22 @@ def summary(card: dict[str, Any]) -> str | None:
     return ", ".join(parts) + f" on answered items vs {reference} (cross-validated)"
 
 
-class LearnedJudge:
+def largest_error(card: dict[str, Any], judge: str = "learned") -> float | None:
+    """The largest per-method pass-rate error (points) a model card measured on held-out
+    methods: its design cross-validation by method and its final test (``judge``: the
+    ``learned`` one or the ``rule`` beside it)."""
+    errors = []
+    final = card.get("final_test") or {}
+    if final.get(judge):
+        errors.append(final[judge]["ranking"]["max_abs_error"])
+    method = (card.get("cross_validation") or {}).get("method") or {}
+    if judge == "learned" and method.get("ranking"):
+        errors.append(method["ranking"]["max_abs_error"])
+    found = [error for error in errors if error is not None]
+    return max(found) if found else None
+
+
+class LearnedJudge(OfflineJudge):
     """A free, offline, deterministic judge trained to agree with a reference judge."""
 
     name = "learned"
@@ -68,7 +98,7 @@ class LearnedJudge:
         self.requests = 0
         self.failed = 0
         self.known_hits = 0
-        self._memo: dict[str, float] = {}
+        self._memo: dict[str, tuple[float, str | None]] = {}
 
     @classmethod
     def load(cls, folder: Path | None = None) -> LearnedJudge:
@@ -77,16 +107,6 @@ class LearnedJudge:
             return cls(shipped_files())
         return cls(read_files(Path(folder)), str(folder))
 
-    @property
-    def calls(self) -> int:
-        """No model is ever called."""
-        return 0
-
-    @property
-    def cached(self) -> int:
-        """Nothing is cached: every verdict is computed (in well under a millisecond)."""
-        return 0
-
     def identity(self) -> JudgeIdentity:
         """The model file's hash and its cross-validated agreement."""
         return JudgeIdentity(
@@ -94,6 +114,7 @@ class LearnedJudge:
             model=f"LightGBM {self.source} ({len(self.booster.feature_name())} features)",
             fingerprint=f"model sha256 {self.hash[:12]}",
             agreement=summary(self.card),
+            resolution=resolution_of(largest_error(self.card)),
         )
 
     def seen(self, answer: Answer) -> bool:
@@ -102,45 +123,56 @@ class LearnedJudge:
 
     def probability(self, answer: Answer) -> float:
         """The model's probability that the reference would call the answer Solved."""
+        return self._assess(answer)[0]
+
+    def _assess(self, answer: Answer) -> tuple[float, str | None]:
+        """The model's probability and the grounding rule's reason (or None), computed once
+        per answer (repeated runs and comparisons reuse them)."""
         key = answer_key(answer)
         found = self._memo.get(key)
         if found is None:
             import numpy as np
 
-            row = np.array([feature_row(answer, self.vocab)])
-            found = float(self.booster.predict(row, num_threads=1)[0])
+            reading = read(answer)
+            signals = evidence(answer, reading)
+            row = np.array([feature_row(answer, self.vocab, reading, signals)])
+            found = (float(self.booster.predict(row, num_threads=1)[0]), did_nothing(signals))
             if len(self._memo) < _MEMO_LIMIT:
                 self._memo[key] = found
         return found
 
     async def verdict(self, answer: Answer, run: int) -> Verdict:
-        """The reference's own label for a known answer, else the model's verdict."""
+        """The reference's own label for a known answer; Unsolved for an answer that did
+        nothing (:func:`~toolsim.evaluator.judging.grounding.did_nothing`); else the model's
+        verdict."""
         self.requests += 1
-        probability = self.probability(answer)
         known = self.known.get(answer_key(answer))
         if known is not None and known != NO_MAJORITY:
             self.known_hits += 1
             return Verdict(
-                Label(known),
-                "identical to a reference-labelled training answer",
-                "known",
-                probability,
+                Label(known), "identical to a reference-labelled training answer", "known"
             )
+        probability, nothing = self._assess(answer)
+        if nothing is not None:
+            return Verdict(Label.UNSOLVED, nothing, "grounding", probability)
         low, high = UNSURE_BAND
+        cut = f"Solved from {high}" if low == high else f"Unsure in [{low}, {high})"
         return Verdict(
             Label(label_of(probability)),
-            f"p(Solved) = {probability:.3f} (Unsure in [{low}, {high}))",
+            f"p(Solved) = {probability:.3f} ({cut})",
             "learned",
             probability,
         )
 
     async def compare(self, query: str, first: Answer, second: Answer, run: int) -> tuple[str, str]:
-        """The answer with the higher probability of "Solved"; equal probabilities tie."""
-        a, b = self.probability(first), self.probability(second)
+        """The answer with the higher probability of "Solved" (an answer that did nothing
+        counts as 0); equal probabilities tie."""
+        a, b = self._score(first), self._score(second)
         reason = f"p(Solved): A {a:.3f}, B {b:.3f}"
         if a == b:
             return "tie", reason
         return ("A" if a > b else "B"), reason
 
-    async def aclose(self) -> None:
-        """Nothing to release."""
+    def _score(self, answer: Answer) -> float:
+        probability, nothing = self._assess(answer)
+        return 0.0 if nothing is not None else probability
