@@ -36,7 +36,7 @@ from toolsim.cache.backend import open_backend
 from toolsim.catalog import Catalog
 from toolsim.server.faults import FaultInjector, FaultProfile, LocalOccurrences, occurrences_on
 from toolsim.server.service import ToolService
-from toolsim.simulator.template_filler import SchemaSimulator
+from toolsim.simulator.schema import SchemaSimulator
 
 API = "current_weather_for_skycast_weather"
 VARIANTS = ("no profile", "per process", "shared")

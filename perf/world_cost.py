@@ -37,7 +37,7 @@ from typing import Any
 from toolsim.cache.backend import open_backend
 from toolsim.catalog import Catalog
 from toolsim.server.service import ToolService
-from toolsim.simulator.template_filler import SchemaSimulator
+from toolsim.simulator.schema import SchemaSimulator
 from toolsim.world import World, prepare, settle
 from toolsim.world import store as world_store
 

@@ -7,7 +7,13 @@ import importlib
 import toolsim.errors as errors
 
 #: Modules that define errors outside toolsim.errors.
-DEFINING = ("toolsim.files", "toolsim.llm.endpoint", "toolsim.planner.embeddings")
+DEFINING = (
+    "toolsim.files",
+    "toolsim.llm.endpoint",
+    "toolsim.planner.embeddings",
+    "toolsim.simulator.exemplar",
+    "toolsim.data.download",
+)
 
 
 def _subclasses(cls: type) -> set[type]:

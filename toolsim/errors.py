@@ -6,7 +6,8 @@ prints them without a traceback::
     ToolsimError                 500 internal_error
     ├── UserError                400 user_error          bad configuration or command-line input
     │   ├── JsonFileError        toolsim.files           a JSON file missing or not valid JSON
-    │   └── EmbedderUnavailable  toolsim.planner         an embedder's package is missing
+    │   ├── EmbedderUnavailable  toolsim.planner         an embedder's package is missing
+    │   └── DownloadError        toolsim.data            a download failed or was damaged
     ├── BadRequest               400 bad_request
     ├── PayloadTooLarge          413 payload_too_large
     ├── ToolNotFound             404 tool_not_found
@@ -15,7 +16,8 @@ prints them without a traceback::
     ├── UpstreamError            502 upstream_error      a simulator, relay or model failed
     │   ├── LLMUnavailable       toolsim.llm             the endpoint cannot be reached
     │   ├── RequestRejected      toolsim.llm             the endpoint refused the request
-    │   └── NoVerdict            502 no_verdict          a judge gave no usable verdict
+    │   ├── NoVerdict            502 no_verdict          a judge gave no usable verdict
+    │   └── NoExemplar           toolsim.simulator       no recorded reply of the API to adapt
     └── InjectedFault            500 injected_fault      a fault profile's (also 429, 503, 504)
 
 Going over a budget is not an error: the server knows no budgets, and an agent's

@@ -69,9 +69,10 @@ BUILTINS: dict[str, dict[str, str]] = {
     },
     "toolsim.simulators": {
         "auto": "toolsim.simulator.factories:auto_simulator",
+        "exemplar": "toolsim.simulator.factories:exemplar_simulator",
         "local": "toolsim.simulator.factories:local_simulator",
         "openai": "toolsim.simulator.factories:openai_simulator",
-        "schema": "toolsim.simulator.template_filler:create_schema_simulator",
+        "schema": "toolsim.simulator.schema:create_schema_simulator",
         "upstream": "toolsim.simulator.factories:upstream_simulator",
     },
 }

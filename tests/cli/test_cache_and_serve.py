@@ -60,7 +60,7 @@ def test_cache_import_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
         app, ["cache", "import", str(tmp_path / "nope"), "--home", str(tmp_path)]
     )
     assert result.exit_code == 1
-    assert "no such folder" in result.output
+    assert "no such file or folder" in result.output
     assert "Traceback" not in result.output
 
 

@@ -108,6 +108,8 @@ def test_every_command_keeps_its_name_and_planning_is_one_group() -> None:
         "world export": False,
         "world rebuild": False,
         "world check": False,
+        "world probe": False,
+        "data get": False,
     }
 
 

@@ -44,7 +44,7 @@ def test_a_path_the_system_refuses_is_one_line(tmp_path: Path) -> None:
 def test_the_missing_import_folder_is_a_user_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["cache", "import", str(tmp_path / "nope")])
     assert result.exit_code == 1
-    assert result.stderr == f"error: no such folder: {tmp_path / 'nope'}\n"
+    assert result.stderr == f"error: no such file or folder: {tmp_path / 'nope'}\n"
 
 
 def test_nothing_raises_the_unclassified_base_error() -> None:

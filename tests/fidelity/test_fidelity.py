@@ -12,11 +12,18 @@ from toolsim.cache.entry import Reply, Source
 from toolsim.cache.keys import normalize_arguments
 from toolsim.catalog import Catalog
 from toolsim.cli import app
-from toolsim.fidelity.measures import compare
+from toolsim.fidelity.measures import (
+    bleu_available,
+    bleu_of_sums,
+    bleu_stats,
+    compare,
+    corpus_bleu,
+    response_text,
+)
 from toolsim.fidelity.recorded import RecordedCall, read_recorded
 from toolsim.fidelity.run import measure_fidelity
 from toolsim.simulator.base import Simulation, SimulationRequest
-from toolsim.simulator.template_filler import SchemaSimulator
+from toolsim.simulator.schema import SchemaSimulator
 
 
 class ReplayingSimulator:
@@ -48,13 +55,59 @@ def test_the_measures_of_identical_and_of_different_replies() -> None:
     other = Reply(response={"a": [{"b": "x", "d": "Porto"}]})
     scores = compare(same, other)
     assert scores["outcome"] == 1.0
-    assert scores["keys"] == pytest.approx(2 / 4)  # a, a[].b shared of a, a[].b, a[].c, a[].d
-    assert scores["types"] == pytest.approx(1 / 2)  # a is an array in both, a[].b is not a number
+    assert scores["keys"] == pytest.approx(2 * 2 / 6)  # F1: a, a[].b shared; 3 paths each
+    assert scores["types"] == pytest.approx(2 / 3)  # the root and a agree, a[].b is not a number
     assert scores["values"] == 0.0
+    # No data where the recorded reply had some: zero on every data measure.
     failed = compare(same, Reply(error="bad input", response=""))
-    assert failed == {"outcome": 0.0, "keys": None, "types": None, "values": None}
+    assert failed == {"outcome": 0.0, "keys": 0.0, "types": 0.0, "values": 0.0}
+    # A recorded error: only the outcome says anything.
+    assert compare(Reply(error="bad input"), same) == {
+        "outcome": 0.0,
+        "keys": None,
+        "types": None,
+        "values": None,
+    }
     text = compare(Reply(response="Sunny in Lisbon"), Reply(response='{"sky": "sunny"}'))
-    assert text["keys"] == 0.0 and text["values"] == pytest.approx(1 / 3)
+    assert text["keys"] == 0.0 and text["types"] == 0.0 and text["values"] == pytest.approx(1 / 3)
+
+
+def test_a_constant_empty_object_cannot_score_on_keys_or_values() -> None:
+    empty = Reply(response={})
+    prose = Reply(response="The phone number is valid and registered in New York.")
+    assert compare(prose, empty)["keys"] == 0.0 and compare(prose, empty)["values"] == 0.0
+    assert compare(Reply(response={"a": 1}), empty)["keys"] == 0.0
+    # Two prose replies have the same shape; an empty object answered by one is right.
+    assert compare(prose, Reply(response="Not valid."))["keys"] == 1.0
+    assert compare(empty, Reply(response={}))["keys"] == 1.0
+    assert compare(Reply(response=[]), empty)["keys"] == 0.0
+
+
+def test_python_literal_replies_are_compared_as_the_data_they_hold() -> None:
+    literal = Reply(response="{'success': True, 'data': {'city': 'Oslo', 'temp': None}}")
+    data = Reply(response={"success": True, "data": {"city": "Oslo", "temp": None}})
+    assert compare(literal, data) == {"outcome": 1.0, "keys": 1.0, "types": 1.0, "values": 1.0}
+    assert response_text(literal.response) == response_text(data.response)
+
+
+@pytest.mark.skipif(not bleu_available(), reason="sacrebleu is not installed")
+def test_bleu_is_sacrebleus_corpus_score_from_per_call_statistics() -> None:
+    from sacrebleu.metrics import BLEU
+
+    pairs = [
+        ({"city": "Oslo", "temp": 3}, {"city": "Oslo", "temp": 4}),
+        ("The number is valid.", "The number is not valid."),
+        ({"results": [{"title": "Heat"}]}, {"results": []}),
+    ]
+    stats = [bleu_stats(Reply(response=real), Reply(response=fake)) for real, fake in pairs]
+    expected = BLEU().corpus_score(
+        [response_text(fake) for _real, fake in pairs], [[response_text(r) for r, _f in pairs]]
+    )
+    assert corpus_bleu(stats) == pytest.approx(expected.score)
+    assert bleu_stats(Reply(error="rate limited"), Reply(response="x")) is None
+    # A simulated error where the real API answered is an empty text: a brevity penalty.
+    [failed] = [bleu_stats(Reply(response="data"), Reply(error="boom"))]
+    assert failed is not None and failed[2] == 0 and corpus_bleu([failed]) == 0.0
 
 
 @pytest.fixture
@@ -73,7 +126,8 @@ async def test_a_simulator_that_returns_the_recorded_replies_scores_one(shared) 
     report = await measure_fidelity(calls, catalog, ReplayingSimulator(calls, catalog))
     assert report.compared == len(calls) and report.failed == 0
     for name, score in report.overall.items():
-        assert score.mean == 1.0, name
+        expected = 100.0 if name == "bleu" else 1.0
+        assert score.mean is None or score.mean == pytest.approx(expected), name
     assert all(scores["outcome"].mean == 1.0 for scores in report.per_api.values())
 
 
@@ -139,7 +193,7 @@ async def test_a_failed_simulation_counts_as_an_error_reply() -> None:
     report = await measure_fidelity(calls, catalog, Failing([], catalog))
     assert report.failed == 2 and report.compared == 2
     assert report.overall["outcome"].mean == 0.5  # the recorded error agrees, the success not
-    assert report.overall["keys"].n == 0
+    assert report.overall["keys"].n == 1 and report.overall["keys"].mean == 0.0  # no data given
     assert all(row["simulator_failed"] for row in report.calls)
 
 
@@ -166,3 +220,22 @@ def test_pass_rate_steps_that_are_not_literals_are_problems(tmp_path: Path) -> N
     assert found.calls[("f_for_x", '{"a": 1}')].reply == Reply(error="", response="ok")
     # the broken step is one problem; a literal that is not a dict is skipped silently
     assert found.problems == [f"{path}#7: a step that is not a Python literal"]
+
+
+@pytest.mark.skipif(not bleu_available(), reason="sacrebleu is not installed")
+def test_the_vectorised_corpus_formula_is_sacrebleus() -> None:
+    import random
+
+    import numpy as np
+    from sacrebleu.metrics import BLEU
+
+    rnd = random.Random(1)
+    rows, expected = [], []
+    for _ in range(2000):
+        total = [rnd.randint(0, 30) for _ in range(4)]
+        correct = [rnd.randint(0, t) if rnd.random() < 0.7 else 0 for t in total]
+        lengths = [rnd.randint(0, 40), rnd.randint(0, 40)]
+        rows.append([*correct, *total, *lengths])
+        score = BLEU.compute_bleu(list(correct), list(total), *lengths, smooth_method="exp")
+        expected.append(score.score)
+    assert bleu_of_sums(np.array(rows, dtype=float)) == pytest.approx(expected, abs=1e-9)

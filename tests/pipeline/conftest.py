@@ -16,7 +16,7 @@ import pytest
 from toolsim.llm import ChatReply, ChatRequest, ToolCall, register_chat_model
 from toolsim.settings import Settings
 from toolsim.simulator.base import Simulation, SimulationRequest, register_simulator
-from toolsim.simulator.template_filler import SchemaSimulator
+from toolsim.simulator.schema import SchemaSimulator
 
 
 @dataclass

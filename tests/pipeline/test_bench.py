@@ -40,11 +40,17 @@ async def test_every_combination_is_run_evaluated_and_reported(settings: Setting
 
     bench = json.loads((tmp_path / "bench" / "bench.json").read_text())
     assert [row["combination"] for row in bench["combinations"]] == labels
+    # Every executed call's reply is counted by where it came from (the scripted schema
+    # simulator's misses, then the cache's hits for calls another combination made).
+    for row in bench["combinations"]:
+        assert sum(row["reply_sources"].values()) == row["tool_calls"] > 0
+        assert set(row["reply_sources"]) <= {"simulated", "cache"}
     # Scripted models never fail: retries are reported, and zero.
     assert all(row["model_retries"] == 0 for row in bench["combinations"])
     assert bench["judge_retries"] == {"model_retries": 0, "model_retry_seconds": 0.0}
     page = (tmp_path / "bench" / "report.html").read_text()
     assert "<h2>Summary</h2>" in page and all(label in page for label in labels)
+    assert "Tool replies by source" in page
     summary = (tmp_path / "bench" / "summary.csv").read_text().splitlines()
     assert len(summary) == 1 + len(labels)
     assert len(json.loads((tmp_path / "bench" / "win_rate.json").read_text())) == 3

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from toolsim.cache.entry import Reply, Source
+from toolsim.cache.entry import CacheEntry, Reply, Source
 from toolsim.cache.keys import cache_key, normalize_arguments
+from toolsim.catalog import Catalog
+from toolsim.catalog.loaders import example_suite_dir, load_tool_folder
 from toolsim.catalog.models import ApiSpec
 from toolsim.errors import UpstreamError, UserError
 from toolsim.server import create_app
@@ -23,8 +25,9 @@ from toolsim.simulator import (
     create_simulator,
 )
 from toolsim.simulator.chain import FallbackChain
+from toolsim.simulator.exemplar import ExemplarSimulator
 from toolsim.simulator.factories import LocalSimulator
-from toolsim.simulator.template_filler import SchemaSimulator
+from toolsim.simulator.schema import SchemaSimulator
 from toolsim.simulator.upstream import UpstreamRelay
 
 API = ApiSpec(
@@ -138,6 +141,42 @@ async def test_bad_llm_output_is_an_error_even_with_a_fallback():
     assert fallback.calls == []
 
 
+def _exemplar_request(response: Any) -> SimulationRequest:
+    recorded = CacheEntry(
+        category="Weather",
+        tool="skycast_weather",
+        api="current_weather",
+        arguments={"city": "Tokyo"},
+        reply=Reply(response=response),
+        source=Source.IMPORTED,
+    )
+    return SimulationRequest(
+        api=API, arguments={"city": "Lisbon"}, key="k" * 64, exemplars=(("e1", recorded),)
+    )
+
+
+async def test_exemplar_answers_before_the_llm_when_the_api_has_a_recorded_reply():
+    llm = _llm(LLM_REPLY)
+    chain = FallbackChain(llm, exemplar=ExemplarSimulator())
+
+    simulation = await chain.simulate(_exemplar_request({"city": "Tokyo", "temperature": 21.5}))
+
+    assert simulation.reply.response == {"city": "Lisbon", "temperature": 21.5}
+    assert (simulation.source, simulation.simulator) == (Source.ADAPTED, "exemplar")
+    assert simulation.examples == ("e1",)  # the entry it was adapted from
+    assert llm.calls == []
+
+
+async def test_without_a_recorded_reply_the_exemplar_link_passes_on_to_the_llm():
+    llm = _llm(LLM_REPLY)
+    chain = FallbackChain(llm, exemplar=ExemplarSimulator())
+
+    simulation = await chain.simulate(REQUEST)
+
+    assert simulation.reply == LLM_REPLY and len(llm.calls) == 1
+    assert chain.name == "exemplar+openai"
+
+
 async def test_aclose_closes_every_link():
     links = [_upstream(LLM_REPLY), _llm(LLM_REPLY), FakeLink("schema", LLM_REPLY)]
 
@@ -189,21 +228,23 @@ async def test_auto_with_upstream_puts_it_first(tmp_path):
         assert isinstance(chain, FallbackChain)
         assert isinstance(chain.upstream, UpstreamRelay)
         assert chain.fallback is None
-        assert chain.name == "upstream+openai"
+        assert chain.name == "upstream+exemplar+openai"
     finally:
         await chain.aclose()
 
 
-async def test_auto_without_endpoint_uses_the_local_model(tmp_path):
+async def test_auto_without_endpoint_uses_exemplars_then_the_local_model(tmp_path):
     bare = create_simulator("auto", settings=Settings(home=tmp_path))
     chained = create_simulator(
         "auto", settings=Settings(home=tmp_path, simulator={"schema_fallback": True})
     )
     try:
-        assert isinstance(bare, LocalSimulator) and bare.name == "local"
-        assert isinstance(chained, FallbackChain)
+        assert isinstance(bare, FallbackChain) and bare.name == "exemplar+local"
+        assert isinstance(bare.exemplar, ExemplarSimulator) and bare.exemplar_count > 0
+        assert isinstance(bare.llm, LocalSimulator) and bare.llm.name == "local"
+        assert isinstance(chained, FallbackChain) and chained.name == "exemplar+local+schema"
         assert isinstance(chained.llm, LocalSimulator) and chained.llm.name == "local"
-        assert bare.server._endpoint is None  # created, never started
+        assert bare.llm.server._endpoint is None  # created, never started
     finally:
         await bare.aclose()
         await chained.aclose()
@@ -226,7 +267,8 @@ async def test_auto_falls_back_to_schema_on_a_dead_endpoint(tmp_path, refused_ur
         cache={"url": "memory://"},
         simulator={"base_url": refused_url, "schema_fallback": True},
     )
-    app = create_app(settings)
+    # The example tools without the suite's recorded replies: nothing to adapt.
+    app = create_app(settings, catalog=Catalog(load_tool_folder(example_suite_dir() / "tools")))
     body: dict[str, Any] = {**WEATHER, "tool_input": json.dumps({"city": "Lisbon"})}
     try:
         async with connect(app) as client:

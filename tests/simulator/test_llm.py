@@ -23,6 +23,7 @@ from toolsim.simulator import (
     SimulationRequest,
 )
 from toolsim.simulator.examples import example_size
+from toolsim.simulator.model_reply import parse_reply
 from toolsim.simulator.prompt import PromptTemplates
 
 API = ApiSpec(
@@ -452,3 +453,47 @@ async def test_a_model_that_keeps_writing_type_names_gets_them_replaced(stub, ma
     assert len(stub.requests) == 2  # rejected once, then filled on the last attempt
     assert simulation.reply.response["city"] not in ("str", "")
     assert simulation.reply.response["temperature"] == 21.5
+
+
+async def test_a_model_that_must_succeed_is_constrained_to_data_and_never_errs(stub, make_llm):
+    """The embedded model's mode: a valid call gets data; an API without a usable template
+    is constrained to an inferred shape; a written error is sampled again."""
+    api = ApiSpec(
+        category="Movies",
+        tool_name="Film Finder",
+        name="Movie Details",
+        parameters=(Parameter("movie_id", ParamType.STRING, required=True),),
+        template_response={"message": "str"},
+    )
+    request = SimulationRequest(api=api, arguments={"movie_id": "tt1"}, key="k" * 64)
+    stub.replies = [
+        '{"error": "Service temporarily unavailable", "response": ""}',
+        '{"error": "", "response": {"id": "tt1", "name": "Heat", "description": "d", "url": "u",'
+        ' "movie_id": "tt1"}}',
+    ]
+    simulator = LLMSimulator(
+        Endpoint(stub.base_url, "stub-model"),
+        options=SimulatorSettings(timeout=30),
+        retry=RETRY,
+        valid_calls_succeed=True,
+    )
+    try:
+        simulation = await simulator.simulate(request)
+    finally:
+        await simulator.aclose()
+    assert simulation.reply.error == "" and simulation.reply.response["name"] == "Heat"
+    assert len(stub.requests) == 2
+    schema = stub.requests[0]["response_format"]["json_schema"]["schema"]
+    assert schema["properties"]["error"]["maxLength"] == 0
+    response = schema["properties"]["response"]
+    assert set(response["required"]) == {"id", "name", "description", "url", "movie_id"}
+
+
+def test_without_errors_a_written_error_is_rejected_or_dropped_on_the_last_attempt() -> None:
+    with pytest.raises(UpstreamError, match="error for a valid call"):
+        parse_reply('{"error": "City not found", "response": ""}', errors=False, last=True)
+    with pytest.raises(UpstreamError, match="error for a valid call"):
+        parse_reply('{"error": "x", "response": {"a": 1}}', errors=False)
+    kept = parse_reply('{"error": "x", "response": {"a": 1}}', errors=False, last=True)
+    assert kept == Reply(error="", response={"a": 1})
+    assert parse_reply('{"error": "City not found", "response": ""}').error == "City not found"

@@ -67,7 +67,8 @@ async def test_default_server_answers_a_never_seen_call_through_the_local_model(
 ) -> None:
     app = default_client.app  # type: ignore[attr-defined]
     service = app.state.service
-    assert service.simulator.name == "local"
+    # The shared groups' APIs have no recorded reply here: the exemplar link passes on.
+    assert service.simulator.name == "exemplar+local"
     group, query_id = next(iter(service.catalog.queries))
     api = service.catalog.query(group, query_id).apis[0]
     body = _body(api, api.default_arguments())
@@ -83,7 +84,7 @@ async def test_default_server_answers_a_never_seen_call_through_the_local_model(
     assert stats["misses"] == 1 and stats["hits"] == 1
     entry = next(entry for _key, entry in service.backend.items())
     assert entry.simulator == "local" and entry.model == "SmolLM2-135M-Instruct"
-    assert entry.prompt_hash == service.simulator.prompts.hash
+    assert entry.prompt_hash == service.simulator.llm.prompts.hash
 
 
 async def test_openai_backend_against_llama_cpp_is_deterministic_and_constrained(

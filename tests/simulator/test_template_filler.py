@@ -9,7 +9,8 @@ import pytest
 from toolsim.cache.entry import Source
 from toolsim.catalog import ApiSpec, Catalog
 from toolsim.simulator import SimulationRequest, create_simulator
-from toolsim.simulator.template_filler import SchemaSimulator, parse_truncated_json
+from toolsim.simulator.schema import SchemaSimulator
+from toolsim.simulator.texts import parse_truncated_json
 
 QUERIES = (
     Path(__file__).parents[2]
@@ -106,14 +107,6 @@ async def test_arguments_are_echoed_and_converted():
 async def test_argument_of_wrong_type_falls_back_to_seeded_value():
     response = await _response({"count": "int"}, {"count": "many"})
     assert type(response["count"]) is int
-
-
-async def test_none_template_echoes_arguments():
-    arguments = {"city": "Lisbon", "limit": 5}
-    response = await _response(None, arguments)
-    assert response["status"] == "success"
-    assert response["data"].items() >= arguments.items()
-    assert response["data"]["id"]
 
 
 async def test_free_text_template_is_returned():

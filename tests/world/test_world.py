@@ -200,3 +200,52 @@ async def test_the_subject_echoes_its_identifier_argument_before_anything_is_kno
     service = _service(simulator)
     quote = await _call(service, "stock_quote_for_market_pulse", symbol="ACME")
     assert quote == {"symbol": "ACME", "name": "Acme Corp", "price": 3.5}
+
+
+async def test_an_object_with_id_and_underscore_id_is_found_by_either() -> None:
+    item = {"_id": "64f0c2", "id": "m1", "title": "Heat", "year": 1995}
+    simulator = Scripted(
+        {"title": "Heat", "results": [item]},
+        {"id": "zz", "title": "Cold", "year": 2001},
+        {"id": "zz", "title": "Cold", "year": 2001},
+    )
+    service = _service(simulator)
+    await _call(service, SEARCH, title="Heat")
+    by_id = await _call(service, DETAILS, movie_id="m1")
+    by_underscore_id = await _call(service, DETAILS, movie_id="64f0c2")
+    assert [len(request.known) for request in simulator.requests[1:]] == [1, 1]
+    assert by_id == by_underscore_id == {"id": "m1", "title": "Heat", "year": 1995}
+
+
+async def test_an_external_id_is_a_fact_that_must_agree() -> None:
+    simulator = Scripted(
+        {"title": "Heat", "results": [{"id": "m1", "title": "Heat", "imdb_id": "tt0113277"}]},
+        {"id": "m1", "title": "Heat", "imdb_id": "tt9999999", "runtime": 170},
+    )
+    service = _service(simulator)
+    await _call(service, SEARCH, title="Heat")
+    details = await _call(service, DETAILS, movie_id="m1")
+    assert details["imdb_id"] == "tt0113277" and details["runtime"] == 170
+
+
+async def test_the_schema_simulator_never_copies_the_asked_id_into_listed_children() -> None:
+    from toolsim.catalog.models import ApiSpec, Parameter, ParamType
+    from toolsim.simulator.base import SimulationRequest
+    from toolsim.simulator.schema import SchemaSimulator
+
+    album = ApiSpec(
+        category="Music",
+        tool_name="Tunes",
+        name="Album",
+        parameters=(Parameter("id", ParamType.STRING, required=True),),
+        template_response={
+            "id": "str",
+            "name": "str",
+            "tracks": [{"id": "str", "name": "str", "_list_length": 3}],
+        },
+    )
+    request = SimulationRequest(api=album, arguments={"id": "al1"}, key="a" * 64)
+    response = (await SchemaSimulator().simulate(request)).reply.response
+    assert response["id"] == "al1"
+    track_ids = [track["id"] for track in response["tracks"]]
+    assert "al1" not in track_ids and len(set(track_ids)) == 3

@@ -242,15 +242,7 @@ def _file_entries(
         tally.counts["with_error"] += bool(reply.error)
         yield (
             key,
-            CacheEntry(
-                category=api.category_folder,
-                tool=api.tool_key,
-                api=api.api_key,
-                arguments=normalized,
-                reply=reply,
-                source=Source.IMPORTED,
-                origin_key=raw_key,
-            ),
+            CacheEntry.of(api, normalized, reply, Source.IMPORTED, origin_key=raw_key),
         )
 
 

@@ -175,7 +175,7 @@ def _cell(value: Any) -> str:
 
 def print_summary(result: BenchResult) -> None:
     """The summary table and where the report is."""
-    from toolsim.pipeline.reports import SHORT_HEAD, summary_cells
+    from toolsim.pipeline.reports import SHORT_HEAD, sources_line, summary_cells
 
     table = Table(title=f"toolsim bench ({result.wall_seconds:.0f} s)")
     for number, head in enumerate(SHORT_HEAD):
@@ -190,6 +190,8 @@ def print_summary(result: BenchResult) -> None:
         "query; sec summed query seconds",
         style="dim",
     )
+    for label, totals in result.totals.items():
+        console.print(f"tool replies {label}: {sources_line(totals.get('reply_sources', {}))}")
     for label, report in result.world.items():
         console.print(f"world consistency {label}: {report.line()}")
     judge = result.pass_rate.judge

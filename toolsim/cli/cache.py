@@ -23,38 +23,53 @@ cache_app = typer.Typer(help="Inspect, import and export the replay cache.", no_
 
 @cache_app.command("import")
 def cache_import(
-    folder: Annotated[Path, typer.Argument(help="A StableToolBench tool_response_cache folder.")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="StableToolBench tool_response_cache folders, and/or answer files or folders "
+            "(raw answers, converted answers, pass-rate results) whose tool replies to record."
+        ),
+    ],
     tools: ToolsOption = None,
     home: HomeOption = None,
     cache_url: CacheUrlOption = None,
 ) -> None:
-    """Import a StableToolBench response cache.
+    """Import recorded replies: a StableToolBench response cache, or answer files.
 
     Keys are read with the parameters of the APIs in --tools: renamed names such as
-    is_id map back to the documented ones, values take the documented types.
+    is_id map back to the documented ones, values take the documented types. The tool
+    replies in answer files are stored under their own calls (an identical call
+    replays them) and serve every other call of their API as exemplars.
     """
     from toolsim.cache.backend import open_backend
-    from toolsim.cache.reference_format import count_reference_files, import_reference
+    from toolsim.fidelity.recorded import is_reference_cache
     from toolsim.server.app import load_catalog
 
     settings = settings_from_flags({"tools": tools, "home": home, "cache.url": cache_url})
-    if not folder.is_dir():
-        raise UserError(f"no such folder: {folder}")
+    for path in paths:
+        if not path.exists():
+            raise UserError(f"no such file or folder: {path}")
     catalog = load_catalog(settings)
-    with (
-        closing(open_backend(settings.cache.url, settings.home)) as backend,
-        progress_bars() as progress,
-    ):
+    with closing(open_backend(settings.cache.url, settings.home)) as backend:
+        observe = world_feed(backend, settings)
+        for path in paths:
+            if path.is_dir() and is_reference_cache(path):
+                import_reference_cache(backend, path, catalog, observe)
+            else:
+                _import_answers(backend, path, catalog, observe)
+
+
+def import_reference_cache(backend: Any, folder: Path, catalog: Any, observe: Any) -> None:
+    """Import one StableToolBench response cache folder, with a progress bar and a summary."""
+    from toolsim.cache.reference_format import count_reference_files, import_reference
+
+    with progress_bars() as progress:
         task = progress.add_task("importing", total=count_reference_files(folder))
         report = import_reference(
-            backend,
-            folder,
-            catalog,
-            progress=lambda _n: progress.advance(task),
-            observe=_world_feed(backend, settings),
+            backend, folder, catalog, progress=lambda _n: progress.advance(task), observe=observe
         )
     console.print(
-        f"imported {report.entries} entries from {report.files} files "
+        f"imported {report.entries} entries from {report.files} files of {folder} "
         f"({report.skipped} skipped, {report.duplicates} duplicates, "
         f"{report.with_error} with an error message, {report.unknown_apis} files of APIs "
         f"not in the catalog)"
@@ -63,7 +78,25 @@ def cache_import(
         err_console.print(styled(("skipped:", "yellow"), f" {problem}"))
 
 
-def _world_feed(
+def _import_answers(backend: Any, path: Path, catalog: Any, observe: Any) -> None:
+    from toolsim.cache.recorded import store_recorded
+    from toolsim.fidelity.recorded import read_recorded
+
+    found = read_recorded([path])
+    if not found.calls and not found.problems:
+        raise UserError(f"no recorded tool calls in {path}")
+    report = store_recorded(backend, found.calls.values(), catalog, observe)
+    console.print(
+        f"recorded {report.stored} replies from {report.calls} distinct tool calls in "
+        f"{found.files} answer files of {path} ({report.kept} already recorded, kept; "
+        f"{report.failures} errors or transport failures skipped; {report.unknown_apis} "
+        f"of APIs not in the catalog)"
+    )
+    for problem in (found.problems + report.problems)[:20]:
+        err_console.print(styled(("skipped:", "yellow"), f" {problem}"), soft_wrap=True)
+
+
+def world_feed(
     backend: Any, settings: Settings
 ) -> Callable[[list[tuple[str, CacheEntry]]], object] | None:
     """The world's feed for imported replies (None when the world is off or cannot be kept)."""

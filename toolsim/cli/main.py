@@ -12,6 +12,7 @@ import typer
 from toolsim.cli.bench import bench
 from toolsim.cli.cache import cache_app
 from toolsim.cli.common import ShellGroup
+from toolsim.cli.data import data_app
 from toolsim.cli.eval import eval_app
 from toolsim.cli.judge import judge_app
 from toolsim.cli.model import model_app
@@ -38,3 +39,4 @@ app.add_typer(planner_app, name="planner")
 app.add_typer(eval_app, name="eval")
 app.add_typer(judge_app, name="judge")
 app.add_typer(world_app, name="world")
+app.add_typer(data_app, name="data")

@@ -10,7 +10,13 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from toolsim.cli.common import CacheUrlOption, HomeOption, settings_from_flags
+from toolsim.cli.common import (
+    CacheUrlOption,
+    HomeOption,
+    SimulatorOption,
+    ToolsOption,
+    settings_from_flags,
+)
 from toolsim.cli.console import console, progress_bars, styled
 
 world_app = typer.Typer(
@@ -126,3 +132,83 @@ def check(
     if json_out is not None:
         write_json_atomic(json_out, [report.to_json() for report in reports])
         console.print(f"report: {json_out}")
+
+
+@world_app.command("probe")
+def probe_command(
+    tools: ToolsOption = None,
+    simulator: SimulatorOption = None,
+    per_details: Annotated[
+        int, typer.Option(min=1, help="Listers probed per details API (the first that work).")
+    ] = 1,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the report as JSON.")
+    ] = None,
+) -> None:
+    """Find search -> details pairs in the catalog and check that both views agree.
+
+    Runs on a fresh in-memory cache, with the world on and (as the baseline) off.
+    """
+    import asyncio
+
+    from toolsim.files import write_json_atomic
+    from toolsim.world.discover import discover_pairs
+
+    settings = settings_from_flags(
+        {"tools": tools, "simulator.backend": simulator, "cache.url": "memory://"}
+    )
+    reports = {}
+    for world in (True, False):
+        reports[world] = asyncio.run(
+            _probe(settings.model_copy(update={"world": world}), discover_pairs, per_details)
+        )
+    on, off = reports[True], reports[False]
+    console.print(
+        styled(
+            (f"world probe ({settings.simulator.backend} simulator)", "bold"),
+            f": {on.candidates} candidate pairs; world on: {on.line()}; "
+            f"world off (baseline, the same calls): {off.line()}",
+        ),
+        soft_wrap=True,
+    )
+    table = Table("pair (tool: lister -> details)", "facts", "agree", title_justify="left")
+    for pair in on.pairs[:40]:
+        table.add_row(
+            pair.label, str(len(pair.facts)), str(len(pair.facts) - len(pair.disagreements))
+        )
+    console.print(table)
+    for pair in on.pairs:
+        for name, listed, detailed in pair.disagreements[:3]:
+            console.print(
+                f"  {pair.label}: {name}: {listed!r} vs {detailed!r}", markup=False, soft_wrap=True
+            )
+    if json_out is not None:
+        write_json_atomic(json_out, {"world_on": on.to_json(), "world_off": off.to_json()})
+        console.print(f"report: {json_out}")
+
+
+async def _probe(settings: Any, discover: Any, per_details: int) -> Any:
+    """One probe on a fresh server built from ``settings``."""
+    from toolsim.errors import UpstreamError
+    from toolsim.server.app import create_app
+    from toolsim.world.discover import probe
+
+    app = create_app(settings)
+    service = app.state.service
+
+    async def call(api: Any, arguments: dict[str, Any]) -> Any:
+        result = await service.call(api, arguments)
+        if result.reply.error:
+            raise UpstreamError(result.reply.error)
+        return result.reply.response
+
+    pairs = discover(service.catalog)
+    try:
+        with progress_bars() as progress:
+            task = progress.add_task("probing", total=len(pairs))
+            return await probe(
+                pairs, call, progress=lambda n: progress.advance(task, n), per_details=per_details
+            )
+    finally:
+        await service.simulator.aclose()
+        service.backend.close()

@@ -155,7 +155,8 @@ def _walk_tree(tree: Any, recorded: Recorded, origin: str) -> None:
         recorded.add(step.function, step.arguments, step.response, origin)
 
 
-def _is_reference_cache(folder: Path) -> bool:
+def is_reference_cache(folder: Path) -> bool:
+    """Whether a folder is in StableToolBench's response cache layout."""
     return any(
         sub.is_dir() and "_for_" in sub.name
         for category in folder.iterdir()
@@ -200,7 +201,7 @@ def read_recorded(paths: list[Path], catalog: Catalog | None = None) -> Recorded
         path = Path(path)
         if not path.exists():
             raise UserError(f"{path}: no such file or folder")
-        if path.is_dir() and catalog is not None and _is_reference_cache(path):
+        if path.is_dir() and catalog is not None and is_reference_cache(path):
             _read_reference_cache(path, catalog, recorded)
             continue
         for file in _json_files(path):

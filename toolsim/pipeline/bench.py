@@ -10,6 +10,7 @@ is compared with the first (win rate), and ``OUT/report.html`` shows it all.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,7 +202,8 @@ def efficiency(entry: EntryResult, runs: int, totals: dict[str, Any]) -> dict[st
 
 
 def record_totals(folder: Path) -> dict[str, Any]:
-    """Model calls, tool calls, cost and query seconds summed over a run folder's records.
+    """Model calls, tool calls (and where their replies came from), cost and query seconds
+    summed over a run folder's records.
 
     Read from the records rather than this invocation's summary, so a resumed
     bench reports the whole run, not just the queries it finished this time.
@@ -214,6 +216,13 @@ def record_totals(folder: Path) -> dict[str, Any]:
         "model_retries": sum(record.model_retries for record in records),
         "model_retry_seconds": round(sum((r.model_retry_seconds for r in records), 0.0), 1),
         "tool_calls": sum(record.tool_calls for record in records),
+        # Where the executed calls' replies came from: "cache" for a hit, else the
+        # server's source of the miss (adapted, simulated, real, ...).
+        "reply_sources": dict(
+            Counter(
+                call.source or "unknown" for record in records for call in record.executed_calls
+            ).most_common()
+        ),
         # Calls a fault profile failed on purpose (the server marks them source "fault").
         "tool_faults": sum(
             1 for record in records for call in record.calls if call.source == FAULT_SOURCE

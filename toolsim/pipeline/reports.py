@@ -120,6 +120,7 @@ def _summary_html(result: BenchResult) -> str:
         f"{escape(noise_note(result.pass_rate))} Run folders are "
         f"under <code>{escape(str(result.out))}/runs/</code>.</p>"
         + html_table(list(SUMMARY_HEAD), rows, "summary")
+        + _sources_html(result)
         + _world_html(result)
         + _faults_html(result)
     )
@@ -140,6 +141,22 @@ def _faults_html(result: BenchResult) -> str:
         f"</code>, sha256 {escape(profile['sha256'][:12])}, seed {profile['seed']}):</p>"
         f"<ul>{items}</ul>"
     )
+
+
+def sources_line(sources: dict[str, int]) -> str:
+    """Where a combination's tool replies came from: ``7 cache, 3 adapted``."""
+    if not sources:
+        return "no tool call"
+    return ", ".join(f"{count} {source}" for source, count in sources.items())
+
+
+def _sources_html(result: BenchResult) -> str:
+    """Per combination, where its tool replies came from (cache hits, adapted, simulated)."""
+    items = "".join(
+        f"<li>{escape(label)}: {escape(sources_line(totals.get('reply_sources', {})))}</li>"
+        for label, totals in result.totals.items()
+    )
+    return f'<p class="sources">Tool replies by source:</p><ul>{items}</ul>' if items else ""
 
 
 def _world_html(result: BenchResult) -> str:

@@ -27,6 +27,7 @@ from toolsim.server.virtual import PATH as VIRTUAL_PATH
 from toolsim.server.virtual import VIRTUAL_OPENAPI, VirtualDoor
 from toolsim.settings import Settings
 from toolsim.simulator.base import Simulator, create_simulator
+from toolsim.simulator.exemplars import ExemplarStore, bundled_exemplars
 from toolsim.simulator.upstream import list_servers
 from toolsim.world import World
 
@@ -96,6 +97,7 @@ def create_app(
         memory_entries=settings.server.memory_entries,
         flight_lock_seconds=settings.server.flight_lock_seconds,
         world=World(backend) if settings.world and isinstance(backend, SupportsRecords) else None,
+        exemplars=ExemplarStore([backend, *bundled_exemplars(catalog)]),
         faults=_faults(settings, backend, catalog),
     )
 

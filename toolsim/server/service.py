@@ -27,6 +27,7 @@ from toolsim.server.metrics import Measurements
 from toolsim.server.stats import DELAY_MS, DELAYED, ERROR, FAULT, MISS, CallStats
 from toolsim.simulator.base import Simulation, SimulationRequest, Simulator
 from toolsim.simulator.examples import select_examples
+from toolsim.simulator.exemplars import ExemplarStore
 from toolsim.singleflight import SingleFlight
 from toolsim.world import World, prepare, settle
 
@@ -70,6 +71,7 @@ class ToolService:
         memory_entries: int = 10_000,
         flight_lock_seconds: float = 180.0,
         world: World | None = None,
+        exemplars: ExemplarStore | None = None,
         faults: FaultInjector | None = None,
     ) -> None:
         self.catalog = catalog
@@ -89,6 +91,8 @@ class ToolService:
         self.flight_lock_seconds = flight_lock_seconds
         # The entity graph: consulted and fed on misses only (see toolsim.world).
         self.world = world
+        # Recorded replies to adapt on a miss (the store's own, unless told otherwise).
+        self.exemplars = exemplars if exemplars is not None else ExemplarStore([backend])
         # Seeded faults and latency, applied before the cache is read (never stored).
         self.faults = faults
 
@@ -231,7 +235,14 @@ class ToolService:
                 char_budget=getattr(self.simulator, "example_chars", 0),
                 exclude=key,
             )
-        request = SimulationRequest(api=api, arguments=normalized, key=key, examples=examples)
+        exemplars: tuple[tuple[str, CacheEntry], ...] = ()
+        if (wanted := getattr(self.simulator, "exemplar_count", 0)) > 0:
+            exemplars = await asyncio.to_thread(
+                self.exemplars.nearest, api_id(api), normalized, limit=wanted, exclude=key
+            )
+        request = SimulationRequest(
+            api=api, arguments=normalized, key=key, examples=examples, exemplars=exemplars
+        )
         if self.world is not None:
             request = await asyncio.to_thread(prepare, self.world, request)
         started = time.perf_counter()
@@ -299,13 +310,11 @@ class ToolService:
 
 
 def _entry(api: ApiSpec, normalized: dict[str, Any], simulation: Simulation) -> CacheEntry:
-    return CacheEntry(
-        category=api.category_folder,
-        tool=api.tool_key,
-        api=api.api_key,
-        arguments=normalized,
-        reply=simulation.reply,
-        source=simulation.source,
+    return CacheEntry.of(
+        api,
+        normalized,
+        simulation.reply,
+        simulation.source,
         simulator=simulation.simulator,
         model=simulation.model,
         prompt_hash=simulation.prompt_hash,

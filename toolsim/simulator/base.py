@@ -36,14 +36,17 @@ class KnownEntity:
 @dataclass(frozen=True, slots=True)
 class SimulationRequest:
     """One call to answer: the API, its normalised arguments, its cache key,
-    recorded (key, entry) pairs of the same API to imitate, and the known
-    entities of the world the arguments name (a reply must agree with them)."""
+    stored (key, entry) pairs of the same API to show a model as examples, the
+    known entities of the world the arguments name (a reply must agree with them),
+    and the API's *exemplars*: recorded (never simulated) replies, nearest to the
+    call first, for simulators that adapt them (``exemplar_count`` > 0)."""
 
     api: ApiSpec
     arguments: dict[str, Any]
     key: str
     examples: tuple[tuple[str, CacheEntry], ...] = ()
     known: tuple[KnownEntity, ...] = ()
+    exemplars: tuple[tuple[str, CacheEntry], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +67,11 @@ class Simulation:
 class Simulator(Protocol):
     """Answers calls the cache has not seen. Raise ``UpstreamError`` on failure.
 
-    ``example_count`` and ``example_chars`` say how many recorded replies of the
-    same API (and how many characters of them) the simulator wants to see.
+    ``example_count`` and ``example_chars`` say how many stored replies of the
+    same API (and how many characters of them) the simulator wants to see. A
+    simulator may also have an ``exemplar_count`` (optional, 0 when absent): how
+    many recorded replies of the API, nearest to the call, it wants in
+    ``request.exemplars``.
     """
 
     name: str

@@ -22,6 +22,7 @@ from toolsim.llm.client import OpenAIChat
 from toolsim.llm.endpoint import Endpoint, EndpointSource, LLMUnavailable
 from toolsim.settings import RetrySettings, SimulatorSettings
 from toolsim.simulator.base import Simulation, SimulationRequest
+from toolsim.simulator.cold_start import response_template
 from toolsim.simulator.model_reply import parse_reply, reply_schema
 from toolsim.simulator.prompt import PromptTemplates
 
@@ -42,6 +43,10 @@ class LLMSimulator:
         extra_body: Server-specific request fields (e.g. llama.cpp's ``cache_prompt``).
         prompts: The prompt templates; default the built-in ones.
         name: The name provenance and errors give this simulator.
+        valid_calls_succeed: The model must answer a call with data (no error), in the
+            documented shape or, without one, an inferred shape: a call reaches the
+            simulator only once its arguments are valid, and a model too small to judge a
+            call (the embedded one) otherwise invents outages.
     """
 
     def __init__(
@@ -53,8 +58,10 @@ class LLMSimulator:
         extra_body: Mapping[str, Any] | None = None,
         prompts: PromptTemplates | None = None,
         name: str = "openai",
+        valid_calls_succeed: bool = False,
     ) -> None:
         self.name = name
+        self.valid_calls_succeed = valid_calls_succeed
         self.options = options or SimulatorSettings()
         self.prompts = prompts or PromptTemplates.load()
         self.example_count = self.options.examples
@@ -114,7 +121,9 @@ class LLMSimulator:
             tuple(entry for _key, entry in request.examples),
             request.known,
         )
-        schema = reply_schema(request.api.template_response, self.options.max_items)
+        succeed = self.valid_calls_succeed
+        template = response_template(request.api) if succeed else request.api.template_response
+        schema = reply_schema(template, self.options.max_items, errors=not succeed)
         last: UpstreamError | None = None
         for attempt in range(self.options.attempts):
             # A failed request is an error as it is (transient ones were already re-sent);
@@ -122,7 +131,9 @@ class LLMSimulator:
             text = await self._complete(messages, schema, attempt, deadline)
             try:
                 final = attempt == self.options.attempts - 1
-                return parse_reply(text, lenient=self.options.lenient_json, last=final)
+                return parse_reply(
+                    text, lenient=self.options.lenient_json, last=final, errors=not succeed
+                )
             except UpstreamError as exc:
                 last = exc
         assert last is not None

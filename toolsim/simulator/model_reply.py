@@ -18,12 +18,8 @@ import orjson
 
 from toolsim.cache.entry import Reply
 from toolsim.errors import UpstreamError
-from toolsim.simulator.template_filler import (
-    _LIST_OF,
-    fill_type_names,
-    is_type_name,
-    parse_truncated_json,
-)
+from toolsim.simulator.template_filler import _LIST_OF, fill_type_names, is_type_name
+from toolsim.simulator.texts import parse_truncated_json
 
 #: Templates nested deeper than this are left unconstrained below that depth.
 MAX_CONSTRAINED_DEPTH = 5
@@ -77,18 +73,25 @@ def template_schema(template: Any, depth: int = 0, max_items: int = MAX_ITEMS) -
     return {}
 
 
-def reply_schema(template: Any, max_items: int = MAX_ITEMS) -> dict[str, Any]:
-    """The schema of a whole reply: ``{"error": str, "response": <template or a message>}``."""
+def reply_schema(
+    template: Any, max_items: int = MAX_ITEMS, *, errors: bool = True
+) -> dict[str, Any]:
+    """The schema of a whole reply: ``{"error": str, "response": <template or a message>}``.
+
+    Without ``errors`` (a call already validated against the documentation, answered by
+    a model too small to judge it) the error must be empty and the response data.
+    """
     response: dict[str, Any] = {}
     if template is not None and not isinstance(template, str):
         shaped = template_schema(template, max_items=max_items)
         if shaped and len(orjson.dumps(shaped)) <= MAX_SCHEMA_CHARS:
             # A string stays allowed: it is how an API answers an invalid request.
-            response = {"anyOf": [shaped, {"type": "string", "maxLength": MAX_TEXT}]}
+            text = {"type": "string", "maxLength": MAX_TEXT}
+            response = {"anyOf": [shaped, text]} if errors else shaped
     return {
         "type": "object",
         "properties": {
-            "error": {"type": "string", "maxLength": MAX_ERROR},
+            "error": {"type": "string", "maxLength": MAX_ERROR if errors else 0},
             "response": response,
         },
         "required": ["error", "response"],
@@ -177,7 +180,9 @@ def _python_literal(text: str) -> Any:
     return None
 
 
-def parse_reply(text: str | None, *, lenient: bool = False, last: bool = False) -> Reply:
+def parse_reply(
+    text: str | None, *, lenient: bool = False, last: bool = False, errors: bool = True
+) -> Reply:
     """Read a model's output as a reply; raise :class:`UpstreamError` when it is not one.
 
     Strict (the default) wants exactly one JSON object ``{"error", "response"}``.
@@ -189,6 +194,8 @@ def parse_reply(text: str | None, *, lenient: bool = False, last: bool = False) 
     like the schema simulator's, seeded by the text), so a small model that keeps
     copying its template still answers, and no type name ever reaches an agent. A
     reply with both an error and data is sampled again too (kept on the last attempt).
+    Without ``errors`` (the call was valid) a reply with an error is sampled again; on
+    the last attempt its data is kept without the error, and with no data it fails.
     """
     if not text or not text.strip():
         raise UpstreamError("the model returned an empty reply")
@@ -214,7 +221,12 @@ def parse_reply(text: str | None, *, lenient: bool = False, last: bool = False) 
     if not isinstance(error, str):
         raise UpstreamError(f"the model's 'error' is not a string: {error!r}"[:300])
     response = value["response"]
-    if error and response not in ("", None, [], {}) and not isinstance(response, str) and not last:
+    has_data = response not in ("", None, [], {}) and not isinstance(response, str)
+    if error and not errors:
+        if not (last and has_data):
+            raise UpstreamError(f"the model wrote an error for a valid call: {error[:120]!r}")
+        error = ""
+    if error and has_data and not last:
         # An invalid call has no data; a model that writes both is unsure which it means.
         raise UpstreamError(f"the model's reply has both an error ({error[:80]!r}) and data")
     if not error:

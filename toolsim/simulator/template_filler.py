@@ -1,7 +1,8 @@
-"""The ``schema`` simulator: a deterministic reply synthesised from the API's template.
+"""Filling a response template with plausible values, deterministically.
 
-Used when no LLM is available. StableToolBench templates are nested dicts whose
-leaves name a type (``"str"``, ``"int"``, ``"NoneType"``, ``"list of str with
+The ``schema`` simulator's engine (:mod:`toolsim.simulator.schema`), also used to
+replace the type names an LLM copied from a template. StableToolBench templates are
+nested dicts whose leaves name a type (``"str"``, ``"int"``, ``"NoneType"``, ``"list of str with
 length 8"``...) and whose lists hold one item template carrying ``_list_length``.
 Leaves are filled from the call's arguments when a field is named like one,
 otherwise from small per-field-name tables, all drawn from a ``random.Random``
@@ -17,8 +18,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from toolsim.cache.entry import Reply, Source
-from toolsim.simulator.base import Simulation, SimulationRequest
+from toolsim.simulator.texts import NOT_DATA, parse_truncated_json
 
 #: Template levels filled; anything nested deeper becomes ``"..."``.
 MAX_FILL_DEPTH = 8
@@ -237,40 +237,6 @@ def _coerce(value: Any, kind: str) -> Any:
     return _NO
 
 
-def parse_truncated_json(text: str) -> Any:
-    """Decode JSON text, repairing a template cut off mid-way; ``_NO`` if impossible.
-
-    Long templates are stored truncated at 1000 characters, so this drops the
-    partial tail after the last top-level-safe comma and closes open brackets.
-    """
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    if not text.lstrip().startswith(("{", "[")):
-        return _NO
-    cuts: list[tuple[int, str]] = []
-    stack: list[str] = []
-    in_string = escaped = False
-    for i, char in enumerate(text):
-        if in_string:
-            escaped, in_string = (not escaped and char == "\\"), (escaped or char != '"')
-        elif char == '"':
-            in_string = True
-        elif char in "{[":
-            stack.append("}" if char == "{" else "]")
-        elif char in "}]" and stack:
-            stack.pop()
-        elif char == ",":
-            cuts.append((i, "".join(reversed(stack))))
-    for pos, closers in reversed(cuts[-50:]):
-        try:
-            return json.loads(text[:pos] + closers)
-        except ValueError:
-            continue
-    return _NO
-
-
 class _Builder:
     """Walks one template, drawing from one seeded generator under one node budget."""
 
@@ -278,6 +244,10 @@ class _Builder:
         self.rnd = rnd
         self.arguments = {norm(k): v for k, v in arguments.items()}
         self.budget = MAX_NODES
+        #: How many lists the leaf being filled is inside: an identifier argument is the
+        #: id of the thing asked for, never of the items listed inside it (an album's id
+        #: is not each of its tracks' ids).
+        self.lists = 0
 
     def build(self, template: Any, field: str = "", depth: int = 0) -> Any:
         if depth > MAX_FILL_DEPTH:
@@ -299,6 +269,13 @@ class _Builder:
         return template  # an example value (number, bool, null) stands for itself
 
     def _list(self, template: list[Any], field: str, depth: int) -> Any:
+        self.lists += 1
+        try:
+            return self._items(template, field, depth)
+        finally:
+            self.lists -= 1
+
+    def _items(self, template: list[Any], field: str, depth: int) -> Any:
         if len(template) != 1:
             return [self.build(item, field, depth + 1) for item in template[:MAX_LIST]]
         item = template[0]
@@ -322,12 +299,14 @@ class _Builder:
         kind = _TYPES.get(text.lower())
         if kind is None and text.startswith(("{", "[")):
             parsed = parse_truncated_json(text)
-            if parsed is not _NO:
+            if parsed is not NOT_DATA:
                 return self.build(parsed, field, depth + 1)
         kind = kind or "str"
         if kind in ("none", "list", "dict"):
             return {"none": None, "list": [], "dict": {}}[kind]
         arg = self.arguments.get(norm(field), _NO)
+        if self.lists and _ID.search(field):
+            arg = _NO
         if arg is not _NO and (value := _coerce(arg, kind)) is not _NO:
             return value
         if kind == "int":
@@ -370,47 +349,14 @@ def _seed(key: str) -> int:
 def synthesize(template: Any, arguments: dict[str, Any], key: str) -> Any:
     """Synthesise a reply value for ``template``, seeded by ``key``.
 
-    A ``None`` template gives ``{"status": "success", "data": {...}}`` where
-    ``data`` holds a seeded ``id``, ``name``, ``description`` and ``updated``
-    date, overlaid with every argument of the call (so an agent sees its inputs
-    reflected, as most real search/lookup APIs do). A string template that is
-    neither a type name nor JSON is free text and is returned (capped) as is.
+    A string template that is neither a type name nor JSON is free text and is
+    returned (capped) as is. (An API without a usable template gets one from
+    :mod:`toolsim.simulator.cold_start` first: see :mod:`toolsim.simulator.schema`.)
     """
     builder = _Builder(random.Random(_seed(key)), arguments)
-    if template is None:
-        seeded = {"id": "str", "name": "str", "description": "str", "updated": "str"}
-        data = builder.build(seeded)
-        data.update(arguments)
-        return {"status": "success", "data": data}
     if isinstance(template, str):
         text = template.strip()
         if text.lower() not in _TYPES and not _LIST_OF.match(text):
             parsed = parse_truncated_json(text)
-            return text[:MAX_TEXT] if parsed is _NO else builder.build(parsed)
+            return text[:MAX_TEXT] if parsed is NOT_DATA else builder.build(parsed)
     return builder.build(template)
-
-
-class SchemaSimulator:
-    """Deterministic, offline simulator that fills the API's response template."""
-
-    name = "schema"
-    example_count = 0  # works from the template alone
-    example_chars = 0
-
-    async def simulate(self, request: SimulationRequest) -> Simulation:
-        """Synthesise a reply from ``request.api.template_response``."""
-        response = synthesize(request.api.template_response, request.arguments, request.key)
-        return Simulation(
-            reply=Reply(error="", response=response),
-            source=Source.SIMULATED,
-            simulator=self.name,
-        )
-
-    async def aclose(self) -> None:
-        """Nothing to release."""
-
-
-def create_schema_simulator(**options: Any) -> SchemaSimulator:
-    """Build the ``schema`` simulator; it takes no options and ignores any given."""
-    del options
-    return SchemaSimulator()

@@ -25,7 +25,8 @@ from toolsim.world.extract import decode, extract, norm
 MAX_SHOWN = 50
 
 
-def _comparable(value: Any) -> Any:
+def comparable(value: Any) -> Any:
+    """A fact's value as compared: numbers as numbers, text without case or outer spaces."""
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):
@@ -112,7 +113,7 @@ def check_answer(answer: Answer, report: ConsistencyReport) -> None:
         if len(values) < 2:
             continue
         report.facts_seen_twice += 1
-        if len({json.dumps(_comparable(v)) for v in values.values()}) == 1:
+        if len({json.dumps(comparable(v)) for v in values.values()}) == 1:
             report.agreeing += 1
         elif len(report.disagreements) < MAX_SHOWN:
             report.disagreements.append(

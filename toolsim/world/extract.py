@@ -8,13 +8,16 @@ The rules, all on field names (compared lowercased, without ``_`` and ``-``):
   ``iata``, ``icao`` (these only with a string value). An identifier value is a non-empty
   string of at most 200 characters or an integer (never a boolean or a float).
 * **Entities.** Every object (at any depth, inside lists too) with an identifier field is
-  an entity. Its *primary* identifier is the first present of: an exact ``id``-like name,
-  then a ``*_id`` name, then a natural key. Other identifier fields of the object are
-  references to other entities (graph edges), not facts.
+  an entity. Its *primary* identifier is the first present of: ``id``, then another exact
+  ``id``-like name (``_id``, ``uuid``, ...), then a ``*_id`` name, then a natural key. Its
+  other exact ``id``-like fields are *aliases*: the same entity is found by either (an
+  object with both ``_id`` and ``id`` is looked up by both). Its other identifier fields
+  (``album_id``, ``imdb_id``) are references to other entities (graph edges) *and* facts
+  of this one (an external id such as a film's ``imdb_id`` must agree like any fact).
 * **The subject of a call.** When a call's arguments name exactly one identifier
   (``hotel_id=...``, ``symbol=...``), the reply's top-level object (or the one object
   under ``data``/``result``/``item``/...) describes that entity when it has no identifier
-  of its own.
+  of its own, or only ``*_id`` fields named otherwise (references to other things).
 * **Facts.** An entity's facts are its scalar fields (strings up to 500 characters,
   numbers, booleans) other than identifiers; lists and nested objects are not facts.
 * **Context.** Items of a list directly under the reply's top-level object inherit that
@@ -40,7 +43,8 @@ from typing import Any
 
 import orjson
 
-from toolsim.simulator.template_filler import norm, parse_truncated_json
+from toolsim.simulator.template_filler import norm
+from toolsim.simulator.texts import parse_data
 
 _EXACT_IDS = frozenset({"id", "uuid", "guid", "uid"})
 _NATURAL_KEYS = ("symbol", "ticker", "slug", "code", "isbn", "sku", "iata", "icao")
@@ -95,20 +99,28 @@ def id_value(value: Any) -> str | None:
 
 
 def _id_rank(name: str) -> int | None:
+    """0: ``id``; 1: another exact id name (``_id``, ``uuid``); 2: ``*_id``; 3: natural key."""
     key = norm(name)
-    if key in _EXACT_IDS or name == "_id":
+    if name.lower() == "id":
         return 0
-    if _SUFFIX_ID.search(name) or _CAMEL_ID.search(name):
+    if key in _EXACT_IDS or name == "_id":
         return 1
-    if key in _NATURAL_KEYS:
+    if _SUFFIX_ID.search(name) or _CAMEL_ID.search(name):
         return 2
+    if key in _NATURAL_KEYS:
+        return 3
     return None
+
+
+#: Ranks of the exact identifier names, whose other fields in one object are aliases.
+_EXACT_RANKS = (0, 1)
+_NATURAL_RANK = 3
 
 
 def _identifier(name: str, value: Any) -> tuple[int, str] | None:
     """``(rank, id)`` when a field holds an identifier, or None (a natural key needs a string)."""
     rank = _id_rank(name)
-    if rank is None or (rank == 2 and not isinstance(value, str)):
+    if rank is None or (rank == _NATURAL_RANK and not isinstance(value, str)):
         return None
     key = id_value(value)
     return None if key is None else (rank, key)
@@ -161,7 +173,7 @@ def type_from_api(api_name: str) -> str:
 
 def type_of(id_field: str, holder: str, api_name: str) -> str:
     """The type label of an entity (see the module docstring)."""
-    if _id_rank(id_field) == 1:
+    if _id_rank(id_field) == 2:
         stem = re.sub(r"([_\-]?id|Id|ID)$", "", id_field)
         if stem:
             return singular(re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", stem).lower())
@@ -183,8 +195,17 @@ class Entity:
     facts: dict[str, Any] = field(default_factory=dict)
     #: Identifiers of other entities this one mentions: (field, id).
     refs: list[tuple[str, str]] = field(default_factory=list)
+    #: Other exact identifiers of this same entity (``_id`` beside ``id``): (field, id).
+    aliases: list[tuple[str, str]] = field(default_factory=list)
     #: Where in the reply: ``response.hotels[0]``.
     path: str = "response"
+
+
+def names_another(field: str, parameter: str) -> bool:
+    """Whether an identifier field of a call's subject refers to another entity: a
+    ``*_id`` field not named like the parameter that named the subject (an album asked
+    for by ``browse_id`` may carry an ``audioPlaylistId``; it is still the album)."""
+    return _id_rank(field) == 2 and norm(field) != norm(parameter)
 
 
 def entity_of(
@@ -193,6 +214,8 @@ def entity_of(
     """The entity an object is, if any; ``named`` is the (parameter, value) of the call's
     subject when this object is the reply's top-level object."""
     found = primary_id(obj)
+    if found is not None and named is not None and names_another(found[0], named[0]):
+        found = None
     if found is None and named is not None and (key := id_value(named[1])) is not None:
         found = (named[0], key)
         raw: Any = named[1]
@@ -204,13 +227,19 @@ def entity_of(
         raw = str(raw)  # beyond 64 bits: kept exactly, as text
     id_field, key = found
     entity = Entity(type_of(id_field, holder, api_name), id_field, key, raw, path=path)
+    primary_rank = _id_rank(id_field)
     for name, value in obj.items():
         name = str(name)
         if name == id_field:
             continue
-        if (ref := _identifier(name, value)) is not None:
+        ref = _identifier(name, value)
+        if ref is not None and ref[0] in _EXACT_RANKS and primary_rank in _EXACT_RANKS:
+            if ref[1] != key:
+                entity.aliases.append((name, ref[1]))
+            continue
+        if ref is not None:
             entity.refs.append((name, ref[1]))
-        elif is_fact(value):
+        if is_fact(value):
             entity.facts[name] = value
     return entity
 
@@ -236,13 +265,12 @@ def named_ids(arguments: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 def decode(response: Any) -> Any:
-    """A reply's response as data: JSON text (even cut short) is parsed, other text kept."""
+    """A reply's response as data: JSON or a Python literal in text (even cut short) is
+    parsed (:func:`~toolsim.simulator.texts.parse_data`), other text kept."""
     if isinstance(response, str):
-        text = response.strip()
-        if text[:1] in ("{", "["):
-            parsed = parse_truncated_json(text)
-            if isinstance(parsed, dict | list):
-                return parsed
+        parsed = parse_data(response)
+        if isinstance(parsed, dict | list):
+            return parsed
     return response
 
 

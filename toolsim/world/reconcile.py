@@ -12,8 +12,9 @@ entity (compared across spellings) takes the known value:
 2. any object whose name or title equals that of an entity the arguments named by name;
 3. any object anywhere whose primary identifier is a known entity of the same tool.
 
-Only simulated replies are reconciled (a real or recorded reply is the truth), and
-only successful ones. Every change is listed in the simulation's provenance.
+Only replies toolsim made up (simulated, or adapted from a recorded one) are
+reconciled (a real or recorded reply is the truth), and only successful ones.
+Every change is listed in the simulation's provenance.
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from toolsim.cache.entry import Reply, Source
+from toolsim.cache.entry import Reply
 from toolsim.simulator.base import KnownEntity, Simulation, SimulationRequest
 from toolsim.world.extract import (
     decode,
     is_fact,
     is_name_field,
     named_ids,
+    names_another,
     norm,
     primary_id,
     subject_path,
@@ -88,7 +90,7 @@ class _Changes:
 def _subject_id_field(obj: dict[str, Any], entity: KnownEntity) -> str | None:
     """The identifier field of the subject to set, "" for none, None if not the subject."""
     found = primary_id(obj)
-    if found is None:
+    if found is None or names_another(found[0], entity.argument or entity.id_field):
         return ""
     field, key = found
     if key == str(entity.id).strip():
@@ -181,12 +183,14 @@ def _apply_known_ids(
     for obj, path, field, record in wanted.values():
         stored = records.get(record)
         if stored is not None and "id" in stored:
-            changes.apply(obj, path, known_entity(stored, field, False), field)
+            # Found by its own identifier (perhaps an alias such as ``_id``): that stays.
+            known = replace(known_entity(stored, field, False), id=obj[field])
+            changes.apply(obj, path, known, field)
 
 
 def settle(world: World | None, request: SimulationRequest, simulation: Simulation) -> Simulation:
-    """A simulation reconciled with the world (unchanged unless simulated and successful)."""
-    if simulation.source is not Source.SIMULATED or simulation.reply.error:
+    """A simulation reconciled with the world (unchanged unless made up and successful)."""
+    if not simulation.source.reconcilable or simulation.reply.error:
         return simulation
     response, changes = reconcile_response(world, request, simulation.reply.response)
     if not changes:

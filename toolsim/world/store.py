@@ -4,7 +4,8 @@ Everything lives in one records table (``world``) of the cache backend (see
 :class:`~toolsim.cache.backend.SupportsRecords`), so every worker and replica on
 one store sees one world. Two kinds of record:
 
-* ``e\\x1f<category>\\x1f<tool>\\x1f<id>``, an entity: ``type``, ``id_field``, ``id``;
+* ``e\\x1f<category>\\x1f<tool>\\x1f<id>``, an entity: ``type``, ``id_field``, ``id``
+  (an entity with several exact ids, ``id`` and ``_id``, is written under each);
   per fact ``f:<field>`` (its value), ``a:<field>`` (the field as first written) and
   ``w:<field>`` (which API and call first stated it); per call that produced or
   mentioned it ``s:<cache key>``; per other entity it refers to ``r:<record>``.
@@ -105,7 +106,12 @@ def records_of(key: str, entry: CacheEntry) -> dict[str, dict[str, Any]]:
     if not entry.reply.error:
         for entity in extract(entry.reply.response, entry.arguments, entry.api):
             record = entity_record(scope, entity.id)
-            _merge(records, record, _entity_fields(entity, key, entry))
+            fields = _entity_fields(entity, key, entry)
+            _merge(records, record, fields)
+            # The same entity under each of its other exact ids (``_id`` beside ``id``), so
+            # a call naming either finds it; each record keeps its first statements.
+            for _alias_field, alias in entity.aliases:
+                _merge(records, entity_record(scope, alias), fields)
             for ref_field, ref in entity.refs:
                 _merge(records, record, {f"r:{entity_record(scope, ref)}": ref_field})
             for name, value in entity.facts.items():

@@ -8,37 +8,13 @@ and the next simulator in the chain answers instead.
 
 from __future__ import annotations
 
-import re
-
 import httpx
 import orjson
 
 from toolsim.cache.entry import Reply, Source
+from toolsim.cache.failures import is_real_answer
 from toolsim.errors import UpstreamError
 from toolsim.simulator.base import Simulation, SimulationRequest
-
-_FAILURE = re.compile(
-    r"rate.?limit|too many requests|quota|limit (exceeded|reached)|unauthori[sz]ed|forbidden|"
-    r"not subscribed|invalid (api|access) key|api key|blocked|internal server error|"
-    r"bad gateway|service unavailable|gateway time-?out|timed? ?out",
-    re.IGNORECASE,
-)
-# A bare status code means failure in an error message, but may be data in a response.
-_FAILURE_CODE = re.compile(r"\b(401|403|429|50[0234])\b")
-
-
-def is_real_answer(status_code: int, reply: Reply) -> bool:
-    """Whether a relay's reply is the real API's answer rather than a transport failure.
-
-    Relays wrap failures as short messages; a long response body is data, even
-    when it happens to contain a word like "exceeded".
-    """
-    if status_code != 200:
-        return False
-    if reply.error and (_FAILURE.search(reply.error) or _FAILURE_CODE.search(reply.error)):
-        return False
-    short_text = isinstance(reply.response, str) and len(reply.response) < 300
-    return not (short_text and _FAILURE.search(reply.response))
 
 
 class UpstreamRelay:
