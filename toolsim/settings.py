@@ -289,8 +289,8 @@ class Settings(BaseSettings):
     flight_lock_seconds: float = Field(
         default=180.0,
         gt=0,
-        description="Longest one worker holds the shared per-call lock while it simulates a "
-        "miss; other workers wait at most this long, then simulate anyway.",
+        description="Longest another worker waits for the shared per-call lock while one "
+        "simulates a miss, then simulates anyway (a holder that dies frees it within 10 s).",
     )
     max_body_bytes: int = Field(default=ONE_MIB, ge=1024, description="Largest request body.")
     memory_entries: int = Field(

@@ -6,15 +6,13 @@ workers can use one folder.
 
 from __future__ import annotations
 
-import contextlib
-import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import diskcache
 
-from toolsim.cache.backend import entry_json, entry_of, poll_until, record_json, record_value
+from toolsim.cache.backend import entry_json, entry_of, record_json, record_value
 from toolsim.cache.entry import CacheEntry
 from toolsim.catalog.models import ApiId
 
@@ -186,26 +184,22 @@ class DiskBackend:
             self._cache.delete(_RECORD_COUNT + table)
         return size
 
-    @contextlib.contextmanager
-    def lock(self, key: str, ttl: float, *, wait: float | None = None) -> Iterator[bool]:
-        """Hold the lock on ``key`` across every process using this folder.
+    def try_lock(self, key: str, token: str, lease: float) -> bool:
+        """Take the lock on ``key`` for ``token`` if it is free (an expiring ``add``)."""
+        return bool(self._cache.add(_LOCK + key, token, expire=lease, retry=True))
 
-        diskcache's ``Lock`` recipe, with an owner token (an expired holder never
-        releases its successor's lock) and a bounded wait: waits up to ``wait``
-        seconds (default ``ttl``) and yields whether it got the lock.
-        """
-        name, token = _LOCK + key, uuid.uuid4().hex
-        held = poll_until(
-            lambda: self._cache.add(name, token, expire=ttl, retry=True),
-            ttl if wait is None else wait,
-        )
-        try:
-            yield held
-        finally:
-            if held:
-                with self._cache.transact():
-                    if self._cache.get(name) == token:
-                        self._cache.delete(name)
+    def renew_lock(self, key: str, token: str, lease: float) -> bool:
+        """Extend ``token``'s lock to ``lease`` seconds from now, if it still holds it."""
+        with self._cache.transact(retry=True):
+            return self._cache.get(_LOCK + key) == token and bool(
+                self._cache.touch(_LOCK + key, expire=lease)
+            )
+
+    def unlock(self, key: str, token: str) -> None:
+        """Release the lock on ``key`` if ``token`` still holds it."""
+        with self._cache.transact(retry=True):
+            if self._cache.get(_LOCK + key) == token:
+                self._cache.delete(_LOCK + key)
 
     def close(self) -> None:
         """Close the SQLite connection."""

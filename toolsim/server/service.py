@@ -14,6 +14,7 @@ from typing import Any
 from toolsim.cache.backend import CacheBackend, SupportsLock
 from toolsim.cache.entry import CacheEntry, Reply, Source
 from toolsim.cache.keys import cache_key
+from toolsim.cache.leases import leased
 from toolsim.cache.modes import CacheMode
 from toolsim.cache.nearest import closest_recorded
 from toolsim.catalog.catalog import Catalog
@@ -150,15 +151,14 @@ class ToolService:
     ) -> Simulation:
         """Single-flight across every worker sharing the backend, through its per-key lock.
 
-        Take the lock (in a thread, waiting at most ``flight_lock_seconds``), look
-        again (the worker that held it may have stored this very call), and only
-        then simulate and store, before releasing. If the wait runs out, simulate
-        anyway: the lock saves work, it is not needed for a correct cache. Only in
-        ``record`` mode: ``refresh`` must simulate, ``off`` stores nothing to share.
+        Take the lock (waiting at most ``flight_lock_seconds``, without holding a
+        thread: see :mod:`toolsim.cache.leases`), look again (the worker that held it
+        may have stored this very call), and only then simulate and store, before
+        releasing. If the wait runs out, simulate anyway: the lock saves work, it is
+        not needed for a correct cache. Only in ``record`` mode: ``refresh`` must
+        simulate, ``off`` stores nothing to share.
         """
-        lock = backend.lock(key, self.flight_lock_seconds)
-        await asyncio.to_thread(lock.__enter__)
-        try:
+        async with leased(backend, key, wait=self.flight_lock_seconds):
             stored = await asyncio.to_thread(self.backend.get, key)
             if stored is not None:
                 return Simulation(
@@ -170,8 +170,6 @@ class ToolService:
                     examples=tuple(stored.examples),
                 )
             return await self._simulate_here(api, normalized, key)
-        finally:
-            await asyncio.to_thread(lock.__exit__, None, None, None)
 
     async def _simulate_here(
         self, api: ApiSpec, normalized: dict[str, Any], key: str
