@@ -6,6 +6,7 @@ prints them without a traceback::
     ToolsimError                 500 internal_error
     ├── UserError                400 user_error          bad configuration or command-line input
     │   ├── JsonFileError        toolsim.files           a JSON file missing or not valid JSON
+    │   ├── DamagedFile          toolsim.files           an input file that is not what it should be
     │   └── EmbedderUnavailable  toolsim.planner         an embedder's package is missing
     ├── BadRequest               400 bad_request
     ├── PayloadTooLarge          413 payload_too_large

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,53 @@ class JsonFileError(UserError):
         self.path = Path(path)
         self.what = what
         self.reason = reason
+
+
+#: The flag that turns damaged input files from an error into a listed skip.
+SKIP_FLAG = "--skip-bad-files"
+
+
+class DamagedFile(UserError):
+    """An input file that cannot be read as what it should be (an answer file, a record).
+
+    A damaged file must never quietly change a number: a command stops, naming
+    it, unless the user asked to skip such files (:class:`DamagedFiles`).
+    """
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(
+            f"{path}: {reason} (repair or remove it, or pass {SKIP_FLAG} to leave damaged "
+            "files out and list them in the report)",
+            path=str(path),
+        )
+        self.path = Path(path)
+        self.reason = reason
+
+
+@dataclass
+class DamagedFiles:
+    """What a reader does on meeting a damaged input file: stop (the default) or skip it.
+
+    Readers call :meth:`found` for every damaged file; with ``skip`` the file is
+    left out and listed in :attr:`skipped` (``"path: reason"``), which reports
+    then show, so a number that left something out says so.
+    """
+
+    skip: bool = False
+    skipped: list[str] = field(default_factory=list)
+
+    def found(self, path: Path, reason: str) -> None:
+        """A damaged file: raise :class:`DamagedFile`, or list it when skipping."""
+        if not self.skip:
+            raise DamagedFile(path, reason)
+        self.skipped.append(f"{path}: {reason}")
+
+    def unusable(self, error: UserError) -> None:
+        """An input that cannot be used at all (a missing path, one with no answers):
+        ``error`` is raised again, or, when skipping, its message (naming the input) listed."""
+        if not self.skip:
+            raise error
+        self.skipped.append(error.message)
 
 
 def read_json(path: Path, what: str = "file") -> Any:

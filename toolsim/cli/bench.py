@@ -24,11 +24,12 @@ from toolsim.cli.common import (
     QueryTimeoutOption,
     ServerOption,
     SimulatorOption,
+    SkipBadFilesOption,
     WidthOption,
     settings_from_flags,
     split_list,
 )
-from toolsim.cli.console import console, counter, err_console, styled
+from toolsim.cli.console import console, counter, err_console, print_skipped, styled
 from toolsim.cli.run import BarProgress, run_resumable
 from toolsim.pipeline.matrix import DEFAULT_COSTS
 
@@ -112,6 +113,7 @@ def bench(
             "difference in tool replies, answers or scores.",
         ),
     ] = False,
+    skip_bad_files: SkipBadFilesOption = False,
     home: HomeOption = None,
     cache_url: CacheUrlOption = None,
     cache_mode: CacheModeOption = None,
@@ -142,6 +144,7 @@ def bench(
             bench_limits(settings, max_steps, width, max_model_calls), param_names=param_names
         ),
         query_timeout=query_timeout or None,
+        skip_bad_files=skip_bad_files,
     )
     result = run_resumable(
         lambda bars: run_bench(
@@ -197,6 +200,7 @@ def print_summary(result: BenchResult) -> None:
             f"differences under {result.pass_rate.noise_floor:.1f} points are noise at this n "
             "(95% bootstrap)"
         )
+    print_skipped(result.pass_rate.skipped_files)
     if result.determinism is not None and result.determinism.passed:
         check = result.determinism
         console.print(

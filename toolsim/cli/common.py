@@ -88,6 +88,16 @@ ParamNamesOption = Annotated[
     ),
 ]
 
+# Reading answers (toolsim eval, toolsim bench).
+SkipBadFilesOption = Annotated[
+    bool,
+    typer.Option(
+        "--skip-bad-files",
+        help="Leave damaged answer files and records out (listed in the report and the JSON) "
+        "instead of stopping at the first.",
+    ),
+]
+
 
 def settings_from_flags(**flags: Any) -> Settings:
     """Settings from the environment, overridden by the flags that were given (not None).

@@ -8,7 +8,7 @@ Styled output is built with :func:`styled` instead.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -64,3 +64,9 @@ def counter(progress: Progress, description: str) -> Callable[[int, int], None]:
         progress.update(task, completed=done, total=total)
 
     return update
+
+
+def print_skipped(skipped: Sequence[str]) -> None:
+    """The damaged files a report left out (``--skip-bad-files``), one line each."""
+    for name in skipped:
+        err_console.print(styled(("skipped:", "yellow"), f" {name}"), soft_wrap=True)

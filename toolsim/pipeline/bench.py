@@ -26,7 +26,7 @@ from toolsim.evaluator.labels import SCORES
 from toolsim.evaluator.scoring.pass_rate import evaluate_pass_rate_async
 from toolsim.evaluator.scoring.results import EntryResult, PassRateReport, WinRateReport
 from toolsim.evaluator.scoring.win_rate import evaluate_win_rate_async
-from toolsim.files import write_json_atomic
+from toolsim.files import DamagedFiles, write_json_atomic
 from toolsim.llm.local import acquire_local_server, local_model_options, release_local_server
 from toolsim.pipeline.determinism import (
     DeterminismResult,
@@ -64,6 +64,8 @@ class BenchConfig:
     concurrency: int | None = None
     limits: AgentLimits = field(default_factory=AgentLimits)
     query_timeout: float | None = 1800.0
+    #: Leave damaged answer files and records out of the evaluation (listed) instead of failing.
+    skip_bad_files: bool = False
 
 
 class BenchProgress(Protocol):
@@ -136,6 +138,7 @@ class BenchResult:
             "judge": self.pass_rate.judge.to_json(),
             "judge_retries": self.judge_retries,
             "noise_floor": None if floor is None else round(floor, 2),
+            "skipped_files": self.pass_rate.skipped_files,
             "combinations": self.summary_rows(),
             "determinism": None if self.determinism is None else self.determinism.to_json(),
             "world_consistency": {label: report.to_json() for label, report in self.world.items()},
@@ -200,7 +203,8 @@ def record_totals(folder: Path) -> dict[str, Any]:
     """
     run = RunFolder(folder)
     # Unreadable records are skipped here; the evaluation lists them.
-    records = [record for group in run.groups() for record in run.read_records(group, []).values()]
+    skipped = DamagedFiles(skip=True)
+    records = [r for group in run.groups() for r in run.read_records(group, skipped).values()]
     return {
         "model_calls": sum(record.model_calls for record in records),
         "model_retries": sum(record.model_retries for record in records),
@@ -282,6 +286,7 @@ async def evaluate_combinations(
             runs=config.runs,
             judge=judge,
             progress=None if progress is None else progress.judge_progress("pass rate"),
+            skip_bad_files=config.skip_bad_files,
         )
         wins = []
         for combination, folder in zip(chosen[1:], folders[1:], strict=True):
@@ -293,6 +298,7 @@ async def evaluate_combinations(
                     folders[0],
                     rounds=config.rounds,
                     judge=judge,
+                    skip_bad_files=config.skip_bad_files,
                     progress=None
                     if progress is None
                     else progress.judge_progress(f"{combination.label} vs {chosen[0].label}"),

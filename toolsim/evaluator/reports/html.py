@@ -240,6 +240,14 @@ def render_html(
         *(p for r in pass_rates for p in r.problems),
         *(p for r in win_rates for p in r.problems),
     ]
+    skipped = list(
+        dict.fromkeys(
+            [
+                *(name for report in pass_rates for name in report.skipped_files),
+                *(name for report in win_rates for name in report.skipped_files),
+            ]
+        )
+    )
     created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     parts = [
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}'
@@ -247,6 +255,13 @@ def render_html(
         f"<p class=muted>toolsim {__version__}, {created}</p>",
         preface,
     ]
+    if skipped:
+        items = "".join(f"<li>{escape(name)}</li>" for name in skipped)
+        parts.append(
+            f'<h2>Skipped files</h2><p class="problems">{len(skipped)} damaged input '
+            "file(s) were left out (--skip-bad-files): the numbers below do not count them."
+            f'</p><ul class="problems">{items}</ul>'
+        )
     if entries:
         parts.append(_pass_section(entries, pass_rates))
     for report in win_rates:

@@ -33,6 +33,7 @@ from toolsim.evaluator.scoring.results import (
     PassRateReport,
 )
 from toolsim.evaluator.statistics import noise_floor
+from toolsim.files import DamagedFiles
 from toolsim.settings import Settings
 
 if TYPE_CHECKING:
@@ -84,19 +85,25 @@ def system_of(answer_set: AnswerSet) -> str:
     return " ".join(parts)
 
 
-def load_entries(paths: Sequence[Path]) -> tuple[list[Entry], list[str]]:
-    """One entry per label found under the paths; paths that fail become problems.
+def load_entries(
+    paths: Sequence[Path], damaged: DamagedFiles | None = None
+) -> tuple[list[Entry], list[str]]:
+    """One entry per label found under the paths, and the problems met reading them.
+
+    A damaged file, or a path that holds no answers, is an error unless
+    ``damaged`` skips such inputs (then each is listed in ``damaged.skipped``).
 
     Raises:
-        UserError: nothing at all could be loaded.
+        UserError: an input that cannot be read (see above), or nothing at all to load.
     """
+    damaged = damaged if damaged is not None else DamagedFiles()
     entries: dict[str, Entry] = {}
     problems: list[str] = []
     for path in paths:
         try:
-            sets = load_answer_sets(Path(path))
+            sets = load_answer_sets(Path(path), damaged)
         except UserError as exc:
-            problems.append(exc.message)
+            damaged.unusable(exc)
             continue
         by_label: dict[str, list[AnswerSet]] = defaultdict(list)
         for answer_set in sets:
@@ -111,7 +118,8 @@ def load_entries(paths: Sequence[Path]) -> tuple[list[Entry], list[str]]:
             folder = source.parent if source and source.suffix == ".json" else source
             entries[unique] = Entry(unique, system_of(found[0]), str(folder), found)
     if not entries:
-        raise UserError("no answers to evaluate: " + "; ".join(problems or ["no paths given"]))
+        reasons = problems + damaged.skipped
+        raise UserError("no answers to evaluate: " + "; ".join(reasons or ["no paths given"]))
     return list(entries.values()), problems
 
 
@@ -238,14 +246,16 @@ async def evaluate_pass_rate_async(
     options: JudgeOptions | None = None,
     progress: Progress | None = None,
     judge: Judge | None = None,
+    skip_bad_files: bool = False,
 ) -> PassRateReport:
     """The Solvable Pass Rate of every answer folder under ``answer_paths``.
 
     ``judge`` (or an LLM judge over ``chat``) overrides the configured judge and
-    is not closed here. Problems with files are listed in the report; only a
-    total absence of answers is an error.
+    is not closed here. A damaged answer file or record is an error naming it,
+    unless ``skip_bad_files`` (then the report lists what was left out).
     """
-    entries, problems = load_entries(answer_paths)
+    damaged = DamagedFiles(skip=skip_bad_files)
+    entries, problems = load_entries(answer_paths, damaged)
     judge, owned = open_judge(settings, chat, options, judge)
     try:
         report = await pass_rate_of_entries(entries, runs, judge, progress=progress)
@@ -253,6 +263,7 @@ async def evaluate_pass_rate_async(
         if owned:
             await judge.aclose()
     report.problems = problems
+    report.skipped_files = damaged.skipped
     return report
 
 

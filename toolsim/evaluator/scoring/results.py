@@ -122,6 +122,8 @@ class PassRateReport:
     judge: JudgeUsage
     pass_k: list[PassK] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: Damaged input files left out (``--skip-bad-files``): ``"path: reason"``.
+    skipped_files: list[str] = field(default_factory=list)
     seconds: float = 0.0
     #: Pass-rate differences (points) under this are within the bootstrap's noise at this n.
     noise_floor: float | None = None
@@ -142,6 +144,7 @@ class PassRateReport:
             "seconds": round(self.seconds, 3),
             "noise_floor": None if self.noise_floor is None else round(self.noise_floor, 2),
             "problems": self.problems,
+            "skipped_files": self.skipped_files,
             "entries": [entry.to_json() for entry in self.entries],
             "pass_hat_k": [item.to_json() for item in self.pass_k],
         }
@@ -190,6 +193,8 @@ class WinRateReport:
     #: The pass rates of both sides (their Solved status decides rounds first).
     pass_rate: PassRateReport
     problems: list[str] = field(default_factory=list)
+    #: Damaged input files left out (``--skip-bad-files``): ``"path: reason"``.
+    skipped_files: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
@@ -202,6 +207,7 @@ class WinRateReport:
             "judge": self.judge.to_json(),
             "seconds": round(self.seconds, 3),
             "problems": self.problems,
+            "skipped_files": self.skipped_files,
             "overall": self.overall.to_json(),
             "counts": self.counts,
             "groups": {
