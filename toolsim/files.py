@@ -38,12 +38,12 @@ class DamagedFile(UserError):
     it, unless the user asked to skip such files (:class:`DamagedFiles`).
     """
 
-    def __init__(self, path: Path, reason: str) -> None:
-        super().__init__(
-            f"{path}: {reason} (repair or remove it, or pass {SKIP_FLAG} to leave damaged "
-            "files out and list them in the report)",
-            path=str(path),
+    def __init__(self, path: Path, reason: str, *, remedy: str = "") -> None:
+        remedy = remedy or (
+            f"repair or remove it, or pass {SKIP_FLAG} to leave damaged files out and list "
+            "them in the report"
         )
+        super().__init__(f"{path}: {reason} ({remedy})", path=str(path))
         self.path = Path(path)
         self.reason = reason
 
