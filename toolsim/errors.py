@@ -18,6 +18,13 @@ prints them without a traceback::
         ├── RequestRejected      toolsim.llm             the endpoint refused the request
         └── NoVerdict            502 no_verdict          a judge gave no usable verdict
 
+An **infrastructure failure** is the world failing the agent, not the agent failing:
+a simulator, relay, model or store that did not answer (an :class:`UpstreamError`,
+except a request the model endpoint rejected as such). :func:`is_infrastructure` is
+the one test: the server marks such tool replies, the agent ends the query with
+status ``infrastructure`` instead of showing the failure as an API reply, and the
+pass rate leaves it unscored.
+
 Going over a budget is not an error: the server knows no budgets, and an agent's
 budget gate (:mod:`toolsim.budget.gate`) turns a call that does not fit into a
 :class:`~toolsim.budget.Rejection` the model sees as an error observation, and
@@ -26,7 +33,9 @@ the run goes on.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
+
+from toolsim.redact import scrub
 
 
 class ToolsimError(Exception):
@@ -34,8 +43,12 @@ class ToolsimError(Exception):
 
     status_code = 500
     code = "internal_error"
+    #: Whether this error is an infrastructure failure (see the module docstring).
+    infrastructure: ClassVar[bool] = False
 
     def __init__(self, message: str, **details: Any) -> None:
+        # Whatever a message quotes (a URL, a client library's error), no credential in it.
+        message = scrub(message)
         super().__init__(message)
         self.message = message
         self.details = details
@@ -88,10 +101,16 @@ class CacheMiss(ToolsimError):
 
 
 class UpstreamError(ToolsimError):
-    """A simulator or upstream API that failed to produce a valid reply."""
+    """A simulator, upstream API, model or store that failed to produce a valid reply."""
 
     status_code = 502
     code = "upstream_error"
+    infrastructure = True
+
+
+def is_infrastructure(error: BaseException) -> bool:
+    """Whether ``error`` is an infrastructure failure (the one definition toolsim uses)."""
+    return isinstance(error, ToolsimError) and error.infrastructure
 
 
 class NoVerdict(UpstreamError):

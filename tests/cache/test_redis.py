@@ -148,7 +148,7 @@ def test_unreachable_redis_is_a_clear_error_at_open(tmp_path: Path) -> None:
     url = f"redis://:secret@127.0.0.1:{_closed_port()}/0"
     with pytest.raises(UserError) as info:
         open_backend(url, tmp_path)
-    assert info.value.message.startswith("cannot reach Redis at redis://127.0.0.1:")
+    assert info.value.message.startswith("cannot reach Redis at redis://***@127.0.0.1:")
     assert "secret" not in info.value.message
 
 

@@ -20,7 +20,7 @@ from toolsim.cache.backend import entry_json, entry_of, record_json, record_valu
 from toolsim.cache.entry import CacheEntry
 from toolsim.cache.salvage import DATABASE
 from toolsim.catalog.models import ApiId
-from toolsim.errors import ToolsimError
+from toolsim.errors import UpstreamError
 from toolsim.files import DamagedFile
 
 _ENTRY = "e:"
@@ -45,8 +45,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _damage_named(method: F) -> F:
     """A damaged file found while serving: an error naming the file (never a bare 500)."""
 
-    def damaged(self: DiskBackend, exc: sqlite3.DatabaseError) -> ToolsimError:
-        return ToolsimError(f"the cache file {self.database} is damaged ({exc}): {REPAIR}")
+    def damaged(self: DiskBackend, exc: sqlite3.DatabaseError) -> UpstreamError:
+        # The store failed (as a Redis that fails is): an infrastructure failure.
+        return UpstreamError(f"the cache file {self.database} is damaged ({exc}): {REPAIR}")
 
     if inspect.isgeneratorfunction(method):
 

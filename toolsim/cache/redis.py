@@ -27,6 +27,7 @@ from toolsim.cache.entry import CacheEntry
 from toolsim.catalog.models import ApiId
 from toolsim.errors import UpstreamError, UserError
 from toolsim.optional import import_optional
+from toolsim.redact import redacted
 
 if TYPE_CHECKING:
     import redis as redis_client
@@ -284,12 +285,6 @@ def _millis(seconds: float) -> int:
     return max(1, round(seconds * 1000))
 
 
-def _redacted(parts: Any) -> str:
-    host = parts.hostname or "localhost"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
-
-
 def open_redis(url: str) -> RedisBackend:
     """Connect to the server a ``redis://`` / ``rediss://`` URL names and check it answers.
 
@@ -306,7 +301,7 @@ def open_redis(url: str) -> RedisBackend:
         raise UserError(f"cache URL {url!r}: prefix must not be empty")
     rest = urlencode([(name, value) for name, value in query if name != "prefix"])
     scheme = {"valkey": "redis", "valkeys": "rediss"}.get(parts.scheme, parts.scheme)
-    address = _redacted(parts)
+    address = redacted(urlunsplit(parts._replace(query="")))
     try:
         client = redis_client.Redis.from_url(
             urlunsplit((scheme, parts.netloc, parts.path, rest, "")),

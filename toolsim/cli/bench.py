@@ -13,11 +13,13 @@ from rich.table import Table
 
 from toolsim.catalog.parameters import ParamNames
 from toolsim.cli.common import (
+    AllowFailuresOption,
     CacheModeOption,
     CacheUrlOption,
     ConcurrencyOption,
     CostsOption,
     ExperienceOption,
+    FailuresAsRepliesOption,
     HomeOption,
     ParamNamesOption,
     QueryIdsOption,
@@ -26,6 +28,7 @@ from toolsim.cli.common import (
     SimulatorOption,
     SkipBadFilesOption,
     WidthOption,
+    check_infrastructure,
     settings_from_flags,
     split_list,
 )
@@ -114,6 +117,8 @@ def bench(
         ),
     ] = False,
     skip_bad_files: SkipBadFilesOption = False,
+    allow_failures: AllowFailuresOption = False,
+    failures_as_replies: FailuresAsRepliesOption = False,
     home: HomeOption = None,
     cache_url: CacheUrlOption = None,
     cache_mode: CacheModeOption = None,
@@ -145,6 +150,7 @@ def bench(
         ),
         query_timeout=query_timeout or None,
         skip_bad_files=skip_bad_files,
+        failures_as_replies=failures_as_replies,
     )
     result = run_resumable(
         lambda bars: run_bench(
@@ -156,6 +162,7 @@ def bench(
     if result.determinism is not None and not result.determinism.passed:
         report_nondeterminism(result)
         raise typer.Exit(1)
+    check_infrastructure(result.pass_rate.infrastructure_failures, allow_failures)
 
 
 def _cell(value: Any) -> str:

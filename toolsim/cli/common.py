@@ -10,7 +10,7 @@ system refuses) is one red line, never a traceback.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -22,6 +22,9 @@ from toolsim.cache.modes import CacheMode
 from toolsim.catalog.parameters import ParamNames
 from toolsim.cli.console import err_console, styled
 from toolsim.errors import ToolsimError, UserError
+
+#: Infrastructure failures printed one per line (all of them are in the records).
+SHOWN_FAILURES = 20
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
@@ -79,6 +82,22 @@ CostsOption = Annotated[
     str | None,
     typer.Option("--costs", help="Costs per call: a JSON file, seed:N or seed:N:LOW-HIGH."),
 ]
+AllowFailuresOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-failures",
+        help="Exit 0 even when queries failed for infrastructure reasons (a simulator, model "
+        "or store that did not answer); they stay unscored and are listed.",
+    ),
+]
+FailuresAsRepliesOption = Annotated[
+    bool,
+    typer.Option(
+        "--failures-as-replies",
+        help="Show a tool call's infrastructure failure to the agent as the API's error reply "
+        "(as reference runs do) instead of ending the query as an infrastructure failure.",
+    ),
+]
 ParamNamesOption = Annotated[
     ParamNames,
     typer.Option(
@@ -97,6 +116,29 @@ SkipBadFilesOption = Annotated[
         "instead of stopping at the first.",
     ),
 ]
+
+
+def check_infrastructure(failures: Sequence[str], allow: bool) -> None:
+    """List queries ended by infrastructure failures; exit 1 unless ``allow``."""
+    if not failures:
+        return
+    err_console.print(
+        styled(
+            ("infrastructure:", "red"),
+            f" {len(failures)} queries failed because the world did not answer (a simulator, "
+            "model or store), not because of the agent; they are unscored. Fix the cause and "
+            "run the same command again to resume them"
+            + ("" if allow else ", or pass --allow-failures to exit 0 anyway")
+            + ":",
+        ),
+        soft_wrap=True,
+    )
+    for failure in failures[:SHOWN_FAILURES]:
+        err_console.print(f"  {failure}", soft_wrap=True)
+    if len(failures) > SHOWN_FAILURES:
+        err_console.print(f"  ... and {len(failures) - SHOWN_FAILURES} more")
+    if not allow:
+        raise typer.Exit(1)
 
 
 def settings_from_flags(**flags: Any) -> Settings:

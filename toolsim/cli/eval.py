@@ -200,6 +200,8 @@ def pass_rate(
     print_pass_rate(report)
     floor, skipped = report.noise_floor, report.skipped_files
     _footer(report.judge, report.seconds, floor, report.problems, written, skipped)
+    for failure in report.infrastructure_failures:
+        err_console.print(styled(("unscored:", "yellow"), f" {failure}"), soft_wrap=True)
 
 
 @eval_app.command("win-rate")

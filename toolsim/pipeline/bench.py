@@ -18,7 +18,13 @@ from typing import Any, Protocol
 from toolsim import __version__
 from toolsim.agent.actions import uses_local_model
 from toolsim.agent.episode import AgentLimits
-from toolsim.agent.runner import RunConfig, RunProgress, RunSummary, run_queries
+from toolsim.agent.runner import (
+    RunConfig,
+    RunProgress,
+    RunSummary,
+    check_endpoints,
+    run_queries,
+)
 from toolsim.budget import CostTable, parse_costs
 from toolsim.errors import UserError
 from toolsim.evaluator.judging.factory import create_judge
@@ -66,6 +72,8 @@ class BenchConfig:
     query_timeout: float | None = 1800.0
     #: Leave damaged answer files and records out of the evaluation (listed) instead of failing.
     skip_bad_files: bool = False
+    #: Show tool calls' infrastructure failures to the agents as API error replies.
+    failures_as_replies: bool = False
 
 
 class BenchProgress(Protocol):
@@ -139,6 +147,7 @@ class BenchResult:
             "judge_retries": self.judge_retries,
             "noise_floor": None if floor is None else round(floor, 2),
             "skipped_files": self.pass_rate.skipped_files,
+            "infrastructure_failures": self.pass_rate.infrastructure_failures,
             "combinations": self.summary_rows(),
             "determinism": None if self.determinism is None else self.determinism.to_json(),
             "world_consistency": {label: report.to_json() for label, report in self.world.items()},
@@ -244,6 +253,7 @@ def run_config(config: BenchConfig, combination: Combination, out: Path) -> RunC
         costs=config.costs,
         query_timeout=config.query_timeout,
         limits=config.limits,
+        failures_as_replies=config.failures_as_replies,
     )
 
 
@@ -327,6 +337,7 @@ async def run_bench(
     started = time.monotonic()
     chosen = combinations(config.agents, config.planners)  # fails fast on unknown names
     check_budget(config.planners, config.budget)
+    await check_endpoints(settings, in_process=config.server is None, judge=True)
     out = Path(config.out)
     # One embedded model for the whole bench: without this hold, each combination's
     # run would stop it on finishing and the next would start it again.

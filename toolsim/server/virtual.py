@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from toolsim.catalog.models import ApiSpec
 from toolsim.errors import BadRequest, PayloadTooLarge, ToolsimError
 from toolsim.server.arguments import parse_tool_input
-from toolsim.server.hits import provenance_headers, reply_bytes
+from toolsim.server.hits import failure_headers, provenance_headers, reply_bytes
 from toolsim.server.requests import checked_name
 from toolsim.server.service import CallResult, ToolService
 
@@ -100,8 +100,9 @@ class VirtualEndpoint:
             # Not a tool call at all: say so with a 4xx, in the reply shape.
             await _send(send, exc.status_code, reply_bytes(exc.message, ""))
         except ToolsimError as exc:
-            # A tool-level failure: the agent sees it as the API's error message.
-            await _send(send, 200, reply_bytes(exc.message, ""))
+            # A tool-level failure: the agent sees it as the API's error message (a
+            # header tells toolsim's agent when the world, not the API, failed).
+            await _send(send, 200, reply_bytes(exc.message, ""), failure_headers(exc))
         else:
             reply = reply_bytes(result.reply.error, result.reply.response)
             await _send(send, 200, reply, list(provenance_headers(result.source, result.cached)))

@@ -255,6 +255,22 @@ def render_html(
         f"<p class=muted>toolsim {__version__}, {created}</p>",
         preface,
     ]
+    failures = list(
+        dict.fromkeys(
+            [
+                *(failure for report in pass_rates for failure in report.infrastructure_failures),
+                *(f for report in win_rates for f in report.pass_rate.infrastructure_failures),
+            ]
+        )
+    )
+    if failures:
+        items = "".join(f"<li>{escape(failure)}</li>" for failure in failures)
+        parts.append(
+            f'<h2>Infrastructure failures</h2><p class="problems">{len(failures)} queries ended '
+            "because the world did not answer (a simulator, model or store), not because of "
+            "the agent: they are unscored, left out of every rate below.</p>"
+            f'<ul class="problems">{items}</ul>'
+        )
     if skipped:
         items = "".join(f"<li>{escape(name)}</li>" for name in skipped)
         parts.append(

@@ -34,6 +34,7 @@ from toolsim.evaluator.scoring.results import (
 )
 from toolsim.evaluator.statistics import noise_floor
 from toolsim.files import DamagedFiles
+from toolsim.runs import QueryStatus
 from toolsim.settings import Settings
 
 if TYPE_CHECKING:
@@ -54,7 +55,11 @@ class Entry:
 
 
 def rule_verdict(answer: Answer) -> Verdict | None:
-    """Unsolved without a judge when the answer never finished; None when the judge must look."""
+    """Decided without a judge: unscored after an infrastructure failure (the world failed the
+    agent), Unsolved when the answer never finished; None when the judge must look."""
+    if failed_infrastructure(answer):
+        assert answer.record is not None
+        return Verdict(Label.UNSCORED, f"infrastructure failure: {answer.record.error}", "rule")
     if answer.finished:
         return None
     if not answer.final_answer:
@@ -62,6 +67,23 @@ def rule_verdict(answer: Answer) -> Verdict | None:
             Label.UNSOLVED, "no final answer (never reached Finish with an answer)", "rule"
         )
     return Verdict(Label.UNSOLVED, "gave up instead of giving an answer", "rule")
+
+
+def failed_infrastructure(answer: Answer) -> bool:
+    """Whether the run ended this query on an infrastructure failure (never scored)."""
+    record = answer.record
+    return record is not None and record.status is QueryStatus.INFRASTRUCTURE
+
+
+def infrastructure_failures(entries: Sequence[Entry]) -> list[str]:
+    """``label group:query_id: why`` for every answer ended by an infrastructure failure."""
+    return [
+        f"{entry.label} {answer_set.group}:{answer.query_id}: {answer.record.error}"
+        for entry in entries
+        for answer_set in entry.sets
+        for answer in answer_set.answers.values()
+        if answer.record is not None and failed_infrastructure(answer)
+    ]
 
 
 async def judge_answer(judge: Judge, answer: Answer, run: int) -> Verdict:
@@ -234,6 +256,7 @@ async def pass_rate_of_entries(
         pass_k=pass_k_results(results, runs),
         seconds=time.perf_counter() - started,
         noise_floor=noise_floor([entry.overall for entry in results]),
+        infrastructure_failures=infrastructure_failures(entries),
     )
 
 

@@ -124,6 +124,8 @@ class PassRateReport:
     problems: list[str] = field(default_factory=list)
     #: Damaged input files left out (``--skip-bad-files``): ``"path: reason"``.
     skipped_files: list[str] = field(default_factory=list)
+    #: Queries unscored because the world failed the agent: ``"label group:id: why"``.
+    infrastructure_failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
     #: Pass-rate differences (points) under this are within the bootstrap's noise at this n.
     noise_floor: float | None = None
@@ -145,6 +147,7 @@ class PassRateReport:
             "noise_floor": None if self.noise_floor is None else round(self.noise_floor, 2),
             "problems": self.problems,
             "skipped_files": self.skipped_files,
+            "infrastructure_failures": self.infrastructure_failures,
             "entries": [entry.to_json() for entry in self.entries],
             "pass_hat_k": [item.to_json() for item in self.pass_k],
         }
