@@ -6,7 +6,7 @@ import json
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,10 +44,9 @@ class Served:
         return f"{self.base_url}/mcp"
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    """The toolsim app (example suite, schema simulator) under uvicorn on a free loopback port."""
-    app = create_app(Settings(home=tmp_path, tools=["example"], simulator="schema"))
+@contextmanager
+def serving(app: FastAPI) -> Iterator[Served]:
+    """``app`` under uvicorn on a free loopback port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -67,6 +66,13 @@ def served(tmp_path: Path) -> Iterator[Served]:
         thread.join(20)
         sock.close()
         assert not thread.is_alive(), "the toolsim server did not shut down"
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    """The toolsim app (example suite, schema simulator) under uvicorn on a free loopback port."""
+    with serving(create_app(Settings(home=tmp_path, tools=["example"], simulator="schema"))) as it:
+        yield it
 
 
 @asynccontextmanager
@@ -190,3 +196,26 @@ async def test_without_the_lifespan_mcp_answers_503(tmp_path: Path):
 
     assert reply.status_code == 503
     assert "lifespan" in reply.json()["error"]["message"]
+
+
+@pytest.mark.slow
+async def test_apis_sharing_a_cut_name_in_a_query_are_each_listed_and_callable(
+    shared_data: Path, tmp_path: Path
+):
+    # Query 27847 offers three trios of "168predict VIP Football Predictions" APIs whose
+    # names, cut to their last 64 characters as the reference does, are the same.
+    queries = shared_data / "stabletoolbench/solvable_queries/test_instruction/G1_instruction.json"
+    settings = Settings(home=tmp_path, tools=[str(queries)], simulator="schema")
+    with serving(create_app(settings)) as served:
+        catalog = served.app.state.service.catalog
+        query = catalog.query("G1_instruction", "27847")
+        async with session(f"{served.mcp_url}?group=G1_instruction&query_id=27847") as mcp:
+            tools = (await mcp.list_tools()).tools
+            names = [tool.name for tool in tools]
+            results = [await mcp.call_tool(name, {}) for name in names]
+
+    assert len(names) == len(set(names)) == len(query.apis)
+    assert all(len(name) <= 64 for name in names)
+    cut = {api.function_name for api in query.apis}
+    assert len(cut) < len(names)  # some shared a reference name
+    assert [result.is_error for result in results] == [False] * len(names)

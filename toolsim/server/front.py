@@ -21,9 +21,9 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from toolsim.server.requests import loads
 from toolsim.server.service import ToolService
 from toolsim.server.timeouts import RequestTimeout
 from toolsim.server.virtual import PATH, virtual_call
@@ -114,7 +114,7 @@ class HitPath:
         if len(body) > self.max_body_bytes or not self.service.answers_hits:
             return None
         try:
-            api, arguments = virtual_call(self.service, orjson.loads(body))
+            api, arguments = virtual_call(self.service, loads(body))
             _, key = self.service.canonical_call(api, arguments)
         except Exception:
             # Bad JSON, an unknown tool, invalid arguments, or a fault: the full

@@ -31,7 +31,7 @@ from toolsim.catalog.models import ApiSpec
 from toolsim.catalog.tool_schemas import function_schema
 from toolsim.errors import BadRequest, ToolsimError
 from toolsim.server.hits import reply_bytes
-from toolsim.server.requests import checked_name
+from toolsim.server.requests import check_values, checked_name
 from toolsim.server.service import ToolService
 
 PATH = "/mcp"
@@ -73,9 +73,8 @@ def build_server(service: ToolService) -> Server[Any]:
             apis = scoped_apis(service, _query_of(ctx))
         except ToolsimError as exc:
             raise MCPError(code=types.INVALID_PARAMS, message=exc.message) from None
-        return types.ListToolsResult(
-            tools=[mcp_tool(api) for api in (apis if apis is not None else service.catalog)]
-        )
+        named = service.catalog.named(apis)
+        return types.ListToolsResult(tools=[mcp_tool(api) for api in named.values()])
 
     async def call_tool(
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
@@ -83,7 +82,9 @@ def build_server(service: ToolService) -> Server[Any]:
         try:
             within = scoped_apis(service, _query_of(ctx))
             api = service.catalog.by_function(checked_name(params.name, "name"), within=within)
-            result = await service.call(api, dict(params.arguments or {}))
+            arguments = dict(params.arguments or {})
+            check_values(arguments)  # what /virtual and /v1 refuse when they parse
+            result = await service.call(api, arguments)
         except ToolsimError as exc:
             # Unknown tool, invalid arguments, replay miss, simulator failure: the
             # agent sees why, as a tool error rather than a protocol error.

@@ -1,19 +1,74 @@
-"""Reading request bodies and names safely: size limits, JSON, hostile names."""
+"""Reading request bodies and names safely: size limits, JSON, hostile names.
+
+Every door reads JSON one way (:func:`loads`, and :func:`check_values` for what
+the MCP SDK parsed itself): RFC 8259 JSON, so no ``NaN`` or ``Infinity``;
+integers of any size read exactly (a float in their place would make another
+cache key, and a recorded call would never replay); nesting at most
+:data:`~toolsim.cache.keys.MAX_DEPTH` levels deep in arguments.
+"""
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from typing import Any
 
 import orjson
 from starlette.requests import Request
 
+from toolsim.cache.keys import MAX_DEPTH, too_deep
 from toolsim.errors import BadRequest, PayloadTooLarge
 
 _HOSTILE = re.compile(r"\.\.|[\x00-\x1f]")
 
 #: Longer names than this are not names but attacks or accidents.
 MAX_NAME_LENGTH = 512
+
+
+#: Twenty digits in a row: maybe an integer beyond 64 bits, which orjson reads as a float.
+_LONG_NUMBER_BYTES = re.compile(rb"[0-9]{20}")
+_LONG_NUMBER_TEXT = re.compile(r"[0-9]{20}")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # pragma: no cover - orjson refused it first
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse JSON as every door does; raise :class:`orjson.JSONDecodeError` when it is not.
+
+    orjson does the work (and refuses ``NaN``, ``Infinity`` and numbers that overflow
+    a double); only when the text holds a run of 20 digits is it parsed again by the
+    standard library, so that integers beyond 64 bits stay exact.
+    """
+    value = orjson.loads(data)
+    long_number = (
+        _LONG_NUMBER_BYTES.search(data)
+        if isinstance(data, bytes)
+        else _LONG_NUMBER_TEXT.search(data)
+    )
+    if long_number is None:
+        return value
+    try:
+        return json.loads(data, parse_constant=_no_constant)
+    except RecursionError:
+        raise orjson.JSONDecodeError("nested too deep", str(data[:80]), 0) from None
+
+
+def check_values(value: Any) -> None:
+    """Refuse what :func:`loads` never yields, in JSON another parser read (the MCP SDK's):
+    ``NaN`` and infinities, and nesting deeper than :data:`MAX_DEPTH`."""
+    pending = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise BadRequest(f"{item} is not a JSON number; send a finite number or a string")
+        if isinstance(item, dict | list):
+            if depth >= MAX_DEPTH:
+                raise too_deep()
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
 
 
 async def read_json_body(request: Request, limit: int) -> Any:
@@ -32,7 +87,7 @@ async def read_json_body(request: Request, limit: int) -> Any:
     if not body:
         raise BadRequest("empty request body; send a JSON object")
     try:
-        return orjson.loads(body)
+        return loads(body)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"malformed JSON body: {exc}") from None
 

@@ -24,7 +24,7 @@ from toolsim.catalog.models import ApiSpec
 from toolsim.errors import BadRequest, PayloadTooLarge, ToolsimError
 from toolsim.server.arguments import parse_tool_input
 from toolsim.server.hits import failure_headers, provenance_headers, reply_bytes
-from toolsim.server.requests import checked_name
+from toolsim.server.requests import checked_name, loads
 from toolsim.server.service import CallResult, ToolService
 
 PATH = "/virtual"
@@ -92,7 +92,7 @@ class VirtualEndpoint:
             await _send(send, 405, reply_bytes("use POST /virtual", ""), [(b"allow", b"POST")])
             return
         try:
-            body = orjson.loads(await _read_body(scope, receive, self.max_body_bytes))
+            body = loads(await _read_body(scope, receive, self.max_body_bytes))
             result = await answer_virtual(self.service, body)
         except orjson.JSONDecodeError as exc:
             await _send(send, 400, reply_bytes(f"malformed JSON body: {exc}", ""))
