@@ -27,6 +27,21 @@ class JsonFileError(UserError):
         self.reason = reason
 
 
+def shown(path: Path | str) -> str:
+    """``path`` as text that can always be printed or written: bytes of a name that is not
+    UTF-8 (kept by Python as lone surrogates) are shown escaped, as ``\\udcff``."""
+    return str(path).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def utf8_name(path: Path) -> bool:
+    """Whether ``path``'s name is UTF-8 text (a name that is not cannot be reported as is)."""
+    try:
+        path.name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 #: The flag that turns damaged input files from an error into a listed skip.
 SKIP_FLAG = "--skip-bad-files"
 
@@ -43,7 +58,7 @@ class DamagedFile(UserError):
             f"repair or remove it, or pass {SKIP_FLAG} to leave damaged files out and list "
             "them in the report"
         )
-        super().__init__(f"{path}: {reason} ({remedy})", path=str(path))
+        super().__init__(f"{shown(path)}: {reason} ({remedy})", path=shown(path))
         self.path = Path(path)
         self.reason = reason
 
@@ -64,7 +79,7 @@ class DamagedFiles:
         """A damaged file: raise :class:`DamagedFile`, or list it when skipping."""
         if not self.skip:
             raise DamagedFile(path, reason)
-        self.skipped.append(f"{path}: {reason}")
+        self.skipped.append(f"{shown(path)}: {reason}")
 
     def unusable(self, error: UserError) -> None:
         """An input that cannot be used at all (a missing path, one with no answers):
@@ -101,16 +116,35 @@ def read_json(path: Path, what: str = "file") -> Any:
     )
 
 
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux allows (``/proc``)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore (at import, before any thread)
+    os.umask(mask)
+    return mask
+
+
+#: The mode a new file gets, as ``open()`` would give it (0o666 less the umask).
+FILE_MODE = 0o666 & ~_umask()
+
+
 def write_text_atomic(path: Path, text: str) -> None:
     """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``.
 
     The rename is atomic on POSIX, so ``path`` holds either its old or its new
-    content, never a mix; the parent folder is created if needed.
+    content, never a mix; the parent folder is created if needed. The file gets the
+    mode any new file would (``0o666`` less the umask), not the temporary file's 0600.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(handle, FILE_MODE)
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as sink:
             sink.write(text)
         os.replace(temporary, path)

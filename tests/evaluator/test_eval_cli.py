@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,13 @@ def test_bad_runs_value(env: Path) -> None:
     good = write_group(env / "good", "G1_tool", {"1": entry("q", "a")}).parent
     result = _eval("pass-rate", "--answers", str(good), "--runs", "0", "--out", str(env / "o"))
     assert result.exit_code == 1 and "--runs must be at least 1" in result.output
+
+
+def test_an_answer_file_whose_name_is_not_utf8_is_an_error_line(env: Path) -> None:
+    folder = env / "answers"
+    write_group(folder, "G1_tool", {"1": entry("q", "a")})
+    (folder / os.fsdecode(b"G2_\xff.json")).write_text(json.dumps({"2": entry("q", "b")}))
+    result = _eval("pass-rate", "--answers", str(folder), "--out", str(env / "out"))
+    assert result.exit_code == 1  # was a traceback (UnicodeEncodeError writing the report)
+    assert "G2_\\udcff.json: its name is not UTF-8 text; rename it" in result.output
+    assert "Traceback" not in result.output

@@ -26,7 +26,7 @@ from toolsim.answers.converted import EntryError, answer_from_record, parse_entr
 from toolsim.answers.models import AnswerSet
 from toolsim.answers.results import group_of, is_result_entry, parse_result_entry
 from toolsim.errors import UserError
-from toolsim.files import DamagedFile, DamagedFiles, JsonFileError, read_json
+from toolsim.files import DamagedFile, DamagedFiles, JsonFileError, read_json, utf8_name
 from toolsim.runs import RunFolder, RunManifest, RunRecord, is_run_folder
 from toolsim.runs.folder import CONVERTED
 
@@ -43,6 +43,9 @@ def _load_group_file(
     A damaged file in a run folder is skipped whole, records included: rebuilding
     its answers from the records alone would judge them without their query.
     """
+    if not utf8_name(path):  # its group would be a name no report can hold
+        damaged.found(path, "its name is not UTF-8 text; rename it")
+        return None
     try:
         data = read_json(path, "answer file")
     except JsonFileError as exc:

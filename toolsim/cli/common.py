@@ -183,6 +183,10 @@ def user_errors() -> Iterator[None]:
         yield
     except ToolsimError as exc:
         _fail(exc.message)
+    except UnicodeEncodeError as exc:
+        # A name read from a file or folder that is not UTF-8 text, on its way out.
+        shown = exc.object[max(0, exc.start - 40) : exc.end + 40]
+        _fail(f"a name that is not UTF-8 text cannot be written ({shown!a}); rename it")
     except OSError as exc:
         # A path the user gave that cannot be read or written (missing, read-only, ...).
         where = f": {exc.filename}" if exc.filename else ""

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from toolsim.errors import UserError
-from toolsim.files import DamagedFiles, JsonFileError, read_json, write_json_atomic
+from toolsim.files import DamagedFiles, JsonFileError, read_json, utf8_name, write_json_atomic
 from toolsim.runs.manifest import SAME_RUN, RunManifest
 from toolsim.runs.parsing import InvalidRunFile
 from toolsim.runs.record import FORMAT, RunRecord
@@ -108,6 +108,9 @@ class RunFolder:
         """A group's records by query id (the file stem); a damaged one goes to ``damaged``."""
         found: dict[str, RunRecord] = {}
         for path in sorted((self.records_folder / group).glob("*.json")):
+            if not utf8_name(path):
+                damaged.found(path, "its name is not UTF-8 text; rename it")
+                continue
             try:
                 found[path.stem] = RunRecord.from_json(read_json(path, "run record"))
             except JsonFileError as exc:
