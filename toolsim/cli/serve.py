@@ -45,6 +45,7 @@ def serve(
     import uvicorn
 
     from toolsim.server import create_app
+    from toolsim.server.connections import HTTP_PROTOCOL
 
     overrides: dict[str, Any] = {
         "host": host,
@@ -79,6 +80,7 @@ def serve(
             host=settings.host,
             port=settings.port,
             log_level="warning",
+            http=HTTP_PROTOCOL,
         )
         return
     console.print(f"{settings.workers} worker processes")
@@ -95,6 +97,7 @@ def serve(
         host=settings.host,
         port=settings.port,
         log_level="warning",
+        http=HTTP_PROTOCOL,
     )
 
 
