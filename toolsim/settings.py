@@ -115,6 +115,19 @@ class JudgeSettings(RoleSettings):
     )
 
 
+class HardeningSettings(BaseModel):
+    """Bounds and checks for a server exposed beyond one trusted client."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    memory_bytes: int = Field(
+        default=256 * ONE_MIB,
+        ge=0,
+        description="Bytes of hot replies kept in process memory, at most (beside "
+        "memory_entries); a larger reply is read from the store each time.",
+    )
+
+
 #: The roles with their own nested group of settings.
 ROLES: dict[str, type[RoleSettings]] = {
     "simulator": SimulatorSettings,
@@ -179,11 +192,11 @@ def environment_variables() -> dict[str, str]:
     """Every variable the settings read, current spelling -> description."""
     names: dict[str, str] = {}
     for name, field in Settings.model_fields.items():
-        role = ROLES.get(name)
-        if role is None:
+        group = field.annotation
+        if not (isinstance(group, type) and issubclass(group, BaseModel)):
             names[f"{PREFIX}{name.upper()}"] = field.description or ""
             continue
-        for sub, info in role.model_fields.items():
+        for sub, info in group.model_fields.items():
             names[role_variable(name, sub)] = info.description or ""
     return names
 
@@ -260,6 +273,10 @@ class Settings(BaseSettings):
     )
     judge: JudgeSettings = Field(
         default_factory=JudgeSettings, description="The judge (TOOLSIM_JUDGE__*)."
+    )
+    hardening: HardeningSettings = Field(
+        default_factory=HardeningSettings,
+        description="Bounds and checks for an exposed server (TOOLSIM_HARDENING__*).",
     )
     model_retries: int = Field(
         default=6,

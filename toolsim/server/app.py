@@ -94,6 +94,7 @@ def create_app(
         settings.cache_mode,
         replay_suggestions=settings.replay_suggestions,
         memory_entries=settings.memory_entries,
+        memory_bytes=settings.hardening.memory_bytes,
         flight_lock_seconds=settings.flight_lock_seconds,
         world=World(backend) if settings.world and isinstance(backend, SupportsRecords) else None,
     )

@@ -53,6 +53,7 @@ class ToolService:
         *,
         replay_suggestions: int = 3,
         memory_entries: int = 10_000,
+        memory_bytes: int = 256 * 1024 * 1024,
         flight_lock_seconds: float = 180.0,
         world: World | None = None,
     ) -> None:
@@ -66,7 +67,7 @@ class ToolService:
         self.counters = SharedCounters(self.stats, self.metrics, backend)
         # Hot replies kept in process memory, ready to send: a stored reply never
         # changes in record/replay mode, and this saves a storage read per hit.
-        self.memory = HitMemory(memory_entries)
+        self.memory = HitMemory(memory_entries, memory_bytes)
         # Concurrent identical misses wait on the first one's simulation.
         self._flights: SingleFlight[Simulation] = SingleFlight()
         # Across processes sharing the backend: see _simulate_across_workers.
