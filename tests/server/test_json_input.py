@@ -105,3 +105,30 @@ async def test_a_recorded_call_with_a_big_integer_replays(make_app, connect, tmp
     api = service.catalog.by_function(FX_FUNCTION)
     _, stored = service.canonical_call(api, {"amount": BIG, "base": "USD", "target": "EUR"})
     assert stored == cache_key(api, api.signature.canonical(loads(arguments)))
+
+
+async def test_a_recorded_call_with_invalid_arguments_replays_as_recorded(
+    make_app, connect, tmp_path: Path
+):
+    # The reference server replays whatever its cache recorded; a reference cache may
+    # hold calls whose arguments break the documentation (here a number that is not one).
+    recorded = tmp_path / "reference" / "Finance" / "quick_fx_rates_for_Finance"
+    recorded.mkdir(parents=True)
+    key = repr({"amount": "lots", "base": "USD", "target": "EUR"})
+    reply = {"error": "", "response": {"converted": "many"}}
+    (recorded / "convertcurrency.json").write_text(json.dumps({key: reply}))
+    app = make_app(cache_mode=CacheMode.REPLAY)
+    service = app.state.service
+    report = import_reference(service.backend, tmp_path / "reference", service.catalog)
+    assert (report.entries, report.invalid_arguments) == (1, 1)  # said at import
+    body = {**FX, "tool_input": {"amount": "lots", "base": "USD", "target": "EUR"}}
+    other = {**FX, "tool_input": {"amount": "few", "base": "USD", "target": "EUR"}}
+    async with connect(app) as client:
+        replayed = await client.post("/virtual", json=body)
+        native = await client.post(f"/v1/tools/{FX_FUNCTION}", json=body["tool_input"])
+        refused = await client.post("/virtual", json=other)
+    assert replayed.json() == reply and native.json() == reply
+    problem = "parameter 'amount' must be a number, got 'lots'"
+    assert problem in replayed.headers["x-toolsim-invalid-arguments"]
+    assert problem in native.headers["x-toolsim-invalid-arguments"]
+    assert "must be a number, got 'few'" in refused.json()["error"]  # not recorded: refused

@@ -61,8 +61,17 @@ def cache_import(
         f"imported {report.entries} entries from {report.files} files "
         f"({report.skipped} skipped, {report.duplicates} duplicates, "
         f"{report.with_error} with an error message, {report.unknown_apis} files of APIs "
-        f"not in the catalog)"
+        f"not in the catalog)",
+        soft_wrap=True,
     )
+    if report.invalid_arguments:
+        console.print(
+            f"{report.invalid_arguments} entries hold arguments that break their API's "
+            "documentation: calls with exactly those arguments replay as recorded (the "
+            "x-toolsim-invalid-arguments header says what is wrong); other invalid calls "
+            "are refused",
+            soft_wrap=True,
+        )
     for problem in report.problems:
         err_console.print(styled(("skipped:", "yellow"), f" {problem}"))
 

@@ -52,12 +52,24 @@ def failure_headers(error: ToolsimError) -> list[tuple[bytes, bytes]]:
     return []
 
 
-def provenance_headers(source: Source, cached: bool) -> tuple[tuple[bytes, bytes], ...]:
+#: On a recorded reply to arguments that break the API's documentation: what breaks it.
+VALIDATION_HEADER = "x-toolsim-invalid-arguments"
+
+
+def validation_headers(problems: tuple[str, ...]) -> list[tuple[bytes, bytes]]:
+    """The header reporting ``problems`` of a call answered as recorded (none if none)."""
+    if not problems:
+        return []
+    text = "; ".join(problems).encode("ascii", "backslashreplace")
+    return [(VALIDATION_HEADER.encode(), text.replace(b"\r", b" ").replace(b"\n", b" "))]
+
+
+def provenance_headers(source: Source, cached: bool) -> list[tuple[bytes, bytes]]:
     """Where a reply came from, as on the native route (reference clients ignore it)."""
-    return (
+    return [
         (b"x-toolsim-source", source.value.encode()),
         (b"x-toolsim-cached", b"true" if cached else b"false"),
-    )
+    ]
 
 
 @dataclass(frozen=True, slots=True)

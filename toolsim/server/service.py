@@ -20,7 +20,7 @@ from toolsim.cache.nearest import closest_recorded
 from toolsim.catalog.catalog import Catalog
 from toolsim.catalog.models import ApiSpec, api_id
 from toolsim.catalog.parameters import Bound
-from toolsim.errors import CacheMiss, ToolsimError, UpstreamError
+from toolsim.errors import CacheMiss, InvalidArguments, ToolsimError, UpstreamError
 from toolsim.server.counters import SharedCounters
 from toolsim.server.hits import HitMemory, PreparedHit
 from toolsim.server.metrics import Measurements
@@ -39,6 +39,9 @@ class CallResult:
     source: Source
     cached: bool
     key: str
+    #: How the arguments break the API's documentation, for a call answered anyway because
+    #: a reference cache recorded it so (as the reference server replays it).
+    problems: tuple[str, ...] = ()
 
 
 class ToolService:
@@ -106,7 +109,13 @@ class ToolService:
     async def call(self, api: ApiSpec, arguments: dict[str, Any]) -> CallResult:
         """Answer one call; raise a :class:`ToolsimError` when no valid reply exists."""
         try:
-            bound, key = self.canonical_call(api, arguments)
+            try:
+                bound, key = self.canonical_call(api, arguments)
+            except InvalidArguments as invalid:
+                recorded = await self._recorded_anyway(api, arguments, invalid)
+                if recorded is None:
+                    raise
+                return recorded
             normalized = bound.arguments
             if self.answers_hits:
                 hit = self.memory.get(key) or await self._read_stored(api, key)
@@ -121,6 +130,25 @@ class ToolService:
             raise
         self.stats.record(api.function_name, MISS, simulation.source)
         return CallResult(simulation.reply, simulation.source, False, key)
+
+    async def _recorded_anyway(
+        self, api: ApiSpec, arguments: dict[str, Any], invalid: InvalidArguments
+    ) -> CallResult | None:
+        """The recorded reply of a call whose arguments break the documentation, if any.
+
+        Only an import (a reference cache) stores such a call (a simulation never runs
+        for invalid arguments), and the reference server replays it: so does toolsim,
+        saying what is wrong with the arguments.
+        """
+        if not self.answers_hits:
+            return None
+        key = cache_key(api, api.signature.canonical(arguments))
+        hit = self.memory.get(key) or await self._read_stored(api, key)
+        if hit is None:
+            return None
+        self.stats.count_hit(hit.counter_key)
+        problems = tuple(invalid.details.get("problems", ()))
+        return CallResult(hit.reply(), hit.source, True, key, problems)
 
     async def _read_stored(self, api: ApiSpec, key: str) -> PreparedHit | None:
         # In a thread: a disk or network read must not hold up the hits being

@@ -23,7 +23,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from toolsim.catalog.models import ApiSpec
 from toolsim.errors import BadRequest, PayloadTooLarge, ToolsimError
 from toolsim.server.arguments import parse_tool_input
-from toolsim.server.hits import failure_headers, provenance_headers, reply_bytes
+from toolsim.server.hits import (
+    failure_headers,
+    provenance_headers,
+    reply_bytes,
+    validation_headers,
+)
 from toolsim.server.requests import checked_name, loads
 from toolsim.server.service import CallResult, ToolService
 
@@ -105,7 +110,9 @@ class VirtualEndpoint:
             await _send(send, 200, reply_bytes(exc.message, ""), failure_headers(exc))
         else:
             reply = reply_bytes(result.reply.error, result.reply.response)
-            await _send(send, 200, reply, list(provenance_headers(result.source, result.cached)))
+            headers = provenance_headers(result.source, result.cached)
+            headers += validation_headers(result.problems)
+            await _send(send, 200, reply, headers)
 
 
 _BODY_SCHEMA = {
