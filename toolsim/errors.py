@@ -10,6 +10,7 @@ prints them without a traceback::
     │   └── EmbedderUnavailable  toolsim.planner         an embedder's package is missing
     ├── BadRequest               400 bad_request
     ├── PayloadTooLarge          413 payload_too_large
+    ├── UnsupportedMediaType     415 unsupported_media_type  a body not declared as JSON
     ├── ToolNotFound             404 tool_not_found
     ├── InvalidArguments         422 invalid_arguments
     ├── CacheMiss                404 cache_miss          replay mode, no recorded reply
@@ -77,6 +78,13 @@ class PayloadTooLarge(ToolsimError):
 
     status_code = 413
     code = "payload_too_large"
+
+
+class UnsupportedMediaType(ToolsimError):
+    """A request body that does not say it is JSON (``Content-Type: application/json``)."""
+
+    status_code = 415
+    code = "unsupported_media_type"
 
 
 class ToolNotFound(ToolsimError):

@@ -16,6 +16,7 @@ spellings are set, the nested one wins.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -126,6 +127,23 @@ class HardeningSettings(BaseModel):
         description="Bytes of hot replies kept in process memory, at most (beside "
         "memory_entries); a larger reply is read from the store each time.",
     )
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Web origins whose pages may call /mcp (comma-separated, e.g. "
+        "http://localhost:6274; 'http://localhost:*' for any port). A request with any other "
+        "Origin header is refused (403); clients that send none (SDKs, agents) are served.",
+    )
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str) and value.lstrip().startswith("["):
+            value = json.loads(value)  # the JSON list form
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list):
+            return [str(part).strip().rstrip("/") for part in value if str(part).strip()]
+        return value
 
 
 #: The roles with their own nested group of settings.

@@ -44,7 +44,9 @@ def _virtual(arguments_json: str, *, as_string: bool = False) -> bytes:
 async def test_arguments_too_deep_are_a_400_in_the_reply_shape(client, levels, as_string):
     # The arguments object is one level; "extra" holds the rest.
     body = _virtual(f'{{"city": "x", "extra": {_nested_json(levels - 1)}}}', as_string=as_string)
-    reply = await client.post("/virtual", content=body)
+    reply = await client.post(
+        "/virtual", content=body, headers={"content-type": "application/json"}
+    )
     assert reply.status_code == 400
     assert reply.json() == {
         "error": f"the arguments are nested deeper than {MAX_DEPTH} levels",
@@ -54,7 +56,9 @@ async def test_arguments_too_deep_are_a_400_in_the_reply_shape(client, levels, a
 
 async def test_arguments_at_the_depth_limit_are_answered(client):
     body = _virtual(f'{{"city": "x", "extra": {_nested_json(MAX_DEPTH - 1)}}}')
-    reply = await client.post("/virtual", content=body)
+    reply = await client.post(
+        "/virtual", content=body, headers={"content-type": "application/json"}
+    )
     assert reply.status_code == 200 and reply.json()["error"] == ""
 
 
@@ -98,8 +102,13 @@ async def test_a_recorded_call_with_a_big_integer_replays(make_app, connect, tmp
         virtual = await client.post(
             "/virtual",
             content=f'{json.dumps(FX)[:-1]}, "tool_input": {arguments}}}'.encode(),
+            headers={"content-type": "application/json"},
         )
-        native = await client.post(f"/v1/tools/{FX_FUNCTION}", content=arguments.encode())
+        native = await client.post(
+            f"/v1/tools/{FX_FUNCTION}",
+            content=arguments.encode(),
+            headers={"content-type": "application/json"},
+        )
     assert virtual.json() == reply
     assert native.status_code == 200 and native.json() == reply
     api = service.catalog.by_function(FX_FUNCTION)

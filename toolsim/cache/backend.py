@@ -90,6 +90,18 @@ class SupportsLock(Protocol):
 
 
 @runtime_checkable
+class ReportsDurability(Protocol):
+    """An optional capability: a store that can say how it could lose acknowledged entries.
+
+    Checked when a server starts (Redis: persistence and eviction settings).
+    """
+
+    def durability_problems(self) -> list[str]:
+        """One sentence per way the store could lose stored entries; empty when none."""
+        ...
+
+
+@runtime_checkable
 class SupportsRecords(Protocol):
     """An optional capability: small named records of fields, first writer wins per field.
 

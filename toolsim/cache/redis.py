@@ -276,6 +276,43 @@ class RedisBackend:
         """Release the lock on ``key`` if ``token`` still holds it."""
         self._unlock_script(keys=[self._lock_key(key)], args=[token])
 
+    def durability_problems(self) -> list[str]:
+        """How this server could lose stored replies (empty when it keeps them safe).
+
+        A replay cache must keep every acknowledged reply: with snapshots (RDB)
+        alone, a restart loses everything written since the last one; an evicting
+        ``maxmemory-policy`` drops replies when memory runs short, and they would be
+        simulated again, differently. Managed servers may refuse ``CONFIG GET``:
+        then that is said instead.
+        """
+        import redis as redis_client
+
+        try:
+            config = {
+                **self._client.config_get("appendonly"),
+                **self._client.config_get("maxmemory-policy"),
+            }
+        except redis_client.RedisError as exc:
+            return [
+                f"could not check how Redis at {self.address} keeps data ({exc}): make sure "
+                "it runs with appendonly yes and maxmemory-policy noeviction"
+            ]
+        problems = []
+        if str(config.get("appendonly", "")).lower() != "yes":
+            problems.append(
+                f"Redis at {self.address} keeps no append-only file (appendonly "
+                f"{config.get('appendonly', '?')}): every reply stored since its last snapshot "
+                "is lost if it restarts; run it with --appendonly yes"
+            )
+        policy = str(config.get("maxmemory-policy", ""))
+        if policy.startswith("allkeys-"):
+            problems.append(
+                f"Redis at {self.address} evicts keys when memory runs short "
+                f"(maxmemory-policy {policy}): stored replies would vanish and be simulated "
+                "again, differently; set maxmemory-policy noeviction"
+            )
+        return problems
+
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()

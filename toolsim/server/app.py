@@ -130,7 +130,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(routes_tools.router)
     app.include_router(routes_ops.router)
-    mount_mcp(app, service, settings.max_body_bytes)
+    mount_mcp(app, service, settings.max_body_bytes, settings.hardening.allowed_origins)
     app.add_middleware(VirtualEndpoint, service=service, max_body_bytes=settings.max_body_bytes)
     # In front of FastAPI: the /virtual hit path, then the time limit for the rest;
     # authentication and the access log, when on, outside both (outermost last).

@@ -23,7 +23,7 @@ from collections import OrderedDict
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from toolsim.server.requests import loads
+from toolsim.server.requests import declares_json, loads
 from toolsim.server.service import ToolService
 from toolsim.server.timeouts import RequestTimeout
 from toolsim.server.virtual import PATH, virtual_call
@@ -63,6 +63,7 @@ class HitPath:
             and scope["type"] == "http"
             and scope["path"] == PATH
             and scope["method"] == "POST"
+            and declares_json(scope["headers"])  # else refused by the full path
         ):
             await self.limit(scope, receive, send)
             return

@@ -138,17 +138,20 @@ class ToolService:
 
         Only an import (a reference cache) stores such a call (a simulation never runs
         for invalid arguments), and the reference server replays it: so does toolsim,
-        saying what is wrong with the arguments.
+        saying what is wrong with the arguments. A stored call whose own arguments are
+        valid is no such record (its key may equal an invalid call's, as when both
+        spellings of a parameter are sent): the invalid call stays refused.
         """
         if not self.answers_hits:
             return None
         key = cache_key(api, api.signature.canonical(arguments))
-        hit = self.memory.get(key) or await self._read_stored(api, key)
-        if hit is None:
+        entry = await asyncio.to_thread(self.backend.get, key)
+        if entry is None or not api.signature.bind(entry.arguments).problems:
             return None
+        hit = PreparedHit.of(key, api.function_name, entry.reply, entry.source)
         self.stats.count_hit(hit.counter_key)
         problems = tuple(invalid.details.get("problems", ()))
-        return CallResult(hit.reply(), hit.source, True, key, problems)
+        return CallResult(entry.reply, entry.source, True, key, problems)
 
     async def _read_stored(self, api: ApiSpec, key: str) -> PreparedHit | None:
         # In a thread: a disk or network read must not hold up the hits being

@@ -10,7 +10,8 @@ Every tool-level outcome (success, unknown tool, bad or unparsable arguments,
 replay miss, simulator failure) is HTTP 200 with ``{"error", "response"}``,
 because the reference clients replace the body of any other status with a
 generic message. Only a request that is not a tool call at all (malformed JSON,
-not an object, oversize, hostile names) gets a 4xx, in the same shape.
+not an object, oversize, hostile names, a body not declared as JSON) gets a 4xx,
+in the same shape.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from toolsim.catalog.models import ApiSpec
-from toolsim.errors import BadRequest, PayloadTooLarge, ToolsimError
+from toolsim.errors import BadRequest, PayloadTooLarge, ToolsimError, UnsupportedMediaType
 from toolsim.server.arguments import parse_tool_input
 from toolsim.server.hits import (
     failure_headers,
@@ -29,7 +30,7 @@ from toolsim.server.hits import (
     reply_bytes,
     validation_headers,
 )
-from toolsim.server.requests import checked_name, loads
+from toolsim.server.requests import checked_name, declares_json, loads, not_json
 from toolsim.server.service import CallResult, ToolService
 
 PATH = "/virtual"
@@ -97,11 +98,13 @@ class VirtualEndpoint:
             await _send(send, 405, reply_bytes("use POST /virtual", ""), [(b"allow", b"POST")])
             return
         try:
+            if not declares_json(scope["headers"]):
+                raise not_json(scope["headers"])
             body = loads(await _read_body(scope, receive, self.max_body_bytes))
             result = await answer_virtual(self.service, body)
         except orjson.JSONDecodeError as exc:
             await _send(send, 400, reply_bytes(f"malformed JSON body: {exc}", ""))
-        except (BadRequest, PayloadTooLarge) as exc:
+        except (BadRequest, PayloadTooLarge, UnsupportedMediaType) as exc:
             # Not a tool call at all: say so with a 4xx, in the reply shape.
             await _send(send, exc.status_code, reply_bytes(exc.message, ""))
         except ToolsimError as exc:
@@ -151,6 +154,10 @@ VIRTUAL_OPENAPI = {
             },
             "405": {"description": "Not POST.", "content": _REPLY_CONTENT},
             "413": {"description": "Body over the size limit.", "content": _REPLY_CONTENT},
+            "415": {
+                "description": "Body not declared as JSON (Content-Type: application/json).",
+                "content": _REPLY_CONTENT,
+            },
         },
     }
 }
