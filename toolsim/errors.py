@@ -14,10 +14,11 @@ prints them without a traceback::
     ├── ToolNotFound             404 tool_not_found
     ├── InvalidArguments         422 invalid_arguments
     ├── CacheMiss                404 cache_miss          replay mode, no recorded reply
-    └── UpstreamError            502 upstream_error      a simulator, relay or model failed
-        ├── LLMUnavailable       toolsim.llm             the endpoint cannot be reached
-        ├── RequestRejected      toolsim.llm             the endpoint refused the request
-        └── NoVerdict            502 no_verdict          a judge gave no usable verdict
+    ├── UpstreamError            502 upstream_error      a simulator, relay or model failed
+    │   ├── LLMUnavailable       toolsim.llm             the endpoint cannot be reached
+    │   ├── RequestRejected      toolsim.llm             the endpoint refused the request
+    │   └── NoVerdict            502 no_verdict          a judge gave no usable verdict
+    └── InjectedFault            500 injected_fault      a fault profile's (also 429, 503, 504)
 
 An **infrastructure failure** is the world failing the agent, not the agent failing:
 a simulator, relay, model or store that did not answer (an :class:`UpstreamError`,
@@ -38,6 +39,10 @@ from typing import Any, ClassVar
 
 from toolsim.redact import scrub
 
+#: The header marking an error reply as an infrastructure failure, and its value.
+FAILURE_HEADER = "x-toolsim-failure"
+INFRASTRUCTURE = "infrastructure"
+
 
 class ToolsimError(Exception):
     """Base class of every error toolsim reports to a user or client."""
@@ -57,6 +62,12 @@ class ToolsimError(Exception):
     def to_dict(self) -> dict[str, Any]:
         """The native error shape: ``{"error": {"type", "message", "details"}}``."""
         return {"error": {"type": self.code, "message": self.message, "details": self.details}}
+
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the error is answered with (``Retry-After``, ...): by default only
+        :data:`FAILURE_HEADER` on an infrastructure failure, so that toolsim's agent can tell
+        it from the API's own error (reference clients ignore it)."""
+        return {FAILURE_HEADER: INFRASTRUCTURE} if self.infrastructure else {}
 
 
 class UserError(ToolsimError):
@@ -119,6 +130,37 @@ class UpstreamError(ToolsimError):
 def is_infrastructure(error: BaseException) -> bool:
     """Whether ``error`` is an infrastructure failure (the one definition toolsim uses)."""
     return isinstance(error, ToolsimError) and error.infrastructure
+
+
+class InjectedFault(ToolsimError):
+    """A failure a fault profile injected on purpose (see :mod:`toolsim.server.faults`).
+
+    It looks like what a real API answers: its status (429, 500, 503, 504), a
+    realistic body, and ``Retry-After`` for a rate limit.
+    """
+
+    status_code = 500
+    code = "injected_fault"
+
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        body: dict[str, Any],
+        function: str,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        text = str(body.get("message") or kind)
+        super().__init__(f"HTTP {status}: {text}", fault=kind, body=body, function=function)
+        self.status_code = status
+        self.kind = kind
+        self.body = body
+        self._headers = {**(headers or {}), "x-toolsim-source": "fault"}
+
+    def headers(self) -> dict[str, str]:
+        """``Retry-After`` for a rate limit, and the provenance header ``fault``."""
+        return dict(self._headers)
 
 
 class NoVerdict(UpstreamError):

@@ -33,8 +33,8 @@ def _with_credentials(url: str) -> str:
 def env(tmp_path: Path) -> dict[str, str]:
     return {
         "TOOLSIM_HOME": str(tmp_path / "home"),
-        "TOOLSIM_AGENT_BACKEND": BACKEND,
-        "TOOLSIM_MODEL_RETRIES": "0",
+        "TOOLSIM_AGENT__BACKEND": BACKEND,
+        "TOOLSIM_RETRY__RETRIES": "0",
         "TOOLSIM_WORLD": "false",
     }
 
@@ -69,7 +69,7 @@ def test_an_unreachable_agent_model_stops_the_run_before_any_query(
         "TOOLSIM_AGENT__BACKEND": "openai",
         "TOOLSIM_AGENT__BASE_URL": _with_credentials(refused_url),
         "TOOLSIM_AGENT__MODEL": "some-model",
-        "TOOLSIM_SIMULATOR": "schema",
+        "TOOLSIM_SIMULATOR__BACKEND": "schema",
     }
     result = _run(env, tmp_path / "out")
     assert result.exit_code == 1

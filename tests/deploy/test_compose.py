@@ -49,7 +49,7 @@ def raw() -> dict:
 @pytest.fixture(scope="module")
 def compose(raw: dict) -> dict:
     """The compose file as started with the required token set, nothing else."""
-    return interpolate(raw, {"TOOLSIM_AUTH_TOKEN": TOKEN})
+    return interpolate(raw, {"TOOLSIM_SERVER__AUTH_TOKEN": TOKEN})
 
 
 def _environment(service: dict) -> dict[str, str]:
@@ -75,7 +75,7 @@ def test_values_pass_the_settings_validation(compose: dict, monkeypatch: pytest.
     for key, value in _environment(compose["services"]["toolsim"]).items():
         monkeypatch.setenv(key, str(value))
     settings = Settings()
-    assert settings.cache_url and settings.cache_url.startswith("redis://redis:")
+    assert settings.cache.url and settings.cache.url.startswith("redis://redis:")
     assert settings.simulator.base_url == "http://vllm:8000/v1"
     assert settings.simulator.concurrency == 16
 
@@ -84,13 +84,13 @@ def test_the_server_waits_for_its_cache_and_model(compose: dict):
     toolsim = compose["services"]["toolsim"]
     assert set(toolsim["depends_on"]) == {"redis", "vllm"}
     assert toolsim["build"] == "."
-    port = Settings().port
+    port = Settings().server.port
     assert any(str(mapping).endswith(f":{port}") for mapping in toolsim["ports"])
 
 
 def test_it_does_not_start_without_a_token(raw: dict):
     for service in ("toolsim", "vllm"):
-        with pytest.raises(Unset, match="TOOLSIM_AUTH_TOKEN"):
+        with pytest.raises(Unset, match="TOOLSIM_SERVER__AUTH_TOKEN"):
             interpolate(raw["services"][service], {})
 
 
@@ -98,7 +98,7 @@ def test_toolsim_and_vllm_both_require_the_token(compose: dict, monkeypatch: pyt
     for key, value in _environment(compose["services"]["toolsim"]).items():
         monkeypatch.setenv(key, str(value))
     settings = Settings()
-    assert settings.auth_token == TOKEN  # every toolsim request but /healthz needs it
+    assert settings.server.auth_token == TOKEN  # every toolsim request but /healthz needs it
     command = compose["services"]["vllm"]["command"]
     assert command[command.index("--api-key") + 1] == TOKEN
     assert settings.simulator.api_key == TOKEN  # and toolsim sends it to vLLM
@@ -109,7 +109,7 @@ def test_published_ports_listen_on_this_machine_unless_told(raw: dict):
         ({}, "127.0.0.1"),
         ({"TOOLSIM_BIND": "0.0.0.0", "VLLM_BIND": "0.0.0.0"}, "0.0.0.0"),
     ]:
-        services = interpolate(raw, {"TOOLSIM_AUTH_TOKEN": TOKEN, **env})["services"]
+        services = interpolate(raw, {"TOOLSIM_SERVER__AUTH_TOKEN": TOKEN, **env})["services"]
         published = [port for service in services.values() for port in service.get("ports", [])]
         assert published and all(str(port).startswith(f"{host}:") for port in published)
     assert "ports" not in raw["services"]["redis"]  # only toolsim reaches Redis

@@ -28,7 +28,7 @@ class ShortDeadline(HTTP_PROTOCOL):  # type: ignore[misc,valid-type]
 
 @pytest.fixture
 def address(tmp_path: Path) -> Iterator[tuple[str, int]]:
-    app = create_app(Settings(home=tmp_path, simulator="schema"))
+    app = create_app(Settings(home=tmp_path, simulator={"backend": "schema"}))
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     config = uvicorn.Config(app, log_config=None, log_level="warning", http=ShortDeadline)

@@ -92,7 +92,8 @@ async def test_no_credential_of_the_simulators_url_reaches_the_agent(make_app, c
     secret = "pa55word"
     base_url = refused.replace("http://", f"http://user:{secret}@") + "?api_key=k3y"
     app = make_app(
-        simulator={"backend": "openai", "base_url": base_url, "model": "m"}, model_retries=0
+        simulator={"backend": "openai", "base_url": base_url, "model": "m"},
+        retry={"retries": 0},
     )
     async with connect(app) as client:
         reply = await client.post("/virtual", json=WEATHER_CALL)

@@ -93,7 +93,7 @@ async def test_a_recorded_call_with_a_big_integer_replays(make_app, connect, tmp
     key = repr({"amount": BIG, "base": "USD", "target": "EUR"})
     reply = {"error": "", "response": {"converted": 1}}
     (recorded / "convertcurrency.json").write_text(json.dumps({key: reply}))
-    app = make_app(cache_mode=CacheMode.REPLAY)
+    app = make_app(cache={"mode": CacheMode.REPLAY})
     service = app.state.service
     report = import_reference(service.backend, tmp_path / "reference", service.catalog)
     assert report.entries == 1
@@ -112,7 +112,7 @@ async def test_a_recorded_call_with_a_big_integer_replays(make_app, connect, tmp
     assert virtual.json() == reply
     assert native.status_code == 200 and native.json() == reply
     api = service.catalog.by_function(FX_FUNCTION)
-    _, stored = service.canonical_call(api, {"amount": BIG, "base": "USD", "target": "EUR"})
+    stored = service.key_call(api, {"amount": BIG, "base": "USD", "target": "EUR"}).key
     assert stored == cache_key(api, api.signature.canonical(loads(arguments)))
 
 
@@ -126,7 +126,7 @@ async def test_a_recorded_call_with_invalid_arguments_replays_as_recorded(
     key = repr({"amount": "lots", "base": "USD", "target": "EUR"})
     reply = {"error": "", "response": {"converted": "many"}}
     (recorded / "convertcurrency.json").write_text(json.dumps({key: reply}))
-    app = make_app(cache_mode=CacheMode.REPLAY)
+    app = make_app(cache={"mode": CacheMode.REPLAY})
     service = app.state.service
     report = import_reference(service.backend, tmp_path / "reference", service.catalog)
     assert (report.entries, report.invalid_arguments) == (1, 1)  # said at import

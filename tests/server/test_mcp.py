@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from mcp import Client, ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from mcp.types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
-from support import ReadyServer
+from support import serving
 
 from toolsim.catalog.tool_schemas import function_schema
 from toolsim.server import create_app
@@ -44,35 +41,12 @@ class Served:
         return f"{self.base_url}/mcp"
 
 
-@contextmanager
-def serving(app: FastAPI) -> Iterator[Served]:
-    """``app`` under uvicorn on a free loopback port."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, log_config=None, log_level="warning", access_log=False, timeout_graceful_shutdown=5
-    )
-    server = ReadyServer(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        if not server.ready.wait(20):
-            raise RuntimeError("the toolsim server did not start")
-        yield Served(app, f"http://127.0.0.1:{port}")
-    finally:
-        server.should_exit = True
-        thread.join(20)
-        sock.close()
-        assert not thread.is_alive(), "the toolsim server did not shut down"
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     """The toolsim app (example suite, schema simulator) under uvicorn on a free loopback port."""
-    with serving(create_app(Settings(home=tmp_path, tools=["example"], simulator="schema"))) as it:
-        yield it
+    app = create_app(Settings(home=tmp_path, tools=["example"], simulator={"backend": "schema"}))
+    with serving(app) as base_url:
+        yield Served(app, base_url)
 
 
 @asynccontextmanager
@@ -186,7 +160,7 @@ async def test_the_modern_protocol_client_lists_and_calls_too(served: Served):
 
 
 async def test_without_the_lifespan_mcp_answers_503(tmp_path: Path):
-    app = create_app(Settings(home=tmp_path, tools=["example"], simulator="schema"))
+    app = create_app(Settings(home=tmp_path, tools=["example"], simulator={"backend": "schema"}))
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
@@ -205,8 +179,9 @@ async def test_apis_sharing_a_cut_name_in_a_query_are_each_listed_and_callable(
     # Query 27847 offers three trios of "168predict VIP Football Predictions" APIs whose
     # names, cut to their last 64 characters as the reference does, are the same.
     queries = shared_data / "stabletoolbench/solvable_queries/test_instruction/G1_instruction.json"
-    settings = Settings(home=tmp_path, tools=[str(queries)], simulator="schema")
-    with serving(create_app(settings)) as served:
+    app = create_app(Settings(home=tmp_path, tools=[str(queries)], simulator={"backend": "schema"}))
+    with serving(app) as base_url:
+        served = Served(app, base_url)
         catalog = served.app.state.service.catalog
         query = catalog.query("G1_instruction", "27847")
         async with session(f"{served.mcp_url}?group=G1_instruction&query_id=27847") as mcp:

@@ -64,11 +64,11 @@ def replicas(request: pytest.FixtureRequest, stub: StubControl, redis_url: str, 
     env = {name: value for name, value in os.environ.items() if not name.startswith("TOOLSIM_")}
     env |= {
         "TOOLSIM_HOME": str(tmp_path),
-        "TOOLSIM_CACHE_URL": redis_url,
+        "TOOLSIM_CACHE__URL": redis_url,
         "TOOLSIM_SIMULATOR__BASE_URL": stub.base_url,
         "TOOLSIM_SIMULATOR__MODEL": "stub-model",
         "TOOLSIM_SIMULATOR__CONCURRENCY": str(request.param),
-        "TOOLSIM_STATS_FLUSH_SECONDS": "0.2",
+        "TOOLSIM_SERVER__STATS_FLUSH_SECONDS": "0.2",
     }
     stub.delay = DELAY
     stub.replies = [

@@ -132,7 +132,7 @@ def context_chars(settings: Settings, limits: AgentLimits) -> int | None:
         return limits.context_chars
     if not uses_local_model(settings):
         return None
-    per_slot = settings.local_context // settings.local_slots
+    per_slot = settings.local.context // settings.local.slots
     return int((per_slot - limits.max_tokens) * CHARS_PER_TOKEN)
 
 
@@ -151,7 +151,7 @@ async def check_endpoints(settings: Settings, *, in_process: bool, judge: bool =
         try:
             notes += await preflight(settings, ["simulator"])
         except LLMUnavailable as exc:
-            if not settings.schema_fallback:
+            if not settings.simulator.schema_fallback:
                 raise
             notes.append(f"{exc.message}; the schema fallback answers instead")
     for note in notes:
@@ -180,7 +180,7 @@ async def run_queries(
         if progress is not None:
             progress.start(len(queries), summary.skipped)
         slots = asyncio.Semaphore(concurrency)
-        timeout = settings.request_timeout + 30.0
+        timeout = settings.request_time_limit() + 30.0
 
         async with open_tools(settings, catalog, config.server, timeout=timeout) as tools:
 

@@ -16,9 +16,8 @@ import httpx
 
 from toolsim.catalog import Catalog
 from toolsim.catalog.models import ApiSpec
-from toolsim.errors import UserError
+from toolsim.errors import FAILURE_HEADER, INFRASTRUCTURE, UserError
 from toolsim.redact import redacted
-from toolsim.server.hits import FAILURE_HEADER, INFRASTRUCTURE
 from toolsim.settings import Settings
 
 IN_PROCESS_URL = "http://toolsim.in-process"
@@ -90,8 +89,8 @@ class ToolClient:
 
 def _headers(settings: Settings) -> dict[str, str]:
     # A toolsim server with auth on needs the token; it is never logged or written.
-    if settings.auth_token:
-        return {"Authorization": f"Bearer {settings.auth_token}"}
+    if settings.server.auth_token:
+        return {"Authorization": f"Bearer {settings.server.auth_token}"}
     return {}
 
 

@@ -39,14 +39,14 @@ def cache_import(
     """
     from toolsim.cache.backend import open_backend
     from toolsim.cache.reference_format import count_reference_files, import_reference
-    from toolsim.catalog import Catalog
+    from toolsim.server.app import load_catalog
 
-    settings = settings_from_flags(tools=tools, home=home, cache_url=cache_url)
+    settings = settings_from_flags({"tools": tools, "home": home, "cache.url": cache_url})
     if not folder.is_dir():
         raise UserError(f"no such folder: {folder}")
-    catalog = Catalog.from_paths(settings.tools)
+    catalog = load_catalog(settings)
     with (
-        closing(open_backend(settings.cache_url, settings.home)) as backend,
+        closing(open_backend(settings.cache.url, settings.home)) as backend,
         progress_bars() as progress,
     ):
         task = progress.add_task("importing", total=count_reference_files(folder))
@@ -100,7 +100,7 @@ def cache_export(
     """
     from toolsim.cache.reference_format import export_reference
 
-    settings = settings_from_flags(home=home, cache_url=cache_url)
+    settings = settings_from_flags({"home": home, "cache.url": cache_url})
     with closing(_readable_backend(settings)) as backend, progress_bars() as progress:
         task = progress.add_task("exporting", total=len(backend))
         written = export_reference(backend, folder, progress=lambda n: progress.advance(task, n))
@@ -116,9 +116,9 @@ def _readable_backend(settings: Settings) -> CacheBackend:
     from toolsim.files import DamagedFile
 
     try:
-        return open_backend(settings.cache_url, settings.home)
+        return open_backend(settings.cache.url, settings.home)
     except DamagedFile as exc:
-        folder = disk_folder(settings.cache_url, settings.home)
+        folder = disk_folder(settings.cache.url, settings.home)
         if folder is None:
             raise
         err_console.print(
@@ -159,8 +159,8 @@ def cache_repair(
     from toolsim.cache.salvage import DATABASE
     from toolsim.files import DamagedFile
 
-    settings = settings_from_flags(home=home, cache_url=cache_url)
-    folder = disk_folder(settings.cache_url, settings.home)
+    settings = settings_from_flags({"home": home, "cache.url": cache_url})
+    folder = disk_folder(settings.cache.url, settings.home)
     if folder is None:
         raise UserError("toolsim cache repair mends diskcache folders (disk://) only")
     database = folder / DATABASE
@@ -205,8 +205,8 @@ def cache_stats(
     from toolsim.cache.backend import open_backend
     from toolsim.cache.summary import summarize
 
-    settings = settings_from_flags(home=home, cache_url=cache_url)
-    with closing(open_backend(settings.cache_url, settings.home)) as backend:
+    settings = settings_from_flags({"home": home, "cache.url": cache_url})
+    with closing(open_backend(settings.cache.url, settings.home)) as backend:
         summary = summarize(backend)
     console.print(f"{summary.entries} entries in {summary.apis} APIs")
     by_source = Table("source", "entries", title="By source")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -20,6 +22,7 @@ from toolsim.cli.common import (
 )
 from toolsim.cli.console import console, err_console, styled
 from toolsim.errors import UserError
+from toolsim.settings import variable
 
 
 def serve(
@@ -41,6 +44,11 @@ def serve(
         int | None,
         typer.Option(min=1, help="Server processes sharing the cache (diskcache or Redis)."),
     ] = None,
+    faults: Annotated[
+        Path | None,
+        typer.Option(help="A seeded fault and latency profile (YAML/JSON); default none."),
+    ] = None,
+    fault_seed: Annotated[int | None, typer.Option(help="Seed of the fault draws.")] = None,
 ) -> None:
     """Run the tool API server (StableToolBench /virtual, native /v1, /stats)."""
     import uvicorn
@@ -49,20 +57,22 @@ def serve(
     from toolsim.server import create_app
     from toolsim.server.connections import HTTP_PROTOCOL
 
-    overrides: dict[str, Any] = {
-        "host": host,
-        "port": port,
+    flags = {
+        "server.host": host,
+        "server.port": port,
+        "server.workers": workers,
         "tools": tools,
-        "cache_mode": cache_mode,
-        "simulator": simulator,
-        "upstream_url": upstream,
-        "schema_fallback": schema_fallback,
         "home": home,
-        "cache_url": cache_url,
-        "workers": workers,
+        "cache.mode": cache_mode,
+        "cache.url": cache_url,
+        "simulator.backend": simulator,
+        "simulator.schema_fallback": schema_fallback,
+        "upstream.url": upstream,
+        "faults.profile": faults,
+        "faults.seed": fault_seed,
     }
-    settings = settings_from_flags(**overrides)
-    if settings.workers > 1 and (settings.cache_url or "").startswith("memory:"):
+    settings = settings_from_flags(flags)
+    if settings.server.workers > 1 and (settings.cache.url or "").startswith("memory:"):
         raise UserError("memory:// cannot be shared by several workers; use disk:// or redis://")
     # Built here even with several workers: bad settings fail once, clearly, before any fork.
     application = create_app(settings)
@@ -70,38 +80,38 @@ def serve(
     if isinstance(service.backend, ReportsDurability):
         for problem in service.backend.durability_problems():
             err_console.print(styled(("warning:", "yellow"), f" {problem}"), soft_wrap=True)
-    _check_port(settings.host, settings.port)  # before saying "listening"
+    _check_port(settings.server.host, settings.server.port)  # before saying "listening"
     console.print(
         f"toolsim: {len(service.catalog)} APIs, {len(service.catalog.queries)} queries, "
-        f"cache mode {settings.cache_mode.value}, simulator "
+        f"cache mode {settings.cache.mode.value}, simulator "
         f"{service.simulator.name}, {len(service.backend)} cached replies\n"
-        f"listening on http://{settings.host}:{settings.port}  (POST /virtual, GET /v1/tools, "
-        f"GET /stats)"
+        f"listening on http://{settings.server.host}:{settings.server.port}  "
+        "(POST /virtual, GET /v1/tools, GET /stats)"
     )
-    if settings.workers == 1:
+    if settings.server.workers == 1:
         from toolsim.server.app import ready_to_serve
 
         uvicorn.run(
             ready_to_serve(application),
-            host=settings.host,
-            port=settings.port,
+            host=settings.server.host,
+            port=settings.server.port,
             log_level="warning",
             http=HTTP_PROTOCOL,
         )
         return
-    console.print(f"{settings.workers} worker processes")
+    console.print(f"{settings.server.workers} worker processes")
     asyncio.run(service.simulator.aclose())
     service.backend.close()
     # Each worker builds its own app from the environment, so pass the flags on there.
-    for name, value in overrides.items():
+    for path, value in flags.items():
         if value is not None:
-            os.environ[f"TOOLSIM_{name.upper()}"] = _env_value(value)
+            os.environ[variable(path)] = _env_value(value)
     uvicorn.run(
         "toolsim.server.app:app_from_env",
         factory=True,
-        workers=settings.workers,
-        host=settings.host,
-        port=settings.port,
+        workers=settings.server.workers,
+        host=settings.server.host,
+        port=settings.server.port,
         log_level="warning",
         http=HTTP_PROTOCOL,
     )
@@ -127,4 +137,6 @@ def _env_value(value: Any) -> str:
         return ",".join(str(item) for item in value)
     if isinstance(value, CacheMode):
         return value.value
+    if isinstance(value, dict):
+        return json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in value.items()})
     return str(value)

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
-from pydantic import SecretStr
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import toolsim
@@ -19,16 +18,16 @@ from toolsim.cache.backend import CacheBackend, SupportsRecords, open_backend
 from toolsim.cache.entry import Reply
 from toolsim.catalog.catalog import Catalog
 from toolsim.server import routes_ops, routes_tools
-from toolsim.server.access_log import AccessLog
-from toolsim.server.auth import BearerAuth
 from toolsim.server.errors import install_error_handlers
-from toolsim.server.front import build_front
+from toolsim.server.faults import FaultInjector
+from toolsim.server.layers import door_inside_fastapi, front_layers
 from toolsim.server.mcp import mount_mcp
 from toolsim.server.service import ToolService
 from toolsim.server.virtual import PATH as VIRTUAL_PATH
-from toolsim.server.virtual import VIRTUAL_OPENAPI, VirtualEndpoint
+from toolsim.server.virtual import VIRTUAL_OPENAPI, VirtualDoor
 from toolsim.settings import Settings
 from toolsim.simulator.base import Simulator, create_simulator
+from toolsim.simulator.upstream import list_servers
 from toolsim.world import World
 
 log = logging.getLogger("toolsim.server")
@@ -52,10 +51,11 @@ async def _flush_counters_until(
 
 
 class ToolsimApp(FastAPI):
-    """The FastAPI application, entered through a front door that answers hits itself.
+    """The FastAPI application, entered through the layers in front of it.
 
-    ``front`` (set by :func:`create_app`) sees every request first and passes
-    what it does not answer to :meth:`stack`, FastAPI's own handling.
+    ``front`` (set by :func:`create_app` from :func:`~toolsim.server.layers.front_layers`)
+    sees every request first and passes what it does not answer to :meth:`stack`,
+    FastAPI's own handling.
     """
 
     front: ASGIApp | None = None
@@ -84,26 +84,27 @@ def create_app(
     lifespan; the lifespan only adds the periodic counter flush and clean-up.
     """
     settings = settings or Settings()
-    catalog = catalog if catalog is not None else Catalog.from_paths(settings.tools)
-    backend = backend if backend is not None else open_backend(settings.cache_url, settings.home)
+    catalog = catalog if catalog is not None else load_catalog(settings)
+    backend = backend if backend is not None else open_backend(settings.cache.url, settings.home)
     simulator = simulator or create_simulator(settings.simulator.backend, settings=settings)
     service = ToolService(
         catalog,
         backend,
         simulator,
-        settings.cache_mode,
-        replay_suggestions=settings.replay_suggestions,
-        memory_entries=settings.memory_entries,
+        settings.cache.mode,
+        replay_suggestions=settings.server.replay_suggestions,
+        memory_entries=settings.server.memory_entries,
         memory_bytes=settings.hardening.memory_bytes,
-        flight_lock_seconds=settings.flight_lock_seconds,
+        flight_lock_seconds=settings.server.flight_lock_seconds,
         world=World(backend) if settings.world and isinstance(backend, SupportsRecords) else None,
+        faults=_faults(settings),
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stopping = asyncio.Event()
         flusher = asyncio.create_task(
-            _flush_counters_until(stopping, service, settings.stats_flush_seconds)
+            _flush_counters_until(stopping, service, settings.server.stats_flush_seconds)
         )
         try:
             async with app.state.mcp.run():
@@ -123,32 +124,39 @@ def create_app(
         lifespan=lifespan,
         # A redirect is no answer for a tool client; unknown paths get the error shape.
         redirect_slashes=False,
-        **_telemetry_options(settings.otel),
+        **_telemetry_options(settings.server.otel),
     )
     app.state.settings = settings
     app.state.service = service
     install_error_handlers(app)
     app.include_router(routes_tools.router)
     app.include_router(routes_ops.router)
-    mount_mcp(app, service, settings.max_body_bytes, settings.hardening.allowed_origins)
-    app.add_middleware(VirtualEndpoint, service=service, max_body_bytes=settings.max_body_bytes)
-    # In front of FastAPI: the /virtual hit path, then the time limit for the rest;
-    # authentication and the access log, when on, outside both (outermost last).
-    front: ASGIApp = build_front(
-        app.stack,
-        service,
-        request_timeout=settings.request_timeout,
-        max_body_bytes=settings.max_body_bytes,
-        # With telemetry on, every request (hits too) goes through FastAPI to be traced.
-        answer_hits=not settings.otel,
-    )
-    if settings.auth_token is not None:
-        front = BearerAuth(front, token=SecretStr(settings.auth_token))
-    if settings.access_log:
-        front = AccessLog(front)
-    app.front = front
+    mount_mcp(app, service, settings.server.max_body_bytes, settings.hardening.allowed_origins)
+    if door_inside_fastapi(settings):
+        app.add_middleware(
+            VirtualDoor,
+            service=service,
+            max_body_bytes=settings.server.max_body_bytes,
+            answer_hits=False,
+        )
+    app.front = front_layers(app.stack, service, settings)  # the order: server/layers.py
     _document_virtual(app)
     return app
+
+
+def load_catalog(settings: Settings) -> Catalog:
+    """The catalog of ``settings.tools``: MCP servers among them are listed first (I/O at
+    the edge, with the real tools' headers), then every source is loaded."""
+    listed = list_servers(
+        settings.tools, headers=settings.real_tools.headers, timeout=settings.upstream.timeout
+    )
+    return Catalog.from_paths(settings.tools, listed)
+
+
+def _faults(settings: Settings) -> FaultInjector | None:
+    """The fault injector of ``settings.faults``; None (no faults) without a profile."""
+    profile = settings.faults.profile
+    return None if profile is None else FaultInjector.from_file(profile, seed=settings.faults.seed)
 
 
 def app_from_env() -> FastAPI:
@@ -179,7 +187,7 @@ def _telemetry_options(enabled: bool) -> dict[str, Any]:
     """FastAPI's OpenTelemetry switch, where this FastAPI has one.
 
     Its hook inspects the environment on every request (about half the cost of
-    a cache hit), so toolsim makes it opt-in (``TOOLSIM_OTEL``).
+    a cache hit), so toolsim makes it opt-in (``TOOLSIM_SERVER__OTEL``).
     """
     if "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
         return {}

@@ -23,7 +23,6 @@ import orjson
 from starlette.types import Message
 
 from toolsim.cache.entry import Reply, Source
-from toolsim.errors import ToolsimError, is_infrastructure
 from toolsim.server.stats import HIT, CounterKey
 
 _JSON = (b"content-type", b"application/json")
@@ -36,20 +35,6 @@ def reply_bytes(error: str, response: Any) -> bytes:
     except TypeError:
         # orjson refuses integers beyond 64 bits, which a simulator may produce.
         return json.dumps({"error": error, "response": response}, default=str).encode()
-
-
-#: Marks a ``/virtual`` error reply that is an infrastructure failure (the simulator, a
-#: model or the store failed; see :func:`toolsim.errors.is_infrastructure`), so toolsim's
-#: agent can tell it from the API's own error. Reference clients ignore it.
-FAILURE_HEADER = "x-toolsim-failure"
-INFRASTRUCTURE = "infrastructure"
-
-
-def failure_headers(error: ToolsimError) -> list[tuple[bytes, bytes]]:
-    """The header that marks ``error`` as an infrastructure failure (none for other errors)."""
-    if is_infrastructure(error):
-        return [(FAILURE_HEADER.encode(), INFRASTRUCTURE.encode())]
-    return []
 
 
 #: On a recorded reply to arguments that break the API's documentation: what breaks it.

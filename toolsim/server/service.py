@@ -20,15 +20,37 @@ from toolsim.cache.nearest import closest_recorded
 from toolsim.catalog.catalog import Catalog
 from toolsim.catalog.models import ApiSpec, api_id
 from toolsim.catalog.parameters import Bound
-from toolsim.errors import CacheMiss, InvalidArguments, ToolsimError, UpstreamError
+from toolsim.errors import (
+    CacheMiss,
+    InjectedFault,
+    InvalidArguments,
+    ToolsimError,
+    UpstreamError,
+)
 from toolsim.server.counters import SharedCounters
+from toolsim.server.faults import FaultInjector
 from toolsim.server.hits import HitMemory, PreparedHit
 from toolsim.server.metrics import Measurements
-from toolsim.server.stats import ERROR, MISS, CallStats
+from toolsim.server.stats import DELAY_MS, DELAYED, ERROR, FAULT, MISS, CallStats
 from toolsim.simulator.base import Simulation, SimulationRequest, Simulator
 from toolsim.simulator.examples import select_examples
 from toolsim.singleflight import SingleFlight
 from toolsim.world import World, prepare, settle
+
+
+@dataclass(frozen=True, slots=True)
+class KeyedCall:
+    """A call validated and keyed once: what every later step of answering it reads."""
+
+    api: ApiSpec
+    #: The arguments canonicalised under their documented names (and how they were sent).
+    bound: Bound
+    key: str
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        """The canonical arguments."""
+        return self.bound.arguments
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +81,7 @@ class ToolService:
         memory_bytes: int = 256 * 1024 * 1024,
         flight_lock_seconds: float = 180.0,
         world: World | None = None,
+        faults: FaultInjector | None = None,
     ) -> None:
         self.catalog = catalog
         self.backend = backend
@@ -77,6 +100,8 @@ class ToolService:
         self.flight_lock_seconds = flight_lock_seconds
         # The entity graph: consulted and fed on misses only (see toolsim.world).
         self.world = world
+        # Seeded faults and latency, applied before the cache is read (never stored).
+        self.faults = faults
 
     @property
     def mode(self) -> CacheMode:
@@ -90,14 +115,15 @@ class ToolService:
         #: enum property costs more).
         self.answers_hits = mode.reads
 
-    def canonical_call(self, api: ApiSpec, arguments: dict[str, Any]) -> tuple[Bound, str]:
-        """Validate and canonicalise ``arguments``; return them bound, with the call's cache key.
+    def key_call(self, api: ApiSpec, arguments: dict[str, Any]) -> KeyedCall:
+        """Validate and canonicalise ``arguments``, and key the call.
 
-        The one step every path (``/virtual``'s hit path included) takes from
-        what a client sent to the key; raises :class:`InvalidArguments`.
+        The one step every door (``/virtual``'s hit path included) takes from what a
+        client sent to the cache key; raises :class:`InvalidArguments`, which the door
+        hands to :meth:`answer_invalid` (a reference cache may have recorded the call).
         """
         bound = api.signature.validated(arguments, api.name, api.function_name)
-        return bound, cache_key(api, bound.arguments)
+        return KeyedCall(api, bound, cache_key(api, bound.arguments))
 
     def kept_hit(self, key: str) -> PreparedHit | None:
         """The hit of ``key`` if process memory has it and this mode answers hits; counted."""
@@ -109,49 +135,66 @@ class ToolService:
     async def call(self, api: ApiSpec, arguments: dict[str, Any]) -> CallResult:
         """Answer one call; raise a :class:`ToolsimError` when no valid reply exists."""
         try:
-            try:
-                bound, key = self.canonical_call(api, arguments)
-            except InvalidArguments as invalid:
-                recorded = await self._recorded_anyway(api, arguments, invalid)
-                if recorded is None:
-                    raise
-                return recorded
-            normalized = bound.arguments
+            call = self.key_call(api, arguments)
+        except InvalidArguments as invalid:
+            return await self.answer_invalid(api, arguments, invalid)
+        return await self.answer(call)
+
+    async def answer(self, call: KeyedCall) -> CallResult:
+        """Answer a call already keyed (:meth:`key_call`); raise :class:`ToolsimError` if no
+        valid reply exists."""
+        api, key = call.api, call.key
+        try:
+            if self.faults is not None:
+                await self._meet_faults(api, key)
             if self.answers_hits:
                 hit = self.memory.get(key) or await self._read_stored(api, key)
                 if hit is not None:
                     self.stats.count_hit(hit.counter_key)
                     return CallResult(hit.reply(), hit.source, True, key)
             if not self.mode.simulates:
-                raise await asyncio.to_thread(self._replay_miss, api, bound)
-            simulation = await self._simulate_once(api, normalized, key)
+                raise await asyncio.to_thread(self._replay_miss, api, call.bound)
+            simulation = await self._simulate_once(api, call.arguments, key)
+        except InjectedFault as fault:
+            self.stats.record(api.function_name, FAULT, fault.kind)
+            raise
         except ToolsimError:
             self.stats.record(api.function_name, ERROR)
             raise
         self.stats.record(api.function_name, MISS, simulation.source)
         return CallResult(simulation.reply, simulation.source, False, key)
 
-    async def _recorded_anyway(
+    async def _meet_faults(self, api: ApiSpec, key: str) -> None:
+        """Wait the profile's latency for this call and raise its fault, if it drew one."""
+        assert self.faults is not None
+        drawn = self.faults.draw(api, key)
+        if drawn.delay > 0:
+            self.stats.record(api.function_name, DELAYED)
+            self.stats.record(api.function_name, DELAY_MS, amount=round(drawn.delay * 1000))
+        await self.faults.meet(api, key, drawn)
+
+    async def answer_invalid(
         self, api: ApiSpec, arguments: dict[str, Any], invalid: InvalidArguments
-    ) -> CallResult | None:
-        """The recorded reply of a call whose arguments break the documentation, if any.
+    ) -> CallResult:
+        """The recorded reply of a call whose arguments break the documentation; else raise
+        ``invalid`` (counted as an error).
 
         Only an import (a reference cache) stores such a call (a simulation never runs
         for invalid arguments), and the reference server replays it: so does toolsim,
-        saying what is wrong with the arguments. A stored call whose own arguments are
-        valid is no such record (its key may equal an invalid call's, as when both
-        spellings of a parameter are sent): the invalid call stays refused.
+        saying what is wrong with the arguments (:attr:`CallResult.problems`). A stored
+        call whose own arguments are valid is no such record (its key may equal an
+        invalid call's, as when both spellings of a parameter are sent).
         """
-        if not self.answers_hits:
-            return None
-        key = cache_key(api, api.signature.canonical(arguments))
-        entry = await asyncio.to_thread(self.backend.get, key)
-        if entry is None or not api.signature.bind(entry.arguments).problems:
-            return None
-        hit = PreparedHit.of(key, api.function_name, entry.reply, entry.source)
-        self.stats.count_hit(hit.counter_key)
-        problems = tuple(invalid.details.get("problems", ()))
-        return CallResult(entry.reply, entry.source, True, key, problems)
+        if self.answers_hits:
+            key = cache_key(api, api.signature.canonical(arguments))
+            entry = await asyncio.to_thread(self.backend.get, key)
+            if entry is not None and api.signature.bind(entry.arguments).problems:
+                hit = PreparedHit.of(key, api.function_name, entry.reply, entry.source)
+                self.stats.count_hit(hit.counter_key)
+                problems = tuple(invalid.details.get("problems", ()))
+                return CallResult(entry.reply, entry.source, True, key, problems)
+        self.stats.record(api.function_name, ERROR)
+        raise invalid
 
     async def _read_stored(self, api: ApiSpec, key: str) -> PreparedHit | None:
         # In a thread: a disk or network read must not hold up the hits being

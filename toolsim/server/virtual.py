@@ -1,40 +1,66 @@
 """``POST /virtual``: the StableToolBench protocol, so existing agents work unchanged.
 
-This endpoint carries nearly all benchmark traffic. A cache hit is answered
-by the front door (:mod:`toolsim.server.front`) before any middleware; everything
-else (misses, errors, other methods) by the small ASGI middleware here, in front
-of FastAPI's routing (which costs more per request than a cache hit does). Its
-OpenAPI description is added separately.
+This door carries nearly all benchmark traffic, so it is served whole by one
+ASGI layer in front of FastAPI (whose middleware costs more per request than a
+cache hit does; :mod:`toolsim.server.layers` shows where it sits). Each request
+is taken in one pass: the body is read once, the call parsed, resolved,
+validated and keyed once (memoised by the raw body, since clients repeat calls
+byte for byte); a hit that process memory keeps ready is sent as is; a miss is
+answered from that same keyed call, under the request time limit.
 
 Every tool-level outcome (success, unknown tool, bad or unparsable arguments,
 replay miss, simulator failure) is HTTP 200 with ``{"error", "response"}``,
 because the reference clients replace the body of any other status with a
 generic message. Only a request that is not a tool call at all (malformed JSON,
 not an object, oversize, hostile names, a body not declared as JSON) gets a 4xx,
-in the same shape.
+in the same shape. A tool-level failure that is the world's, not the API's (see
+:func:`toolsim.errors.is_infrastructure`), carries a header saying so.
+
+Only the wait for the body is watched by the time limit on a hit (from the
+moment the request came in): after it a hit awaits nothing but its two sends.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections import OrderedDict
 from typing import Any
 
-import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from toolsim.catalog.models import ApiSpec
-from toolsim.errors import BadRequest, PayloadTooLarge, ToolsimError, UnsupportedMediaType
+from toolsim.errors import (
+    BadRequest,
+    InvalidArguments,
+    PayloadTooLarge,
+    ToolsimError,
+    UnsupportedMediaType,
+)
 from toolsim.server.arguments import parse_tool_input
+from toolsim.server.asgi import VIRTUAL_PATH
 from toolsim.server.hits import (
-    failure_headers,
+    PreparedHit,
     provenance_headers,
     reply_bytes,
     validation_headers,
 )
-from toolsim.server.requests import checked_name, declares_json, loads, not_json
-from toolsim.server.service import CallResult, ToolService
+from toolsim.server.requests import (
+    checked_name,
+    declares_json,
+    not_json,
+    parse_json,
+    receive_body,
+)
+from toolsim.server.service import KeyedCall, ToolService
+from toolsim.server.timeouts import RequestTimeout
 
-PATH = "/virtual"
+PATH = VIRTUAL_PATH
 _JSON_HEADERS = [(b"content-type", b"application/json")]
+#: Bodies longer than this are not memoised (their key is computed on each hit).
+MAX_MEMO_BODY = 4096
+
+log = logging.getLogger("toolsim.server")
 
 
 def virtual_call(service: ToolService, body: Any) -> tuple[ApiSpec, dict[str, Any]]:
@@ -50,72 +76,149 @@ def virtual_call(service: ToolService, body: Any) -> tuple[ApiSpec, dict[str, An
     return api, parse_tool_input(body.get("tool_input"))
 
 
-async def answer_virtual(service: ToolService, body: Any) -> CallResult:
-    """Answer one parsed ``/virtual`` body; raise :class:`ToolsimError` for any failure."""
-    return await service.call(*virtual_call(service, body))
-
-
-async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
-    for name, value in scope["headers"]:
-        if name == b"content-length" and value.isdigit() and int(value) > limit:
-            raise PayloadTooLarge(f"request body over the {limit}-byte limit", limit=limit)
-    chunks = []
-    size = 0
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise BadRequest("client disconnected")
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"request body over the {limit}-byte limit", limit=limit)
-        chunks.append(chunk)
-        more = message.get("more_body", False)
-    return b"".join(chunks)
-
-
-async def _send(send: Send, status: int, payload: bytes, extra: list | None = None) -> None:
+async def _send(send: Send, status: int, payload: bytes, extra: Any = ()) -> None:
     await send(
-        {"type": "http.response.start", "status": status, "headers": _JSON_HEADERS + (extra or [])}
+        {"type": "http.response.start", "status": status, "headers": [*_JSON_HEADERS, *extra]}
     )
     await send({"type": "http.response.body", "body": payload})
 
 
-class VirtualEndpoint:
-    """ASGI middleware serving ``POST /virtual`` and passing everything else on."""
+class VirtualDoor:
+    """ASGI layer serving ``POST /virtual`` whole and passing every other request to ``app``.
 
-    def __init__(self, app: ASGIApp, service: ToolService, max_body_bytes: int) -> None:
+    Args:
+        app: The next layer, for every other path.
+        service: The tool service (its memory holds the prepared hits).
+        max_body_bytes: Longer bodies get 413.
+        limit: The request time limit to serve under; None when an outer layer applies it
+            (with telemetry on, the door sits inside FastAPI, behind the limit).
+        answer_hits: False answers every call through the service (hits too), so that
+            nothing is skipped (telemetry traces each request).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        service: ToolService,
+        max_body_bytes: int,
+        *,
+        limit: RequestTimeout | None = None,
+        answer_hits: bool = True,
+    ) -> None:
         self.app = app
         self.service = service
         self.max_body_bytes = max_body_bytes
+        self.limit = limit
+        # Raw body -> cache key: the same bytes always name the same call.
+        self._keys: OrderedDict[bytes, str] = OrderedDict()
+        self._hits = answer_hits and service.memory.capacity > 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: D102
         if scope["type"] != "http" or scope["path"] != PATH:
             await self.app(scope, receive, send)
-            return
-        if scope["method"] != "POST":
+        elif scope["method"] != "POST":
             await _send(send, 405, reply_bytes("use POST /virtual", ""), [(b"allow", b"POST")])
-            return
+        elif not declares_json(scope["headers"]):  # cheap: a pass over a few headers
+            await self._refuse(send, not_json(scope["headers"]))
+        elif self.limit is None:
+            await self._serve(scope, receive, send)
+        else:
+            await self._serve_limited(scope, receive, send, self.limit)
+
+    async def _serve_limited(
+        self, scope: Scope, receive: Receive, send: Send, limit: RequestTimeout
+    ) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        watched = limit.watch(task)
         try:
-            if not declares_json(scope["headers"]):
-                raise not_json(scope["headers"])
-            body = loads(await _read_body(scope, receive, self.max_body_bytes))
-            result = await answer_virtual(self.service, body)
-        except orjson.JSONDecodeError as exc:
-            await _send(send, 400, reply_bytes(f"malformed JSON body: {exc}", ""))
-        except (BadRequest, PayloadTooLarge, UnsupportedMediaType) as exc:
-            # Not a tool call at all: say so with a 4xx, in the reply shape.
-            await _send(send, exc.status_code, reply_bytes(exc.message, ""))
+            body = await receive_body(scope, receive, self.max_body_bytes)
+        except asyncio.CancelledError:
+            cut = limit.cut(task)
+            limit.release(task, watched)
+            if not cut:
+                raise
+            await limit.answer_cut(scope, send)
+            return
         except ToolsimError as exc:
-            # A tool-level failure: the agent sees it as the API's error message (a
-            # header tells toolsim's agent when the world, not the API, failed).
-            await _send(send, 200, reply_bytes(exc.message, ""), failure_headers(exc))
+            limit.release(task, watched)
+            await self._refuse(send, exc)
+            return
+        hit = self._kept_hit(body)
+        if hit is not None:
+            limit.release(task, watched)
+            await send(hit.start)
+            await send(hit.body)
+            return
+
+        async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+            await self._answer(body, send)
+
+        await limit.limited(scope, receive, send, watched, app=answer)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            body = await receive_body(scope, receive, self.max_body_bytes)
+        except ToolsimError as exc:
+            await self._refuse(send, exc)
+            return
+        hit = self._kept_hit(body)
+        if hit is not None:
+            await send(hit.start)
+            await send(hit.body)
+            return
+        await self._answer(body, send)
+
+    def _kept_hit(self, body: bytes) -> PreparedHit | None:
+        """The prepared hit of a body seen before, when memory still keeps it (counted)."""
+        if not self._hits:
+            return None
+        key = self._keys.get(body)
+        return None if key is None else self.service.kept_hit(key)
+
+    async def _answer(self, body: bytes, send: Send) -> None:
+        """Parse and key the call once, then answer it from memory, the store or a simulation."""
+        try:
+            api, arguments = virtual_call(self.service, parse_json(body))
+            try:
+                call = self._keyed(body, api, arguments)
+            except InvalidArguments as invalid:  # unless a reference cache recorded it so
+                result = await self.service.answer_invalid(api, arguments, invalid)
+            else:
+                hit = self.service.kept_hit(call.key) if self._hits else None
+                if hit is not None:
+                    await send(hit.start)
+                    await send(hit.body)
+                    return
+                result = await self.service.answer(call)
+        except ToolsimError as exc:
+            await self._refuse(send, exc)
+        except Exception:
+            log.exception("unhandled error on POST %s", PATH)
+            await _send(send, 500, reply_bytes("internal server error", ""))
         else:
             reply = reply_bytes(result.reply.error, result.reply.response)
             headers = provenance_headers(result.source, result.cached)
-            headers += validation_headers(result.problems)
-            await _send(send, 200, reply, headers)
+            await _send(send, 200, reply, headers + validation_headers(result.problems))
+
+    def _keyed(self, body: bytes, api: ApiSpec, arguments: dict[str, Any]) -> KeyedCall:
+        call = self.service.key_call(api, arguments)
+        if self._hits and len(body) <= MAX_MEMO_BODY:
+            if len(self._keys) >= self.service.memory.capacity:
+                self._keys.popitem(last=False)
+            self._keys[body] = call.key
+        return call
+
+    @staticmethod
+    async def _refuse(send: Send, exc: ToolsimError) -> None:
+        if isinstance(exc, BadRequest | PayloadTooLarge | UnsupportedMediaType):
+            # Not a tool call at all: say so with a 4xx, in the reply shape.
+            await _send(send, exc.status_code, reply_bytes(exc.message, ""))
+        else:
+            # A tool-level failure: the agent sees it as the API's error message (with the
+            # headers a real API would send, such as an injected rate limit's Retry-After).
+            extra = [(name.encode(), value.encode()) for name, value in exc.headers().items()]
+            await _send(send, 200, reply_bytes(exc.message, ""), extra)
 
 
 _BODY_SCHEMA = {
