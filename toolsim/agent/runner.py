@@ -28,8 +28,10 @@ from toolsim.catalog.models import Query
 from toolsim.errors import UserError
 from toolsim.llm import LLMUnavailable, create_chat_model
 from toolsim.llm.preflight import preflight
+from toolsim.redact import redacted
 from toolsim.runs import QueryStatus, RunRecord
 from toolsim.settings import Settings
+from toolsim.simulator.factories import describe_simulator
 
 #: Characters per token assumed when fitting a conversation into a small context.
 CHARS_PER_TOKEN = 2.5
@@ -174,7 +176,12 @@ async def run_queries(
         raise UserError("--concurrency must be at least 1")
     model = create_chat_model("agent", settings)
     try:
-        writer = Writer(config.out, agent, mode, config, model.name, limits)
+        simulator = (
+            describe_simulator(settings)
+            if config.server is None
+            else {"server": redacted(config.server)}
+        )
+        writer = Writer(config.out, agent, mode, config, model.name, limits, simulator)
         todo = writer.begin(queries)
         summary = RunSummary(config.out, agent.method, len(queries), len(queries) - len(todo))
         if progress is not None:

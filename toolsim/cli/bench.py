@@ -196,7 +196,7 @@ def print_summary(result: BenchResult) -> None:
         "n queries; SoPR% pass rate; PBC% pass rate within budget; AC average cost; RFBC% runs "
         "over or stopped by the budget; win% against the first row; LLM agent model calls; "
         "tools tool calls; sol/call solved queries per tool call; cost/sol cost per solved "
-        "query; sec summed query seconds",
+        "query; sec summed query seconds (they depend on how warm the caches were)",
         style="dim",
     )
     for label, report in result.world.items():

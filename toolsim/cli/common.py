@@ -10,13 +10,14 @@ system refuses) is one red line, never a traceback.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from toolsim.cache.modes import CacheMode
 from toolsim.catalog.parameters import ParamNames
@@ -208,6 +209,25 @@ def _fail(message: str) -> None:
     # One line however long, so a hint can be copied whole.
     err_console.print(styled(("error:", "red"), f" {message}"), soft_wrap=True)
     raise typer.Exit(1) from None
+
+
+#: How help shows what a parameter takes, in a user's words rather than a Python type's.
+_WORDS = {"str": "text", "Path": "path"}
+_LIST = re.compile(r"<list\[(\w+)\]>")
+_typer_display_type = TyperOption.display_type
+
+
+def _display_type(self: TyperOption | TyperArgument, ctx: Any) -> str:
+    """typer 0.29 shows every parameter's Python type (``<bool>`` even for a flag that takes
+    no value, ``<list[str]>``); toolsim's help shows nothing for a flag and words for the rest."""
+    if getattr(self, "is_flag", False):
+        return ""
+    shown = _LIST.sub(lambda found: f"<{found.group(1)}>...", _typer_display_type(self, ctx))
+    return re.sub(r"<(\w+)>", lambda found: f"<{_WORDS.get(found[1], found[1])}>", shown)
+
+
+TyperOption.display_type = _display_type  # type: ignore[method-assign,assignment]
+TyperArgument.display_type = _display_type  # type: ignore[method-assign,assignment]
 
 
 class ShellGroup(TyperGroup):

@@ -9,9 +9,11 @@ is compared with the first (win rate), and ``OUT/report.html`` shows it all.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,7 +34,7 @@ from toolsim.evaluator.labels import SCORES
 from toolsim.evaluator.scoring.pass_rate import evaluate_pass_rate_async
 from toolsim.evaluator.scoring.results import EntryResult, PassRateReport, WinRateReport
 from toolsim.evaluator.scoring.win_rate import evaluate_win_rate_async
-from toolsim.files import DamagedFiles, write_json_atomic
+from toolsim.files import DamagedFiles, JsonFileError, read_json, write_json_atomic
 from toolsim.llm.local import acquire_local_server, local_model_options, release_local_server
 from toolsim.pipeline.determinism import (
     DeterminismResult,
@@ -50,6 +52,8 @@ from toolsim.world.check import ConsistencyReport, check_run
 
 #: Where a bench keeps its combinations' run folders, under its output folder.
 RUNS_FOLDER = "runs"
+
+log = logging.getLogger("toolsim.pipeline")
 
 
 @dataclass
@@ -109,6 +113,9 @@ class BenchResult:
     world: dict[str, ConsistencyReport] = field(default_factory=dict)
     #: The fault profile the in-process server injected (file, sha256, seed); None if off.
     faults: dict[str, Any] | None = None
+    #: Every invocation that ran or resumed this bench (``started``, ``wall_seconds``),
+    #: oldest first, this one last.
+    invocations: list[dict[str, Any]] = field(default_factory=list)
 
     def summary_rows(self) -> list[dict[str, Any]]:
         """One row per combination: pass rate, budget metrics, win rate against the first."""
@@ -145,7 +152,9 @@ class BenchResult:
             "format": 1,
             "toolsim": __version__,
             "out": str(self.out),
-            "wall_seconds": round(self.wall_seconds, 1),
+            # The first invocation's: a resumed bench's own time is in "invocations".
+            "wall_seconds": self.invocations[0]["wall_seconds"] if self.invocations else None,
+            "invocations": self.invocations,
             "judge": self.pass_rate.judge.to_json(),
             "judge_retries": self.judge_retries,
             "noise_floor": None if floor is None else round(floor, 2),
@@ -243,6 +252,26 @@ def fault_profile(config: BenchConfig, settings: Settings) -> dict[str, Any] | N
         return None
     _, digest = load_profile(profile)
     return {"profile": str(profile), "sha256": digest, "seed": settings.faults.seed}
+
+
+def earlier_invocations(out: Path) -> list[dict[str, Any]]:
+    """The invocations an earlier ``bench.json`` in ``out`` records (none without one).
+
+    A bench.json from before invocations were recorded holds one: its wall time.
+    """
+    path = Path(out) / "bench.json"
+    if not path.exists():
+        return []
+    try:
+        data = read_json(path, "bench summary")
+    except JsonFileError as exc:
+        log.warning("%s; its earlier wall times are not kept", exc.message)
+        return []
+    if isinstance(data, dict) and isinstance(data.get("invocations"), list):
+        return [item for item in data["invocations"] if isinstance(item, dict)]
+    if isinstance(data, dict) and isinstance(data.get("wall_seconds"), int | float):
+        return [{"started": None, "wall_seconds": data["wall_seconds"]}]
+    return []
 
 
 def world_consistency(folder: Path, label: str) -> ConsistencyReport:
@@ -356,10 +385,12 @@ async def run_bench(
     :mod:`toolsim.pipeline.determinism`) and ``result.determinism`` says how it went.
     """
     started = time.monotonic()
+    began = datetime.now(UTC).isoformat(timespec="seconds")
     chosen = combinations(config.agents, config.planners)  # fails fast on unknown names
     check_budget(config.planners, config.budget)
     await check_endpoints(settings, in_process=config.server is None, judge=True)
     out = Path(config.out)
+    earlier = earlier_invocations(out)
     # One embedded model for the whole bench: without this hold, each combination's
     # run would stop it on finishing and the next would start it again.
     held = acquire_local_server(local_model_options(settings))
@@ -390,6 +421,8 @@ async def run_bench(
     finally:
         release_local_server(held)
     result.wall_seconds = time.monotonic() - started
+    this = {"started": began, "wall_seconds": round(result.wall_seconds, 1)}
+    result.invocations = [*earlier, this]
     write_json_atomic(out / "bench.json", result.to_json())
     result.files.append(out / "bench.json")
     return result

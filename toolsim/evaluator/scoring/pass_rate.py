@@ -31,10 +31,11 @@ from toolsim.evaluator.scoring.results import (
     GroupResult,
     JudgeUsage,
     PassRateReport,
+    QueryView,
 )
 from toolsim.evaluator.statistics import noise_floor
 from toolsim.files import DamagedFiles
-from toolsim.runs import QueryStatus
+from toolsim.runs import QueryStatus, RunManifest
 from toolsim.settings import Settings
 
 if TYPE_CHECKING:
@@ -92,6 +93,29 @@ async def judge_answer(judge: Judge, answer: Answer, run: int) -> Verdict:
     if decided is not None:
         return decided
     return await judge.verdict(answer, run)
+
+
+def setup_of(manifest: RunManifest | None) -> dict[str, Any]:
+    """How a run's answers were made, as its manifest says (empty without one)."""
+    if manifest is None:
+        return {}
+    data = manifest.to_json()
+    return {key: data[key] for key in SETUP_FIELDS if data.get(key) not in (None, {}, "")}
+
+
+#: The manifest fields a report shows at its top.
+SETUP_FIELDS = (
+    "agent",
+    "method",
+    "agent_model",
+    "prompt_hash",
+    "action_mode",
+    "planner",
+    "budget",
+    "costs",
+    "limits",
+    "simulator",
+)
 
 
 def system_of(answer_set: AnswerSet) -> str:
@@ -197,6 +221,7 @@ def build_entry(
             counts=count_labels(labels, PASS_LABELS),
             outcomes=by_query,
             budget=budget_metrics([(answer_set.answers, labels)], runs),
+            answers={qid: QueryView.of(answer) for qid, answer in answer_set.answers.items()},
         )
     all_counts = {name: sum(g.counts[name] for g in groups.values()) for name in PASS_LABELS}
     return EntryResult(
@@ -207,6 +232,7 @@ def build_entry(
         overall=summarize([labels for _, labels in strata], runs),
         counts=all_counts,
         budget=budget_metrics(strata, runs),
+        setup=setup_of(entry.sets[0].manifest),
     )
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolsim import __version__
+from toolsim.answers.models import Answer
 from toolsim.evaluator.judging.base import JudgeIdentity
 from toolsim.evaluator.labels import Label, Preference, Round, Verdict
 from toolsim.evaluator.scoring.aggregate import RateSummary
@@ -39,6 +40,41 @@ class JudgeUsage:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class QueryView:
+    """One query's answer as a report shows it beside its verdicts."""
+
+    query: str
+    final_answer: str
+    #: The run record's status (``answered``, ``infrastructure``, ...), else whether the
+    #: answer finished.
+    status: str
+    #: The tool calls made: ``(function, arguments, error)``.
+    calls: tuple[tuple[str, str, str], ...] = ()
+
+    @classmethod
+    def of(cls, answer: Answer) -> QueryView:
+        """What a report shows of ``answer``."""
+        if answer.record is not None:
+            status = answer.record.status.value
+        else:
+            status = "finished" if answer.finished else "unfinished"
+        calls = tuple((step.function, step.arguments, step.error) for step in answer.steps)
+        return cls(answer.query, answer.final_answer, status, calls)
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain-JSON form for reports."""
+        return {
+            "query": self.query,
+            "final_answer": self.final_answer,
+            "status": self.status,
+            "calls": [
+                {"function": function, "arguments": arguments, "error": error}
+                for function, arguments, error in self.calls
+            ],
+        }
+
+
 @dataclass
 class GroupResult:
     """The pass rate of one group of one answer set."""
@@ -48,9 +84,11 @@ class GroupResult:
     counts: dict[str, int]
     outcomes: dict[str, list[Verdict]]
     budget: BudgetMetrics | None = None
+    #: Per query: the query, the final answer and the calls made (what the verdicts judged).
+    answers: dict[str, QueryView] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """A plain-JSON form for reports, per-query labels included."""
+        """A plain-JSON form for reports, per-query labels and answers included."""
         return {
             "queries": len(self.outcomes),
             "rate": self.rate.to_json(),
@@ -59,6 +97,7 @@ class GroupResult:
             "per_query": {
                 qid: [outcome.to_json() for outcome in runs] for qid, runs in self.outcomes.items()
             },
+            "answers": {qid: view.to_json() for qid, view in self.answers.items()},
         }
 
 
@@ -74,6 +113,9 @@ class EntryResult:
     overall: RateSummary
     counts: dict[str, int]
     budget: BudgetMetrics | None = None
+    #: How the answers were made, from the run folder's manifest (agent, its model and
+    #: prompts' hash, planner, budget, limits, simulator); empty for other answer files.
+    setup: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """A plain-JSON form for reports."""
@@ -81,6 +123,7 @@ class EntryResult:
             "label": self.label,
             "system": self.system,
             "source": self.source,
+            "setup": self.setup,
             "overall": self.overall.to_json(),
             "counts": self.counts,
             "budget": None if self.budget is None else self.budget.to_json(),

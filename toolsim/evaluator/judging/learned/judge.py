@@ -127,9 +127,12 @@ class LearnedJudge:
                 probability,
             )
         low, high = UNSURE_BAND
+        label = Label(label_of(probability))
         return Verdict(
-            Label(label_of(probability)),
-            f"p(Solved) = {probability:.3f} (Unsure in [{low}, {high}))",
+            label,
+            f"the learned judge puts the chance that this answer solves the query at "
+            f"{probability:.3f}, so {label.value} (Unsolved under {low}, Unsure up to {high}, "
+            "Solved from there)",
             "learned",
             probability,
         )
