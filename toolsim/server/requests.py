@@ -83,6 +83,8 @@ def declares_json(headers: list[tuple[bytes, bytes]]) -> bool:
     """
     for name, value in headers:
         if name == b"content-type":
+            if value == b"application/json":  # what clients send, nearly always
+                return True
             media = value.split(b";", 1)[0].strip().lower()
             return media == b"application/json" or media.endswith(b"+json")
     return False
