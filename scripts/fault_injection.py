@@ -370,6 +370,25 @@ def redis_killed(work: Path) -> None:
             "a Redis without an append-only file is named at serve's start",
             "keeps no append-only file" in shown.stderr,
         )
+        # What the warning is about: the same kill -9 without an append-only file.
+        cities = [f"RDB {n}" for n in range(200)]
+        with serving(env) as (_, base):
+            stored = {city: virtual(base, city)[1] for city in cities}
+        rdb["process"].kill()
+        rdb["process"].wait(10)
+        rdb["start"]()
+        import redis
+
+        client = redis.Redis.from_url(rdb["url"])
+        kept = sum(1 for key in client.scan_iter("toolsim:e:*"))
+        client.close()
+        check(
+            name,
+            "without it, the same kill -9 loses what the last snapshot missed",
+            kept < len(stored),
+            acknowledged=len(stored),
+            kept=kept,
+        )
 
 
 def cache_damaged(work: Path) -> None:

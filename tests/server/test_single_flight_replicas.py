@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow
 
 CALLS = 60
 #: Seconds the scripted model takes over every answer.
-DELAY = 2.0
+DELAY = 3.0
 #: A call is a stall when it takes longer than this many times its simulation.
 SLOWER_THAN = 2.0
 
