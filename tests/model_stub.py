@@ -71,6 +71,8 @@ class StubControl:
         self.relay_requests: list[dict[str, Any]] = []
         self.in_flight = 0
         self.max_in_flight = 0
+        #: When the stub answered each chat request (``time.monotonic()``), by arrival order.
+        self.answered: dict[int, float] = {}
         self.stopping = threading.Event()
         self._changed = threading.Condition()
 
@@ -97,7 +99,7 @@ class StubControl:
         """The stub's StableToolBench relay endpoint."""
         return self.base_url.removesuffix("/v1") + "/relay"
 
-    def _arrived(self, body: dict[str, Any]) -> tuple[str, str]:
+    def _arrived(self, body: dict[str, Any]) -> tuple[int, str, str]:
         with self._changed:
             self.requests.append(body)
             self.in_flight += 1
@@ -105,10 +107,11 @@ class StubControl:
             mode = self._sequence.pop(0) if self._sequence else self._mode
             reply = self.replies.pop(0) if self.replies else self.reply
             self._changed.notify_all()
-        return mode, reply
+        return len(self.requests) - 1, mode, reply
 
-    def _left(self) -> None:
+    def _left(self, index: int) -> None:
         with self._changed:
+            self.answered[index] = time.monotonic()
             self.in_flight -= 1
             self._changed.notify_all()
 
@@ -147,7 +150,7 @@ def _completion(body: dict[str, Any], content: str) -> dict[str, Any]:
 def _stub_app(control: StubControl) -> Starlette:
     async def chat(request: Request) -> Response:
         body = await request.json()
-        mode, reply = control._arrived(body)
+        index, mode, reply = control._arrived(body)
         try:
             if control.delay and mode != "slow":
                 await asyncio.sleep(control.delay)
@@ -184,7 +187,7 @@ def _stub_app(control: StubControl) -> Starlette:
                     return JSONResponse({"error": error}, status_code=400)
             return JSONResponse(_completion(body, reply))
         finally:
-            control._left()
+            control._left(index)
 
     async def models(request: Request) -> Response:
         control.model_listings += 1

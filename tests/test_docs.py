@@ -234,8 +234,19 @@ def test_every_python_name_the_docs_give_resolves():
     assert missing == []
 
 
+def compose_variables() -> set[str]:
+    """The TOOLSIM_* variables compose.yaml itself reads (``${NAME:-default}``), not toolsim."""
+    text = (ROOT / "compose.yaml").read_text(encoding="utf-8")
+    return set(re.findall(r"\$\{(TOOLSIM_[A-Z0-9_]+)(?::-[^}]*)?\}", text))
+
+
 def test_every_variable_the_docs_name_is_read_by_toolsim():
-    known = set(environment_variables()) | set(legacy_environment_variables()) | TEST_SWITCHES
+    known = (
+        set(environment_variables())
+        | set(legacy_environment_variables())
+        | TEST_SWITCHES
+        | compose_variables()
+    )
     # Patterns (TOOLSIM_AGENT__<FIELD>, TOOLSIM_FAULTS__*, TOOLSIM_LLM_<FIELD>) stop before the
     # placeholder: a group's prefix, or the older names' TOOLSIM_LLM.
     prefixes = {name.split("__")[0] for name in known if "__" in name} | {"TOOLSIM_LLM"}

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from toolsim.errors import UserError
-from toolsim.files import JsonFileError, read_json, write_json_atomic
+from toolsim.files import (
+    DamagedFile,
+    JsonFileError,
+    read_json,
+    shown,
+    utf8_name,
+    write_json_atomic,
+)
 
 
 def test_what_the_writer_writes_the_reader_reads(tmp_path: Path) -> None:
@@ -47,3 +58,22 @@ def test_invalid_json_says_where(tmp_path: Path, content: bytes, cause: str) -> 
         read_json(path, "labels file")
     assert info.value.message.startswith(f"the labels file {path} is not valid JSON (")
     assert info.value.reason.startswith("not valid JSON (") and cause in info.value.reason
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
+def test_written_files_get_the_mode_the_umask_gives(tmp_path: Path, umask: int, mode: int) -> None:
+    # In a fresh process: the umask is read once, when toolsim.files is imported.
+    path = tmp_path / "report.json"
+    script = (
+        f"import os; os.umask({umask}); from toolsim.files import write_json_atomic; "
+        f"write_json_atomic({str(path)!r}, {{'a': 1}})"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+    assert stat.S_IMODE(path.stat().st_mode) == mode  # was 0600 whatever the umask
+
+
+def test_a_name_that_is_not_utf8_is_shown_escaped() -> None:
+    name = Path(os.fsdecode(b"G1_\xff.json"))
+    assert not utf8_name(name) and utf8_name(Path("G1_é.json"))
+    assert shown(name) == "G1_\\udcff.json"
+    assert "G1_\\udcff.json" in DamagedFile(name, "damaged").message

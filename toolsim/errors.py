@@ -6,10 +6,12 @@ prints them without a traceback::
     ToolsimError                 500 internal_error
     ├── UserError                400 user_error          bad configuration or command-line input
     │   ├── JsonFileError        toolsim.files           a JSON file missing or not valid JSON
+    │   ├── DamagedFile          toolsim.files           an input file that is not what it should be
     │   ├── EmbedderUnavailable  toolsim.planner         an embedder's package is missing
     │   └── DownloadError        toolsim.data            a download failed or was damaged
     ├── BadRequest               400 bad_request
     ├── PayloadTooLarge          413 payload_too_large
+    ├── UnsupportedMediaType     415 unsupported_media_type  a body not declared as JSON
     ├── ToolNotFound             404 tool_not_found
     ├── InvalidArguments         422 invalid_arguments
     ├── CacheMiss                404 cache_miss          replay mode, no recorded reply
@@ -20,6 +22,13 @@ prints them without a traceback::
     │   └── NoExemplar           toolsim.simulator       no recorded reply of the API to adapt
     └── InjectedFault            500 injected_fault      a fault profile's (also 429, 503, 504)
 
+An **infrastructure failure** is the world failing the agent, not the agent failing:
+a simulator, relay, model or store that did not answer (an :class:`UpstreamError`,
+except a request the model endpoint rejected as such). :func:`is_infrastructure` is
+the one test: the server marks such tool replies, the agent ends the query with
+status ``infrastructure`` instead of showing the failure as an API reply, and the
+pass rate leaves it unscored.
+
 Going over a budget is not an error: the server knows no budgets, and an agent's
 budget gate (:mod:`toolsim.budget.gate`) turns a call that does not fit into a
 :class:`~toolsim.budget.Rejection` the model sees as an error observation, and
@@ -28,7 +37,13 @@ the run goes on.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
+
+from toolsim.redact import scrub
+
+#: The header marking an error reply as an infrastructure failure, and its value.
+FAILURE_HEADER = "x-toolsim-failure"
+INFRASTRUCTURE = "infrastructure"
 
 
 class ToolsimError(Exception):
@@ -36,8 +51,12 @@ class ToolsimError(Exception):
 
     status_code = 500
     code = "internal_error"
+    #: Whether this error is an infrastructure failure (see the module docstring).
+    infrastructure: ClassVar[bool] = False
 
     def __init__(self, message: str, **details: Any) -> None:
+        # Whatever a message quotes (a URL, a client library's error), no credential in it.
+        message = scrub(message)
         super().__init__(message)
         self.message = message
         self.details = details
@@ -47,8 +66,10 @@ class ToolsimError(Exception):
         return {"error": {"type": self.code, "message": self.message, "details": self.details}}
 
     def headers(self) -> dict[str, str]:
-        """HTTP headers the error is answered with (``Retry-After``, ...); none by default."""
-        return {}
+        """HTTP headers the error is answered with (``Retry-After``, ...): by default only
+        :data:`FAILURE_HEADER` on an infrastructure failure, so that toolsim's agent can tell
+        it from the API's own error (reference clients ignore it)."""
+        return {FAILURE_HEADER: INFRASTRUCTURE} if self.infrastructure else {}
 
 
 class UserError(ToolsimError):
@@ -70,6 +91,13 @@ class PayloadTooLarge(ToolsimError):
 
     status_code = 413
     code = "payload_too_large"
+
+
+class UnsupportedMediaType(ToolsimError):
+    """A request body that does not say it is JSON (``Content-Type: application/json``)."""
+
+    status_code = 415
+    code = "unsupported_media_type"
 
 
 class ToolNotFound(ToolsimError):
@@ -94,10 +122,16 @@ class CacheMiss(ToolsimError):
 
 
 class UpstreamError(ToolsimError):
-    """A simulator or upstream API that failed to produce a valid reply."""
+    """A simulator, upstream API, model or store that failed to produce a valid reply."""
 
     status_code = 502
     code = "upstream_error"
+    infrastructure = True
+
+
+def is_infrastructure(error: BaseException) -> bool:
+    """Whether ``error`` is an infrastructure failure (the one definition toolsim uses)."""
+    return isinstance(error, ToolsimError) and error.infrastructure
 
 
 #: The source (``X-Toolsim-Source``) of a reply that a fault profile injected.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,68 @@ class JsonFileError(UserError):
         self.path = Path(path)
         self.what = what
         self.reason = reason
+
+
+def shown(path: Path | str) -> str:
+    """``path`` as text that can always be printed or written: bytes of a name that is not
+    UTF-8 (kept by Python as lone surrogates) are shown escaped, as ``\\udcff``."""
+    return str(path).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def utf8_name(path: Path) -> bool:
+    """Whether ``path``'s name is UTF-8 text (a name that is not cannot be reported as is)."""
+    try:
+        path.name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+#: The flag that turns damaged input files from an error into a listed skip.
+SKIP_FLAG = "--skip-bad-files"
+
+
+class DamagedFile(UserError):
+    """An input file that cannot be read as what it should be (an answer file, a record).
+
+    A damaged file must never quietly change a number: a command stops, naming
+    it, unless the user asked to skip such files (:class:`DamagedFiles`).
+    """
+
+    def __init__(self, path: Path, reason: str, *, remedy: str = "") -> None:
+        remedy = remedy or (
+            f"repair or remove it, or pass {SKIP_FLAG} to leave damaged files out and list "
+            "them in the report"
+        )
+        super().__init__(f"{shown(path)}: {reason} ({remedy})", path=shown(path))
+        self.path = Path(path)
+        self.reason = reason
+
+
+@dataclass
+class DamagedFiles:
+    """What a reader does on meeting a damaged input file: stop (the default) or skip it.
+
+    Readers call :meth:`found` for every damaged file; with ``skip`` the file is
+    left out and listed in :attr:`skipped` (``"path: reason"``), which reports
+    then show, so a number that left something out says so.
+    """
+
+    skip: bool = False
+    skipped: list[str] = field(default_factory=list)
+
+    def found(self, path: Path, reason: str) -> None:
+        """A damaged file: raise :class:`DamagedFile`, or list it when skipping."""
+        if not self.skip:
+            raise DamagedFile(path, reason)
+        self.skipped.append(f"{shown(path)}: {reason}")
+
+    def unusable(self, error: UserError) -> None:
+        """An input that cannot be used at all (a missing path, one with no answers):
+        ``error`` is raised again, or, when skipping, its message (naming the input) listed."""
+        if not self.skip:
+            raise error
+        self.skipped.append(error.message)
 
 
 def read_json(path: Path, what: str = "file") -> Any:
@@ -83,16 +146,35 @@ def read_yaml(path: Path, what: str = "file") -> Any:
     return parse_yaml(text, str(path), what)
 
 
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux allows (``/proc``)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore (at import, before any thread)
+    os.umask(mask)
+    return mask
+
+
+#: The mode a new file gets, as ``open()`` would give it (0o666 less the umask).
+FILE_MODE = 0o666 & ~_umask()
+
+
 def write_text_atomic(path: Path, text: str) -> None:
     """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``.
 
     The rename is atomic on POSIX, so ``path`` holds either its old or its new
-    content, never a mix; the parent folder is created if needed.
+    content, never a mix; the parent folder is created if needed. The file gets the
+    mode any new file would (``0o666`` less the umask), not the temporary file's 0600.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(handle, FILE_MODE)
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as sink:
             sink.write(text)
         os.replace(temporary, path)

@@ -25,6 +25,7 @@ nested one wins.
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 from typing import Annotated, Any
@@ -203,8 +204,8 @@ class ServerSettings(BaseModel):
     flight_lock_seconds: float = Field(
         default=180.0,
         gt=0,
-        description="Longest one worker holds the shared per-call lock while it simulates a "
-        "miss; other workers wait at most this long, then simulate anyway.",
+        description="Longest another worker waits for the shared per-call lock while one "
+        "simulates a miss, then simulates anyway (a holder that dies frees it within 10 s).",
     )
     max_body_bytes: int = Field(default=ONE_MIB, ge=1024, description="Largest request body.")
     memory_entries: int = Field(
@@ -303,6 +304,36 @@ class LocalModelSettings(BaseModel):
     context: int = Field(
         default=16384, ge=512, description="Context of the local model, shared by its slots."
     )
+
+
+class HardeningSettings(BaseModel):
+    """Bounds and checks for a server exposed beyond one trusted client."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    memory_bytes: int = Field(
+        default=256 * ONE_MIB,
+        ge=0,
+        description="Bytes of hot replies kept in process memory, at most (beside "
+        "server.memory_entries); a larger reply is read from the store each time.",
+    )
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Web origins whose pages may call /mcp (comma-separated, e.g. "
+        "http://localhost:6274; 'http://localhost:*' for any port). A request with any other "
+        "Origin header is refused (403); clients that send none (SDKs, agents) are served.",
+    )
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str) and value.lstrip().startswith("["):
+            value = json.loads(value)  # the JSON list form
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list):
+            return [str(part).strip().rstrip("/") for part in value if str(part).strip()]
+        return value
 
 
 #: The roles with their own nested group of settings.
@@ -483,6 +514,10 @@ class Settings(BaseSettings):
     )
     server: ServerSettings = Field(
         default_factory=ServerSettings, description="The HTTP server (TOOLSIM_SERVER__*)."
+    )
+    hardening: HardeningSettings = Field(
+        default_factory=HardeningSettings,
+        description="Bounds and checks for an exposed server (TOOLSIM_HARDENING__*).",
     )
     cache: CacheSettings = Field(
         default_factory=CacheSettings, description="The replay cache (TOOLSIM_CACHE__*)."

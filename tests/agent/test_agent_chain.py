@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from agent_support import call, finish, load, notes, offered, steps_done, text
 
 from toolsim.agent import AgentLimits
 from toolsim.agent.actions import ActionMode, View, build
 from toolsim.agent.queries import load_queries
-from toolsim.llm import ChatReply, ToolCall
+from toolsim.errors import UpstreamError
+from toolsim.llm import ChatReply, RequestRejected, ToolCall
 
 WEATHER = "current_weather_for_skycast_weather"
 FORECAST = "get_5_day_forecast_for_skycast_weather"
@@ -103,19 +105,26 @@ async def test_malformed_output_is_retried_then_a_failed_step(run, model, tmp_pa
     assert len({r.seed for r in first_step}) == 3
 
 
-async def test_a_failed_model_call_is_not_sampled_again(run, model, tmp_path):
+@pytest.mark.parametrize(
+    ("failure", "status"),
+    [
+        # The endpoint failed (after its retries): the world failed the agent.
+        (UpstreamError("HTTP 500 after 6 retries", retries=6, waited=12.5), "infrastructure"),
+        # The endpoint refused this very request (a context too long): the agent's failure.
+        (RequestRejected("HTTP 400 after 6 retries", retries=6, waited=12.5), "failed"),
+    ],
+)
+async def test_a_failed_model_call_is_not_sampled_again(run, model, tmp_path, failure, status):
     # The client already re-sent it unchanged (its retries are in the error): a new sample
     # would change the trajectory without helping a model that cannot answer.
-    from toolsim.errors import UpstreamError
-
-    replies = iter([UpstreamError("HTTP 500 after 6 retries", retries=6, waited=12.5)])
+    replies = iter([failure])
     model.policy = lambda request: next(replies)
 
     await run()
 
     record = load(tmp_path / "out/records/example/1.json")
-    assert record["status"] == "failed"
-    assert "HTTP 500 after 6 retries" in record["error"]
+    assert record["status"] == status
+    assert "after 6 retries" in record["error"]
     assert record["model_calls"] == 1 and record["failed_model_calls"] == 1
     assert (record["model_retries"], record["model_retry_seconds"]) == (6, 12.5)
     assert len(model.requests) == 1

@@ -11,6 +11,7 @@ from answers.converted_files import entry, record, write_group, write_run
 from toolsim.answers import load_answer_sets
 from toolsim.answers.converted import parse_finish
 from toolsim.errors import UserError
+from toolsim.files import DamagedFile, DamagedFiles
 
 CONVERTED = "stabletoolbench/data_example/model_predictions_converted"
 
@@ -112,15 +113,18 @@ def test_run_folder_group_with_records_only(tmp_path: Path) -> None:
     assert answer_set.group == "G" and not answer_set.answers["7"].finished
 
 
-def test_truncated_file_is_a_problem_and_the_rest_loads(tmp_path: Path) -> None:
+def test_a_truncated_file_is_an_error_naming_it_unless_skipped(tmp_path: Path) -> None:
     folder = tmp_path / "method"
     write_group(folder, "good", {"1": entry("q", "a")})
     (folder / "broken.json").write_text('{"1": {"query": "q", "answ', encoding="utf-8")
-    sets = {s.group: s for s in load_answer_sets(folder)}
-    assert sorted(sets["good"].answers) == ["1"]
-    assert not sets["broken"].answers
-    [problem] = sets["broken"].problems
-    assert str(folder / "broken.json") in problem and "not valid JSON" in problem
+    with pytest.raises(DamagedFile, match="broken.json: not valid JSON") as failed:
+        load_answer_sets(folder)
+    assert failed.value.path == folder / "broken.json" and "--skip-bad-files" in str(failed.value)
+    skipping = DamagedFiles(skip=True)
+    [good] = load_answer_sets(folder, skipping)
+    assert good.group == "good" and sorted(good.answers) == ["1"]
+    [skipped] = skipping.skipped
+    assert skipped.startswith(f"{folder / 'broken.json'}: not valid JSON")
 
 
 def test_missing_fields_name_the_file_and_query(tmp_path: Path) -> None:
@@ -129,9 +133,12 @@ def test_missing_fields_name_the_file_and_query(tmp_path: Path) -> None:
     path = write_group(
         tmp_path / "m", "G", {"1": entry("q", "a"), "2": bad, "3": {"answer": {}}, "4": []}
     )
-    [answer_set] = load_answer_sets(path)
+    with pytest.raises(DamagedFile, match="query 2: missing field 'answer.final_answer'"):
+        load_answer_sets(path)
+    skipping = DamagedFiles(skip=True)
+    [answer_set] = load_answer_sets(path, skipping)
     assert sorted(answer_set.answers) == ["1"]
-    assert answer_set.problems == [
+    assert skipping.skipped == [
         f"{path}: query 2: missing field 'answer.final_answer'",
         f"{path}: query 3: missing field 'query'",
         f"{path}: query 4: not an object",
@@ -142,8 +149,8 @@ def test_wrong_top_level_shape(tmp_path: Path) -> None:
     folder = tmp_path / "m"
     write_group(folder, "good", {"1": entry("q", "a")})
     (folder / "list.json").write_text("[1, 2]", encoding="utf-8")
-    sets = {s.group: s for s in load_answer_sets(folder)}
-    assert "expected an object of query id -> answer" in sets["list"].problems[0]
+    with pytest.raises(DamagedFile, match="list.json: expected an object of query id -> answer"):
+        load_answer_sets(folder)
 
 
 @pytest.mark.parametrize("content", ["", "{", "{}"])
@@ -180,12 +187,37 @@ def test_broken_manifest_is_a_user_error(tmp_path: Path) -> None:
         load_answer_sets(tmp_path / "run")
 
 
-def test_broken_record_is_a_problem(tmp_path: Path) -> None:
+def test_a_broken_record_is_an_error_unless_skipped(tmp_path: Path) -> None:
     run = write_run(tmp_path / "run", "G", {"1": entry("q", "a")}, {})
     (run / "records" / "G" / "1.json").write_text("{", encoding="utf-8")
-    [answer_set] = load_answer_sets(run)
+    with pytest.raises(DamagedFile, match=r"1\.json: not valid JSON"):
+        load_answer_sets(run)
+    skipping = DamagedFiles(skip=True)
+    [answer_set] = load_answer_sets(run, skipping)
     assert answer_set.answers["1"].record is None
-    assert "1.json: not valid JSON" in answer_set.problems[0]
+    assert "1.json: not valid JSON" in skipping.skipped[0]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [b"\xff\xfe\x00garbage", b"", b'{"1": {"query": "q", "ans'],
+    ids=["binary", "empty", "cut"],
+)
+def test_a_damaged_converted_file_is_never_rebuilt_from_the_records(
+    tmp_path: Path, damage: bytes
+) -> None:
+    # Rebuilt from its records, the group's answers would be judged without their query.
+    records = {"1": record("1", "G", final_answer="a"), "2": record("2", "G", final_answer="b")}
+    run = write_run(tmp_path / "run", "G", {"1": entry("q", "a"), "2": entry("q", "b")}, records)
+    write_run(tmp_path / "run", "H", {"3": entry("q", "c")}, {"3": record("3", "H")})
+    (run / "converted" / "G.json").write_bytes(damage)
+    with pytest.raises(DamagedFile, match=r"converted/G\.json"):
+        load_answer_sets(run)
+    skipping = DamagedFiles(skip=True)
+    [kept] = load_answer_sets(run, skipping)
+    assert kept.group == "H" and sorted(kept.answers) == ["3"]
+    [skipped] = skipping.skipped
+    assert skipped.startswith(str(run / "converted" / "G.json"))
 
 
 def test_query_ids_never_become_paths(tmp_path: Path) -> None:

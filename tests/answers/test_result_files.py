@@ -11,6 +11,7 @@ from answers.result_files import result_entry, write_results
 from toolsim.answers import load_answer_sets
 from toolsim.answers.results import parse_steps, reference_labels
 from toolsim.errors import UserError
+from toolsim.files import DamagedFile, DamagedFiles
 
 RESULTS = "stabletoolbench/data_example/pass_rate_results"
 
@@ -55,11 +56,15 @@ def test_a_step_that_is_not_a_repr_is_kept_leniently() -> None:
     assert step["name"] == "search_for_x"
 
 
-def test_a_broken_entry_is_a_problem_and_the_rest_loads(tmp_path: Path) -> None:
+def test_a_broken_entry_is_an_error_or_skipped_and_the_rest_loads(tmp_path: Path) -> None:
     entries = {"1": result_entry("q", "a"), "2": {**result_entry("q", "a"), "is_solved": 3}}
-    [answer_set] = load_answer_sets(write_results(tmp_path / "m", "G2_category", entries))
+    path = write_results(tmp_path / "m", "G2_category", entries)
+    with pytest.raises(DamagedFile, match="query 2: .*is_solved"):
+        load_answer_sets(path)
+    skipping = DamagedFiles(skip=True)
+    [answer_set] = load_answer_sets(path, skipping)
     assert list(answer_set.answers) == ["1"]
-    assert any("is_solved" in problem for problem in answer_set.problems)
+    assert any("is_solved" in name for name in skipping.skipped)
 
 
 def test_the_reference_examples_load_with_their_groups(shared_data: Path) -> None:

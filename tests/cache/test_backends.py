@@ -159,41 +159,47 @@ def test_counters_and_entries_do_not_mix(backend: CacheBackend) -> None:
 
 def test_lock_excludes_a_second_holder_until_released(backend: CacheBackend) -> None:
     assert isinstance(backend, SupportsLock)
-    with backend.lock(hex_key(1), ttl=30) as first:
-        assert first is True
-        with backend.lock(hex_key(1), ttl=30, wait=0.05) as second:
-            assert second is False
-        with backend.lock(hex_key(2), ttl=30, wait=0) as other_key:
-            assert other_key is True
-    with backend.lock(hex_key(1), ttl=30, wait=0) as after_release:
-        assert after_release is True
+    assert backend.try_lock(hex_key(1), "first", 30) is True
+    assert backend.try_lock(hex_key(1), "second", 30) is False
+    assert backend.try_lock(hex_key(2), "second", 30) is True  # another key
+    backend.unlock(hex_key(1), "second")  # not the holder: nothing happens
+    assert backend.try_lock(hex_key(1), "second", 30) is False
+    backend.unlock(hex_key(1), "first")
+    assert backend.try_lock(hex_key(1), "second", 30) is True
 
 
-def test_lock_expires_when_never_released(backend: CacheBackend) -> None:
+def test_lock_expires_when_its_holder_stops_renewing(backend: CacheBackend) -> None:
     assert isinstance(backend, SupportsLock)
-    crashed = backend.lock(hex_key(1), ttl=0.3)
-    assert crashed.__enter__() is True  # a holder that dies without releasing
-    with backend.lock(hex_key(1), ttl=30, wait=0) as meanwhile:
-        assert meanwhile is False
-    # Waits until the dead holder's lock expires (well within 10 s), then holds it.
+    assert backend.try_lock(hex_key(1), "crashed", 0.3)  # a holder that dies
+    assert backend.try_lock(hex_key(1), "waiter", 30) is False
+    # Free once the dead holder's lease runs out (well within 5 s).
+    deadline = time.monotonic() + 5
+    while not backend.try_lock(hex_key(1), "waiter", 30):
+        assert time.monotonic() < deadline, "the lease never ran out"
+        time.sleep(0.02)  # polling a lease's expiry, not a sync
+    # The expired holder can neither renew nor release its successor's lock.
+    assert backend.renew_lock(hex_key(1), "crashed", 30) is False
+    backend.unlock(hex_key(1), "crashed")
+    assert backend.try_lock(hex_key(1), "intruder", 30) is False
+
+
+def test_renewing_keeps_the_lock_past_its_first_lease(backend: CacheBackend) -> None:
+    assert isinstance(backend, SupportsLock)
+    assert backend.try_lock(hex_key(1), "holder", 0.2)
+    assert backend.renew_lock(hex_key(1), "holder", 60) is True
     started = time.monotonic()
-    with backend.lock(hex_key(1), ttl=30, wait=10) as later:
-        assert later is True
-    assert time.monotonic() - started < 5
-    # The expired holder's late release does not free its successor's lock.
-    with backend.lock(hex_key(1), ttl=30, wait=0) as successor:
-        assert successor is True
-        crashed.__exit__(None, None, None)
-        with backend.lock(hex_key(1), ttl=30, wait=0) as intruder:
-            assert intruder is False
+    while time.monotonic() - started < 0.4:  # twice the first lease
+        assert backend.try_lock(hex_key(1), "waiter", 30) is False
+        time.sleep(0.02)  # watching the lock outlive its first lease
+    assert backend.renew_lock(hex_key(2), "holder", 60) is False  # never held
 
 
 def test_locks_are_not_entries(backend: CacheBackend) -> None:
     assert isinstance(backend, SupportsLock)
-    with backend.lock(hex_key(1), ttl=30):
-        assert len(backend) == 0
-        assert list(backend.items()) == []
-        assert backend.counters() == {}
+    assert backend.try_lock(hex_key(1), "holder", 30)
+    assert len(backend) == 0
+    assert list(backend.items()) == []
+    assert backend.counters() == {}
 
 
 # DiskBackend only.

@@ -8,12 +8,12 @@ processes.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -58,24 +58,51 @@ class GatedSimulator:
         pass
 
 
+class CountingSimulator:
+    """A fake simulator that answers at once, counting its simulations."""
+
+    name = "counting"
+    example_count = 0
+    example_chars = 0
+
+    def __init__(self, worker: int) -> None:
+        self.worker = worker
+        self.count = 0
+
+    async def simulate(self, request: SimulationRequest) -> Simulation:
+        self.count += 1
+        reply = Reply(response={"worker": self.worker, "arguments": request.arguments})
+        return Simulation(reply=reply, source=Source.SIMULATED, simulator=self.name, model="fake")
+
+    async def aclose(self) -> None:
+        pass
+
+
 class Watched:
     """A backend whose lock attempts are reported, so a test knows a worker is waiting."""
 
     def __init__(self, backend: CacheBackend, attempts: threading.Semaphore) -> None:
         self._backend = backend
         self._attempts = attempts
+        self._tried: set[str] = set()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._backend, name)
 
+    def renew_lock(self, key: str, token: str, lease: float) -> bool:
+        return self._backend.renew_lock(key, token, lease)  # type: ignore[attr-defined]
+
+    def unlock(self, key: str, token: str) -> None:
+        self._backend.unlock(key, token)  # type: ignore[attr-defined]
+
     def __len__(self) -> int:
         return len(self._backend)
 
-    @contextlib.contextmanager
-    def lock(self, key: str, ttl: float, *, wait: float | None = None) -> Iterator[bool]:
-        self._attempts.release()
-        with self._backend.lock(key, ttl, wait=wait) as held:  # type: ignore[attr-defined]
-            yield held
+    def try_lock(self, key: str, token: str, lease: float) -> bool:
+        if token not in self._tried:  # reports each wait once, however often it tries
+            self._tried.add(token)
+            self._attempts.release()
+        return self._backend.try_lock(key, token, lease)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(params=["disk", "redis"])
@@ -146,6 +173,42 @@ async def test_a_failed_simulation_lets_the_waiting_worker_try(workers) -> None:
     # The lock is free again: the next call simulates at once, and succeeds.
     recovered = await services[1].call(services[1].catalog.by_function(FUNCTION), {"city": "Oslo"})
     assert recovered.reply.error == "" and not recovered.cached
+
+
+async def test_waiting_workers_hold_no_thread(shared_stores: list[CacheBackend]) -> None:
+    """Distinct misses sent to two workers in opposite orders, with two threads in all.
+
+    Each worker soon waits for calls the other holds. Waiting in a thread (as the
+    lock's own blocking wait did) filled both threads while the holders needed one
+    to store their replies: nothing moved until the waits ran out.
+    """
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(2))
+    catalog = Catalog.from_paths(["example"])
+    simulators = [CountingSimulator(n) for n in range(2)]
+    services = [
+        ToolService(catalog, store, simulator, flight_lock_seconds=90)
+        for store, simulator in zip(shared_stores, simulators, strict=True)
+    ]
+    api = catalog.by_function(FUNCTION)
+    cities = [f"City {n}" for n in range(24)]
+    orders = [cities, cities[::-1]]
+    calls = asyncio.gather(
+        *(
+            service.call(api, {"city": city})
+            for pair in zip(*orders, strict=True)
+            for service, city in zip(services, pair, strict=True)
+        )
+    )
+    results = await asyncio.wait_for(calls, 45)  # a stall lasts the 90 s wait
+
+    by_city: dict[str, set[str]] = {}
+    for result in results:
+        by_city.setdefault(result.reply.response["arguments"]["city"], set()).add(
+            result.reply.model_dump_json()
+        )
+    assert sorted(by_city) == sorted(cities)
+    assert all(len(replies) == 1 for replies in by_city.values())  # both got the same reply
+    assert sum(simulator.count for simulator in simulators) == len(cities)
 
 
 # toolsim serve --workers 2, as real processes.

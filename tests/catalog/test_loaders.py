@@ -385,7 +385,7 @@ def test_same_tool_in_two_categories() -> None:
 
 def test_by_function_ambiguity_is_resolved_by_scope() -> None:
     catalog, data, shop = _twin_catalog()
-    with pytest.raises(ToolNotFound, match="ambiguous"):
+    with pytest.raises(ToolNotFound, match="shared by 2 APIs; call one of"):
         catalog.by_function("me_for_demo_project")
     assert api_id(catalog.by_function("me_for_demo_project", within=[shop])) == api_id(shop)
     assert api_id(catalog.by_function("me_for_demo_project", within=[data])) == api_id(data)
@@ -437,8 +437,9 @@ def test_every_benchmark_api_resolves_by_its_names(benchmark: Catalog) -> None:
             assert api_id(resolved) == api_id(api), (query.query_id, api.name)
             if offered[api.function_name] > 1:
                 # Cutting to the last 64 characters makes a few APIs of one tool
-                # share a name in the reference too; toolsim says so instead of guessing.
-                with pytest.raises(ToolNotFound, match="ambiguous"):
+                # share a name in the reference too; toolsim says so instead of guessing
+                # and names the distinct names each can be called by.
+                with pytest.raises(ToolNotFound, match="shared by [0-9] APIs; call one of"):
                     benchmark.by_function(api.function_name, within=query.apis)
                 collided += 1
                 continue

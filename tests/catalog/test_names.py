@@ -1,6 +1,7 @@
 """StableToolBench naming rules (REFERENCE.md section 2), on hand-made and real names."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from toolsim.catalog import (
     standardize,
     standardize_api,
 )
+from toolsim.catalog.models import api_id
+from toolsim.errors import ToolNotFound
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 STB = SHARED_DATA / "stabletoolbench"
@@ -174,3 +177,52 @@ def test_function_names_match_the_converted_predictions(g1_catalog: Catalog) -> 
             assert [api.function_name for api in query.apis] == offered, (path, query_id)
             checked += 1
     assert checked > 0
+
+
+def _long_named_tool() -> Catalog:
+    """One tool with two APIs whose names differ only beyond the 64-character cut."""
+    from toolsim.catalog.models import ApiSpec, ToolSpec
+
+    ending = "daily_exchange_rate_history_for_every_currency_pair_since_1999"
+    apis = tuple(
+        ApiSpec(category="Finance", tool_name="FX", name=f"{prefix}_{ending}")
+        for prefix in ("get_spot", "get_forward")
+    )
+    return Catalog([ToolSpec(category="Finance", name="FX", apis=apis)])
+
+
+def test_apis_whose_cut_names_collide_get_distinct_callable_names() -> None:
+    catalog = _long_named_tool()
+    [shared] = {api.function_name for api in catalog}  # the reference cut: one name for both
+    named = catalog.named()
+    assert len(named) == 2 and shared not in named
+    assert all(len(name) <= 64 and re.fullmatch(r"[A-Za-z0-9_]+", name) for name in named)
+    for name, api in named.items():
+        assert api.function_name == name
+        assert catalog.by_function(name) == api  # each one callable
+        assert catalog.by_function(name, within=list(catalog)) == api
+    # The same API gets the same name in every scope where its name is shared.
+    assert catalog.named(list(catalog)) == named
+    with pytest.raises(ToolNotFound, match="shared by 2 APIs; call one of"):
+        catalog.by_function(shared)
+    # Alone in a scope, an API keeps its reference name.
+    [alone] = list(catalog)[:1]
+    assert list(catalog.named([alone])) == [shared]
+
+
+@pytest.mark.shared_data
+def test_every_api_of_every_stabletoolbench_query_can_be_called_by_name() -> None:
+    # 15 APIs in 4 queries shared a cut name with another candidate of their query.
+    files = sorted((STB / "solvable_queries" / "test_instruction").glob("*.json"))
+    catalog = Catalog.from_paths([str(path) for path in files])
+    renamed = 0
+    for query in catalog.queries.values():
+        scope = [catalog.resolve(a.category, a.tool_name, a.name) for a in query.apis]
+        named = catalog.named(scope)
+        assert len(named) == len({api_id(api) for api in scope}), query.query_id
+        for name, api in named.items():
+            assert api_id(catalog.by_function(name, within=scope)) == api_id(api)
+        renamed += sum(
+            1 for name, api in named.items() if name != catalog.get(api_id(api)).function_name
+        )
+    assert renamed == 15

@@ -96,6 +96,7 @@ def test_every_command_keeps_its_name_and_planning_is_one_group() -> None:
         "cache import": False,
         "cache export": False,
         "cache stats": False,
+        "cache repair": False,
         "model pull": False,
         "planner plan": False,
         "planner build-experience": False,

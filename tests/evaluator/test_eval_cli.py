@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import pytest
-from answers.converted_files import entry, write_group
+from answers.converted_files import entry, record, write_group, write_run
 from judge_script import BACKEND
 from typer.testing import CliRunner
 
@@ -82,35 +83,53 @@ def test_win_rate_on_the_reference_examples(shared_data: Path, env: Path, script
     assert (out / "win_rate.csv").exists() and (out / "report.html").exists()
 
 
-def test_missing_and_malformed_answers_are_listed_and_the_rest_goes_on(env: Path) -> None:
-    good = write_group(env / "good", "G1_tool", {"1": entry("q", "a")}).parent
-    bad = env / "bad"
-    bad.mkdir()
-    (bad / "G2_tool.json").write_text('{"1": {"query": ', encoding="utf-8")
-    (env / "empty").mkdir()
+def _damaged_run(env: Path) -> Path:
+    """A run folder of two groups whose G1_tool answers file was cut short."""
+    run = write_run(env / "run", "G1_tool", {"1": entry("q1", "a"), "2": entry("q2", "b")}, {})
+    write_run(run, "G2_tool", {"3": entry("q3", "c")}, {"3": record("3", "G2_tool")})
+    for query_id in ("1", "2"):  # the records that rebuilt answers without their query
+        (run / "records" / "G1_tool" / f"{query_id}.json").write_text(
+            json.dumps(record(query_id, "G1_tool", final_answer="x")), encoding="utf-8"
+        )
+    damaged = run / "converted" / "G1_tool.json"
+    damaged.write_bytes(damaged.read_bytes()[:40])
+    return run
+
+
+def test_a_damaged_answer_file_stops_the_evaluation_naming_it(env: Path, script) -> None:
+    run = _damaged_run(env)
+    result = _eval("pass-rate", "--answers", str(run), "--out", str(env / "out"), "--runs", "1")
+    assert result.exit_code == 1
+    assert f"{run / 'converted' / 'G1_tool.json'}: not valid JSON" in result.output
+    assert "--skip-bad-files" in result.output and "Traceback" not in result.output
+    assert script.calls == 0 and not (env / "out" / "pass_rate.json").exists()
+
+
+def test_skipping_damaged_files_lists_them_in_the_report_and_the_json(env: Path, script) -> None:
+    run = _damaged_run(env)
+    missing = env / "missing"
     result = _eval(
         "pass-rate",
-        *("--answers", str(good)),
-        *("--answers", str(bad)),
-        *("--answers", str(env / "empty")),
-        *("--answers", str(env / "missing")),
-        *("--out", str(env / "out")),
-        "--runs",
-        "1",
+        *("--answers", str(run), "--answers", str(missing)),
+        *("--out", str(env / "out"), "--runs", "1", "--skip-bad-files"),
     )
     assert result.exit_code == 0, result.output
-    assert "G2_tool.json" in result.output and "not valid JSON" in result.output
-    assert "empty: no answers found" in result.output
-    assert "missing: no such file or folder" in result.output
+    damaged = str(run / "converted" / "G1_tool.json")
+    assert f"skipped: {damaged}: not valid JSON" in result.output
+    assert f"skipped: {missing}: no such file or folder" in result.output
     doc = json.loads((env / "out" / "pass_rate.json").read_text())
-    assert [e["label"] for e in doc["entries"]] == ["good"]
-    assert len(doc["problems"]) == 3
+    assert [name.split(": ")[0] for name in doc["skipped_files"]] == [damaged, str(missing)]
+    # Only the intact group is scored: nothing rebuilt from G1_tool's records.
+    [scored] = doc["entries"]
+    assert list(scored["groups"]) == ["G2_tool"] and script.calls == 1
+    html = (env / "out" / "report.html").read_text()
+    assert "Skipped files" in html and damaged in html
 
 
 def test_nothing_to_evaluate_is_one_clear_error(env: Path) -> None:
     result = _eval("pass-rate", "--answers", str(env / "missing"), "--out", str(env / "out"))
     assert result.exit_code == 1
-    assert "no answers to evaluate" in result.output and "missing" in result.output
+    assert f"{env / 'missing'}: no such file or folder" in result.output
     assert "Traceback" not in result.output
 
 
@@ -137,3 +156,13 @@ def test_bad_runs_value(env: Path) -> None:
     good = write_group(env / "good", "G1_tool", {"1": entry("q", "a")}).parent
     result = _eval("pass-rate", "--answers", str(good), "--runs", "0", "--out", str(env / "o"))
     assert result.exit_code == 1 and "--runs must be at least 1" in result.output
+
+
+def test_an_answer_file_whose_name_is_not_utf8_is_an_error_line(env: Path) -> None:
+    folder = env / "answers"
+    write_group(folder, "G1_tool", {"1": entry("q", "a")})
+    (folder / os.fsdecode(b"G2_\xff.json")).write_text(json.dumps({"2": entry("q", "b")}))
+    result = _eval("pass-rate", "--answers", str(folder), "--out", str(env / "out"))
+    assert result.exit_code == 1  # was a traceback (UnicodeEncodeError writing the report)
+    assert "G2_\\udcff.json: its name is not UTF-8 text; rename it" in result.output
+    assert "Traceback" not in result.output

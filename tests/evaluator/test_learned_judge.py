@@ -145,6 +145,9 @@ def test_the_learned_judge_is_the_offline_default(shared_data: Path, settings, t
     judged = outcomes["1073"]
     assert judged[0].by == "learned" and 0.0 <= judged[0].probability <= 1.0
     assert judged[0] == judged[1]  # deterministic over runs
+    # The reason reads as a sentence: the probability, the label, and the band that decided.
+    label, chance = judged[0].label.value, f"{judged[0].probability:.3f}"
+    assert f"solves the query at {chance}, so {label} (Unsolved under" in judged[0].reason
     assert report.noise_floor is not None
     written = write_reports(tmp_path / "out", pass_rate=report)
     with open(tmp_path / "out" / "pass_rate_queries.csv", newline="") as handle:

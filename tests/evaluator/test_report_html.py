@@ -61,9 +61,12 @@ def test_report_holds_tables_and_charts_and_nothing_external(reports) -> None:
     page = render_html([passes], [wins], title="combo <check>")
     found = _elements(page)
     assert found.tags.get("script", 0) == 0 and found.external == []
-    assert {"pass-rate", "budget", "pass-k", "win-rate", "queries"} <= set(found.tables)
-    # pass-rate bars, cost scatter, win stack, and the win report's own pass-rate bars
-    assert found.tags["svg"] == 5
+    assert {"setup", "pass-rate", "budget", "pass-k", "win-rate"} <= set(found.tables)
+    assert page.count('<details class="query">') == 3 * 4  # every query of every answer set
+    # pass-rate bars, cost scatter and win stack, each once: the win report's own pass
+    # rates are the same answer sets, shown in the one pass-rate section
+    assert found.tags["svg"] == 3
+    assert page.count("<h2>Solvable Pass Rate</h2>") == 1 and page.count('class="budget"') == 1
     assert "&lt;i&gt;budgeted" in page and "<i>budgeted" not in page
     assert "combo &lt;check&gt;" in page
 
@@ -95,9 +98,60 @@ def test_report_renders_in_headless_chromium(reports, tmp_path: Path) -> None:
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     dom = _elements(result.stdout)
-    assert {"pass-rate", "budget", "pass-k", "queries"} <= set(dom.tables)
+    assert {"setup", "pass-rate", "budget", "pass-k"} <= set(dom.tables)
+    assert dom.tags["details"] >= 3 * 4  # a panel per query, and one per answer set
     assert dom.tags["svg"] == 2 and dom.tags["rect"] >= 3 * 2 and dom.tags["circle"] >= 2
     screenshot = tmp_path / "report.png"
     command[-2:] = [f"--screenshot={screenshot}", "--window-size=1000,1600", html.as_uri()]
     subprocess.run(command, capture_output=True, timeout=120, check=True)
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_report_says_first_what_produced_its_numbers(reports) -> None:
+    passes, wins = reports
+    page = render_html([passes], [wins])
+    setup = page[page.index("<h2>Setup</h2>") : page.index("<h2>Solvable Pass Rate</h2>")]
+    assert "test-model" in setup  # the agent's model, from run.json
+    assert "budgeted" in setup and ">10" in setup  # the budget of the budgeted run
+    assert "scripted" in setup  # the judge, with its identity
+    assert page.index("<h2>Setup</h2>") < page.index("<h2>Solvable Pass Rate</h2>")
+    assert "embedded toy model" not in page  # no role played by it here
+
+
+def test_a_banner_says_when_the_embedded_toy_model_played_a_role(
+    tmp_path: Path, judge_settings, script
+) -> None:
+    entries = {"1": entry("q1", "a")}
+    run = write_run(
+        tmp_path / "toy",
+        "G1_tool",
+        entries,
+        {"1": record("1", "G1_tool")},
+        agent_model="SmolLM2-135M-Instruct",
+        simulator={"backend": "auto", "model": "SmolLM2-135M-Instruct", "embedded": True},
+    )
+    page = render_html([evaluate_pass_rate([run], runs=1, settings=judge_settings)])
+    banner = page[page.index('class="banner"') : page.index("<h2>Setup</h2>")]
+    assert "played the agent and the simulator" in banner
+
+
+def test_per_query_panels_show_the_query_answer_verdicts_and_calls(reports) -> None:
+    passes, _ = reports
+    result = passes.entries[0].groups["G1_tool"]
+    result.evidence = {"1": "2 of 3 facts in the answer came from tool replies"}  # issue 21's
+    page = render_html([passes])
+    panel = page[page.index('<details class="query"><summary>1 ') :]
+    panel = panel[: panel.index("</details>")]
+    assert "q1" in panel and "[[a1]]" in panel  # the query and the final answer
+    assert "run 1:" in panel and "run 2:" in panel  # every judge run, with its reason
+    assert "2 of 3 facts in the answer came from tool replies" in panel
+    assert "Calls (0)" in panel
+
+
+def test_the_cost_plot_names_series_in_a_legend_not_over_the_points(reports) -> None:
+    passes, _ = reports
+    page = render_html([passes])
+    chart = page[page.index('aria-label="cost"') :]
+    chart = chart[: chart.index("</svg>")]
+    assert "budgeted PR</text>" not in chart and "budgeted PBC</text>" not in chart
+    assert "PR (filled)" in chart and "PBC (ring)" in chart and "&lt;i&gt;budgeted" in chart

@@ -69,6 +69,13 @@ async def test_a_second_bench_resumes_and_asks_no_model(settings: Settings, tmp_
     assert again.pass_rate.judge.calls == 0
     # the whole run is reported, not just what this invocation did
     assert again.summary_rows() == first.summary_rows()
+    # and its first wall time is kept, each invocation's own added
+    bench = json.loads((tmp_path / "bench" / "bench.json").read_text())
+    assert [round(item["wall_seconds"], 1) for item in bench["invocations"]] == [
+        round(first.wall_seconds, 1),
+        round(again.wall_seconds, 1),
+    ]
+    assert bench["wall_seconds"] == round(first.wall_seconds, 1)
 
 
 async def test_check_determinism_passes_on_a_repeatable_pipeline(settings: Settings, tmp_path):

@@ -12,6 +12,7 @@ import pytest
 from toolsim.answers import load_answer_sets
 from toolsim.errors import UserError
 from toolsim.evaluator.scoring.budget_metrics import over_budget
+from toolsim.files import DamagedFile, DamagedFiles
 from toolsim.runs import (
     CallRecord,
     InvalidRunFile,
@@ -143,12 +144,16 @@ def test_a_record_that_is_not_one_names_the_field(change: dict, field: str, tmp_
         RunRecord.from_json(OLD_RECORD | change)
     with pytest.raises(InvalidRunFile, match="expected a JSON object"):
         RunRecord.from_json([OLD_RECORD])
-    # In a folder: a problem naming the file, the rest still read; never a finished query.
+    # In a folder: an error naming the file, or skipped and listed; never a finished query.
     run = _old_run(tmp_path / "bad", record=OLD_RECORD | change)
-    problems: list[str] = []
-    assert run.read_records("G1", problems) == {}
-    assert len(problems) == 1
-    assert problems[0].startswith(f"{run.record_file('G1', '7')}: not a run record: field '{field}")
+    with pytest.raises(DamagedFile, match=f"7.json: not a run record: field '{field}"):
+        run.read_records("G1", DamagedFiles())
+    skipping = DamagedFiles(skip=True)
+    assert run.read_records("G1", skipping) == {}
+    assert len(skipping.skipped) == 1
+    assert skipping.skipped[0].startswith(
+        f"{run.record_file('G1', '7')}: not a run record: field '{field}"
+    )
     assert run.finished_record("G1", "7", "CoT@1") is None
 
 

@@ -23,6 +23,8 @@ class Bad:
     status: int
     json: Any = None
     content: bytes | None = None
+    #: The body's Content-Type when ``content`` is sent (``json`` sends application/json).
+    content_type: str = "application/json"
     mode: str = "record"
     fail: bool = False  # the simulator raises
     params: dict[str, str] = field(default_factory=dict)
@@ -40,6 +42,7 @@ NATIVE = [
     Bad("/v1/tools/{function_name}", "POST", FX, 400, content=b"{not json"),
     Bad("/v1/tools/{function_name}", "POST", FX, 400, json=[FX_ARGS]),
     Bad("/v1/tools/{function_name}", "POST", FX, 413, content=b" " * (ONE_MIB + 1)),
+    Bad("/v1/tools/{function_name}", "POST", FX, 415, content=b"{}", content_type="text/plain"),
     Bad("/v1/tools/{function_name}", "POST", FX, 400, json=FX_ARGS, params={"group": "example"}),
     Bad("/v1/tools/{function_name}", "POST", FX, 404, json=FX_ARGS, mode="replay"),
     Bad("/v1/tools/{function_name}", "POST", FX, 502, json=FX_ARGS, fail=True),
@@ -66,8 +69,14 @@ async def _send(make_app, connect, bad: Bad):
     if bad.fail:
         app.state.service.simulator.outcomes.append(RuntimeError("boom"))
     async with connect(app) as client:
+        headers = {"content-type": bad.content_type} if bad.content is not None else None
         reply = await client.request(
-            bad.method, bad.url, params=bad.params, json=bad.json, content=bad.content
+            bad.method,
+            bad.url,
+            params=bad.params,
+            json=bad.json,
+            content=bad.content,
+            headers=headers,
         )
         assert (await client.get("/healthz")).status_code == 200  # still serving
     return reply
@@ -105,6 +114,15 @@ VIRTUAL = [
     Bad("/virtual", "POST", "/virtual", 200, json={**WEATHER, "tool_input": "query=cats"}),
     Bad("/virtual", "POST", "/virtual", 400, json={**WEATHER, "tool_name": "../x"}),
     Bad("/virtual", "POST", "/virtual", 413, content=b" " * (ONE_MIB + 1)),
+    Bad("/virtual", "POST", "/virtual", 415, content=b"{}", content_type="text/plain"),
+    Bad(
+        "/virtual",
+        "POST",
+        "/virtual",
+        415,
+        content=b"{}",
+        content_type="application/x-www-form-urlencoded",
+    ),
     Bad("/virtual", "GET", "/virtual", 405),
     Bad("/virtual", "POST", "/virtual", 200, json={**WEATHER, "tool_name": "Nimbus"}),
     Bad("/virtual", "POST", "/virtual", 200, json={**WEATHER, "api_name": "Pollen"}),

@@ -75,13 +75,17 @@ async def test_a_body_in_pieces_still_gets_its_hit(app, client):
         yield b'{"category": "Weather", "tool_name": "SkyCast Weather", '
         yield b'"api_name": "Current Weather", "tool_input": {"city": "Porto"}}'
 
-    reply = await client.post("/virtual", content=pieces())
+    reply = await client.post(
+        "/virtual", content=pieces(), headers={"content-type": "application/json"}
+    )
     assert reply.status_code == 200 and reply.headers["x-toolsim-cached"] == "true"
 
 
 async def test_errors_still_come_from_the_full_path(app, client):
     await client.post("/virtual", json=_call("Porto"))
-    malformed = await client.post("/virtual", content=b"{not json")
+    malformed = await client.post(
+        "/virtual", content=b"{not json", headers={"content-type": "application/json"}
+    )
     unknown = await client.post("/virtual", json={**_call("Porto"), "tool_name": "Nope"})
     assert malformed.status_code == 400 and "malformed JSON" in malformed.json()["error"]
     assert unknown.status_code == 200 and "unknown tool" in unknown.json()["error"]
@@ -191,7 +195,8 @@ async def test_a_body_that_never_arrives_is_cut_off_by_the_time_limit(app):
     async def record(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {"type": "http", "method": "POST", "path": "/virtual", "headers": []}
+    headers = [(b"content-type", b"application/json")]
+    scope = {"type": "http", "method": "POST", "path": "/virtual", "headers": headers}
     await asyncio.wait_for(front(scope, never, record), 5)
     assert sent[0]["status"] == 504 and timeouts == [True]
 

@@ -166,8 +166,14 @@ async def test_bodies_over_the_limit_get_413(make_app, connect, url, declared):
     payload = _padded(BODY_ROUTES[url], LIMIT + 1)
     async with connect(app) as client:
         content = payload if declared else _chunked(payload)
-        reply = await client.post(url, content=content)
-        at_limit = await client.post(url, content=_padded(BODY_ROUTES[url], LIMIT))
+        reply = await client.post(
+            url, content=content, headers={"content-type": "application/json"}
+        )
+        at_limit = await client.post(
+            url,
+            content=_padded(BODY_ROUTES[url], LIMIT),
+            headers={"content-type": "application/json"},
+        )
 
     assert reply.status_code == 413
     message = reply.json()["error"] if url == "/virtual" else reply.json()["error"]["message"]

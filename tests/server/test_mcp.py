@@ -170,3 +170,27 @@ async def test_without_the_lifespan_mcp_answers_503(tmp_path: Path):
 
     assert reply.status_code == 503
     assert "lifespan" in reply.json()["error"]["message"]
+
+
+@pytest.mark.slow
+async def test_apis_sharing_a_cut_name_in_a_query_are_each_listed_and_callable(
+    shared_data: Path, tmp_path: Path
+):
+    # Query 27847 offers three trios of "168predict VIP Football Predictions" APIs whose
+    # names, cut to their last 64 characters as the reference does, are the same.
+    queries = shared_data / "stabletoolbench/solvable_queries/test_instruction/G1_instruction.json"
+    app = create_app(Settings(home=tmp_path, tools=[str(queries)], simulator={"backend": "schema"}))
+    with serving(app) as base_url:
+        served = Served(app, base_url)
+        catalog = served.app.state.service.catalog
+        query = catalog.query("G1_instruction", "27847")
+        async with session(f"{served.mcp_url}?group=G1_instruction&query_id=27847") as mcp:
+            tools = (await mcp.list_tools()).tools
+            names = [tool.name for tool in tools]
+            results = [await mcp.call_tool(name, {}) for name in names]
+
+    assert len(names) == len(set(names)) == len(query.apis)
+    assert all(len(name) <= 64 for name in names)
+    cut = {api.function_name for api in query.apis}
+    assert len(cut) < len(names)  # some shared a reference name
+    assert [result.is_error for result in results] == [False] * len(names)

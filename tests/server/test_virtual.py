@@ -311,7 +311,7 @@ async def test_unparsable_tool_input_is_an_api_error_quoting_it(client, fake, to
 async def test_body_over_the_limit_is_413_and_the_server_goes_on(client, fake):
     big = _json(_body(WEATHER, {"city": "x" * ONE_MIB}))
 
-    reply = await client.post("/virtual", content=big)
+    reply = await client.post("/virtual", content=big, headers={"content-type": "application/json"})
 
     assert reply.status_code == 413
     assert _assert_reply_shape(reply)["error"]
@@ -326,7 +326,9 @@ async def test_streamed_body_over_the_limit_is_413(client, fake):
             yield b"x" * 65536
         yield b'"}'
 
-    reply = await client.post("/virtual", content=chunks())
+    reply = await client.post(
+        "/virtual", content=chunks(), headers={"content-type": "application/json"}
+    )
 
     assert "content-length" not in reply.request.headers
     assert reply.status_code == 413
@@ -340,7 +342,7 @@ async def test_body_just_under_the_limit_is_served(client, fake):
     big = _json(_body(WEATHER, {"city": "Lisbon", "pad": "x" * pad}))
     assert len(big) == ONE_MIB
 
-    reply = await client.post("/virtual", content=big)
+    reply = await client.post("/virtual", content=big, headers={"content-type": "application/json"})
 
     assert reply.status_code == 200
     assert reply.json()["error"] == ""

@@ -22,7 +22,7 @@ from toolsim.agent.trajectory import Action, Step
 from toolsim.budget import Gate
 from toolsim.catalog.models import ApiSpec, Query
 from toolsim.catalog.parameters import ParamNames
-from toolsim.errors import ToolsimError
+from toolsim.errors import ToolsimError, is_infrastructure
 from toolsim.llm import ChatModel, ChatRequest
 from toolsim.runs import CallRecord, StepFailure
 from toolsim.runs.answer_format import (
@@ -62,6 +62,11 @@ class FailedStep(Exception):
     """No usable action after every attempt."""
 
 
+class InfrastructureFailure(Exception):
+    """The world failed the agent (its model, the tool server, the simulator or the store
+    did not answer): the query ends with status ``infrastructure``, never scored."""
+
+
 @dataclass
 class Episode:
     """The state of one query's run."""
@@ -86,6 +91,9 @@ class Episode:
     #: Re-sends of model requests after transient failures, and seconds waited for them.
     model_retries: int = 0
     model_retry_seconds: float = 0.0
+    #: Show a tool call's infrastructure failure to the model as the API's error reply
+    #: (what reference runs do) instead of ending the query with :class:`InfrastructureFailure`.
+    failures_as_replies: bool = False
 
     @property
     def calls_left(self) -> int:
@@ -130,6 +138,8 @@ class Episode:
                 self.failed_model_calls += 1
                 self.model_retries += int(exc.details.get("retries", 0))
                 self.model_retry_seconds += float(exc.details.get("waited", 0.0))
+                if is_infrastructure(exc):
+                    raise InfrastructureFailure(f"the agent's model failed: {exc.message}") from exc
                 problem = exc.message
                 break  # sampling again would not help a model that cannot answer
             self.prompt_tokens += reply.prompt_tokens
@@ -210,6 +220,8 @@ class Episode:
             return CODE_NOT_EXECUTED, _error_observation(rejection.message)
         reply = await self.tools.call(api, action.parsed)
         self.calls[index] = call = replace(call, error=reply.error, source=reply.source)
+        if reply.infrastructure and not self.failures_as_replies:
+            raise InfrastructureFailure(f"{action.function}: {reply.error}")
         if reply.answered:
             self.calls[index] = replace(
                 call, cost=self.gate.charge(call.function, error=call.error)

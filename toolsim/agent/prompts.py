@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -32,6 +33,12 @@ FINISH_DESCRIPTION = (
     f'End the task. return_type "{GIVE_ANSWER}" with final_answer: the complete answer shown '
     f'to the user. return_type "{GIVE_UP}": these steps cannot solve the task, start over.'
 )
+
+
+#: The hash of the prompt texts above (recorded with a run: they change between versions).
+PROMPT_HASH = hashlib.sha256(
+    "\x00".join((SYSTEM, JSON_REPLY, FINISH_DESCRIPTION)).encode()
+).hexdigest()[:16]
 
 
 def finish_schema() -> dict[str, Any]:

@@ -59,12 +59,7 @@ def _select(queries: list[Query], wanted: Sequence[str]) -> list[Query]:
 
 
 def _resolved(catalog: Catalog, query: Query) -> Query:
-    apis = []
-    names: set[str] = set()
-    for api in query.apis:
-        full = catalog.get(api_id(api))
-        # Two candidates with one function name cannot be told apart by the model.
-        if full.function_name not in names:
-            names.add(full.function_name)
-            apis.append(full)
-    return replace(query, apis=tuple(apis))
+    # Two candidates whose reference names are one (cut to 64 characters) are shown
+    # under distinct names, so the model can call either.
+    named = catalog.named([catalog.get(api_id(api)) for api in query.apis])
+    return replace(query, apis=tuple(named.values()))

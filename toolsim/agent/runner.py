@@ -9,6 +9,7 @@ never stops the run; an interrupted run is resumed by running it again.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -18,19 +19,24 @@ from typing import Any, Protocol
 
 from toolsim.agent.actions import ActionMode, resolve_mode, uses_local_model
 from toolsim.agent.agents import QueryEnd, create_agent
-from toolsim.agent.episode import AgentLimits, Episode
+from toolsim.agent.episode import AgentLimits, Episode, InfrastructureFailure
 from toolsim.agent.queries import load_queries
 from toolsim.agent.tools import open_tools
 from toolsim.agent.writer import Writer
 from toolsim.budget import BudgetGate, CostTable, GateFactory, PricedApi
 from toolsim.catalog.models import Query
 from toolsim.errors import FAULT_SOURCE, UserError
-from toolsim.llm import create_chat_model
+from toolsim.llm import LLMUnavailable, create_chat_model
+from toolsim.llm.preflight import preflight
+from toolsim.redact import redacted
 from toolsim.runs import QueryStatus, RunRecord
 from toolsim.settings import Settings
+from toolsim.simulator.factories import describe_simulator
 
 #: Characters per token assumed when fitting a conversation into a small context.
 CHARS_PER_TOKEN = 2.5
+
+log = logging.getLogger("toolsim.agent")
 
 
 @dataclass
@@ -55,6 +61,9 @@ class RunConfig:
     #: Seconds one query may take; None: no limit.
     query_timeout: float | None = 1800.0
     limits: AgentLimits = field(default_factory=AgentLimits)
+    #: Show infrastructure failures of tool calls to the agent as API error replies (what
+    #: reference runs do) instead of ending the query as an infrastructure failure.
+    failures_as_replies: bool = False
 
 
 @dataclass
@@ -79,10 +88,14 @@ class RunSummary:
     cost: int = 0
     wall_seconds: float = 0.0
     query_seconds: list[float] = field(default_factory=list)
+    #: ``group:id: why`` of each query this invocation ended on an infrastructure failure.
+    infrastructure_failures: list[str] = field(default_factory=list)
 
     def add(self, record: RunRecord) -> None:
         """Count one finished query's record."""
         self.statuses[record.status] += 1
+        if record.status is QueryStatus.INFRASTRUCTURE:
+            self.infrastructure_failures.append(f"{record.group}:{record.query_id}: {record.error}")
         self.model_calls += record.model_calls
         self.model_retries += record.model_retries
         self.model_retry_seconds += record.model_retry_seconds
@@ -130,11 +143,34 @@ def context_chars(settings: Settings, limits: AgentLimits) -> int | None:
     return int((per_slot - limits.max_tokens) * CHARS_PER_TOKEN)
 
 
+async def check_endpoints(settings: Settings, *, in_process: bool, judge: bool = False) -> None:
+    """Stop before any query when a model endpoint the run will use cannot be reached.
+
+    The agent's model always; the simulator's when the tool server runs in-process
+    (unless the schema fallback would answer for it); the judge's when asked.
+
+    Raises:
+        LLMUnavailable: naming the role and the endpoint.
+    """
+    roles = ["agent", "judge"] if judge else ["agent"]
+    notes = await preflight(settings, roles)
+    if in_process:
+        try:
+            notes += await preflight(settings, ["simulator"])
+        except LLMUnavailable as exc:
+            if not settings.simulator.schema_fallback:
+                raise
+            notes.append(f"{exc.message}; the schema fallback answers instead")
+    for note in notes:
+        log.warning("%s", note)
+
+
 async def run_queries(
     config: RunConfig, settings: Settings, *, progress: RunProgress | None = None
 ) -> RunSummary:
     """Run the agent over the queries and write the run folder; see the module docstring."""
     started = time.monotonic()
+    await check_endpoints(settings, in_process=config.server is None)
     agent = create_agent(config.agent)
     mode = resolve_mode(config.action_mode, settings)
     limits = replace(config.limits, context_chars=context_chars(settings, config.limits))
@@ -145,7 +181,12 @@ async def run_queries(
         raise UserError("--concurrency must be at least 1")
     model = create_chat_model("agent", settings)
     try:
-        writer = Writer(config.out, agent, mode, config, model.name, limits)
+        simulator = (
+            describe_simulator(settings)
+            if config.server is None
+            else {"server": redacted(config.server)}
+        )
+        writer = Writer(config.out, agent, mode, config, model.name, limits, simulator)
         slots = asyncio.Semaphore(concurrency)
         timeout = settings.request_time_limit() + 30.0
 
@@ -172,7 +213,10 @@ async def run_queries(
                         ]
                         gate = factory(query, priced, config.budget)
                         episode = Episode(query, apis, gate, model, tools, mode, limits)
+                        episode.failures_as_replies = config.failures_as_replies
                         end = await _solve_within(agent.solve(episode), config.query_timeout)
+                    except InfrastructureFailure as exc:
+                        end = QueryEnd(QueryStatus.INFRASTRUCTURE, str(exc))
                     except Exception as exc:  # one bad query never stops the run
                         end = QueryEnd(QueryStatus.FAILED, f"{type(exc).__name__}: {exc}")
                     record = await writer.finish(query, episode, end, time.monotonic() - clock)

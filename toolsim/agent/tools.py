@@ -16,7 +16,8 @@ import httpx
 
 from toolsim.catalog import Catalog
 from toolsim.catalog.models import ApiSpec
-from toolsim.errors import UserError
+from toolsim.errors import FAILURE_HEADER, INFRASTRUCTURE, UserError
+from toolsim.redact import redacted
 from toolsim.settings import Settings
 
 IN_PROCESS_URL = "http://toolsim.in-process"
@@ -33,6 +34,9 @@ class ToolReply:
     source: str
     #: False when no reply was had at all (transport failure, HTTP error): not charged.
     answered: bool = True
+    #: The world failed, not the API: the server, its simulator, a model or its store did
+    #: not answer (see :func:`toolsim.errors.is_infrastructure`).
+    infrastructure: bool = False
 
     def observation(self, limit: int) -> str:
         """The reply as the model sees it: JSON text, cut to ``limit`` characters."""
@@ -65,7 +69,8 @@ class ToolClient:
         try:
             answer = await self.http.post("/virtual", json=body)
         except httpx.HTTPError as exc:
-            return ToolReply(f"the tool server could not be reached: {exc}", "", "none", False)
+            message = f"the tool server could not be reached: {exc}"
+            return ToolReply(message, "", "none", answered=False, infrastructure=True)
         try:
             data = answer.json()
         except ValueError:
@@ -73,8 +78,15 @@ class ToolClient:
         if answer.status_code != 200 or not isinstance(data, dict):
             detail = data.get("error") if isinstance(data, dict) else answer.text[:200]
             return ToolReply(
-                f"the tool server answered HTTP {answer.status_code}: {detail}", "", "none", False
+                f"the tool server answered HTTP {answer.status_code}: {detail}",
+                "",
+                "none",
+                answered=False,
+                infrastructure=answer.status_code >= 500,
             )
+        if answer.headers.get(FAILURE_HEADER) == INFRASTRUCTURE:
+            error = str(data.get("error") or "")
+            return ToolReply(error, "", "none", answered=False, infrastructure=True)
         source = answer.headers.get("x-toolsim-source", "server")
         if answer.headers.get("x-toolsim-cached") == "true":
             source = "cache"
@@ -128,7 +140,9 @@ async def open_tools(
             try:
                 await http.get("/")
             except httpx.HTTPError as exc:
-                raise UserError(f"cannot reach the tool server at {base}: {exc}") from None
+                raise UserError(
+                    f"cannot reach the tool server at {redacted(base)}: {exc}"
+                ) from None
             yield ToolClient(http, await _served_faults(http))
         return
     from toolsim.server import create_app

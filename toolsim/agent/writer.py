@@ -39,6 +39,7 @@ class Writer:
         config: RunConfig,
         model_name: str,
         limits: AgentLimits,
+        simulator: dict[str, Any] | None = None,
     ) -> None:
         self.run = RunFolder(out)
         self.agent = agent
@@ -53,6 +54,7 @@ class Writer:
             budget=config.budget,
             costs=config.costs.describe(),
             agent_model=model_name,
+            prompt_hash=prompts.PROMPT_HASH,
             action_mode=mode.value,
             queries=tuple(str(s) if not isinstance(s, Query) else s.group for s in config.queries),
             limits={
@@ -62,6 +64,7 @@ class Writer:
                 "observation_chars": limits.observation_chars,
             },
             param_names=limits.param_names.value,
+            simulator=simulator,
             started=now(),
         )
         self._converted: dict[str, dict[str, Any]] = defaultdict(dict)

@@ -9,10 +9,12 @@ Accepted paths:
 * any of these holding StableToolBench pass-rate *result* files (``<group>_<method>.json``
   with ``answer_steps``, ``final_step`` and ``is_solved``), whose labels are kept.
 
-A malformed entry or file becomes a problem (``"file: what is wrong"``) and the
-rest is loaded; a path that is missing, unreadable or holds nothing loadable is a
-:class:`UserError` naming it. Names read from files are dictionary keys only:
-record files are found by listing folders, never by building paths from ids.
+A damaged answer file, entry or record is an error naming the file
+(:class:`~toolsim.files.DamagedFile`), or, when the caller skips damaged files
+(:class:`~toolsim.files.DamagedFiles`), left out and listed; a path that is
+missing, unreadable or holds nothing loadable is a :class:`UserError` naming it.
+Names read from files are dictionary keys only: record files are found by
+listing folders, never by building paths from ids.
 """
 
 from __future__ import annotations
@@ -24,29 +26,39 @@ from toolsim.answers.converted import EntryError, answer_from_record, parse_entr
 from toolsim.answers.models import AnswerSet
 from toolsim.answers.results import group_of, is_result_entry, parse_result_entry
 from toolsim.errors import UserError
-from toolsim.files import JsonFileError, read_json
+from toolsim.files import DamagedFile, DamagedFiles, JsonFileError, read_json, utf8_name
 from toolsim.runs import RunFolder, RunManifest, RunRecord, is_run_folder
 from toolsim.runs.folder import CONVERTED
 
 
 def _load_group_file(
-    path: Path, label: str, run: RunFolder | None = None, manifest: RunManifest | None = None
-) -> AnswerSet:
-    problems: list[str] = []
+    path: Path,
+    label: str,
+    damaged: DamagedFiles,
+    run: RunFolder | None = None,
+    manifest: RunManifest | None = None,
+) -> AnswerSet | None:
+    """The answers of one ``<group>.json``; None when it is damaged and skipped.
+
+    A damaged file in a run folder is skipped whole, records included: rebuilding
+    its answers from the records alone would judge them without their query.
+    """
+    if not utf8_name(path):  # its group would be a name no report can hold
+        damaged.found(path, "its name is not UTF-8 text; rename it")
+        return None
     try:
         data = read_json(path, "answer file")
     except JsonFileError as exc:
-        problems.append(f"{path}: {exc.reason}")
-        data = {}
+        damaged.found(path, exc.reason)
+        return None
     if not isinstance(data, dict):
-        problems.append(f"{path}: expected an object of query id -> answer")
-        data = {}
+        damaged.found(path, "expected an object of query id -> answer")
+        return None
     # Pass-rate result files are named <group>_<method>.json inside the method's folder.
     results = any(is_result_entry(entry) for entry in data.values())
     group = group_of(path.stem, path.parent.name) if results else path.stem
     result = AnswerSet(label=label, group=group, answers={}, manifest=manifest, source=path)
-    result.problems.extend(problems)
-    records = run.read_records(group, result.problems) if run else {}
+    records = run.read_records(group, damaged) if run else {}
     for query_id, entry in data.items():
         try:
             if results:
@@ -63,10 +75,10 @@ def _load_group_file(
                 )
             result.answers[str(query_id)] = answer
         except EntryError as exc:
-            result.problems.append(f"{path}: query {query_id}: {exc}")
+            damaged.found(path, f"query {query_id}: {exc}")
     if run is not None:
         _add_unconverted(result, run, records, set(data))
-    if not result.answers and not result.problems:
+    if not result.answers and not data:
         result.problems.append(f"{path}: no answers in the file")
     return result
 
@@ -81,40 +93,45 @@ def _add_unconverted(
             result.answers[query_id] = answer_from_record(record, group=result.group, source=source)
 
 
-def _load_run(folder: Path) -> list[AnswerSet]:
+def _load_run(folder: Path, damaged: DamagedFiles) -> list[AnswerSet]:
     run = RunFolder(folder)
     manifest = run.read_manifest()
     sets = []
     for group in run.groups():
         path = run.converted_file(group)
         if path.exists():
-            sets.append(_load_group_file(path, folder.name, run, manifest))
+            found = _load_group_file(path, folder.name, damaged, run, manifest)
+            if found is not None:
+                sets.append(found)
         else:
             result = AnswerSet(
                 label=folder.name, group=group, answers={}, manifest=manifest, source=path
             )
-            _add_unconverted(result, run, run.read_records(group, result.problems), ())
+            _add_unconverted(result, run, run.read_records(group, damaged), ())
             sets.append(result)
-    if not sets:
+    if not sets and not damaged.skipped:
         raise UserError(f"{folder}: a run folder with no answers yet (no converted/*.json)")
     return sets
 
 
-def _load_folder(folder: Path, *, nested: bool) -> list[AnswerSet]:
+def _load_folder(folder: Path, damaged: DamagedFiles, *, nested: bool) -> list[AnswerSet]:
     if is_run_folder(folder):
-        return _load_run(folder)
+        return _load_run(folder, damaged)
     if folder.name == CONVERTED and is_run_folder(folder.parent):
-        return _load_run(folder.parent)
+        return _load_run(folder.parent, damaged)
     files = sorted(path for path in folder.glob("*.json") if path.is_file())
     if files:
-        return [_load_group_file(path, folder.name) for path in files]
+        loaded = (_load_group_file(path, folder.name, damaged) for path in files)
+        return [found for found in loaded if found is not None]
     if nested:
         sets: list[AnswerSet] = []
         empty: list[str] = []
         for sub in sorted(path for path in folder.iterdir() if path.is_dir()):
             try:
-                sets.extend(_load_folder(sub, nested=False))
-            except UserError as exc:
+                sets.extend(_load_folder(sub, damaged, nested=False))
+            except DamagedFile:
+                raise
+            except UserError as exc:  # a folder that holds no answers (not a damaged one)
                 empty.append(exc.message)
         if sets:
             if empty:
@@ -125,27 +142,34 @@ def _load_folder(folder: Path, *, nested: bool) -> list[AnswerSet]:
     )
 
 
-def load_answer_sets(path: Path) -> list[AnswerSet]:
+def load_answer_sets(path: Path, damaged: DamagedFiles | None = None) -> list[AnswerSet]:
     """Every :class:`AnswerSet` under ``path`` (see the module docstring for what is accepted).
+
+    A damaged answer file or record raises :class:`~toolsim.files.DamagedFile`
+    naming it, unless ``damaged`` skips such files (then they are listed there
+    and left out: possibly every set, so the result may be empty).
 
     Raises:
         UserError: the path is missing or unreadable, or holds nothing loadable.
     """
+    damaged = damaged if damaged is not None else DamagedFiles()
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path}: no such file or folder")
     if path.is_file():
         if path.suffix != ".json":
             raise UserError(f"{path}: expected a <group>.json answer file")
-        result = _load_group_file(path, path.parent.name or path.stem)
+        result = _load_group_file(path, path.parent.name or path.stem, damaged)
+        if result is None:
+            return []
         if not result.answers:
-            raise UserError("; ".join(result.problems))
+            raise UserError("; ".join(result.problems or [f"{path}: no readable answers"]))
         return [result]
     try:
-        sets = _load_folder(path, nested=True)
+        sets = _load_folder(path, damaged, nested=True)
     except PermissionError as exc:
         raise UserError(f"{path}: cannot read: {exc}") from None
-    if not any(result.answers for result in sets):
+    if sets and not any(result.answers for result in sets):
         problems = [problem for result in sets for problem in result.problems]
         raise UserError(f"{path}: no readable answers ({'; '.join(problems[:5])})")
     return sets

@@ -8,9 +8,7 @@ Backends are chosen by the cache URL's scheme; toolsim's own (``disk``, ``memory
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -67,22 +65,39 @@ class CacheBackend(Protocol):
 
 @runtime_checkable
 class SupportsLock(Protocol):
-    """An optional capability: a short lock per key, shared by every process on the store.
+    """An optional capability: a lease per key, shared by every process on the store.
 
-    The server takes it around a miss's simulation so that several workers (or
-    replicas) on one store simulate the same call only once at a time. Backends
-    without ``lock`` still work; their workers may then simulate a call twice.
+    The server holds it around a miss's simulation so that several workers (or
+    replicas) on one store simulate the same call only once at a time. Every
+    method answers at once (one round trip at most), so a caller waits for a lock
+    by trying again later, never by blocking a thread (see
+    :func:`toolsim.cache.leases.leased`). A holder that stops renewing its lease (a
+    crashed worker) loses the lock when the lease runs out. Backends without these
+    methods still work; their workers may then simulate a call twice.
     """
 
-    def lock(
-        self, key: str, ttl: float, *, wait: float | None = None
-    ) -> AbstractContextManager[bool]:
-        """Hold the lock on ``key``; waits up to ``wait`` seconds (default ``ttl``) for it.
+    def try_lock(self, key: str, token: str, lease: float) -> bool:
+        """Take the lock on ``key`` for ``token`` for ``lease`` seconds, if nobody holds it."""
+        ...
 
-        The context manager yields whether the lock was acquired (False when the
-        wait ran out). A holder that never releases (a crashed worker) loses the
-        lock after ``ttl`` seconds.
-        """
+    def renew_lock(self, key: str, token: str, lease: float) -> bool:
+        """Hold on for ``lease`` seconds from now; False when ``token`` no longer holds the lock."""
+        ...
+
+    def unlock(self, key: str, token: str) -> None:
+        """Release the lock on ``key`` if ``token`` still holds it."""
+        ...
+
+
+@runtime_checkable
+class ReportsDurability(Protocol):
+    """An optional capability: a store that can say how it could lose acknowledged entries.
+
+    Checked when a server starts (Redis: persistence and eviction settings).
+    """
+
+    def durability_problems(self) -> list[str]:
+        """One sentence per way the store could lose stored entries; empty when none."""
         ...
 
 
@@ -172,23 +187,6 @@ def entry_of(raw: bytes | str) -> CacheEntry:
         except ValueError:
             raise exc from None
         return CacheEntry.model_validate(data)
-
-
-def poll_until(attempt: Callable[[], bool], wait: float) -> bool:
-    """Call ``attempt`` until it returns True or ``wait`` seconds pass; return the last result.
-
-    For backends whose locks can only be tried, not waited on: polls quickly
-    at first, then every 50 ms.
-    """
-    deadline = time.monotonic() + wait
-    pause = 0.002
-    while not attempt():
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return False
-        time.sleep(min(pause, left))  # polling a lock held by another process
-        pause = min(pause * 2, 0.05)
-    return True
 
 
 BackendFactory = Callable[[str, Path], CacheBackend]

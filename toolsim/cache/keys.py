@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from toolsim.catalog.models import ApiSpec
+from toolsim.errors import BadRequest
 
 
 def normalize_arguments(api: ApiSpec, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -27,11 +28,27 @@ def normalize_arguments(api: ApiSpec, arguments: dict[str, Any]) -> dict[str, An
     return api.signature.canonical(arguments)
 
 
+#: The most levels of nesting in arguments, the arguments object itself counted (a key's
+#: payload wraps them in one more list; orjson writes 254 levels at most).
+MAX_DEPTH = 253
+
+
+def too_deep() -> BadRequest:
+    """The error for arguments nested deeper than :data:`MAX_DEPTH` levels."""
+    return BadRequest(f"the arguments are nested deeper than {MAX_DEPTH} levels")
+
+
 def canonical_json(value: Any) -> bytes:
-    """Compact JSON with sorted keys at every level: equal values give equal bytes."""
+    """Compact JSON with sorted keys at every level: equal values give equal bytes.
+
+    Raises :class:`~toolsim.errors.BadRequest` for a value nested deeper than
+    :data:`MAX_DEPTH` levels (the standard library would exhaust Python's stack).
+    """
     try:
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
-    except TypeError:
+    except TypeError as exc:
+        if str(exc) == "Recursion limit reached":
+            raise too_deep() from None
         # Integers over 64 bits or lone surrogates (e.g. from a repr()-style
         # tool_input) that orjson refuses: the slow path, still deterministic.
         return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()

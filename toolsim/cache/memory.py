@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections import Counter, defaultdict
@@ -10,7 +9,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from toolsim.cache.backend import poll_until
 from toolsim.cache.entry import CacheEntry
 from toolsim.catalog.models import ApiId
 
@@ -26,7 +24,7 @@ class MemoryBackend:
         self._index: dict[ApiId, list[str]] = defaultdict(list)
         self._counters: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self._held: dict[str, tuple[object, float]] = {}  # key -> (owner, expiry)
+        self._held: dict[str, tuple[str, float]] = {}  # key -> (token, expiry)
         self._records: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self._tallies: dict[str, tuple[int, float]] = {}  # name -> (count, expiry)
 
@@ -109,32 +107,30 @@ class MemoryBackend:
         with self._lock:
             return len(self._records.pop(table, {}))
 
-    @contextlib.contextmanager
-    def lock(self, key: str, ttl: float, *, wait: float | None = None) -> Iterator[bool]:
-        """Hold the lock on ``key`` among the users of this object (one process).
+    def try_lock(self, key: str, token: str, lease: float) -> bool:
+        """Take the lock on ``key`` for ``token`` if it is free (or its lease ran out)."""
+        with self._lock:
+            now = time.monotonic()
+            held = self._held.get(key)
+            if held is not None and held[1] > now:
+                return False
+            self._held[key] = (token, now + lease)
+            return True
 
-        Waits up to ``wait`` seconds (default ``ttl``) and yields whether it got
-        the lock; a holder that never releases loses it after ``ttl`` seconds.
-        """
-        owner = object()
+    def renew_lock(self, key: str, token: str, lease: float) -> bool:
+        """Extend ``token``'s lock to ``lease`` seconds from now, if it still holds it."""
+        with self._lock:
+            held = self._held.get(key)
+            if held is None or held[0] != token or held[1] <= time.monotonic():
+                return False
+            self._held[key] = (token, time.monotonic() + lease)
+            return True
 
-        def attempt() -> bool:
-            with self._lock:
-                now = time.monotonic()
-                held = self._held.get(key)
-                if held is not None and held[1] > now:
-                    return False
-                self._held[key] = (owner, now + ttl)
-                return True
-
-        acquired = poll_until(attempt, ttl if wait is None else wait)
-        try:
-            yield acquired
-        finally:
-            if acquired:
-                with self._lock:
-                    if self._held.get(key, (None,))[0] is owner:
-                        del self._held[key]
+    def unlock(self, key: str, token: str) -> None:
+        """Release the lock on ``key`` if ``token`` still holds it."""
+        with self._lock:
+            if self._held.get(key, ("",))[0] == token:
+                del self._held[key]
 
     def close(self) -> None:
         """Nothing to release."""

@@ -15,7 +15,6 @@ unless a Redis URL is given (``pip install 'toolsim[redis]'``).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
@@ -28,6 +27,7 @@ from toolsim.cache.entry import CacheEntry
 from toolsim.catalog.models import ApiId
 from toolsim.errors import UpstreamError, UserError
 from toolsim.optional import import_optional
+from toolsim.redact import redacted
 
 if TYPE_CHECKING:
     import redis as redis_client
@@ -61,6 +61,21 @@ end
 return fresh and 1 or 0
 """
 
+# A lock is released or renewed only by its holder (an expired holder must not
+# touch its successor's lock): compare the owner token and act in one script.
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_UNLOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -86,9 +101,8 @@ def _glob_escape(text: str) -> str:
 class RedisBackend:
     """A :class:`~toolsim.cache.backend.CacheBackend` on a Redis/Valkey server, shared by all.
 
-    Also :class:`~toolsim.cache.backend.SupportsLock`: ``lock`` is a Redis
-    ``SET NX PX`` lock with an owner token, so workers on any machine simulate a
-    call once at a time.
+    Also :class:`~toolsim.cache.backend.SupportsLock`: a Redis ``SET NX PX`` lock
+    with an owner token, so workers on any machine simulate a call once at a time.
     """
 
     def __init__(
@@ -99,6 +113,8 @@ class RedisBackend:
         self.address = address or "Redis"
         self._put_script = client.register_script(_PUT)
         self._merge_script = client.register_script(_MERGE)
+        self._renew_script = client.register_script(_RENEW)
+        self._unlock_script = client.register_script(_UNLOCK)
 
     def _entry_key(self, key: str) -> str:
         return f"{self.prefix}:e:{key}"
@@ -252,45 +268,68 @@ class RedisBackend:
     def _call(self, method: Callable[..., Any], *args: Any) -> Any:
         return method(*args)
 
-    @contextlib.contextmanager
-    def lock(self, key: str, ttl: float, *, wait: float | None = None) -> Iterator[bool]:
-        """Hold the lock on ``key`` across every client of this server.
+    def _lock_key(self, key: str) -> str:
+        return f"{self.prefix}:l:{key}"
 
-        Waits up to ``wait`` seconds (default ``ttl``) and yields whether it got
-        the lock; a holder that never releases loses it after ``ttl`` seconds.
+    @_redis_errors
+    def try_lock(self, key: str, token: str, lease: float) -> bool:
+        """Take the lock on ``key`` for ``token`` if it is free (``SET NX PX``)."""
+        return bool(self._client.set(self._lock_key(key), token, nx=True, px=_millis(lease)))
+
+    @_redis_errors
+    def renew_lock(self, key: str, token: str, lease: float) -> bool:
+        """Extend ``token``'s lock to ``lease`` seconds from now, if it still holds it."""
+        return bool(self._renew_script(keys=[self._lock_key(key)], args=[token, _millis(lease)]))
+
+    @_redis_errors
+    def unlock(self, key: str, token: str) -> None:
+        """Release the lock on ``key`` if ``token`` still holds it."""
+        self._unlock_script(keys=[self._lock_key(key)], args=[token])
+
+    def durability_problems(self) -> list[str]:
+        """How this server could lose stored replies (empty when it keeps them safe).
+
+        A replay cache must keep every acknowledged reply: with snapshots (RDB)
+        alone, a restart loses everything written since the last one; an evicting
+        ``maxmemory-policy`` drops replies when memory runs short, and they would be
+        simulated again, differently. Managed servers may refuse ``CONFIG GET``:
+        then that is said instead.
         """
         import redis as redis_client
-        from redis.exceptions import LockError
 
-        # Not thread-local: the server takes and releases it in different threads.
-        held_lock = self._client.lock(
-            f"{self.prefix}:l:{key}",
-            timeout=ttl,
-            sleep=0.02,
-            blocking_timeout=ttl if wait is None else wait,
-            thread_local=False,
-        )
         try:
-            held = bool(held_lock.acquire())
+            config = {
+                **self._client.config_get("appendonly"),
+                **self._client.config_get("maxmemory-policy"),
+            }
         except redis_client.RedisError as exc:
-            raise UpstreamError(f"Redis at {self.address} failed: {exc}") from exc
-        try:
-            yield held
-        finally:
-            if held:
-                # Expired and perhaps taken by another worker: nothing of ours to release.
-                with contextlib.suppress(LockError, redis_client.RedisError):
-                    held_lock.release()
+            return [
+                f"could not check how Redis at {self.address} keeps data ({exc}): make sure "
+                "it runs with appendonly yes and maxmemory-policy noeviction"
+            ]
+        problems = []
+        if str(config.get("appendonly", "")).lower() != "yes":
+            problems.append(
+                f"Redis at {self.address} keeps no append-only file (appendonly "
+                f"{config.get('appendonly', '?')}): every reply stored since its last snapshot "
+                "is lost if it restarts; run it with --appendonly yes"
+            )
+        policy = str(config.get("maxmemory-policy", ""))
+        if policy.startswith("allkeys-"):
+            problems.append(
+                f"Redis at {self.address} evicts keys when memory runs short "
+                f"(maxmemory-policy {policy}): stored replies would vanish and be simulated "
+                "again, differently; set maxmemory-policy noeviction"
+            )
+        return problems
 
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()
 
 
-def _redacted(parts: Any) -> str:
-    host = parts.hostname or "localhost"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
+def _millis(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
 
 
 def open_redis(url: str) -> RedisBackend:
@@ -309,7 +348,7 @@ def open_redis(url: str) -> RedisBackend:
         raise UserError(f"cache URL {url!r}: prefix must not be empty")
     rest = urlencode([(name, value) for name, value in query if name != "prefix"])
     scheme = {"valkey": "redis", "valkeys": "rediss"}.get(parts.scheme, parts.scheme)
-    address = _redacted(parts)
+    address = redacted(urlunsplit(parts._replace(query="")))
     try:
         client = redis_client.Redis.from_url(
             urlunsplit((scheme, parts.netloc, parts.path, rest, "")),

@@ -19,10 +19,10 @@ from typing import Any
 
 from toolsim.cache.backend import CacheBackend
 from toolsim.cache.entry import CacheEntry, Reply, Source
-from toolsim.cache.keys import cache_key, normalize_arguments
+from toolsim.cache.keys import cache_key
 from toolsim.catalog.catalog import Catalog, api_id
 from toolsim.catalog.models import ApiSpec
-from toolsim.errors import ToolNotFound, UserError
+from toolsim.errors import BadRequest, ToolNotFound, UserError
 from toolsim.files import JsonFileError, read_json, write_json_atomic
 
 #: Entries written per ``put_many`` call.
@@ -45,6 +45,8 @@ class ImportReport:
         duplicates: Keys equal to an earlier key after normalisation (first one kept).
         unknown_apis: Files whose API the given catalog does not know (0 without a catalog).
         with_error: Stored entries whose reply has a non-empty error.
+        invalid_arguments: Stored entries whose arguments break the API's documentation
+            (a call with them is refused as invalid unless recorded: these replay as recorded).
         problems: Up to ``MAX_PROBLEMS`` examples of skipped keys, files and duplicates.
     """
 
@@ -55,6 +57,7 @@ class ImportReport:
     duplicates: int = 0
     unknown_apis: int = 0
     with_error: int = 0
+    invalid_arguments: int = 0
     problems: tuple[str, ...] = field(default=())
 
 
@@ -71,6 +74,7 @@ class _Tally:
                 "duplicates",
                 "unknown_apis",
                 "with_error",
+                "invalid_arguments",
             ),
             0,
         )
@@ -228,9 +232,10 @@ def _file_entries(
             tally.problem("skipped", f"{rel}: key {shown!r}: reply is not an object")
             continue
         try:
-            normalized = normalize_arguments(api, parse_key(raw_key))
+            bound = api.signature.bind(parse_key(raw_key))
+            normalized = bound.arguments
             key = cache_key(api, normalized)
-        except (ValueError, TypeError) as exc:  # orjson refuses e.g. ints over 64 bits
+        except (ValueError, TypeError, BadRequest) as exc:  # e.g. nested too deep
             tally.problem("skipped", f"{rel}: key {shown!r}: {exc}")
             continue
         if key in seen:
@@ -240,6 +245,7 @@ def _file_entries(
         reply = Reply(error=str(value.get("error") or ""), response=value.get("response", ""))
         tally.counts["entries"] += 1
         tally.counts["with_error"] += bool(reply.error)
+        tally.counts["invalid_arguments"] += bool(bound.problems)
         yield (
             key,
             CacheEntry.of(api, normalized, reply, Source.IMPORTED, origin_key=raw_key),

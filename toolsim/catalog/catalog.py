@@ -9,7 +9,7 @@ from pathlib import Path
 
 from toolsim.catalog.loaders import load_sources
 from toolsim.catalog.mcp import ListedServer
-from toolsim.catalog.models import ApiId, ApiSpec, Query, ToolSpec, api_id
+from toolsim.catalog.models import ApiId, ApiSpec, Query, ToolSpec, api_id, distinct_names
 from toolsim.catalog.names import (
     MAX_FUNCTION_NAME,
     category_folder,
@@ -48,6 +48,7 @@ class Catalog:
         self._tool_descriptions: dict[tuple[str, str], str] = {}
         self.queries: dict[tuple[str, str], Query] = {}
         self._resolved: dict[tuple[str, str, str], ApiSpec] = {}
+        self._named: dict[str, ApiSpec] | None = None
         for tool in tools:
             self._tool_descriptions[(category_folder(tool.category), tool.tool_key)] = (
                 tool.description
@@ -76,6 +77,7 @@ class Catalog:
             if described:
                 api = replace(api, tool_description=described)
         self._resolved.clear()
+        self._named = None
         existing = self._apis.get(key)
         if existing is not None:
             self._apis[key] = _richer(existing, api)
@@ -144,19 +146,37 @@ class Catalog:
             f"tool {tool_name!r} has no API {api_name!r}", tool=tool_name, known_apis=known[:50]
         )
 
-    def by_function(self, name: str, *, within: Iterable[ApiSpec] | None = None) -> ApiSpec:
-        """Find the API an agent means by a function name, optionally among a query's APIs."""
-        keys = self._by_function.get(name[-MAX_FUNCTION_NAME:], [])
+    def named(self, within: Iterable[ApiSpec] | None = None) -> dict[str, ApiSpec]:
+        """Function name -> API in a scope (a query's APIs; default: every API), each name
+        unique in it (see :func:`~toolsim.catalog.models.distinct_names`)."""
         if within is not None:
-            allowed = {api_id(a) for a in within}
+            return distinct_names(within)
+        if self._named is None:
+            self._named = distinct_names(self._apis.values())
+        return self._named
+
+    def by_function(self, name: str, *, within: Iterable[ApiSpec] | None = None) -> ApiSpec:
+        """Find the API an agent means by a function name, optionally among a query's APIs.
+
+        The API comes back under the name it was called by (a distinct one where its
+        reference name is shared in the scope).
+        """
+        scope = list(within) if within is not None else None
+        named = self.named(scope)
+        found = named.get(name) or named.get(name[-MAX_FUNCTION_NAME:])
+        if found is not None:
+            return found
+        keys = self._by_function.get(name[-MAX_FUNCTION_NAME:], [])
+        if scope is not None:
+            allowed = {api_id(a) for a in scope}
             keys = [k for k in keys if k in allowed]
-        if len(keys) == 1:
-            return self._apis[keys[0]]
         if not keys:
             raise ToolNotFound(f"unknown function {name!r}", function=name)
+        distinct = sorted(n for n, api in named.items() if api_id(api) in keys)
         raise ToolNotFound(
-            f"function name {name!r} is ambiguous; scope it to a query or a tool",
-            candidates=[list(k) for k in keys],
+            f"function name {name!r} is shared by {len(keys)} APIs; call one of: "
+            + ", ".join(distinct),
+            candidates=distinct,
         )
 
     def query(self, group: str, query_id: str) -> Query:

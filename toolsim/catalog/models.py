@@ -7,12 +7,20 @@ toolsim never sees the differences between them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from toolsim.catalog.names import category_folder, function_name, standardize, standardize_api
+from toolsim.catalog.names import (
+    category_folder,
+    distinct_function_name,
+    function_name,
+    standardize,
+    standardize_api,
+)
 
 if TYPE_CHECKING:
     from toolsim.catalog.parameters import Signature
@@ -179,6 +187,14 @@ class ApiSpec:
         """The OpenAI function name agents call this API by."""
         return function_name(self.tool_name, self.name)
 
+    def renamed(self, name: str) -> ApiSpec:
+        """This API presented under another function name (see :func:`distinct_names`)."""
+        if name == self.function_name:
+            return self
+        copy = replace(self)
+        copy.__dict__["function_name"] = name  # the cached property's slot, set up front
+        return copy
+
     @cached_property
     def signature(self) -> Signature:
         """The parameters by either spelling, with coercion and validation (built once)."""
@@ -245,3 +261,23 @@ class Query:
     apis: tuple[ApiSpec, ...]
     relevant: tuple[tuple[str, str], ...] = ()
     group: str = ""
+
+
+def distinct_names(apis: Iterable[ApiSpec]) -> dict[str, ApiSpec]:
+    """Function name -> API for one scope (a query's candidates, a whole catalog).
+
+    Each API keeps its reference function name unless another API of the scope has
+    the same one (long names cut to 64 characters can end alike); then every API of
+    that name is presented under :func:`~toolsim.catalog.names.distinct_function_name`,
+    so each can be called.
+    """
+    unique = list({api_id(api): api for api in apis}.values())
+    shared = Counter(api.function_name for api in unique)
+    named: dict[str, ApiSpec] = {}
+    for api in unique:
+        name = api.function_name
+        if shared[name] > 1:
+            identity = "\x1f".join(api_id(api))
+            name = distinct_function_name(api.tool_name, api.name, identity)
+        named[name] = api.renamed(name)
+    return named

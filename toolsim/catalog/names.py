@@ -8,6 +8,7 @@ live in one place and are tested on real function names.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 #: Words that would clash with Python keywords in generated client code; the
@@ -62,6 +63,19 @@ def function_name(tool_name: str, api_name: str) -> str:
     """
     full = f"{standardize_api(api_name)}_for_{standardize(tool_name)}"
     return full[-MAX_FUNCTION_NAME:]
+
+
+def distinct_function_name(tool_name: str, api_name: str, identity: str) -> str:
+    """A function name for an API whose reference name it shares with another API in scope.
+
+    The reference cuts long names to their last 64 characters, so two APIs of one
+    tool may end alike and no client could call both. This keeps the cut name's end
+    and ends it with 6 hex digits of ``identity`` (the API's category, tool and
+    name): the same API always gets the same distinct name, within 64 characters.
+    """
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:6]
+    full = f"{standardize_api(api_name)}_for_{standardize(tool_name)}"
+    return f"{full[-(MAX_FUNCTION_NAME - 7) :]}_{digest}"
 
 
 def strip_tool_suffix(api_name: str, tool_name: str) -> str:

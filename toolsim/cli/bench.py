@@ -13,22 +13,26 @@ from rich.table import Table
 
 from toolsim.catalog.parameters import ParamNames
 from toolsim.cli.common import (
+    AllowFailuresOption,
     CacheModeOption,
     CacheUrlOption,
     ConcurrencyOption,
     CostsOption,
     ExperienceOption,
+    FailuresAsRepliesOption,
     HomeOption,
     ParamNamesOption,
     QueryIdsOption,
     QueryTimeoutOption,
     ServerOption,
     SimulatorOption,
+    SkipBadFilesOption,
     WidthOption,
+    check_infrastructure,
     settings_from_flags,
     split_list,
 )
-from toolsim.cli.console import console, counter, err_console, styled
+from toolsim.cli.console import console, counter, err_console, print_skipped, styled
 from toolsim.cli.eval import print_resolution
 from toolsim.cli.run import BarProgress, run_resumable
 from toolsim.pipeline.matrix import DEFAULT_COSTS
@@ -113,6 +117,9 @@ def bench(
             "difference in tool replies, answers or scores.",
         ),
     ] = False,
+    skip_bad_files: SkipBadFilesOption = False,
+    allow_failures: AllowFailuresOption = False,
+    failures_as_replies: FailuresAsRepliesOption = False,
     home: HomeOption = None,
     cache_url: CacheUrlOption = None,
     cache_mode: CacheModeOption = None,
@@ -148,6 +155,8 @@ def bench(
             bench_limits(settings, max_steps, width, max_model_calls), param_names=param_names
         ),
         query_timeout=query_timeout or None,
+        skip_bad_files=skip_bad_files,
+        failures_as_replies=failures_as_replies,
     )
     result = run_resumable(
         lambda bars: run_bench(
@@ -159,6 +168,7 @@ def bench(
     if result.determinism is not None and not result.determinism.passed:
         report_nondeterminism(result)
         raise typer.Exit(1)
+    check_infrastructure(result.pass_rate.infrastructure_failures, allow_failures)
 
 
 def _cell(value: Any) -> str:
@@ -187,7 +197,7 @@ def print_summary(result: BenchResult) -> None:
         "n queries; SoPR% pass rate; PBC% pass rate within budget; AC average cost; RFBC% runs "
         "over or stopped by the budget; win% against the first row; LLM agent model calls; "
         "tools tool calls; sol/call solved queries per tool call; cost/sol cost per solved "
-        "query; sec summed query seconds",
+        "query; sec summed query seconds (they depend on how warm the caches were)",
         style="dim",
     )
     for label, totals in result.totals.items():
@@ -207,6 +217,7 @@ def print_summary(result: BenchResult) -> None:
         )
     if len(result.pass_rate.entries) > 1:
         print_resolution(result.pass_rate)
+    print_skipped(result.pass_rate.skipped_files)
     if result.determinism is not None and result.determinism.passed:
         check = result.determinism
         console.print(

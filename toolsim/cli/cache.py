@@ -15,10 +15,14 @@ from toolsim.cli.console import console, err_console, progress_bars, styled
 from toolsim.errors import UserError
 
 if TYPE_CHECKING:
+    from toolsim.cache.backend import CacheBackend
     from toolsim.cache.entry import CacheEntry
+    from toolsim.cache.salvage import Salvaged
     from toolsim.settings import Settings
 
-cache_app = typer.Typer(help="Inspect, import and export the replay cache.", no_args_is_help=True)
+cache_app = typer.Typer(
+    help="Inspect, import, export and repair the replay cache.", no_args_is_help=True
+)
 
 
 @cache_app.command("import")
@@ -72,8 +76,17 @@ def import_reference_cache(backend: Any, folder: Path, catalog: Any, observe: An
         f"imported {report.entries} entries from {report.files} files of {folder} "
         f"({report.skipped} skipped, {report.duplicates} duplicates, "
         f"{report.with_error} with an error message, {report.unknown_apis} files of APIs "
-        f"not in the catalog)"
+        f"not in the catalog)",
+        soft_wrap=True,
     )
+    if report.invalid_arguments:
+        console.print(
+            f"{report.invalid_arguments} entries hold arguments that break their API's "
+            "documentation: calls with exactly those arguments replay as recorded (the "
+            "x-toolsim-invalid-arguments header says what is wrong); other invalid calls "
+            "are refused",
+            soft_wrap=True,
+        )
     for problem in report.problems:
         err_console.print(styled(("skipped:", "yellow"), f" {problem}"))
 
@@ -114,18 +127,105 @@ def cache_export(
     home: HomeOption = None,
     cache_url: CacheUrlOption = None,
 ) -> None:
-    """Export the cache in the StableToolBench tool_response_cache layout."""
-    from toolsim.cache.backend import open_backend
+    """Export the cache in the StableToolBench tool_response_cache layout.
+
+    A damaged diskcache folder is read as far as it can be (see `toolsim cache repair`).
+    """
     from toolsim.cache.reference_format import export_reference
 
     settings = settings_from_flags({"home": home, "cache.url": cache_url})
-    with (
-        closing(open_backend(settings.cache.url, settings.home)) as backend,
-        progress_bars() as progress,
-    ):
+    with closing(_readable_backend(settings)) as backend, progress_bars() as progress:
         task = progress.add_task("exporting", total=len(backend))
         written = export_reference(backend, folder, progress=lambda n: progress.advance(task, n))
     console.print(f"exported {written} entries to {folder}")
+
+
+def _readable_backend(settings: Settings) -> CacheBackend:
+    """The configured cache; a damaged diskcache folder's readable entries in memory."""
+    from toolsim.cache.backend import open_backend
+    from toolsim.cache.disk import disk_folder
+    from toolsim.cache.memory import MemoryBackend
+    from toolsim.cache.salvage import salvage_copy
+    from toolsim.files import DamagedFile
+
+    try:
+        return open_backend(settings.cache.url, settings.home)
+    except DamagedFile as exc:
+        folder = disk_folder(settings.cache.url, settings.home)
+        if folder is None:
+            raise
+        err_console.print(
+            styled(("damaged:", "yellow"), f" {exc.path}: {exc.reason}"), soft_wrap=True
+        )
+        found = salvage_copy(folder)
+        _print_salvage(found)
+        backend = MemoryBackend()
+        backend.put_many(found.ordered())
+        return backend
+
+
+def _print_salvage(found: Salvaged) -> None:
+    lost = found.unreadable + found.unreachable
+    how = " (pages scanned: SQLite could not reach every row)" if found.scanned else ""
+    console.print(
+        f"salvaged {len(found.entries)} readable entries; at least {lost} rows could not be "
+        f"read{how}",
+        soft_wrap=True,
+    )
+
+
+@cache_app.command("repair")
+def cache_repair(
+    home: HomeOption = None,
+    cache_url: CacheUrlOption = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Rebuild even if no damage is found.")
+    ] = False,
+) -> None:
+    """Rebuild a damaged diskcache folder from what is readable; the damaged one is kept.
+
+    Stop every toolsim process using the cache first. Replies are salvaged (the world
+    is rebuilt from them); call counters start again from zero.
+    """
+    from toolsim.cache.disk import check_database, disk_folder
+    from toolsim.cache.repair import repair_disk_cache
+    from toolsim.cache.salvage import DATABASE
+    from toolsim.files import DamagedFile
+
+    settings = settings_from_flags({"home": home, "cache.url": cache_url})
+    folder = disk_folder(settings.cache.url, settings.home)
+    if folder is None:
+        raise UserError("toolsim cache repair mends diskcache folders (disk://) only")
+    database = folder / DATABASE
+    if not database.exists():
+        raise UserError(f"no cache at {folder} (no {DATABASE})")
+    try:
+        check_database(database)
+    except DamagedFile as exc:
+        err_console.print(
+            styled(("damaged:", "yellow"), f" {exc.path}: {exc.reason}"), soft_wrap=True
+        )
+    else:
+        if not force:
+            console.print(
+                f"{database}: no damage found; nothing to repair (--force rebuilds)",
+                soft_wrap=True,
+            )
+            return
+    repair = repair_disk_cache(folder, _world_rebuild(settings))
+    _print_salvage(repair.salvaged)
+    console.print(f"repaired {folder}; the damaged folder is kept at {repair.kept}", soft_wrap=True)
+
+
+def _world_rebuild(settings: Settings) -> Callable[[Any, list[tuple[str, CacheEntry]]], object]:
+    """Rebuild the world's records from the salvaged entries (nothing when it is off)."""
+
+    def rebuild(backend: Any, entries: list[tuple[str, CacheEntry]]) -> None:
+        feed = world_feed(backend, settings)
+        if feed is not None:
+            feed(entries)
+
+    return rebuild
 
 
 @cache_app.command("stats")

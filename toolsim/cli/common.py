@@ -10,18 +10,22 @@ system refuses) is one red line, never a traceback.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from toolsim.cache.modes import CacheMode
 from toolsim.catalog.parameters import ParamNames
 from toolsim.cli.console import err_console, styled
 from toolsim.errors import ToolsimError, UserError
+
+#: Infrastructure failures printed one per line (all of them are in the records).
+SHOWN_FAILURES = 20
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
@@ -79,6 +83,22 @@ CostsOption = Annotated[
     str | None,
     typer.Option("--costs", help="Costs per call: a JSON file, seed:N or seed:N:LOW-HIGH."),
 ]
+AllowFailuresOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-failures",
+        help="Exit 0 even when queries failed for infrastructure reasons (a simulator, model "
+        "or store that did not answer); they stay unscored and are listed.",
+    ),
+]
+FailuresAsRepliesOption = Annotated[
+    bool,
+    typer.Option(
+        "--failures-as-replies",
+        help="Show a tool call's infrastructure failure to the agent as the API's error reply "
+        "(as reference runs do) instead of ending the query as an infrastructure failure.",
+    ),
+]
 ParamNamesOption = Annotated[
     ParamNames,
     typer.Option(
@@ -87,6 +107,39 @@ ParamNamesOption = Annotated[
         "agents saw them (ID -> is_id), so trajectories compare with published ones.",
     ),
 ]
+
+# Reading answers (toolsim eval, toolsim bench).
+SkipBadFilesOption = Annotated[
+    bool,
+    typer.Option(
+        "--skip-bad-files",
+        help="Leave damaged answer files and records out (listed in the report and the JSON) "
+        "instead of stopping at the first.",
+    ),
+]
+
+
+def check_infrastructure(failures: Sequence[str], allow: bool) -> None:
+    """List queries ended by infrastructure failures; exit 1 unless ``allow``."""
+    if not failures:
+        return
+    err_console.print(
+        styled(
+            ("infrastructure:", "red"),
+            f" {len(failures)} queries failed because the world did not answer (a simulator, "
+            "model or store), not because of the agent; they are unscored. Fix the cause and "
+            "run the same command again to resume them"
+            + ("" if allow else ", or pass --allow-failures to exit 0 anyway")
+            + ":",
+        ),
+        soft_wrap=True,
+    )
+    for failure in failures[:SHOWN_FAILURES]:
+        err_console.print(f"  {failure}", soft_wrap=True)
+    if len(failures) > SHOWN_FAILURES:
+        err_console.print(f"  ... and {len(failures) - SHOWN_FAILURES} more")
+    if not allow:
+        raise typer.Exit(1)
 
 
 def settings_from_flags(flags: Mapping[str, Any]) -> Settings:
@@ -142,6 +195,10 @@ def user_errors() -> Iterator[None]:
         yield
     except ToolsimError as exc:
         _fail(exc.message)
+    except UnicodeEncodeError as exc:
+        # A name read from a file or folder that is not UTF-8 text, on its way out.
+        shown = exc.object[max(0, exc.start - 40) : exc.end + 40]
+        _fail(f"a name that is not UTF-8 text cannot be written ({shown!a}); rename it")
     except OSError as exc:
         # A path the user gave that cannot be read or written (missing, read-only, ...).
         where = f": {exc.filename}" if exc.filename else ""
@@ -152,6 +209,25 @@ def _fail(message: str) -> None:
     # One line however long, so a hint can be copied whole.
     err_console.print(styled(("error:", "red"), f" {message}"), soft_wrap=True)
     raise typer.Exit(1) from None
+
+
+#: How help shows what a parameter takes, in a user's words rather than a Python type's.
+_WORDS = {"str": "text", "Path": "path"}
+_LIST = re.compile(r"<list\[(\w+)\]>")
+_typer_display_type = TyperOption.display_type
+
+
+def _display_type(self: TyperOption | TyperArgument, ctx: Any) -> str:
+    """typer 0.29 shows every parameter's Python type (``<bool>`` even for a flag that takes
+    no value, ``<list[str]>``); toolsim's help shows nothing for a flag and words for the rest."""
+    if getattr(self, "is_flag", False):
+        return ""
+    shown = _LIST.sub(lambda found: f"<{found.group(1)}>...", _typer_display_type(self, ctx))
+    return re.sub(r"<(\w+)>", lambda found: f"<{_WORDS.get(found[1], found[1])}>", shown)
+
+
+TyperOption.display_type = _display_type  # type: ignore[method-assign,assignment]
+TyperArgument.display_type = _display_type  # type: ignore[method-assign,assignment]
 
 
 class ShellGroup(TyperGroup):

@@ -8,11 +8,19 @@ Styled output is built with :func:`styled` instead.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.text import Text
 
 #: Columns of results written to a pipe or file: rich would assume 80 and cut table
@@ -38,14 +46,61 @@ def styled(*parts: str | tuple[str, str]) -> Text:
     return Text.assemble(*parts)
 
 
+#: Seconds between progress lines when the output is not a terminal.
+LINE_EVERY = 30.0
+
+
+class ProgressLines(Progress):
+    """Progress written as log lines, for output that is not a terminal (a pipe, a file, CI).
+
+    A live bar redrawn in place shows nothing there until the end; this writes a line
+    when a task first moves, every :data:`LINE_EVERY` seconds after, and when it is done.
+    """
+
+    def __init__(self, console: Console) -> None:
+        super().__init__(*_columns(), console=console, disable=True)
+        self._said: dict[Any, tuple[float, bool]] = {}
+
+    def update(self, task_id: Any, **changes: Any) -> None:  # noqa: D102
+        super().update(task_id, **changes)
+        self._say(task_id)
+
+    def advance(self, task_id: Any, advance: float = 1) -> None:  # noqa: D102
+        super().advance(task_id, advance)
+        self._say(task_id)
+
+    def _say(self, task_id: Any) -> None:
+        task = self._tasks[task_id]
+        done = task.total is not None and task.completed >= task.total
+        now = time.monotonic()
+        last, finished = self._said.get(task_id, (None, False))
+        if finished or (last is not None and not done and now - last < LINE_EVERY):
+            return
+        self._said[task_id] = (now, done)
+        total = "?" if task.total is None else f"{task.total:g}"
+        elapsed = task.elapsed or 0.0
+        self.console.print(
+            f"{task.description}: {task.completed:g}/{total} ({elapsed:.0f} s)", soft_wrap=True
+        )
+
+
 def progress_bars() -> Progress:
-    """The progress display of long commands: description, bar, done/total, elapsed time."""
-    return Progress(
+    """The progress display of long commands: description, bar, done/total, elapsed time.
+
+    On a terminal, live bars; otherwise a line now and then (:class:`ProgressLines`).
+    """
+    if not err_console.is_terminal:
+        return ProgressLines(err_console)
+    return Progress(*_columns(), console=err_console)
+
+
+def _columns() -> tuple[ProgressColumn, ...]:
+    # The description holds names from files and servers: never read as markup.
+    return (
         TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err_console,
     )
 
 
@@ -64,3 +119,9 @@ def counter(progress: Progress, description: str) -> Callable[[int, int], None]:
         progress.update(task, completed=done, total=total)
 
     return update
+
+
+def print_skipped(skipped: Sequence[str]) -> None:
+    """The damaged files a report left out (``--skip-bad-files``), one line each."""
+    for name in skipped:
+        err_console.print(styled(("skipped:", "yellow"), f" {name}"), soft_wrap=True)

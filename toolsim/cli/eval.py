@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
 
-from toolsim.cli.common import HomeOption, settings_from_flags
-from toolsim.cli.console import console, counter, err_console, progress_bars, styled
+from toolsim.cli.common import HomeOption, SkipBadFilesOption, settings_from_flags
+from toolsim.cli.console import (
+    console,
+    counter,
+    err_console,
+    print_skipped,
+    progress_bars,
+    styled,
+)
 from toolsim.cli.fidelity import fidelity
 
 eval_app = typer.Typer(
@@ -140,12 +147,18 @@ def print_resolution(report: Any) -> None:
 
 
 def _footer(
-    usage: Any, seconds: float, noise_floor: float | None, problems: list[str], written: list[Path]
+    usage: Any,
+    seconds: float,
+    noise_floor: float | None,
+    problems: list[str],
+    written: list[Path],
+    skipped: Sequence[str] = (),
 ) -> None:
-    """The judge, the problems met, and the reports written."""
+    """The judge, the problems met, the files skipped, and the reports written."""
     print_judge(usage, seconds, noise_floor)
     for problem in problems:
         err_console.print(styled(("problem:", "yellow"), f" {problem}"), soft_wrap=True)
+    print_skipped(skipped)
     if written:
         console.print("reports: " + ", ".join(str(path) for path in written), soft_wrap=True)
 
@@ -224,18 +237,24 @@ def pass_rate(
     judge: JudgeOption = None,
     judge_model: JudgeModelOption = None,
     judge_prompts: JudgePromptsOption = None,
+    skip_bad_files: SkipBadFilesOption = False,
 ) -> None:
     """Solvable Pass Rate of one or more answer folders, per group and on average."""
     from toolsim.evaluator.reports.writers import write_reports
     from toolsim.evaluator.scoring.pass_rate import evaluate_pass_rate
 
     flags = judge_flags(judge, judge_model, judge_prompts)
-    report = _judged(out, home, flags, evaluate_pass_rate, answers, runs=runs)
+    report = _judged(
+        out, home, flags, evaluate_pass_rate, answers, runs=runs, skip_bad_files=skip_bad_files
+    )
     written = write_reports(out, pass_rate=report)
     print_pass_rate(report)
     if len(report.entries) > 1:
         print_resolution(report)
-    _footer(report.judge, report.seconds, report.noise_floor, report.problems, written)
+    floor, skipped = report.noise_floor, report.skipped_files
+    _footer(report.judge, report.seconds, floor, report.problems, written, skipped)
+    for failure in report.infrastructure_failures:
+        err_console.print(styled(("unscored:", "yellow"), f" {failure}"), soft_wrap=True)
 
 
 @eval_app.command("win-rate")
@@ -248,18 +267,28 @@ def win_rate(
     judge: JudgeOption = None,
     judge_model: JudgeModelOption = None,
     judge_prompts: JudgePromptsOption = None,
+    skip_bad_files: SkipBadFilesOption = False,
 ) -> None:
     """Solvable Win Rate of a candidate against a reference on the queries both answered."""
     from toolsim.evaluator.reports.writers import write_reports
     from toolsim.evaluator.scoring.win_rate import evaluate_win_rate
 
     flags = judge_flags(judge, judge_model, judge_prompts)
-    report = _judged(out, home, flags, evaluate_win_rate, answers, reference, rounds=rounds)
+    report = _judged(
+        out,
+        home,
+        flags,
+        evaluate_win_rate,
+        answers,
+        reference,
+        rounds=rounds,
+        skip_bad_files=skip_bad_files,
+    )
     written = write_reports(out, win_rate=report)
     print_win_rate(report)
     print_resolution(report.pass_rate)
-    noise_floor = report.pass_rate.noise_floor
-    _footer(report.judge, report.seconds, noise_floor, report.problems, written)
+    floor, skipped = report.pass_rate.noise_floor, report.skipped_files
+    _footer(report.judge, report.seconds, floor, report.problems, written, skipped)
 
 
 @eval_app.command("agreement")

@@ -15,11 +15,13 @@ from rich.table import Table
 from toolsim.agent.actions import ActionMode
 from toolsim.catalog.parameters import ParamNames
 from toolsim.cli.common import (
+    AllowFailuresOption,
     CacheModeOption,
     CacheUrlOption,
     ConcurrencyOption,
     CostsOption,
     ExperienceOption,
+    FailuresAsRepliesOption,
     HomeOption,
     ParamNamesOption,
     QueryIdsOption,
@@ -27,6 +29,7 @@ from toolsim.cli.common import (
     ServerOption,
     SimulatorOption,
     WidthOption,
+    check_infrastructure,
     settings_from_flags,
     split_list,
 )
@@ -97,12 +100,17 @@ def run(
         int, typer.Option(min=1, help="Model calls per query (DFSDT stops there).")
     ] = 200,
     param_names: ParamNamesOption = ParamNames.DOCUMENTED,
+    allow_failures: AllowFailuresOption = False,
+    failures_as_replies: FailuresAsRepliesOption = False,
     home: HomeOption = None,
     cache_url: CacheUrlOption = None,
     cache_mode: CacheModeOption = None,
     simulator: SimulatorOption = None,
 ) -> None:
-    """Run an agent (CoT or DFSDT) over benchmark queries; write answers and records."""
+    """Run an agent (CoT or DFSDT) over benchmark queries; write answers and records.
+
+    Exits 1 when a query failed for infrastructure reasons (see --allow-failures).
+    """
     from toolsim.agent.episode import AgentLimits
     from toolsim.agent.runner import RunConfig, run_queries
     from toolsim.budget import parse_costs
@@ -138,11 +146,13 @@ def run(
             observation_chars=observation_chars,
             param_names=param_names,
         ),
+        failures_as_replies=failures_as_replies,
     )
     summary = run_resumable(
         lambda bars: run_queries(config, settings, progress=BarProgress(bars)), out
     )
     _print_summary(summary)
+    check_infrastructure(summary.infrastructure_failures, allow_failures)
 
 
 def run_resumable(work: Callable[[Progress], Coroutine[Any, Any, T]], out: Path) -> T:

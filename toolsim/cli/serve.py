@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import uuid
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,7 +20,7 @@ from toolsim.cli.common import (
     ToolsOption,
     settings_from_flags,
 )
-from toolsim.cli.console import console
+from toolsim.cli.console import console, err_console, styled
 from toolsim.errors import UserError
 from toolsim.settings import variable
 
@@ -52,7 +53,9 @@ def serve(
     """Run the tool API server (StableToolBench /virtual, native /v1, /stats)."""
     import uvicorn
 
+    from toolsim.cache.backend import ReportsDurability
     from toolsim.server import create_app
+    from toolsim.server.connections import HTTP_PROTOCOL
     from toolsim.server.faults import describe_profile
 
     flags = {
@@ -80,6 +83,10 @@ def serve(
     # Built here even with several workers: bad settings fail once, clearly, before any fork.
     application = create_app(settings)
     service = application.state.service
+    if isinstance(service.backend, ReportsDurability):
+        for problem in service.backend.durability_problems():
+            err_console.print(styled(("warning:", "yellow"), f" {problem}"), soft_wrap=True)
+    _check_port(settings.server.host, settings.server.port)  # before saying "listening"
     console.print(
         f"toolsim: {len(service.catalog)} APIs, {len(service.catalog.queries)} queries, "
         f"cache mode {settings.cache.mode.value}, simulator "
@@ -97,6 +104,7 @@ def serve(
             host=settings.server.host,
             port=settings.server.port,
             log_level="warning",
+            http=HTTP_PROTOCOL,
         )
         return
     console.print(f"{settings.server.workers} worker processes")
@@ -113,7 +121,20 @@ def serve(
         host=settings.server.host,
         port=settings.server.port,
         log_level="warning",
+        http=HTTP_PROTOCOL,
     )
+
+
+def _check_port(host: str, port: int) -> None:
+    """A clear error now if ``host:port`` cannot be listened on (in use, not this machine's)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def _env_value(value: Any) -> str:

@@ -26,6 +26,7 @@ from toolsim.llm.chat import ChatReply, ChatRequest, ToolCall
 from toolsim.llm.endpoint import Endpoint, EndpointSource, LLMUnavailable, RequestRejected
 from toolsim.llm.local import acquire_local_server, local_model_options, release_local_server
 from toolsim.llm.retry import RetryCount, send_with_retries
+from toolsim.redact import redacted
 from toolsim.settings import RetrySettings, Settings
 
 #: How a reply is constrained, strongest first; a server that rejects one gets the next.
@@ -38,7 +39,8 @@ ERROR_TEXT_CHARS = 300
 DISCOVERY_TIMEOUT = 10.0
 
 
-def _quoted(text: object) -> str:
+def quoted(text: object) -> str:
+    """A server's or library's text for a message: cut to :data:`ERROR_TEXT_CHARS`."""
     text = str(text)
     return text if len(text) <= ERROR_TEXT_CHARS else text[: ERROR_TEXT_CHARS - 3] + "..."
 
@@ -218,9 +220,11 @@ async def _discover(client: openai.AsyncOpenAI, endpoint: Endpoint) -> str:
     try:
         models = await client.with_options(timeout=DISCOVERY_TIMEOUT).models.list()
     except openai.APIError as exc:
-        raise LLMUnavailable(f"cannot list models at {endpoint.base_url}: {_quoted(exc)}") from None
+        raise LLMUnavailable(
+            f"cannot list models at {redacted(endpoint.base_url)}: {quoted(exc)}"
+        ) from None
     if not models.data:
-        raise LLMUnavailable(f"{endpoint.base_url} serves no model; set the model's name")
+        raise LLMUnavailable(f"{redacted(endpoint.base_url)} serves no model; set the model's name")
     return models.data[0].id
 
 
@@ -232,20 +236,19 @@ def _failure(exc: Exception, endpoint: Endpoint, timeout: float, count: RetryCou
         return UpstreamError(f"the model did not answer within {timeout:g} s{after}", **details)
     if isinstance(exc, openai.APIConnectionError):
         return LLMUnavailable(
-            f"cannot reach the model at {endpoint.base_url}{after}: {_quoted(exc)}", **details
+            f"cannot reach the model at {redacted(endpoint.base_url)}{after}: {quoted(exc)}",
+            **details,
         )
     if isinstance(exc, openai.BadRequestError):
-        return RequestRejected(
-            f"the model endpoint rejected the request: {_quoted(exc)}", **details
-        )
+        return RequestRejected(f"the model endpoint rejected the request: {quoted(exc)}", **details)
     if isinstance(exc, openai.APIStatusError):
         return UpstreamError(
-            f"the model endpoint answered HTTP {exc.status_code}{after}: {_quoted(exc)}",
+            f"the model endpoint answered HTTP {exc.status_code}{after}: {quoted(exc)}",
             **details,
         )
     if isinstance(exc, json.JSONDecodeError | openai.APIResponseValidationError):
         return UpstreamError(
-            f"the model endpoint answered malformed JSON: {_quoted(exc)}", **details
+            f"the model endpoint answered malformed JSON: {quoted(exc)}", **details
         )
     return exc
 
@@ -254,7 +257,7 @@ def _reply(completion: Any, count: RetryCount) -> ChatReply:
     if isinstance(completion, str):
         # The client hands back a body that is not JSON (a web page at the wrong URL) as text.
         raise UpstreamError(
-            f"the model endpoint did not answer with JSON: {_quoted(repr(completion))}"
+            f"the model endpoint did not answer with JSON: {quoted(repr(completion))}"
         )
     if not getattr(completion, "choices", None):
         raise UpstreamError("the model endpoint returned no usable completion")

@@ -13,7 +13,13 @@ class LLMUnavailable(UpstreamError):
 
 
 class RequestRejected(UpstreamError):
-    """The endpoint refused the request itself (HTTP 400): sending it again cannot help."""
+    """The endpoint refused the request itself (HTTP 400): sending it again cannot help.
+
+    Not an infrastructure failure: the endpoint works, the request (a conversation
+    too long for the model's context, say) is what it refused.
+    """
+
+    infrastructure = False
 
 
 @dataclass(frozen=True, slots=True)

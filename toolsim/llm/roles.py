@@ -15,6 +15,7 @@ from toolsim.errors import UserError
 from toolsim.llm.chat import CachedChat, ChatModel
 from toolsim.llm.client import LocalChat, OpenAIChat
 from toolsim.llm.endpoint import Endpoint
+from toolsim.redact import redacted
 from toolsim.registry import Registry
 from toolsim.settings import RoleSettings, Settings, chat_backend, role_variable
 
@@ -60,7 +61,7 @@ def openai_chat(*, role: str, settings: Settings, config: RoleSettings) -> ChatM
         raise UserError(f"the openai {role} model needs {role_variable(role, 'base_url')}")
     if not config.model:
         raise UserError(
-            f"set {role_variable(role, 'model')} to the model's name at {config.base_url}"
+            f"set {role_variable(role, 'model')} to the model's name at {redacted(config.base_url)}"
         )
     return OpenAIChat(
         Endpoint(base_url=config.base_url, model=config.model, api_key=config.api_key),

@@ -9,17 +9,25 @@ is compared with the first (win rate), and ``OUT/report.html`` shows it all.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from toolsim import __version__
 from toolsim.agent.actions import uses_local_model
 from toolsim.agent.episode import AgentLimits
-from toolsim.agent.runner import RunConfig, RunProgress, RunSummary, run_queries
+from toolsim.agent.runner import (
+    RunConfig,
+    RunProgress,
+    RunSummary,
+    check_endpoints,
+    run_queries,
+)
 from toolsim.budget import CostTable, parse_costs
 from toolsim.errors import FAULT_SOURCE, UserError
 from toolsim.evaluator.judging.factory import create_judge
@@ -27,7 +35,7 @@ from toolsim.evaluator.labels import SCORES
 from toolsim.evaluator.scoring.pass_rate import evaluate_pass_rate_async
 from toolsim.evaluator.scoring.results import EntryResult, PassRateReport, WinRateReport
 from toolsim.evaluator.scoring.win_rate import evaluate_win_rate_async
-from toolsim.files import write_json_atomic
+from toolsim.files import DamagedFiles, JsonFileError, read_json, write_json_atomic
 from toolsim.llm.local import acquire_local_server, local_model_options, release_local_server
 from toolsim.pipeline.determinism import (
     DeterminismResult,
@@ -44,6 +52,8 @@ from toolsim.world.check import ConsistencyReport, check_run
 
 #: Where a bench keeps its combinations' run folders, under its output folder.
 RUNS_FOLDER = "runs"
+
+log = logging.getLogger("toolsim.pipeline")
 
 
 @dataclass
@@ -65,6 +75,10 @@ class BenchConfig:
     concurrency: int | None = None
     limits: AgentLimits = field(default_factory=AgentLimits)
     query_timeout: float | None = 1800.0
+    #: Leave damaged answer files and records out of the evaluation (listed) instead of failing.
+    skip_bad_files: bool = False
+    #: Show tool calls' infrastructure failures to the agents as API error replies.
+    failures_as_replies: bool = False
 
 
 class BenchProgress(Protocol):
@@ -99,6 +113,9 @@ class BenchResult:
     world: dict[str, ConsistencyReport] = field(default_factory=dict)
     #: The fault profile the tool server injected (file, sha256, seed); None if off.
     faults: dict[str, Any] | None = None
+    #: Every invocation that ran or resumed this bench (``started``, ``wall_seconds``),
+    #: oldest first, this one last.
+    invocations: list[dict[str, Any]] = field(default_factory=list)
 
     def summary_rows(self) -> list[dict[str, Any]]:
         """One row per combination: pass rate, budget metrics, win rate against the first."""
@@ -135,7 +152,9 @@ class BenchResult:
             "format": 1,
             "toolsim": __version__,
             "out": str(self.out),
-            "wall_seconds": round(self.wall_seconds, 1),
+            # The first invocation's: a resumed bench's own time is in "invocations".
+            "wall_seconds": self.invocations[0]["wall_seconds"] if self.invocations else None,
+            "invocations": self.invocations,
             "judge": self.pass_rate.judge.to_json(),
             "judge_retries": self.judge_retries,
             "noise_floor": None if floor is None else round(floor, 2),
@@ -144,6 +163,8 @@ class BenchResult:
                 {"a": a, "b": b, "difference": round(difference, 2)}
                 for a, b, difference in self.pass_rate.unresolved()
             ],
+            "skipped_files": self.pass_rate.skipped_files,
+            "infrastructure_failures": self.pass_rate.infrastructure_failures,
             "combinations": self.summary_rows(),
             "determinism": None if self.determinism is None else self.determinism.to_json(),
             "world_consistency": {label: report.to_json() for label, report in self.world.items()},
@@ -210,7 +231,8 @@ def record_totals(folder: Path) -> dict[str, Any]:
     """
     run = RunFolder(folder)
     # Unreadable records are skipped here; the evaluation lists them.
-    records = [record for group in run.groups() for record in run.read_records(group, []).values()]
+    skipped = DamagedFiles(skip=True)
+    records = [r for group in run.groups() for r in run.read_records(group, skipped).values()]
     return {
         "model_calls": sum(record.model_calls for record in records),
         "model_retries": sum(record.model_retries for record in records),
@@ -230,6 +252,26 @@ def record_totals(folder: Path) -> dict[str, Any]:
         "cost": sum(record.cost for record in records),
         "query_seconds": round(sum((record.wall_seconds for record in records), 0.0), 1),
     }
+
+
+def earlier_invocations(out: Path) -> list[dict[str, Any]]:
+    """The invocations an earlier ``bench.json`` in ``out`` records (none without one).
+
+    A bench.json from before invocations were recorded holds one: its wall time.
+    """
+    path = Path(out) / "bench.json"
+    if not path.exists():
+        return []
+    try:
+        data = read_json(path, "bench summary")
+    except JsonFileError as exc:
+        log.warning("%s; its earlier wall times are not kept", exc.message)
+        return []
+    if isinstance(data, dict) and isinstance(data.get("invocations"), list):
+        return [item for item in data["invocations"] if isinstance(item, dict)]
+    if isinstance(data, dict) and isinstance(data.get("wall_seconds"), int | float):
+        return [{"started": None, "wall_seconds": data["wall_seconds"]}]
+    return []
 
 
 def world_consistency(folder: Path, label: str) -> ConsistencyReport:
@@ -261,6 +303,7 @@ def run_config(config: BenchConfig, combination: Combination, out: Path) -> RunC
         costs=config.costs,
         query_timeout=config.query_timeout,
         limits=config.limits,
+        failures_as_replies=config.failures_as_replies,
     )
 
 
@@ -303,6 +346,7 @@ async def evaluate_combinations(
             runs=config.runs,
             judge=judge,
             progress=None if progress is None else progress.judge_progress("pass rate"),
+            skip_bad_files=config.skip_bad_files,
         )
         wins = []
         for combination, folder in zip(chosen[1:], folders[1:], strict=True):
@@ -314,6 +358,7 @@ async def evaluate_combinations(
                     folders[0],
                     rounds=config.rounds,
                     judge=judge,
+                    skip_bad_files=config.skip_bad_files,
                     progress=None
                     if progress is None
                     else progress.judge_progress(f"{combination.label} vs {chosen[0].label}"),
@@ -340,9 +385,12 @@ async def run_bench(
     :mod:`toolsim.pipeline.determinism`) and ``result.determinism`` says how it went.
     """
     started = time.monotonic()
+    began = datetime.now(UTC).isoformat(timespec="seconds")
     chosen = combinations(config.agents, config.planners)  # fails fast on unknown names
     check_budget(config.planners, config.budget)
+    await check_endpoints(settings, in_process=config.server is None, judge=True)
     out = Path(config.out)
+    earlier = earlier_invocations(out)
     # One embedded model for the whole bench: without this hold, each combination's
     # run would stop it on finishing and the next would start it again.
     held = acquire_local_server(local_model_options(settings))
@@ -374,6 +422,8 @@ async def run_bench(
     finally:
         release_local_server(held)
     result.wall_seconds = time.monotonic() - started
+    this = {"started": began, "wall_seconds": round(result.wall_seconds, 1)}
+    result.invocations = [*earlier, this]
     write_json_atomic(out / "bench.json", result.to_json())
     result.files.append(out / "bench.json")
     return result

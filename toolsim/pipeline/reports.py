@@ -116,7 +116,9 @@ def _summary_html(result: BenchResult) -> str:
         "<h2>Summary</h2><p>Every agent x planner combination over the same queries. "
         f"Win rates compare each combination with the first ({first}). Solved per tool call "
         "(tool productivity) and cost per solved query count an Unsure verdict as half a "
-        "solved query, averaged over judge runs. "
+        "solved query, averaged over judge runs. Query seconds are the time spent solving, "
+        "summed over queries: they depend on how warm the caches were (a rerun answered from "
+        "them takes a fraction) and on the machine's load, so they measure no method's cost. "
         f"{escape(noise_note(result.pass_rate))} Run folders are "
         f"under <code>{escape(str(result.out))}/runs/</code>.</p>"
         + html_table(list(SUMMARY_HEAD), rows, "summary")

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from toolsim.errors import UserError
-from toolsim.files import JsonFileError, read_json, write_json_atomic
+from toolsim.files import DamagedFiles, JsonFileError, read_json, utf8_name, write_json_atomic
 from toolsim.runs.manifest import SAME_RUN, RunManifest
 from toolsim.runs.parsing import InvalidRunFile
 from toolsim.runs.record import FORMAT, RunRecord
@@ -104,16 +104,19 @@ class RunFolder:
         except InvalidRunFile as exc:
             raise UserError(f"{self.manifest_file}: {exc}") from None
 
-    def read_records(self, group: str, problems: list[str]) -> dict[str, RunRecord]:
-        """A group's records by query id (the file stem); unreadable ones go to ``problems``."""
+    def read_records(self, group: str, damaged: DamagedFiles) -> dict[str, RunRecord]:
+        """A group's records by query id (the file stem); a damaged one goes to ``damaged``."""
         found: dict[str, RunRecord] = {}
         for path in sorted((self.records_folder / group).glob("*.json")):
+            if not utf8_name(path):
+                damaged.found(path, "its name is not UTF-8 text; rename it")
+                continue
             try:
                 found[path.stem] = RunRecord.from_json(read_json(path, "run record"))
             except JsonFileError as exc:
-                problems.append(f"{path}: {exc.reason}")
+                damaged.found(path, exc.reason)
             except InvalidRunFile as exc:
-                problems.append(f"{path}: not a run record: {exc}")
+                damaged.found(path, f"not a run record: {exc}")
         return found
 
     def read_converted(self, group: str) -> dict[str, Any]:

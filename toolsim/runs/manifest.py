@@ -32,6 +32,8 @@ class RunManifest:
     #: The price table's description (``CostTable.describe()``).
     costs: dict[str, Any] | None = None
     agent_model: str | None = None
+    #: The hash of the agent's prompt texts (they change between toolsim versions).
+    prompt_hash: str | None = None
     action_mode: str | None = None
     #: The query files (or ``example``) the run was given.
     queries: tuple[str, ...] = ()
@@ -42,6 +44,9 @@ class RunManifest:
     #: The fault profile the tool server injected (``profile``, ``sha256``, ``seed``); None
     #: without one.
     faults: dict[str, Any] | None = None
+    #: Who answered the tool calls: the in-process simulator (backend, model, endpoint,
+    #: prompt hash) or ``{"server": URL}``.
+    simulator: dict[str, Any] | None = None
     started: str | None = None
     #: None while the run is unfinished.
     finished: str | None = None

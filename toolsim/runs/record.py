@@ -32,10 +32,14 @@ class QueryStatus(StrEnum):
     FAILED = "failed"
     #: The query took longer than ``--query-timeout``.
     TIMEOUT = "timeout"
+    #: The world failed the agent (a simulator, model or store that did not answer; see
+    #: :func:`toolsim.errors.is_infrastructure`): not the agent's fault, never scored.
+    INFRASTRUCTURE = "infrastructure"
 
     @property
     def done(self) -> bool:
-        """Whether a resumed run skips the query (``failed`` and ``timeout`` run again)."""
+        """Whether a resumed run skips the query (``failed``, ``timeout`` and
+        ``infrastructure`` run again)."""
         return self in DONE
 
 

@@ -95,6 +95,7 @@ def create_app(
         settings.cache.mode,
         replay_suggestions=settings.server.replay_suggestions,
         memory_entries=settings.server.memory_entries,
+        memory_bytes=settings.hardening.memory_bytes,
         flight_lock_seconds=settings.server.flight_lock_seconds,
         world=World(backend) if settings.world and isinstance(backend, SupportsRecords) else None,
         exemplars=ExemplarStore([backend, *bundled_exemplars(catalog)]),
@@ -136,7 +137,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(routes_tools.router)
     app.include_router(routes_ops.router)
-    mount_mcp(app, service, settings.server.max_body_bytes)
+    mount_mcp(app, service, settings.server.max_body_bytes, settings.hardening.allowed_origins)
     if door_inside_fastapi(settings):
         app.add_middleware(
             VirtualDoor,

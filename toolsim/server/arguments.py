@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from toolsim.errors import InvalidArguments
+from toolsim.server.requests import loads
 
 #: Characters of unparsable ``tool_input`` quoted back in the error message.
 SHOWN_INPUT = 80
@@ -38,12 +39,12 @@ def parse_tool_input(raw: Any) -> dict[str, Any]:
         return raw
     if isinstance(raw, str):
         try:
-            value = orjson.loads(raw)
+            value = loads(raw)
         except orjson.JSONDecodeError as exc:
             try:
                 # Through JSON, so a literal holds only what a JSON body could
-                # (no sets, bytes or tuple keys; big integers become floats).
-                value = orjson.loads(json.dumps(ast.literal_eval(raw.strip())))
+                # (no sets, bytes or tuple keys).
+                value = loads(json.dumps(ast.literal_eval(raw.strip())))
             except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
                 raise InvalidArguments(
                     f"tool_input is not valid JSON ({exc}): {_shown(raw)}; "

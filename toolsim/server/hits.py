@@ -37,12 +37,24 @@ def reply_bytes(error: str, response: Any) -> bytes:
         return json.dumps({"error": error, "response": response}, default=str).encode()
 
 
-def provenance_headers(source: Source, cached: bool) -> tuple[tuple[bytes, bytes], ...]:
+#: On a recorded reply to arguments that break the API's documentation: what breaks it.
+VALIDATION_HEADER = "x-toolsim-invalid-arguments"
+
+
+def validation_headers(problems: tuple[str, ...]) -> list[tuple[bytes, bytes]]:
+    """The header reporting ``problems`` of a call answered as recorded (none if none)."""
+    if not problems:
+        return []
+    text = "; ".join(problems).encode("ascii", "backslashreplace")
+    return [(VALIDATION_HEADER.encode(), text.replace(b"\r", b" ").replace(b"\n", b" "))]
+
+
+def provenance_headers(source: Source, cached: bool) -> list[tuple[bytes, bytes]]:
     """Where a reply came from, as on the native route (reference clients ignore it)."""
-    return (
+    return [
         (b"x-toolsim-source", source.value.encode()),
         (b"x-toolsim-cached", b"true" if cached else b"false"),
-    )
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,30 +95,45 @@ class PreparedHit:
 
 
 class HitMemory:
-    """At most ``capacity`` prepared hits by cache key; the oldest is dropped first."""
+    """Prepared hits by cache key: at most ``capacity`` of them, holding at most
+    ``max_bytes`` of reply bodies in all; the oldest is dropped first."""
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, max_bytes: int = 256 * 1024 * 1024) -> None:
         self.capacity = capacity
+        self.max_bytes = max_bytes
+        #: Bytes of reply bodies kept now.
+        self.bytes = 0
         self._hits: OrderedDict[str, PreparedHit] = OrderedDict()
         #: ``get(key)``: the prepared hit of ``key``, if kept (the mapping's own
         #: method: asked on every hit, a Python-level wrapper would double its cost).
         self.get = self._hits.get
 
     def keep(self, hit: PreparedHit) -> None:
-        """Keep ``hit`` (a no-op with capacity 0), dropping the oldest when full."""
-        if self.capacity <= 0:
+        """Keep ``hit``, dropping the oldest while over either bound (a reply larger than
+        ``max_bytes`` alone is not kept: it is read from the store each time)."""
+        size = len(hit.body["body"])
+        if self.capacity <= 0 or size > self.max_bytes:
+            self.forget(hit.key)
             return
-        if hit.key not in self._hits and len(self._hits) >= self.capacity:
-            self._hits.popitem(last=False)
+        self.forget(hit.key)
+        while self._hits and (
+            len(self._hits) >= self.capacity or self.bytes + size > self.max_bytes
+        ):
+            _, dropped = self._hits.popitem(last=False)
+            self.bytes -= len(dropped.body["body"])
         self._hits[hit.key] = hit
+        self.bytes += size
 
     def forget(self, key: str) -> None:
         """Drop ``key`` if kept."""
-        self._hits.pop(key, None)
+        dropped = self._hits.pop(key, None)
+        if dropped is not None:
+            self.bytes -= len(dropped.body["body"])
 
     def clear(self) -> None:
         """Drop every kept hit (the next hits read the store)."""
         self._hits.clear()
+        self.bytes = 0
 
     def __len__(self) -> int:
         return len(self._hits)

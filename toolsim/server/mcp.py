@@ -13,7 +13,7 @@ in plain JSON, so any worker of a multi-worker server can serve any request.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI
@@ -31,7 +31,7 @@ from toolsim.catalog.models import ApiSpec
 from toolsim.catalog.tool_schemas import function_schema
 from toolsim.errors import BadRequest, ToolsimError
 from toolsim.server.hits import reply_bytes
-from toolsim.server.requests import checked_name
+from toolsim.server.requests import check_values, checked_name
 from toolsim.server.service import ToolService
 
 PATH = "/mcp"
@@ -73,9 +73,8 @@ def build_server(service: ToolService) -> Server[Any]:
             apis = scoped_apis(service, _query_of(ctx))
         except ToolsimError as exc:
             raise MCPError(code=types.INVALID_PARAMS, message=exc.message) from None
-        return types.ListToolsResult(
-            tools=[mcp_tool(api) for api in (apis if apis is not None else service.catalog)]
-        )
+        named = service.catalog.named(apis)
+        return types.ListToolsResult(tools=[mcp_tool(api) for api in named.values()])
 
     async def call_tool(
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
@@ -83,7 +82,9 @@ def build_server(service: ToolService) -> Server[Any]:
         try:
             within = scoped_apis(service, _query_of(ctx))
             api = service.catalog.by_function(checked_name(params.name, "name"), within=within)
-            result = await service.call(api, dict(params.arguments or {}))
+            arguments = dict(params.arguments or {})
+            check_values(arguments)  # what /virtual and /v1 refuse when they parse
+            result = await service.call(api, arguments)
         except ToolsimError as exc:
             # Unknown tool, invalid arguments, replay miss, simulator failure: the
             # agent sees why, as a tool error rather than a protocol error.
@@ -105,12 +106,33 @@ def build_server(service: ToolService) -> Server[Any]:
     )
 
 
+def origin_allowed(origin: str | None, allowed: Sequence[str]) -> bool:
+    """Whether a request with this ``Origin`` header may use ``/mcp``.
+
+    The MCP transport specification asks servers to check ``Origin``: a web page
+    (say, one whose name an attacker re-pointed at 127.0.0.1) could otherwise drive
+    a local MCP server. Clients that are not browsers send none and are served; a
+    browser page is served only from an origin in ``allowed`` (``scheme://host:port``,
+    or ``scheme://host:*`` for any port).
+    """
+    if origin is None:
+        return True
+    origin = origin.rstrip("/")
+    for entry in allowed:
+        if origin == entry or (entry.endswith(":*") and origin.startswith(entry[:-1])):
+            return True
+    return False
+
+
 class McpEndpoint:
     """The ASGI app at ``/mcp``; :meth:`run` must span the server's lifespan."""
 
-    def __init__(self, server: Server[Any], max_body_bytes: int) -> None:
+    def __init__(
+        self, server: Server[Any], max_body_bytes: int, allowed_origins: Sequence[str] = ()
+    ) -> None:
         self.server = server
         self.max_body_bytes = max_body_bytes
+        self.allowed_origins = tuple(allowed_origins)
         self._manager: StreamableHTTPSessionManager | None = None
 
     @contextlib.asynccontextmanager
@@ -130,6 +152,17 @@ class McpEndpoint:
                 self._manager = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: D102
+        raw = next((value for name, value in scope["headers"] if name == b"origin"), None)
+        origin = None if raw is None else raw.decode("latin-1")
+        if not origin_allowed(origin, self.allowed_origins):
+            message = (
+                f"requests from web pages at {origin} may not use /mcp; add that origin to "
+                "TOOLSIM_HARDENING__ALLOWED_ORIGINS to allow it"
+            )
+            error = {"code": types.INVALID_REQUEST, "message": message}
+            body = {"jsonrpc": "2.0", "id": None, "error": error}
+            await JSONResponse(body, status_code=403)(scope, receive, send)
+            return
         if self._manager is None:
             # An app used without its lifespan (in-process test clients) has no MCP.
             message = "the MCP endpoint serves only while the server's lifespan runs"
@@ -154,13 +187,16 @@ class _McpPath:
             await self.app(scope, receive, send)
 
 
-def mount_mcp(app: FastAPI, service: ToolService, max_body_bytes: int) -> McpEndpoint:
+def mount_mcp(
+    app: FastAPI, service: ToolService, max_body_bytes: int, allowed_origins: Sequence[str] = ()
+) -> McpEndpoint:
     """Serve MCP at ``/mcp`` on ``app``; the endpoint is also ``app.state.mcp``.
 
     Like ``/virtual`` it is served in front of the routes, not as one: it speaks
-    JSON-RPC with its own error shape, not the native one.
+    JSON-RPC with its own error shape, not the native one. Only the web pages of
+    ``allowed_origins`` may use it (see :func:`origin_allowed`).
     """
-    endpoint = McpEndpoint(build_server(service), max_body_bytes)
+    endpoint = McpEndpoint(build_server(service), max_body_bytes, allowed_origins)
     app.add_middleware(_McpPath, endpoint=endpoint)
     app.state.mcp = endpoint
     return endpoint

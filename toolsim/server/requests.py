@@ -1,7 +1,17 @@
-"""Reading request bodies and names safely: size limits, JSON, hostile names."""
+"""Reading request bodies and names safely: size limits, JSON, hostile names.
+
+Every door reads JSON one way (:func:`loads`, and :func:`check_values` for what
+the MCP SDK parsed itself): RFC 8259 JSON, so no ``NaN`` or ``Infinity``;
+integers of any size read exactly (a float in their place would make another
+cache key, and a recorded call would never replay); nesting at most
+:data:`~toolsim.cache.keys.MAX_DEPTH` levels deep in arguments. And every door
+that takes a body takes only one declared as JSON (:func:`declares_json`).
+"""
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from typing import Any
 
@@ -9,12 +19,84 @@ import orjson
 from starlette.requests import Request
 from starlette.types import Receive, Scope
 
-from toolsim.errors import BadRequest, PayloadTooLarge
+from toolsim.cache.keys import MAX_DEPTH, too_deep
+from toolsim.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 _HOSTILE = re.compile(r"\.\.|[\x00-\x1f]")
 
 #: Longer names than this are not names but attacks or accidents.
 MAX_NAME_LENGTH = 512
+
+
+#: Twenty digits in a row: maybe an integer beyond 64 bits, which orjson reads as a float.
+_LONG_NUMBER_BYTES = re.compile(rb"[0-9]{20}")
+_LONG_NUMBER_TEXT = re.compile(r"[0-9]{20}")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # pragma: no cover - orjson refused it first
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse JSON as every door does; raise :class:`orjson.JSONDecodeError` when it is not.
+
+    orjson does the work (and refuses ``NaN``, ``Infinity`` and numbers that overflow
+    a double); only when the text holds a run of 20 digits is it parsed again by the
+    standard library, so that integers beyond 64 bits stay exact.
+    """
+    value = orjson.loads(data)
+    long_number = (
+        _LONG_NUMBER_BYTES.search(data)
+        if isinstance(data, bytes)
+        else _LONG_NUMBER_TEXT.search(data)
+    )
+    if long_number is None:
+        return value
+    try:
+        return json.loads(data, parse_constant=_no_constant)
+    except RecursionError:
+        raise orjson.JSONDecodeError("nested too deep", str(data[:80]), 0) from None
+
+
+def check_values(value: Any) -> None:
+    """Refuse what :func:`loads` never yields, in JSON another parser read (the MCP SDK's):
+    ``NaN`` and infinities, and nesting deeper than :data:`MAX_DEPTH`."""
+    pending = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise BadRequest(f"{item} is not a JSON number; send a finite number or a string")
+        if isinstance(item, dict | list):
+            if depth >= MAX_DEPTH:
+                raise too_deep()
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+
+
+def declares_json(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether an ASGI request's headers declare a JSON body (``application/json``, ``+json``).
+
+    A web page may send any site a "simple" request (``text/plain``, a form, or no
+    type at all) without asking first; one that declares JSON it may not. Refusing
+    the rest keeps pages a browser visits from writing into the cache. Cheap: it
+    runs on every ``/virtual`` hit.
+    """
+    for name, value in headers:
+        if name == b"content-type":
+            if value == b"application/json":  # what clients send, nearly always
+                return True
+            media = value.split(b";", 1)[0].strip().lower()
+            return media == b"application/json" or media.endswith(b"+json")
+    return False
+
+
+def not_json(headers: list[tuple[bytes, bytes]]) -> UnsupportedMediaType:
+    """The error for a body whose headers do not declare it JSON."""
+    declared = next((value for name, value in headers if name == b"content-type"), None)
+    shown = "none" if declared is None else repr(declared.decode("latin-1"))
+    return UnsupportedMediaType(
+        f"send the body as JSON with Content-Type: application/json (got {shown})"
+    )
 
 
 async def receive_body(scope: Scope, receive: Receive, limit: int) -> bytes:
@@ -60,13 +142,16 @@ def parse_json(body: bytes) -> Any:
     if not body:
         raise BadRequest("empty request body; send a JSON object")
     try:
-        return orjson.loads(body)
+        return loads(body)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"malformed JSON body: {exc}") from None
 
 
 async def read_json_body(request: Request, limit: int) -> Any:
-    """Read and parse the JSON body of a route's request (see :func:`receive_body`)."""
+    """Read and parse the JSON body of a route's request (see :func:`receive_body`); a body
+    not declared as JSON is refused (see :func:`declares_json`)."""
+    if not declares_json(request.scope["headers"]):
+        raise not_json(request.scope["headers"])
     return parse_json(await receive_body(request.scope, request.receive, limit))
 
 

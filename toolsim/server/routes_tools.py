@@ -11,6 +11,7 @@ from toolsim.catalog.models import ApiSpec
 from toolsim.catalog.parameters import ParamNames
 from toolsim.catalog.tool_schemas import openai_tools
 from toolsim.errors import BadRequest
+from toolsim.server.hits import provenance_headers, validation_headers
 from toolsim.server.requests import checked_name, read_json_body
 from toolsim.server.service import ToolService
 
@@ -82,10 +83,8 @@ async def call_tool(
         raise BadRequest("the body must be a JSON object of arguments")
     api = service.catalog.by_function(name, within=_scope(service, group, query_id))
     result = await service.call(api, arguments)
+    headers = provenance_headers(result.source, result.cached) + validation_headers(result.problems)
     return JSONResponse(
         {"error": result.reply.error, "response": result.reply.response},
-        headers={
-            "X-Toolsim-Source": result.source.value,
-            "X-Toolsim-Cached": "true" if result.cached else "false",
-        },
+        headers={name.decode(): value.decode() for name, value in headers},
     )

@@ -14,12 +14,19 @@ from typing import Any
 from toolsim.cache.backend import CacheBackend, SupportsLock
 from toolsim.cache.entry import CacheEntry, Reply, Source
 from toolsim.cache.keys import cache_key
+from toolsim.cache.leases import leased
 from toolsim.cache.modes import CacheMode
 from toolsim.cache.nearest import closest_recorded
 from toolsim.catalog.catalog import Catalog
 from toolsim.catalog.models import ApiSpec, api_id
 from toolsim.catalog.parameters import Bound
-from toolsim.errors import CacheMiss, InjectedFault, ToolsimError, UpstreamError
+from toolsim.errors import (
+    CacheMiss,
+    InjectedFault,
+    InvalidArguments,
+    ToolsimError,
+    UpstreamError,
+)
 from toolsim.server.counters import SharedCounters
 from toolsim.server.faults import FaultInjector
 from toolsim.server.hits import HitMemory, PreparedHit
@@ -55,6 +62,9 @@ class CallResult:
     source: Source
     cached: bool
     key: str
+    #: How the arguments break the API's documentation, for a call answered anyway because
+    #: a reference cache recorded it so (as the reference server replays it).
+    problems: tuple[str, ...] = ()
 
 
 class ToolService:
@@ -69,6 +79,7 @@ class ToolService:
         *,
         replay_suggestions: int = 3,
         memory_entries: int = 10_000,
+        memory_bytes: int = 256 * 1024 * 1024,
         flight_lock_seconds: float = 180.0,
         world: World | None = None,
         exemplars: ExemplarStore | None = None,
@@ -84,7 +95,7 @@ class ToolService:
         self.counters = SharedCounters(self.stats, self.metrics, backend)
         # Hot replies kept in process memory, ready to send: a stored reply never
         # changes in record/replay mode, and this saves a storage read per hit.
-        self.memory = HitMemory(memory_entries)
+        self.memory = HitMemory(memory_entries, memory_bytes)
         # Concurrent identical misses wait on the first one's simulation.
         self._flights: SingleFlight[Simulation] = SingleFlight()
         # Across processes sharing the backend: see _simulate_across_workers.
@@ -109,16 +120,13 @@ class ToolService:
         self.answers_hits = mode.reads
 
     def key_call(self, api: ApiSpec, arguments: dict[str, Any]) -> KeyedCall:
-        """Validate and canonicalise ``arguments``, and key the call (an invalid one is counted).
+        """Validate and canonicalise ``arguments``, and key the call.
 
         The one step every door (``/virtual``'s hit path included) takes from what a
-        client sent to the cache key; raises :class:`InvalidArguments`.
+        client sent to the cache key; raises :class:`InvalidArguments`, which the door
+        hands to :meth:`answer_invalid` (a reference cache may have recorded the call).
         """
-        try:
-            bound = api.signature.validated(arguments, api.name, api.function_name)
-        except ToolsimError:
-            self.stats.record(api.function_name, ERROR)
-            raise
+        bound = api.signature.validated(arguments, api.name, api.function_name)
         return KeyedCall(api, bound, cache_key(api, bound.arguments))
 
     def kept_hit(self, key: str) -> PreparedHit | None:
@@ -130,7 +138,11 @@ class ToolService:
 
     async def call(self, api: ApiSpec, arguments: dict[str, Any]) -> CallResult:
         """Answer one call; raise a :class:`ToolsimError` when no valid reply exists."""
-        return await self.answer(self.key_call(api, arguments))
+        try:
+            call = self.key_call(api, arguments)
+        except InvalidArguments as invalid:
+            return await self.answer_invalid(api, arguments, invalid)
+        return await self.answer(call)
 
     async def answer(self, call: KeyedCall) -> CallResult:
         """Answer a call already keyed (:meth:`key_call`); raise :class:`ToolsimError` if no
@@ -165,6 +177,29 @@ class ToolService:
             self.stats.record(api.function_name, DELAY_MS, amount=round(drawn.delay * 1000))
         await self.faults.meet(api, key, drawn)
 
+    async def answer_invalid(
+        self, api: ApiSpec, arguments: dict[str, Any], invalid: InvalidArguments
+    ) -> CallResult:
+        """The recorded reply of a call whose arguments break the documentation; else raise
+        ``invalid`` (counted as an error).
+
+        Only an import (a reference cache) stores such a call (a simulation never runs
+        for invalid arguments), and the reference server replays it: so does toolsim,
+        saying what is wrong with the arguments (:attr:`CallResult.problems`). A stored
+        call whose own arguments are valid is no such record (its key may equal an
+        invalid call's, as when both spellings of a parameter are sent).
+        """
+        if self.answers_hits:
+            key = cache_key(api, api.signature.canonical(arguments))
+            entry = await asyncio.to_thread(self.backend.get, key)
+            if entry is not None and api.signature.bind(entry.arguments).problems:
+                hit = PreparedHit.of(key, api.function_name, entry.reply, entry.source)
+                self.stats.count_hit(hit.counter_key)
+                problems = tuple(invalid.details.get("problems", ()))
+                return CallResult(entry.reply, entry.source, True, key, problems)
+        self.stats.record(api.function_name, ERROR)
+        raise invalid
+
     async def _read_stored(self, api: ApiSpec, key: str) -> PreparedHit | None:
         # In a thread: a disk or network read must not hold up the hits being
         # answered meanwhile (a Redis round trip would stall every one of them).
@@ -195,15 +230,14 @@ class ToolService:
     ) -> Simulation:
         """Single-flight across every worker sharing the backend, through its per-key lock.
 
-        Take the lock (in a thread, waiting at most ``flight_lock_seconds``), look
-        again (the worker that held it may have stored this very call), and only
-        then simulate and store, before releasing. If the wait runs out, simulate
-        anyway: the lock saves work, it is not needed for a correct cache. Only in
-        ``record`` mode: ``refresh`` must simulate, ``off`` stores nothing to share.
+        Take the lock (waiting at most ``flight_lock_seconds``, without holding a
+        thread: see :mod:`toolsim.cache.leases`), look again (the worker that held it
+        may have stored this very call), and only then simulate and store, before
+        releasing. If the wait runs out, simulate anyway: the lock saves work, it is
+        not needed for a correct cache. Only in ``record`` mode: ``refresh`` must
+        simulate, ``off`` stores nothing to share.
         """
-        lock = backend.lock(key, self.flight_lock_seconds)
-        await asyncio.to_thread(lock.__enter__)
-        try:
+        async with leased(backend, key, wait=self.flight_lock_seconds):
             stored = await asyncio.to_thread(self.backend.get, key)
             if stored is not None:
                 return Simulation(
@@ -215,8 +249,6 @@ class ToolService:
                     examples=tuple(stored.examples),
                 )
             return await self._simulate_here(api, normalized, key)
-        finally:
-            await asyncio.to_thread(lock.__exit__, None, None, None)
 
     async def _simulate_here(
         self, api: ApiSpec, normalized: dict[str, Any], key: str

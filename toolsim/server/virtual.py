@@ -12,7 +12,9 @@ Every tool-level outcome (success, unknown tool, bad or unparsable arguments,
 replay miss, simulator failure) is HTTP 200 with ``{"error", "response"}``,
 because the reference clients replace the body of any other status with a
 generic message. Only a request that is not a tool call at all (malformed JSON,
-not an object, oversize, hostile names) gets a 4xx, in the same shape.
+not an object, oversize, hostile names, a body not declared as JSON) gets a 4xx,
+in the same shape. A tool-level failure that is the world's, not the API's (see
+:func:`toolsim.errors.is_infrastructure`), carries a header saying so.
 
 Only the wait for the body is watched by the time limit on a hit (from the
 moment the request came in): after it a hit awaits nothing but its two sends.
@@ -28,11 +30,28 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from toolsim.catalog.models import ApiSpec
-from toolsim.errors import BadRequest, PayloadTooLarge, ToolsimError
+from toolsim.errors import (
+    BadRequest,
+    InvalidArguments,
+    PayloadTooLarge,
+    ToolsimError,
+    UnsupportedMediaType,
+)
 from toolsim.server.arguments import parse_tool_input
 from toolsim.server.asgi import VIRTUAL_PATH
-from toolsim.server.hits import PreparedHit, provenance_headers, reply_bytes
-from toolsim.server.requests import checked_name, parse_json, receive_body
+from toolsim.server.hits import (
+    PreparedHit,
+    provenance_headers,
+    reply_bytes,
+    validation_headers,
+)
+from toolsim.server.requests import (
+    checked_name,
+    declares_json,
+    not_json,
+    parse_json,
+    receive_body,
+)
 from toolsim.server.service import KeyedCall, ToolService
 from toolsim.server.timeouts import RequestTimeout
 
@@ -99,6 +118,8 @@ class VirtualDoor:
             await self.app(scope, receive, send)
         elif scope["method"] != "POST":
             await _send(send, 405, reply_bytes("use POST /virtual", ""), [(b"allow", b"POST")])
+        elif not declares_json(scope["headers"]):  # cheap: a pass over a few headers
+            await self._refuse(send, not_json(scope["headers"]))
         elif self.limit is None:
             await self._serve(scope, receive, send)
         else:
@@ -158,13 +179,18 @@ class VirtualDoor:
     async def _answer(self, body: bytes, send: Send) -> None:
         """Parse and key the call once, then answer it from memory, the store or a simulation."""
         try:
-            call = self._keyed(body)
-            hit = self.service.kept_hit(call.key) if self._hits else None
-            if hit is not None:
-                await send(hit.start)
-                await send(hit.body)
-                return
-            result = await self.service.answer(call)
+            api, arguments = virtual_call(self.service, parse_json(body))
+            try:
+                call = self._keyed(body, api, arguments)
+            except InvalidArguments as invalid:  # unless a reference cache recorded it so
+                result = await self.service.answer_invalid(api, arguments, invalid)
+            else:
+                hit = self.service.kept_hit(call.key) if self._hits else None
+                if hit is not None:
+                    await send(hit.start)
+                    await send(hit.body)
+                    return
+                result = await self.service.answer(call)
         except ToolsimError as exc:
             await self._refuse(send, exc)
         except Exception:
@@ -172,10 +198,11 @@ class VirtualDoor:
             await _send(send, 500, reply_bytes("internal server error", ""))
         else:
             reply = reply_bytes(result.reply.error, result.reply.response)
-            await _send(send, 200, reply, provenance_headers(result.source, result.cached))
+            headers = provenance_headers(result.source, result.cached)
+            await _send(send, 200, reply, headers + validation_headers(result.problems))
 
-    def _keyed(self, body: bytes) -> KeyedCall:
-        call = self.service.key_call(*virtual_call(self.service, parse_json(body)))
+    def _keyed(self, body: bytes, api: ApiSpec, arguments: dict[str, Any]) -> KeyedCall:
+        call = self.service.key_call(api, arguments)
         if self._hits and len(body) <= MAX_MEMO_BODY:
             if len(self._keys) >= self.service.memory.capacity:
                 self._keys.popitem(last=False)
@@ -184,7 +211,7 @@ class VirtualDoor:
 
     @staticmethod
     async def _refuse(send: Send, exc: ToolsimError) -> None:
-        if isinstance(exc, BadRequest | PayloadTooLarge):
+        if isinstance(exc, BadRequest | PayloadTooLarge | UnsupportedMediaType):
             # Not a tool call at all: say so with a 4xx, in the reply shape.
             await _send(send, exc.status_code, reply_bytes(exc.message, ""))
         else:
@@ -230,6 +257,10 @@ VIRTUAL_OPENAPI = {
             },
             "405": {"description": "Not POST.", "content": _REPLY_CONTENT},
             "413": {"description": "Body over the size limit.", "content": _REPLY_CONTENT},
+            "415": {
+                "description": "Body not declared as JSON (Content-Type: application/json).",
+                "content": _REPLY_CONTENT,
+            },
         },
     }
 }

@@ -23,6 +23,8 @@ from toolsim.llm.local import (
     local_model_options,
     release_local_server,
 )
+from toolsim.llm.model_files import MODEL_NAME
+from toolsim.redact import redacted
 from toolsim.settings import Settings, role_variable
 from toolsim.simulator.base import Simulator
 from toolsim.simulator.chain import FallbackChain
@@ -118,6 +120,28 @@ def exemplar_simulator(*, settings: Settings, **_: Any) -> ExemplarSimulator:
     """The nearest recorded reply adapted to the call, else the schema simulator."""
     del settings
     return ExemplarSimulator(fallback=SchemaSimulator())
+
+
+def describe_simulator(settings: Settings) -> dict[str, Any]:
+    """Who answers misses, as a run records it: the backend, and for a model its name,
+    endpoint (without credentials), prompts' hash, and whether it is the embedded one."""
+    config = settings.simulator
+    described: dict[str, Any] = {"backend": config.backend}
+    if config.backend not in ("auto", "openai", "local"):
+        return described
+    remote = config.base_url if config.backend != "local" else None
+    if remote:
+        described["endpoint"] = redacted(remote)
+        described["model"] = config.model or "the endpoint's first model"
+    else:
+        described["model"] = MODEL_NAME
+        described["embedded"] = True
+    described["prompt_hash"] = PromptTemplates.load(config.prompt_dir).hash
+    if settings.upstream.url and config.backend == "auto":
+        described["upstream"] = redacted(settings.upstream.url)
+    if config.schema_fallback and config.backend == "auto":
+        described["fallback"] = "schema"
+    return described
 
 
 def auto_simulator(*, settings: Settings, **_: Any) -> Simulator:

@@ -9,7 +9,7 @@ from typing import Any
 
 from toolsim.evaluator.agreement.measure import AgreementReport
 from toolsim.evaluator.reports.html import html_table, number_cell, render_html
-from toolsim.evaluator.reports.svg import scatter
+from toolsim.evaluator.reports.svg import Point, scatter
 from toolsim.evaluator.reports.writers import csv_text, prepare_out
 from toolsim.evaluator.statistics import Agreement
 from toolsim.files import write_files
@@ -172,13 +172,20 @@ def agreement_html(report: AgreementReport) -> str:
         + html_table(["system", "answers", "judged %", "reference %"], rows)
     )
     points = [
-        (rate.system, rate.reference, rate.judged, index)
+        Point(rate.system, rate.reference, rate.judged, index)
         for index, rate in enumerate(report.systems)
         if rate.judged is not None and rate.reference is not None
     ]
     if points:
+        systems = [rate.system for rate in report.systems]
         parts.append(
-            scatter(points, x_label="reference pass rate %", y_label="judged %", label="systems")
+            scatter(
+                points,
+                systems,
+                x_label="reference pass rate %",
+                y_label="judged %",
+                label="systems",
+            )
         )
     parts.append("<h3>Run-to-run agreement</h3>" + _runs(report))
     speed = report.per_second

@@ -7,21 +7,26 @@ becomes a row and a bar series.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from html import escape
+from typing import Any
 
 from toolsim import __version__
 from toolsim.evaluator.judging.base import resolution_note
-from toolsim.evaluator.reports.svg import Bar, bar_chart, scatter, stacked_bars
+from toolsim.evaluator.reports.svg import Bar, Point, bar_chart, scatter, stacked_bars
 from toolsim.evaluator.scoring.aggregate import RateSummary
 from toolsim.evaluator.scoring.results import (
     PASS_LABELS,
     EntryResult,
+    GroupResult,
     JudgeUsage,
     PassRateReport,
+    QueryView,
     WinRateReport,
 )
+from toolsim.llm.model_files import MODEL_NAME
 
 OUTCOME_COLORS = {"win": "#2e9e6b", "tie": "#e0b030", "loss": "#c0392b"}
 CSS = """
@@ -35,6 +40,10 @@ td:first-child,th:first-child{text-align:left}.muted{color:#777}
 .Solved{background:#e3f4e8}.Unsolved{background:#fbe4e4}.Unsure{background:#fff5d6}
 .unscored{background:#eee}.win{background:#e3f4e8}.loss{background:#fbe4e4}.tie{background:#fff5d6}
 details{margin:6px 0}summary{cursor:pointer}ul.problems li{color:#a33}
+.banner{background:#fff3cd;border:1px solid #e0c060;padding:8px 12px;border-radius:4px}
+.query{margin:4px 0 4px 16px}.query dl{margin:4px 0}.query dt{font-weight:600}
+.query dd{margin:0 0 6px 12px;white-space:pre-wrap;word-break:break-word}
+table.setup td,table.setup th{text-align:left;font-size:13px}
 """
 
 
@@ -105,8 +114,9 @@ def _pass_section(entries: Sequence[EntryResult], reports: Sequence[PassRateRepo
     runs = sorted({report.runs for report in reports})
     parts = [
         "<h2>Solvable Pass Rate</h2>",
-        "<p>" + "<br>".join(_judge(report.judge) for report in reports) + "</p>",
-        "<p><b>" + escape(" ".join(noise_note(report) for report in reports)) + "</b></p>",
+        "<p><b>"
+        + escape(" ".join(dict.fromkeys(noise_note(report) for report in reports)))
+        + "</b></p>",
         f"<p class=muted>Percent, mean &plusmn; standard deviation over {'/'.join(map(str, runs))}"
         " judge runs, [95% bootstrap interval]. Solved 1, Unsure 0.5, Unsolved 0; unscored "
         "verdicts are excluded.</p>",
@@ -129,8 +139,7 @@ def _pass_section(entries: Sequence[EntryResult], reports: Sequence[PassRateRepo
     ]
     parts.append(bar_chart(["average", *groups], series, label="pass rate per group"))
     parts.append(_budget_section(entries))
-    for report in reports:
-        parts.append(_pass_k(report))
+    parts.append(_pass_k(reports))
     parts.append(_pass_details(entries))
     return "".join(parts)
 
@@ -156,11 +165,19 @@ def _budget_section(entries: Sequence[EntryResult]) -> str:
             ]
         )
         if metrics.ac is not None and metrics.pr.mean is not None:
-            points.append((f"{entry.label} PR", metrics.ac, metrics.pr.mean, index))
+            points.append(Point(f"{entry.label} PR", metrics.ac, metrics.pr.mean, index))
             if metrics.pbc is not None and metrics.pbc.mean is not None:
-                points.append((f"{entry.label} PBC", metrics.ac, metrics.pbc.mean, index))
+                pbc = Point(f"{entry.label} PBC", metrics.ac, metrics.pbc.mean, index, hollow=True)
+                points.append(pbc)
     head = ["answers", "budget", "queries", "PBC", "PR", "AC", "RFBC"]
-    chart = scatter(points, x_label="average cost (AC)", y_label="pass rate %", label="cost")
+    chart = scatter(
+        points,
+        [entry.label for entry in budgeted],
+        x_label="average cost (AC)",
+        y_label="pass rate %",
+        label="cost",
+        markers=("PR (filled)", "PBC (ring)"),
+    )
     return (
         "<h3>Budget</h3><p class=muted>PBC: pass rate counting only queries within budget; "
         "PR: pass rate ignoring budget; AC: average cost per query; RFBC: % of queries over "
@@ -168,9 +185,10 @@ def _budget_section(entries: Sequence[EntryResult]) -> str:
     )
 
 
-def _pass_k(report: PassRateReport) -> str:
+def _pass_k(reports: Sequence[PassRateReport]) -> str:
     parts = []
-    for item in report.pass_k:
+    items = {(item.system, item.labels): item for report in reports for item in report.pass_k}
+    for item in items.values():
         groups = sorted({g for values in item.values.values() for g in values} - {"overall"})
         rows = [
             [f"pass^{k}", number_cell(values.get("overall"))]
@@ -186,25 +204,70 @@ def _pass_k(report: PassRateReport) -> str:
 
 
 def _pass_details(entries: Sequence[EntryResult]) -> str:
-    parts = ["<h3>Per query</h3>"]
+    parts = [
+        "<h3>Per query</h3><p class=muted>Each query: what was asked, the final answer, the "
+        "verdict of every judge run with its reason, and the tool calls made.</p>"
+    ]
     for entry in entries:
         for group, result in entry.groups.items():
-            rows = []
-            for qid, outcomes in result.outcomes.items():
-                cells = [escape(qid)]
-                for outcome in outcomes:
-                    tip = escape(f"{outcome.by}: {outcome.reason}", quote=True)
-                    cells.append(
-                        f'<span class="{outcome.label.value}" title="{tip}">'
-                        f"{outcome.label.value}</span>"
-                    )
-                rows.append(cells)
-            head = ["query", *(f"run {n + 1}" for n in range(len(rows[0]) - 1 if rows else 0))]
+            queries = "".join(_query_panel(qid, result) for qid in result.outcomes)
             parts.append(
                 f"<details><summary>{escape(entry.label)} / {escape(group)} "
-                f"({len(rows)} queries)</summary>{html_table(head, rows, 'queries')}</details>"
+                f"({len(result.outcomes)} queries)</summary>{queries}</details>"
             )
     return "".join(parts)
+
+
+def _query_panel(qid: str, result: GroupResult) -> str:
+    """One query, collapsed to a line of verdicts; opened: question, answer, reasons, calls."""
+    outcomes = result.outcomes[qid]
+    view = result.views.get(qid) or QueryView("", "", "")
+    labels = " ".join(
+        f'<span class="{outcome.label.value}">{outcome.label.value}</span>' for outcome in outcomes
+    )
+    asked = view.query if len(view.query) <= 90 else view.query[:87] + "..."
+    verdicts = "".join(
+        f'<li>run {n + 1}: <span class="{o.label.value}">{o.label.value}</span> '
+        f"({escape(o.by)}) {escape(o.reason)}</li>"
+        for n, o in enumerate(outcomes)
+    )
+    fields = [
+        ("Query", escape(view.query) or '<span class="muted">not in the answer file</span>'),
+        ("Final answer", escape(view.final_answer) or '<span class="muted">none</span>'),
+        ("Status", escape(view.status)),
+        ("Verdicts", f"<ul>{verdicts}</ul>"),
+    ]
+    evidence = _evidence(result, qid)
+    if evidence:
+        fields.append(("Evidence", evidence))
+    calls = "".join(
+        f"<li><code>{escape(function)}({escape(arguments)})</code>"
+        + (f' <span class="Unsolved">{escape(error)}</span>' if error else "")
+        + "</li>"
+        for function, arguments, error in view.calls
+    )
+    fields.append(
+        (f"Calls ({len(view.calls)})", f"<ol>{calls}</ol>" if calls else "none"),
+    )
+    body = "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in fields)
+    return (
+        f'<details class="query"><summary>{escape(qid)} {labels} '
+        f'<span class="muted">{escape(asked)}</span></summary><dl>{body}</dl></details>'
+    )
+
+
+def _evidence(result: GroupResult, qid: str) -> str:
+    """A query's grounding evidence, when the evaluation recorded any (any form: a summary
+    method, text, or JSON data)."""
+    found = getattr(result, "evidence", {}).get(qid)
+    if found is None:
+        return ""
+    summary = getattr(found, "summary", None)
+    if callable(summary):
+        return escape(str(summary()))
+    if isinstance(found, str):
+        return escape(found)
+    return f"<code>{escape(json.dumps(found, default=str, ensure_ascii=False))}</code>"
 
 
 def _win_section(report: WinRateReport) -> str:
@@ -228,11 +291,95 @@ def _win_section(report: WinRateReport) -> str:
         stacks.append((name, [(k, 100 * counts[k] / total) for k in ("win", "tie", "loss")]))
     return (
         f"<h2>Solvable Win Rate: {escape(report.candidate)} vs {escape(report.reference)}</h2>"
-        f"<p>{_judge(report.judge)}; {report.rounds} rounds. Ties count as non-wins; "
+        f"<p>{report.rounds} rounds (judge: see Setup). Ties count as non-wins; "
         "unscored rounds are excluded.</p>"
         + html_table(head, rows, "win-rate")
         + stacked_bars(stacks, label="wins, ties and losses", colors=OUTCOME_COLORS)
     )
+
+
+def _setup_section(entries: Sequence[EntryResult], judges: Sequence[JudgeUsage]) -> str:
+    """What produced the numbers below: models, prompts, judge, budget and limits."""
+    rows = [[escape(entry.label), *_setup_cells(entry.setup)] for entry in entries]
+    head = ["answers", "agent", "agent model", "prompts", "planner", "budget", "limits"]
+    head.append("tool replies")
+    judged = "".join(f"<li>{_judge(usage)}</li>" for usage in judges)
+    return (
+        "<h2>Setup</h2><p class=muted>How each set of answers was made (from its run folder's "
+        "<code>run.json</code>; answer files from elsewhere say nothing of it) and who "
+        "judged them.</p>" + html_table(head, rows, "setup") + f"<ul>{judged}</ul>"
+    )
+
+
+def _setup_cells(setup: dict[str, Any]) -> list[str]:
+    if not setup:
+        return ['<span class="muted">unknown</span>'] * 7
+    limits = setup.get("limits") or {}
+    simulator = setup.get("simulator") or {}
+    prompts = [f"agent {setup['prompt_hash']}"] if setup.get("prompt_hash") else []
+    if simulator.get("prompt_hash"):
+        prompts.append(f"simulator {simulator['prompt_hash']}")
+    budget = "none" if setup.get("budget") is None else str(setup["budget"])
+    if setup.get("costs"):
+        costs = {k: v for k, v in setup["costs"].items() if k != "prices"}
+        budget += f" <span class=muted>costs {escape(json.dumps(costs))}</span>"
+    shown = ", ".join(
+        f"{name.replace('_', ' ')} {value}"
+        for name, value in limits.items()
+        if name in ("max_steps", "max_model_calls", "width")
+    )
+    return [
+        f"{escape(str(setup.get('agent', '?')))} ({escape(str(setup.get('method', '?')))})",
+        escape(str(setup.get("agent_model") or "?")),
+        escape(", ".join(prompts)) or '<span class="muted">not recorded</span>',
+        escape(str(setup.get("planner") or "none")),
+        budget,
+        escape(shown),
+        escape(_simulator_text(simulator)),
+    ]
+
+
+def _simulator_text(simulator: dict[str, Any]) -> str:
+    if not simulator:
+        return "not recorded"
+    if "server" in simulator:
+        return f"the server at {simulator['server']}"
+    text = str(simulator.get("backend", "?"))
+    if simulator.get("model"):
+        text += f": {simulator['model']}"
+    if simulator.get("endpoint"):
+        text += f" at {simulator['endpoint']}"
+    return text
+
+
+def toy_roles(entries: Sequence[EntryResult], judges: Sequence[JudgeUsage]) -> list[str]:
+    """The roles the embedded toy model played for these numbers (agent, simulator, judge)."""
+    roles = []
+    if any(entry.setup.get("agent_model") == MODEL_NAME for entry in entries):
+        roles.append("agent")
+    if any((entry.setup.get("simulator") or {}).get("embedded") for entry in entries):
+        roles.append("simulator")
+    if any(usage.identity is not None and usage.identity.backend == "local" for usage in judges):
+        roles.append("judge")
+    return roles
+
+
+def _toy_banner(roles: Sequence[str]) -> str:
+    if not roles:
+        return ""
+    return (
+        f'<p class="banner"><b>The embedded toy model ({escape(MODEL_NAME)}, 135M parameters) '
+        f"played the {escape(' and the '.join(roles))}.</b> It shows the pipeline working end "
+        "to end on a laptop; these numbers say nothing about how good the methods are. Point "
+        "every role at a real model for numbers worth reading.</p>"
+    )
+
+
+def _listed(title: str, note: str, items: Sequence[str]) -> str:
+    if not items:
+        return ""
+    lines = "".join(f"<li>{escape(item)}</li>" for item in items)
+    return f'<h2>{title}</h2><p class="problems">{note}</p><ul class="problems">{lines}</ul>'
 
 
 def render_html(
@@ -244,27 +391,56 @@ def render_html(
 ) -> str:
     """The report page for any mix of pass-rate and win-rate evaluations.
 
-    ``preface`` is trusted HTML placed under the title (e.g. a bench's summary table).
+    It stands alone: what produced the numbers (models, prompts' hashes, the judge and
+    its measured agreement, budget and limits) comes first, then what was left out
+    (infrastructure failures, skipped files), ``preface`` (trusted HTML, e.g. a bench's
+    summary table), one pass-rate section for every answer set (the win rates' own
+    pass rates included, each set once), the win rates, and per query what was asked,
+    answered, judged and called.
     """
-    entries = [entry for report in pass_rates for entry in report.entries]
-    problems = [
-        *(p for r in pass_rates for p in r.problems),
-        *(p for r in win_rates for p in r.problems),
-    ]
+    reports = [*pass_rates, *(report.pass_rate for report in win_rates)]
+    entries: list[EntryResult] = []
+    shown: set[str] = set()
+    for report in reports:
+        for entry in report.entries:
+            if entry.label not in shown:
+                shown.add(entry.label)
+                entries.append(entry)
+    judges = list(
+        {
+            (usage.identity.describe() if usage.identity else usage.model): usage
+            for usage in [*(r.judge for r in pass_rates), *(r.judge for r in win_rates)]
+        }.values()
+    )
+    evaluations: list[PassRateReport | WinRateReport] = [*pass_rates, *win_rates]
+    problems = list(dict.fromkeys(p for r in evaluations for p in r.problems))
+    skipped = list(dict.fromkeys(f for r in evaluations for f in r.skipped_files))
+    failures = list(dict.fromkeys(f for r in reports for f in r.infrastructure_failures))
     created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     parts = [
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}'
         f"</title><style>{CSS}</style></head><body><h1>{escape(title)}</h1>"
         f"<p class=muted>toolsim {__version__}, {created}</p>",
+        _toy_banner(toy_roles(entries, judges)),
+        _setup_section(entries, judges),
+        _listed(
+            "Infrastructure failures",
+            f"{len(failures)} queries ended because the world did not answer (a simulator, "
+            "model or store), not because of the agent: they are unscored, left out of every "
+            "rate below.",
+            failures,
+        ),
+        _listed(
+            "Skipped files",
+            f"{len(skipped)} damaged input file(s) were left out (--skip-bad-files): the "
+            "numbers below do not count them.",
+            skipped,
+        ),
         preface,
     ]
     if entries:
-        parts.append(_pass_section(entries, pass_rates))
-    for report in win_rates:
-        parts.append(_win_section(report))
-        parts.append(_pass_section(report.pass_rate.entries, [report.pass_rate]))
-    if problems:
-        items = "".join(f"<li>{escape(problem)}</li>" for problem in problems)
-        parts.append(f'<h2>Problems</h2><ul class="problems">{items}</ul>')
+        parts.append(_pass_section(entries, reports))
+    parts.extend(_win_section(win) for win in win_rates)
+    parts.append(_listed("Problems", "", problems))
     parts.append("</body></html>")
     return "".join(parts)

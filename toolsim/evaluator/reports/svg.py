@@ -25,6 +25,18 @@ class Bar:
     high: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Point:
+    """A point of a scatter: its name (its tooltip), x, y in percent, series, and whether
+    it is drawn as a ring (a second measure of the same series) instead of a dot."""
+
+    name: str
+    x: float
+    y: float
+    series: int
+    hollow: bool = False
+
+
 def _frame(height: int, body: list[str], label: str) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
@@ -101,14 +113,28 @@ def _legend(
 
 
 def scatter(
-    points: Sequence[tuple[str, float, float, int]], *, x_label: str, y_label: str, label: str
+    points: Sequence[Point],
+    series: Sequence[str],
+    *,
+    x_label: str,
+    y_label: str,
+    label: str,
+    markers: tuple[str, str] = ("", ""),
 ) -> str:
-    """Points (name, x, y in 0-100, series index): y against x, each point named."""
-    height = 320
+    """Points (y in 0-100) against x; a legend names the series by colour, and ``markers``
+    the meaning of a dot and of a ring. Points carry no text of their own: two series at
+    one place would print over each other (their names are in their tooltips)."""
+    rows = (len(series) + 2) // 3 + (1 if any(markers) else 0)
+    height = 320 + 18 * rows
     body: list[str] = []
-    _percent_axis(height, body)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, height - TOP - BOTTOM
-    top_x = max((x for _, x, _, _ in points), default=1.0) * 1.1 or 1.0
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, 320 - TOP - BOTTOM
+    for tick in range(0, 101, 25):
+        y = TOP + plot_h * (1 - tick / 100)
+        body.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{tick}</text>'
+        )
+    top_x = max((point.x for point in points), default=1.0) * 1.1 or 1.0
     for tick in range(5):
         value = top_x * tick / 4
         x = LEFT + plot_w * tick / 4
@@ -121,17 +147,29 @@ def scatter(
         f'transform="rotate(-90 12 {TOP + plot_h / 2})" text-anchor="middle">'
         f"{escape(y_label)}</text>"
     )
-    for name, x_value, y_value, series in points:
-        x = LEFT + plot_w * x_value / top_x
-        y = TOP + plot_h * (1 - max(0.0, min(y_value, 100.0)) / 100)
-        # Names of points in the right half go to their left, so none runs off the chart.
-        right_half = x > LEFT + plot_w / 2
-        anchor, offset = ("end", -9) if right_half else ("start", 9)
+    # Rings first, so a dot at the same place stays visible inside its ring.
+    for point in sorted(points, key=lambda p: not p.hollow):
+        x = LEFT + plot_w * point.x / top_x
+        y = TOP + plot_h * (1 - max(0.0, min(point.y, 100.0)) / 100)
+        fill = color(point.series)
+        style = (
+            f'fill="none" stroke="{fill}" stroke-width="2.5" r="9"'
+            if point.hollow
+            else (f'fill="{fill}" r="5"')
+        )
         body.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="{color(series)}">'
-            f"<title>{escape(name)}: {x_value:.3g}, {y_value:.1f}%</title></circle>"
-            f'<text x="{x + offset:.1f}" y="{y + 4:.1f}" text-anchor="{anchor}">'
-            f"{escape(name[:28])}</text>"
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" {style}>'
+            f"<title>{escape(point.name)}: {point.x:.3g}, {point.y:.1f}%</title></circle>"
+        )
+    legend_top = TOP + plot_h + 56
+    _legend(body, series, legend_top)
+    if any(markers):
+        y = legend_top + 18 * ((len(series) + 2) // 3)
+        body.append(
+            f'<circle cx="{LEFT + 6}" cy="{y - 4}" r="5" fill="#555"/>'
+            f'<text x="{LEFT + 18}" y="{y}">{escape(markers[0])}</text>'
+            f'<circle cx="{LEFT + 226}" cy="{y - 4}" r="7" fill="none" stroke="#555" '
+            f'stroke-width="2.5"/><text x="{LEFT + 240}" y="{y}">{escape(markers[1])}</text>'
         )
     return _frame(height, body, label)
 

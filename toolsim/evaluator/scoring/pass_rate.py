@@ -33,6 +33,8 @@ from toolsim.evaluator.scoring.results import (
     PassRateReport,
 )
 from toolsim.evaluator.statistics import noise_floor
+from toolsim.files import DamagedFiles
+from toolsim.runs import QueryStatus, RunManifest
 from toolsim.settings import Settings
 
 if TYPE_CHECKING:
@@ -53,7 +55,11 @@ class Entry:
 
 
 def rule_verdict(answer: Answer) -> Verdict | None:
-    """Unsolved without a judge when the answer never finished; None when the judge must look."""
+    """Decided without a judge: unscored after an infrastructure failure (the world failed the
+    agent), Unsolved when the answer never finished; None when the judge must look."""
+    if failed_infrastructure(answer):
+        assert answer.record is not None
+        return Verdict(Label.UNSCORED, f"infrastructure failure: {answer.record.error}", "rule")
     if answer.finished:
         return None
     if not answer.final_answer:
@@ -63,12 +69,52 @@ def rule_verdict(answer: Answer) -> Verdict | None:
     return Verdict(Label.UNSOLVED, "gave up instead of giving an answer", "rule")
 
 
+def failed_infrastructure(answer: Answer) -> bool:
+    """Whether the run ended this query on an infrastructure failure (never scored)."""
+    record = answer.record
+    return record is not None and record.status is QueryStatus.INFRASTRUCTURE
+
+
+def infrastructure_failures(entries: Sequence[Entry]) -> list[str]:
+    """``label group:query_id: why`` for every answer ended by an infrastructure failure."""
+    return [
+        f"{entry.label} {answer_set.group}:{answer.query_id}: {answer.record.error}"
+        for entry in entries
+        for answer_set in entry.sets
+        for answer in answer_set.answers.values()
+        if answer.record is not None and failed_infrastructure(answer)
+    ]
+
+
 async def judge_answer(judge: Judge, answer: Answer, run: int) -> Verdict:
     """The label of one answer in one run: the rules first, then the judge."""
     decided = rule_verdict(answer)
     if decided is not None:
         return decided
     return await judge.verdict(answer, run)
+
+
+def setup_of(manifest: RunManifest | None) -> dict[str, Any]:
+    """How a run's answers were made, as its manifest says (empty without one)."""
+    if manifest is None:
+        return {}
+    data = manifest.to_json()
+    return {key: data[key] for key in SETUP_FIELDS if data.get(key) not in (None, {}, "")}
+
+
+#: The manifest fields a report shows at its top.
+SETUP_FIELDS = (
+    "agent",
+    "method",
+    "agent_model",
+    "prompt_hash",
+    "action_mode",
+    "planner",
+    "budget",
+    "costs",
+    "limits",
+    "simulator",
+)
 
 
 def system_of(answer_set: AnswerSet) -> str:
@@ -84,19 +130,25 @@ def system_of(answer_set: AnswerSet) -> str:
     return " ".join(parts)
 
 
-def load_entries(paths: Sequence[Path]) -> tuple[list[Entry], list[str]]:
-    """One entry per label found under the paths; paths that fail become problems.
+def load_entries(
+    paths: Sequence[Path], damaged: DamagedFiles | None = None
+) -> tuple[list[Entry], list[str]]:
+    """One entry per label found under the paths, and the problems met reading them.
+
+    A damaged file, or a path that holds no answers, is an error unless
+    ``damaged`` skips such inputs (then each is listed in ``damaged.skipped``).
 
     Raises:
-        UserError: nothing at all could be loaded.
+        UserError: an input that cannot be read (see above), or nothing at all to load.
     """
+    damaged = damaged if damaged is not None else DamagedFiles()
     entries: dict[str, Entry] = {}
     problems: list[str] = []
     for path in paths:
         try:
-            sets = load_answer_sets(Path(path))
+            sets = load_answer_sets(Path(path), damaged)
         except UserError as exc:
-            problems.append(exc.message)
+            damaged.unusable(exc)
             continue
         by_label: dict[str, list[AnswerSet]] = defaultdict(list)
         for answer_set in sets:
@@ -111,7 +163,8 @@ def load_entries(paths: Sequence[Path]) -> tuple[list[Entry], list[str]]:
             folder = source.parent if source and source.suffix == ".json" else source
             entries[unique] = Entry(unique, system_of(found[0]), str(folder), found)
     if not entries:
-        raise UserError("no answers to evaluate: " + "; ".join(problems or ["no paths given"]))
+        reasons = problems + damaged.skipped
+        raise UserError("no answers to evaluate: " + "; ".join(reasons or ["no paths given"]))
     return list(entries.values()), problems
 
 
@@ -178,6 +231,7 @@ def build_entry(
         overall=summarize([labels for _, labels in strata], runs),
         counts=all_counts,
         budget=budget_metrics(strata, runs),
+        setup=setup_of(entry.sets[0].manifest),
     )
 
 
@@ -233,6 +287,7 @@ async def pass_rate_of_entries(
         pass_k=pass_k_results(results, runs),
         seconds=time.perf_counter() - started,
         noise_floor=noise_floor([entry.overall for entry in results]),
+        infrastructure_failures=infrastructure_failures(entries),
     )
 
 
@@ -245,14 +300,16 @@ async def evaluate_pass_rate_async(
     options: JudgeOptions | None = None,
     progress: Progress | None = None,
     judge: Judge | None = None,
+    skip_bad_files: bool = False,
 ) -> PassRateReport:
     """The Solvable Pass Rate of every answer folder under ``answer_paths``.
 
     ``judge`` (or an LLM judge over ``chat``) overrides the configured judge and
-    is not closed here. Problems with files are listed in the report; only a
-    total absence of answers is an error.
+    is not closed here. A damaged answer file or record is an error naming it,
+    unless ``skip_bad_files`` (then the report lists what was left out).
     """
-    entries, problems = load_entries(answer_paths)
+    damaged = DamagedFiles(skip=skip_bad_files)
+    entries, problems = load_entries(answer_paths, damaged)
     judge, owned = open_judge(settings, chat, options, judge)
     try:
         report = await pass_rate_of_entries(entries, runs, judge, progress=progress)
@@ -260,6 +317,7 @@ async def evaluate_pass_rate_async(
         if owned:
             await judge.aclose()
     report.problems = problems
+    report.skipped_files = damaged.skipped
     return report
 
 

@@ -42,6 +42,41 @@ class JudgeUsage:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class QueryView:
+    """One query's answer as a report shows it beside its verdicts."""
+
+    query: str
+    final_answer: str
+    #: The run record's status (``answered``, ``infrastructure``, ...), else whether the
+    #: answer finished.
+    status: str
+    #: The tool calls made: ``(function, arguments, error)``.
+    calls: tuple[tuple[str, str, str], ...] = ()
+
+    @classmethod
+    def of(cls, answer: Answer) -> QueryView:
+        """What a report shows of ``answer``."""
+        if answer.record is not None:
+            status = answer.record.status.value
+        else:
+            status = "finished" if answer.finished else "unfinished"
+        calls = tuple((step.function, step.arguments, step.error) for step in answer.steps)
+        return cls(answer.query, answer.final_answer, status, calls)
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain-JSON form for reports."""
+        return {
+            "query": self.query,
+            "final_answer": self.final_answer,
+            "status": self.status,
+            "calls": [
+                {"function": function, "arguments": arguments, "error": error}
+                for function, arguments, error in self.calls
+            ],
+        }
+
+
 @dataclass
 class GroupResult:
     """The pass rate of one group of one answer set."""
@@ -51,7 +86,7 @@ class GroupResult:
     counts: dict[str, int]
     outcomes: dict[str, list[Verdict]]
     budget: BudgetMetrics | None = None
-    #: The answers judged, by query id (for :attr:`evidence`).
+    #: The answers judged, by query id (for :attr:`evidence` and :attr:`views`).
     answers: dict[str, Answer] = field(default_factory=dict, repr=False)
 
     @functools.cached_property
@@ -61,8 +96,14 @@ class GroupResult:
         computed when a report first asks, not while judging."""
         return {qid: evidence(answer) for qid, answer in self.answers.items()}
 
+    @functools.cached_property
+    def views(self) -> dict[str, QueryView]:
+        """Per query: the query, the final answer and the calls made (what the verdicts
+        judged), as a report shows them."""
+        return {qid: QueryView.of(answer) for qid, answer in self.answers.items()}
+
     def to_json(self) -> dict[str, Any]:
-        """A plain-JSON form for reports, per-query labels and evidence included."""
+        """A plain-JSON form for reports, per-query labels, evidence and answers included."""
         return {
             "queries": len(self.outcomes),
             "rate": self.rate.to_json(),
@@ -75,6 +116,7 @@ class GroupResult:
                 qid: {**signals.to_json(), "summary": signals.summary()}
                 for qid, signals in self.evidence.items()
             },
+            "answers": {qid: view.to_json() for qid, view in self.views.items()},
         }
 
 
@@ -90,6 +132,9 @@ class EntryResult:
     overall: RateSummary
     counts: dict[str, int]
     budget: BudgetMetrics | None = None
+    #: How the answers were made, from the run folder's manifest (agent, its model and
+    #: prompts' hash, planner, budget, limits, simulator); empty for other answer files.
+    setup: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """A plain-JSON form for reports."""
@@ -97,6 +142,7 @@ class EntryResult:
             "label": self.label,
             "system": self.system,
             "source": self.source,
+            "setup": self.setup,
             "overall": self.overall.to_json(),
             "counts": self.counts,
             "budget": None if self.budget is None else self.budget.to_json(),
@@ -138,6 +184,10 @@ class PassRateReport:
     judge: JudgeUsage
     pass_k: list[PassK] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: Damaged input files left out (``--skip-bad-files``): ``"path: reason"``.
+    skipped_files: list[str] = field(default_factory=list)
+    #: Queries unscored because the world failed the agent: ``"label group:id: why"``.
+    infrastructure_failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
     #: Pass-rate differences (points) under this are within the bootstrap's noise at this n.
     noise_floor: float | None = None
@@ -180,6 +230,8 @@ class PassRateReport:
                 for a, b, difference in self.unresolved()
             ],
             "problems": self.problems,
+            "skipped_files": self.skipped_files,
+            "infrastructure_failures": self.infrastructure_failures,
             "entries": [entry.to_json() for entry in self.entries],
             "pass_hat_k": [item.to_json() for item in self.pass_k],
         }
@@ -228,6 +280,8 @@ class WinRateReport:
     #: The pass rates of both sides (their Solved status decides rounds first).
     pass_rate: PassRateReport
     problems: list[str] = field(default_factory=list)
+    #: Damaged input files left out (``--skip-bad-files``): ``"path: reason"``.
+    skipped_files: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
@@ -240,6 +294,7 @@ class WinRateReport:
             "judge": self.judge.to_json(),
             "seconds": round(self.seconds, 3),
             "problems": self.problems,
+            "skipped_files": self.skipped_files,
             "overall": self.overall.to_json(),
             "counts": self.counts,
             "groups": {

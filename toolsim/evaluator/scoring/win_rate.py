@@ -36,6 +36,7 @@ from toolsim.evaluator.scoring.pass_rate import (
     usage,
 )
 from toolsim.evaluator.scoring.results import WIN_LABELS, WinGroup, WinRateReport
+from toolsim.files import DamagedFiles
 from toolsim.settings import Settings
 
 if TYPE_CHECKING:
@@ -99,17 +100,19 @@ async def evaluate_win_rate_async(
     options: JudgeOptions | None = None,
     progress: Progress | None = None,
     judge: Judge | None = None,
+    skip_bad_files: bool = False,
 ) -> WinRateReport:
     """How often ``candidate``'s answers beat ``reference``'s on the queries both answered.
 
     With the learned judge, a round both sides solved goes to the higher probability of
-    "Solved" (equal probabilities tie).
+    "Solved" (equal probabilities tie). Damaged files: as for the pass rate.
     """
     if rounds < 1:
         raise UserError("--rounds must be at least 1")
     started = time.perf_counter()
-    mine_entries, problems = load_entries([candidate])
-    theirs_entries, their_problems = load_entries([reference])
+    damaged = DamagedFiles(skip=skip_bad_files)
+    mine_entries, problems = load_entries([candidate], damaged)
+    theirs_entries, their_problems = load_entries([reference], damaged)
     problems += their_problems
     mine = _one_label(mine_entries, candidate, "candidate")
     theirs = _one_label(theirs_entries, reference, "reference")
@@ -137,6 +140,7 @@ async def evaluate_win_rate_async(
         judge=judge_usage,
         pass_rate=passes,
         problems=problems,
+        skipped_files=damaged.skipped,
         seconds=time.perf_counter() - started,
     )
 

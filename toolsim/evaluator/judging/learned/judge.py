@@ -156,10 +156,12 @@ class LearnedJudge(OfflineJudge):
         if nothing is not None:
             return Verdict(Label.UNSOLVED, nothing, "grounding", probability)
         low, high = UNSURE_BAND
-        cut = f"Solved from {high}" if low == high else f"Unsure in [{low}, {high})"
+        label = Label(label_of(probability))
+        bands = f"Unsolved under {low}, " + ("" if low == high else f"Unsure up to {high}, ")
         return Verdict(
-            Label(label_of(probability)),
-            f"p(Solved) = {probability:.3f} ({cut})",
+            label,
+            f"the learned judge puts the chance that this answer solves the query at "
+            f"{probability:.3f}, so {label.value} ({bands}Solved from there)",
             "learned",
             probability,
         )
