@@ -115,6 +115,42 @@ class JudgeSettings(RoleSettings):
     )
 
 
+class EpisodeSettings(BaseModel):
+    """Episodes: per-rollout state for RL and evaluation harnesses (``TOOLSIM_EPISODES__*``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(
+        default=True, description="Serve /v1/episodes and the OpenEnv front (/ws, /schema)."
+    )
+    ttl: float = Field(
+        default=900.0,
+        gt=0,
+        description="Seconds an idle episode lives (every call or verify restarts it).",
+    )
+    max_open: int = Field(
+        default=10_000,
+        ge=1,
+        description="Episodes open at once on the store, over every replica; more get 429.",
+    )
+    max_calls: int = Field(
+        default=200, ge=1, description="Tool calls one episode may make; more are refused."
+    )
+    costs: str | None = Field(
+        default=None,
+        description="Prices per call, as `toolsim bench --costs` (a JSON file, seed:N or "
+        "seed:N:LOW-HIGH); unset: 1 per call. An episode may bring its own.",
+    )
+    verify_batch: int = Field(
+        default=256, ge=1, description="Verdicts asked of the judge in one batch at most."
+    )
+    verify_wait: float = Field(
+        default=0.002,
+        ge=0,
+        description="Seconds a verify waits for others to share its judge batch.",
+    )
+
+
 #: The roles with their own nested group of settings.
 ROLES: dict[str, type[RoleSettings]] = {
     "simulator": SimulatorSettings,
@@ -179,11 +215,11 @@ def environment_variables() -> dict[str, str]:
     """Every variable the settings read, current spelling -> description."""
     names: dict[str, str] = {}
     for name, field in Settings.model_fields.items():
-        role = ROLES.get(name)
-        if role is None:
+        group = ROLES.get(name) or field.annotation
+        if not (isinstance(group, type) and issubclass(group, BaseModel)):
             names[f"{PREFIX}{name.upper()}"] = field.description or ""
             continue
-        for sub, info in role.model_fields.items():
+        for sub, info in group.model_fields.items():
             names[role_variable(name, sub)] = info.description or ""
     return names
 
@@ -260,6 +296,10 @@ class Settings(BaseSettings):
     )
     judge: JudgeSettings = Field(
         default_factory=JudgeSettings, description="The judge (TOOLSIM_JUDGE__*)."
+    )
+    episodes: EpisodeSettings = Field(
+        default_factory=EpisodeSettings,
+        description="Episodes for RL and evaluation harnesses (TOOLSIM_EPISODES__*).",
     )
     model_retries: int = Field(
         default=6,

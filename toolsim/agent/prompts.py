@@ -10,7 +10,13 @@ from toolsim.agent.trajectory import Step
 from toolsim.catalog.models import ApiSpec
 from toolsim.catalog.parameters import ParamNames
 from toolsim.catalog.tool_schemas import function_schema
-from toolsim.runs.answer_format import FINISH, GIVE_ANSWER, GIVE_UP
+from toolsim.runs.answer_format import (
+    FINISH,
+    FINISH_DESCRIPTION,
+    GIVE_ANSWER,
+    GIVE_UP,
+    finish_schema,
+)
 
 #: Longest function description shown in the JSON-mode system prompt.
 MAX_COMPACT_DESCRIPTION = 160
@@ -27,30 +33,6 @@ JSON_REPLY = (
     'Reply with one JSON object: {"thought": "...", "function": "<a function name>", '
     '"arguments": {...}}.'
 )
-
-FINISH_DESCRIPTION = (
-    f'End the task. return_type "{GIVE_ANSWER}" with final_answer: the complete answer shown '
-    f'to the user. return_type "{GIVE_UP}": these steps cannot solve the task, start over.'
-)
-
-
-def finish_schema() -> dict[str, Any]:
-    """The Finish function's definition."""
-    return {
-        "name": FINISH,
-        "description": FINISH_DESCRIPTION,
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "return_type": {"type": "string", "enum": [GIVE_ANSWER, GIVE_UP]},
-                "final_answer": {
-                    "type": "string",
-                    "description": f'The answer for the user (needed with "{GIVE_ANSWER}").',
-                },
-            },
-            "required": ["return_type"],
-        },
-    }
 
 
 def reference_functions(

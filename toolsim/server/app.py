@@ -15,12 +15,15 @@ from pydantic import SecretStr
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import toolsim
-from toolsim.cache.backend import CacheBackend, SupportsRecords, open_backend
+from toolsim.cache.backend import CacheBackend, SupportsRecords, SupportsSessions, open_backend
 from toolsim.cache.entry import Reply
 from toolsim.catalog.catalog import Catalog
 from toolsim.server import routes_ops, routes_tools
 from toolsim.server.access_log import AccessLog
 from toolsim.server.auth import BearerAuth
+from toolsim.server.episodes import Episodes, RewardJudge, Rewards
+from toolsim.server.episodes.openenv import mount_openenv
+from toolsim.server.episodes.routes import router as episodes_router
 from toolsim.server.errors import install_error_handlers
 from toolsim.server.front import build_front
 from toolsim.server.mcp import mount_mcp
@@ -77,9 +80,12 @@ def create_app(
     catalog: Catalog | None = None,
     backend: CacheBackend | None = None,
     simulator: Simulator | None = None,
+    judge: RewardJudge | None = None,
 ) -> FastAPI:
     """Build the toolsim server. Parts not given are built from ``settings``.
 
+    ``judge`` gives episodes their rewards (``toolsim serve`` hands in the configured
+    judge; the server itself imports none); without one, verify answers 501.
     Everything is built eagerly, so the app serves in tests that do not run the
     lifespan; the lifespan only adds the periodic counter flush and clean-up.
     """
@@ -97,6 +103,7 @@ def create_app(
         flight_lock_seconds=settings.flight_lock_seconds,
         world=World(backend) if settings.world and isinstance(backend, SupportsRecords) else None,
     )
+    episodes = _episodes(service, settings, judge)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -112,8 +119,12 @@ def create_app(
             try:
                 await flusher  # its last flush
             finally:
-                await simulator.aclose()
-                backend.close()
+                try:
+                    await simulator.aclose()
+                    if judge is not None:
+                        await judge.aclose()
+                finally:
+                    backend.close()
 
     app = ToolsimApp(
         title="toolsim",
@@ -126,11 +137,19 @@ def create_app(
     )
     app.state.settings = settings
     app.state.service = service
+    app.state.episodes = episodes
     install_error_handlers(app)
     app.include_router(routes_tools.router)
     app.include_router(routes_ops.router)
-    mount_mcp(app, service, settings.max_body_bytes)
-    app.add_middleware(VirtualEndpoint, service=service, max_body_bytes=settings.max_body_bytes)
+    app.include_router(episodes_router)
+    mount_openenv(app, episodes)
+    mount_mcp(app, service, settings.max_body_bytes, episodes)
+    app.add_middleware(
+        VirtualEndpoint,
+        service=service,
+        max_body_bytes=settings.max_body_bytes,
+        episodes=episodes,
+    )
     # In front of FastAPI: the /virtual hit path, then the time limit for the rest;
     # authentication and the access log, when on, outside both (outermost last).
     front: ASGIApp = build_front(
@@ -148,6 +167,17 @@ def create_app(
     app.front = front
     _document_virtual(app)
     return app
+
+
+def _episodes(
+    service: ToolService, settings: Settings, judge: RewardJudge | None
+) -> Episodes | None:
+    """The episodes of this server, on the cache backend's sessions; None when off."""
+    config = settings.episodes
+    if not config.enabled or not isinstance(service.backend, SupportsSessions):
+        return None
+    rewards = Rewards(judge, batch=config.verify_batch, wait=config.verify_wait) if judge else None
+    return Episodes(service, service.backend, config, rewards)
 
 
 def app_from_env() -> FastAPI:

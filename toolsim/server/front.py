@@ -24,12 +24,14 @@ from collections import OrderedDict
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from toolsim.server.episodes import HEADER as EPISODE_HEADER
 from toolsim.server.service import ToolService
 from toolsim.server.timeouts import RequestTimeout
 from toolsim.server.virtual import PATH, virtual_call
 
 #: Bodies longer than this are not memoised (their key is computed on each hit).
 MAX_MEMO_BODY = 4096
+_EPISODE_HEADER = EPISODE_HEADER.encode()
 
 
 class HitPath:
@@ -63,6 +65,7 @@ class HitPath:
             and scope["type"] == "http"
             and scope["path"] == PATH
             and scope["method"] == "POST"
+            and not _names_episode(scope)
         ):
             await self.limit(scope, receive, send)
             return
@@ -125,6 +128,11 @@ class HitPath:
                 self._keys.popitem(last=False)
             self._keys[body] = key
         return key
+
+
+def _names_episode(scope: Scope) -> bool:
+    """Whether a request names an episode, whose calls the full path answers."""
+    return any(name == _EPISODE_HEADER for name, _value in scope["headers"])
 
 
 def _replaying(received: list[Message], receive: Receive) -> Receive:

@@ -23,12 +23,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from toolsim.catalog.models import ApiSpec
 from toolsim.errors import BadRequest, PayloadTooLarge, ToolsimError
 from toolsim.server.arguments import parse_tool_input
+from toolsim.server.episodes import HEADER as EPISODE_HEADER
+from toolsim.server.episodes import Episodes, episodes_of
 from toolsim.server.hits import provenance_headers, reply_bytes
 from toolsim.server.requests import checked_name
 from toolsim.server.service import CallResult, ToolService
 
 PATH = "/virtual"
 _JSON_HEADERS = [(b"content-type", b"application/json")]
+_EPISODE_HEADER = EPISODE_HEADER.encode()
 
 
 def virtual_call(service: ToolService, body: Any) -> tuple[ApiSpec, dict[str, Any]]:
@@ -44,9 +47,23 @@ def virtual_call(service: ToolService, body: Any) -> tuple[ApiSpec, dict[str, An
     return api, parse_tool_input(body.get("tool_input"))
 
 
-async def answer_virtual(service: ToolService, body: Any) -> CallResult:
-    """Answer one parsed ``/virtual`` body; raise :class:`ToolsimError` for any failure."""
-    return await service.call(*virtual_call(service, body))
+async def answer_virtual(
+    service: ToolService, body: Any, episodes: Episodes | None = None, episode: str | None = None
+) -> CallResult:
+    """Answer one parsed ``/virtual`` body (inside ``episode``, when one is named);
+    raise :class:`ToolsimError` for any failure."""
+    api, arguments = virtual_call(service, body)
+    if episode is None:
+        return await service.call(api, arguments)
+    return await episodes_of(episodes).call(episode, api, arguments)
+
+
+def episode_of(scope: Scope) -> str | None:
+    """The episode a request names in its ``X-Toolsim-Episode`` header, if any."""
+    for name, value in scope["headers"]:
+        if name == _EPISODE_HEADER:
+            return value.decode("latin-1")
+    return None
 
 
 async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
@@ -79,10 +96,17 @@ async def _send(send: Send, status: int, payload: bytes, extra: list | None = No
 class VirtualEndpoint:
     """ASGI middleware serving ``POST /virtual`` and passing everything else on."""
 
-    def __init__(self, app: ASGIApp, service: ToolService, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        service: ToolService,
+        max_body_bytes: int,
+        episodes: Episodes | None = None,
+    ) -> None:
         self.app = app
         self.service = service
         self.max_body_bytes = max_body_bytes
+        self.episodes = episodes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: D102
         if scope["type"] != "http" or scope["path"] != PATH:
@@ -93,7 +117,7 @@ class VirtualEndpoint:
             return
         try:
             body = orjson.loads(await _read_body(scope, receive, self.max_body_bytes))
-            result = await answer_virtual(self.service, body)
+            result = await answer_virtual(self.service, body, self.episodes, episode_of(scope))
         except orjson.JSONDecodeError as exc:
             await _send(send, 400, reply_bytes(f"malformed JSON body: {exc}", ""))
         except (BadRequest, PayloadTooLarge) as exc:
