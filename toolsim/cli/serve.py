@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -19,6 +19,12 @@ from toolsim.cli.common import (
 )
 from toolsim.cli.console import console
 from toolsim.errors import UserError
+from toolsim.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from toolsim.server.episodes import RewardJudge
 
 
 def serve(
@@ -62,14 +68,15 @@ def serve(
     if settings.workers > 1 and (settings.cache_url or "").startswith("memory:"):
         raise UserError("memory:// cannot be shared by several workers; use disk:// or redis://")
     # Built here even with several workers: bad settings fail once, clearly, before any fork.
-    application = create_app(settings)
+    judge = episode_judge(settings)
+    application = create_app(settings, judge=judge)
     service = application.state.service
     console.print(
         f"toolsim: {len(service.catalog)} APIs, {len(service.catalog.queries)} queries, "
         f"cache mode {settings.cache_mode.value}, simulator "
         f"{service.simulator.name}, {len(service.backend)} cached replies\n"
         f"listening on http://{settings.host}:{settings.port}  (POST /virtual, GET /v1/tools, "
-        f"GET /stats)"
+        f"/mcp, POST /v1/episodes, OpenEnv /ws, GET /stats)"
     )
     if settings.workers == 1:
         from toolsim.server.app import ready_to_serve
@@ -84,18 +91,37 @@ def serve(
     console.print(f"{settings.workers} worker processes")
     asyncio.run(service.simulator.aclose())
     service.backend.close()
+    asyncio.run(judge.aclose())
     # Each worker builds its own app from the environment, so pass the flags on there.
     for name, value in overrides.items():
         if value is not None:
             os.environ[f"TOOLSIM_{name.upper()}"] = _env_value(value)
     uvicorn.run(
-        "toolsim.server.app:app_from_env",
+        "toolsim.cli.serve:app_from_env",
         factory=True,
         workers=settings.workers,
         host=settings.host,
         port=settings.port,
         log_level="warning",
     )
+
+
+def app_from_env() -> FastAPI:
+    """The app each worker of ``toolsim serve --workers N`` builds from ``TOOLSIM_*``,
+    with the configured judge wired in for episodes."""
+    from toolsim.server import create_app
+    from toolsim.server.app import ready_to_serve
+    from toolsim.settings import Settings
+
+    settings = Settings()
+    return ready_to_serve(create_app(settings, judge=episode_judge(settings)))
+
+
+def episode_judge(settings: Settings) -> RewardJudge:
+    """The configured judge as the reward of episodes (the server imports no judge)."""
+    from toolsim.evaluator.rewards import episode_judge as judge_of
+
+    return judge_of(settings)
 
 
 def _env_value(value: Any) -> str:

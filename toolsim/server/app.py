@@ -181,10 +181,11 @@ def _episodes(
 
 
 def app_from_env() -> FastAPI:
-    """Build the server from ``TOOLSIM_*`` environment variables alone.
+    """Build the server from ``TOOLSIM_*`` environment variables alone, with no judge.
 
-    The factory each ``toolsim serve --workers N`` process calls
-    (``uvicorn toolsim.server.app:app_from_env --factory``).
+    For ``uvicorn toolsim.server.app:app_from_env --factory``: episodes then answer
+    verify with 501. ``toolsim serve`` (and its workers,
+    ``toolsim.cli.serve:app_from_env``) hands in the configured judge.
     """
     return ready_to_serve(create_app(Settings()))
 

@@ -12,6 +12,7 @@ Its files (``toolsim judge train`` writes them; one ships with toolsim):
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -139,21 +140,40 @@ class LearnedJudge:
 
     def probability(self, answer: Answer) -> float:
         """The model's probability that the reference would call the answer Solved."""
-        key = answer_key(answer)
-        found = self._memo.get(key)
-        if found is None:
+        return self.probabilities([answer])[0]
+
+    def probabilities(self, answers: Sequence[Answer]) -> list[float]:
+        """:meth:`probability` of many answers, in one pass of the model."""
+        keys = [answer_key(answer) for answer in answers]
+        missing = {key: answer for key, answer in zip(keys, answers, strict=True)}
+        for key in [key for key in missing if key in self._memo]:
+            del missing[key]
+        if missing:
             import numpy as np
 
-            row = np.array([feature_row(answer, self.vocab)])
-            found = float(self.booster.predict(row, num_threads=1)[0])
-            if len(self._memo) < _MEMO_LIMIT:
-                self._memo[key] = found
-        return found
+            rows = np.array([feature_row(answer, self.vocab) for answer in missing.values()])
+            found = self.booster.predict(rows, num_threads=1)
+            for key, value in zip(missing, found, strict=True):
+                if len(self._memo) < _MEMO_LIMIT:
+                    self._memo[key] = float(value)
+            computed = dict(zip(missing, (float(v) for v in found), strict=True))
+        else:
+            computed = {}
+        return [self._memo[key] if key in self._memo else computed[key] for key in keys]
 
     async def verdict(self, answer: Answer, run: int) -> Verdict:
         """The reference's own label for a known answer, else the model's verdict."""
-        self.requests += 1
-        probability = self.probability(answer)
+        return (await self.verdicts([answer], run))[0]
+
+    async def verdicts(self, answers: Sequence[Answer], run: int) -> list[Verdict]:
+        """:meth:`verdict` of many answers, the model run once over all of them."""
+        self.requests += len(answers)
+        return [
+            self._verdict(answer, probability)
+            for answer, probability in zip(answers, self.probabilities(answers), strict=True)
+        ]
+
+    def _verdict(self, answer: Answer, probability: float) -> Verdict:
         known = self.known.get(answer_key(answer))
         if known is not None and known != NO_MAJORITY:
             self.known_hits += 1
