@@ -33,9 +33,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from toolsim.evaluator.judge import LLMJudge
-from toolsim.evaluator.pass_rate import build_entry, judge_entries, load_entries
-from toolsim.evaluator.passk import pass_k_results
+from toolsim.evaluator.judging.llm import LLMJudge
+from toolsim.evaluator.scoring.pass_rate import build_entry, judge_entries, load_entries
+from toolsim.evaluator.scoring.passk import pass_k_results
 from toolsim.llm import ChatReply, ChatRequest, create_chat_model, register_chat_model
 from toolsim.settings import Settings
 

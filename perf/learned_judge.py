@@ -17,10 +17,10 @@ import statistics
 import time
 from pathlib import Path
 
-from toolsim.evaluator.judges import JudgeIdentity
+from toolsim.evaluator.judging.base import JudgeIdentity
+from toolsim.evaluator.judging.learned.judge import LearnedJudge
 from toolsim.evaluator.labels import Label, Verdict
-from toolsim.evaluator.learned.judge import LearnedJudge
-from toolsim.evaluator.pass_rate import load_entries, pass_rate_of_entries
+from toolsim.evaluator.scoring.pass_rate import load_entries, pass_rate_of_entries
 
 LABELS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "judge-labels"
 

@@ -11,7 +11,7 @@ from toolsim import registry as registry_module
 from toolsim.agent.agents import agent_registry
 from toolsim.cache.backend import cache_backend_registry
 from toolsim.errors import UserError
-from toolsim.evaluator.judges import judge_registry
+from toolsim.evaluator.judging.factory import judge_registry
 from toolsim.llm.roles import chat_model_registry
 from toolsim.planner.base import planner_registry
 from toolsim.planner.embeddings import embedder_registry

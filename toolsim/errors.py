@@ -17,7 +17,8 @@ prints them without a traceback::
     ├── NotAvailable             501 not_available       not set up here (no judge, episodes off)
     └── UpstreamError            502 upstream_error      a simulator, relay or model failed
         ├── LLMUnavailable       toolsim.llm             the endpoint cannot be reached
-        └── RequestRejected      toolsim.llm             the endpoint refused the request
+        ├── RequestRejected      toolsim.llm             the endpoint refused the request
+        └── NoVerdict            502 no_verdict          a judge gave no usable verdict
 
 Going over a budget is not an error: the server knows no budgets, and an agent's
 budget gate (:mod:`toolsim.budget.gate`) turns a call that does not fit into a
@@ -114,3 +115,13 @@ class NotAvailable(ToolsimError):
 
     status_code = 501
     code = "not_available"
+
+
+class NoVerdict(UpstreamError):
+    """A judge that gave no usable verdict (a failed request, an unreadable reply).
+
+    Scoring counts such a round as unscored; any other exception from a judge is a
+    bug and propagates.
+    """
+
+    code = "no_verdict"

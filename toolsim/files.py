@@ -74,3 +74,15 @@ def write_text_atomic(path: Path, text: str) -> None:
 def write_json_atomic(path: Path, data: Any, *, indent: int | None = 2) -> None:
     """Write ``data`` as UTF-8 JSON with :func:`write_text_atomic`."""
     write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=indent))
+
+
+def write_files(out: Path, files: dict[str, str], *, what: str = "reports") -> list[Path]:
+    """Write each ``name: text`` under ``out`` atomically; a clear error if it cannot."""
+    written = []
+    try:
+        for name, text in files.items():
+            write_text_atomic(out / name, text)
+            written.append(out / name)
+    except OSError as exc:
+        raise UserError(f"cannot write {what} to {out}: {exc.strerror or exc}") from None
+    return written

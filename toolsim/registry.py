@@ -56,7 +56,7 @@ BUILTINS: dict[str, dict[str, str]] = {
         "sentence-transformers": "toolsim.planner.embeddings:SentenceTransformerEmbedder",
     },
     "toolsim.judges": {
-        "learned": "toolsim.evaluator.judges:learned_judge",
+        "learned": "toolsim.evaluator.judging.factory:learned_judge",
     },
     "toolsim.planners": {
         "btp": "toolsim.planner.btp:BtpPlanner",

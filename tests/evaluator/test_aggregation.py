@@ -13,10 +13,10 @@ from answers.converted_files import entry, write_group
 from judge_script import fail, marks, preferred, verdict
 
 from toolsim.evaluator import evaluate_pass_rate, evaluate_win_rate
-from toolsim.evaluator.aggregate import summarize, win_score
 from toolsim.evaluator.labels import Label, Preference
-from toolsim.evaluator.stats import bootstrap_ci, pass_hat_k
-from toolsim.evaluator.win_rate import candidate_first
+from toolsim.evaluator.scoring.aggregate import summarize, win_score
+from toolsim.evaluator.scoring.win_rate import candidate_first
+from toolsim.evaluator.statistics import bootstrap_ci, pass_hat_k
 
 S, U, N, X = Label.SOLVED, Label.UNSURE, Label.UNSOLVED, Label.UNSCORED
 EXAMPLES = "stabletoolbench/data_example"

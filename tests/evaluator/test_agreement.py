@@ -13,17 +13,17 @@ from typer.testing import CliRunner
 
 from toolsim.cli import app
 from toolsim.errors import UserError
-from toolsim.evaluator.agreement import evaluate_agreement
-from toolsim.evaluator.agreement_stats import (
+from toolsim.evaluator.agreement.measure import evaluate_agreement
+from toolsim.evaluator.statistics import (
     accuracy,
     agreement,
     confusion,
     kappa,
     majority,
+    noise_floor,
     pairwise,
     spearman,
 )
-from toolsim.evaluator.stats import noise_floor
 
 S, N, U = "Solved", "Unsolved", "Unsure"
 

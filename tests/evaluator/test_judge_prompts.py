@@ -10,8 +10,9 @@ from answers.converted_files import entry, write_group
 from judge_script import verdict
 
 from toolsim.answers import load_answer_sets
+from toolsim.errors import NoVerdict
 from toolsim.evaluator import evaluate_pass_rate
-from toolsim.evaluator.judge import JudgeOptions, parse_reply, shorten
+from toolsim.evaluator.judging.llm import JudgeOptions, parse_reply, shorten
 
 CHOICES = ("Solved", "Unsolved", "Unsure")
 
@@ -49,7 +50,7 @@ def test_parse_reply_accepts(content: str, expected: tuple[str, str]) -> None:
     ],
 )
 def test_parse_reply_rejects(content: str | None, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(NoVerdict, match=message):
         parse_reply(content, "verdict", CHOICES)
 
 
@@ -88,9 +89,9 @@ def test_trajectory_prompt_shows_calls_and_replies(tmp_path: Path, judge_setting
 def test_the_judge_fingerprint_hashes_every_packaged_prompt() -> None:
     import hashlib
 
-    from toolsim.evaluator.judge import PROMPTS, LLMJudge
+    from toolsim.evaluator.judging.llm import PROMPTS, LLMJudge
 
-    folder = Path(__file__).parents[2] / "toolsim" / "evaluator" / "prompts"
+    folder = Path(__file__).parents[2] / "toolsim" / "evaluator" / "judging" / "prompts"
     digest = hashlib.sha256()
     for name in PROMPTS:
         digest.update(f"{name}\0{(folder / f'{name}.txt').read_text('utf-8')}\0".encode())

@@ -18,11 +18,12 @@ from typer.testing import CliRunner
 from toolsim.cli import app
 from toolsim.errors import UserError
 from toolsim.evaluator import evaluate_pass_rate, evaluate_win_rate
-from toolsim.evaluator.judges import create_judge
-from toolsim.evaluator.learned import training
-from toolsim.evaluator.learned.features import FEATURES
-from toolsim.evaluator.learned.judge import LearnedJudge, shipped_files
-from toolsim.evaluator.writers import write_reports
+from toolsim.evaluator.judging.factory import create_judge
+from toolsim.evaluator.judging.learned import training
+from toolsim.evaluator.judging.learned.features import FEATURES
+from toolsim.evaluator.judging.learned.files import shipped_files
+from toolsim.evaluator.judging.learned.judge import LearnedJudge
+from toolsim.evaluator.reports.writers import write_reports
 from toolsim.settings import Settings
 
 LABELS = "judge-labels"
@@ -125,7 +126,8 @@ def test_the_learned_judge_is_the_offline_default(shared_data: Path, settings, t
 @pytest.mark.slow
 def test_known_answers_get_the_reference_label(shared_data: Path, settings, examples) -> None:
     """Training answers get the majority of the reference runs of every identical answer."""
-    from toolsim.evaluator.learned.known import NO_MAJORITY, answer_key, known_verdicts
+    from toolsim.evaluator.judging.learned.examples import known_verdicts
+    from toolsim.evaluator.judging.learned.known import NO_MAJORITY, answer_key
 
     table = known_verdicts(examples)
     path = shared_data / LABELS / "toolllama_sft_cot" / "G1_tool.json"

@@ -10,7 +10,7 @@ import pytest
 
 from toolsim.answers import Answer
 from toolsim.errors import UpstreamError
-from toolsim.evaluator.judge import LLMJudge
+from toolsim.evaluator.judging.llm import LLMJudge
 from toolsim.llm import CachedChat, ChatReply, ChatRequest
 
 

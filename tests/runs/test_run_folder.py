@@ -11,7 +11,7 @@ import pytest
 
 from toolsim.answers import load_answer_sets
 from toolsim.errors import UserError
-from toolsim.evaluator.budget_metrics import over_budget
+from toolsim.evaluator.scoring.budget_metrics import over_budget
 from toolsim.runs import (
     CallRecord,
     InvalidRunFile,

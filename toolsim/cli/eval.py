@@ -79,7 +79,7 @@ def _judged(
     **options: Any,
 ) -> Report:
     """``evaluate(*args, **options)`` under progress bars, with the judge the flags chose."""
-    from toolsim.evaluator.writers import prepare_out
+    from toolsim.evaluator.reports.writers import prepare_out
 
     prepare_out(out)  # fail before any judging if the reports cannot be written
     with progress_bars() as progress:
@@ -176,8 +176,8 @@ def pass_rate(
     judge: JudgeOption = None,
 ) -> None:
     """Solvable Pass Rate of one or more answer folders, per group and on average."""
-    from toolsim.evaluator.pass_rate import evaluate_pass_rate
-    from toolsim.evaluator.writers import write_reports
+    from toolsim.evaluator.reports.writers import write_reports
+    from toolsim.evaluator.scoring.pass_rate import evaluate_pass_rate
 
     report = _judged(out, home, judge, evaluate_pass_rate, answers, runs=runs)
     written = write_reports(out, pass_rate=report)
@@ -195,8 +195,8 @@ def win_rate(
     judge: JudgeOption = None,
 ) -> None:
     """Solvable Win Rate of a candidate against a reference on the queries both answered."""
-    from toolsim.evaluator.win_rate import evaluate_win_rate
-    from toolsim.evaluator.writers import write_reports
+    from toolsim.evaluator.reports.writers import write_reports
+    from toolsim.evaluator.scoring.win_rate import evaluate_win_rate
 
     report = _judged(out, home, judge, evaluate_win_rate, answers, reference, rounds=rounds)
     written = write_reports(out, win_rate=report)
@@ -227,8 +227,8 @@ def agreement(
     home: HomeOption = None,
 ) -> None:
     """How often a judge agrees with reference labels (all answers and answered ones)."""
-    from toolsim.evaluator.agreement import evaluate_agreement
-    from toolsim.evaluator.agreement_report import write_agreement_reports
+    from toolsim.evaluator.agreement.measure import evaluate_agreement
+    from toolsim.evaluator.agreement.report import write_agreement_reports
 
     report = _judged(
         out, home, judge, evaluate_agreement, labels, runs=runs, sample=sample, seed=seed

@@ -75,7 +75,7 @@ def fidelity(
     """Compare a simulator's answers with recorded replies to the same calls."""
     from toolsim.catalog import Catalog
     from toolsim.errors import UserError
-    from toolsim.evaluator.writers import prepare_out
+    from toolsim.evaluator.reports.writers import prepare_out
     from toolsim.fidelity.recorded import read_recorded
     from toolsim.fidelity.run import measure_fidelity
     from toolsim.files import write_json_atomic

@@ -33,7 +33,7 @@ def train(
     ] = "the training labels' majority",
 ) -> None:
     """Train a learned judge; from the shared labels it reproduces the shipped one exactly."""
-    from toolsim.evaluator.learned.training import train_judge
+    from toolsim.evaluator.judging.learned.training import train_judge
 
     with console.status("training") as status:
         trained = train_judge(

@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from toolsim.answers import Answer
-from toolsim.evaluator.judges import Judge, create_judge
+from toolsim.evaluator.judging.base import Judge
+from toolsim.evaluator.judging.factory import create_judge
 from toolsim.evaluator.labels import SCORES, Verdict
-from toolsim.evaluator.pass_rate import rule_verdict
+from toolsim.evaluator.scoring.pass_rate import rule_verdict
 from toolsim.settings import Settings
 
 

@@ -23,7 +23,7 @@ from toolsim.cache.entry import Reply
 from toolsim.cache.keys import cache_key, normalize_arguments
 from toolsim.catalog.catalog import Catalog
 from toolsim.errors import ToolNotFound, ToolsimError
-from toolsim.evaluator.stats import bootstrap_ci
+from toolsim.evaluator.statistics import bootstrap_ci
 from toolsim.fidelity.measures import MEASURES, compare
 from toolsim.fidelity.recorded import RecordedCall
 from toolsim.simulator.base import SimulationRequest, Simulator

@@ -21,11 +21,11 @@ from toolsim.agent.episode import AgentLimits
 from toolsim.agent.runner import RunConfig, RunProgress, RunSummary, run_queries
 from toolsim.budget import CostTable, parse_costs
 from toolsim.errors import UserError
-from toolsim.evaluator.judges import create_judge
+from toolsim.evaluator.judging.factory import create_judge
 from toolsim.evaluator.labels import SCORES
-from toolsim.evaluator.pass_rate import evaluate_pass_rate_async
-from toolsim.evaluator.results import EntryResult, PassRateReport, WinRateReport
-from toolsim.evaluator.win_rate import evaluate_win_rate_async
+from toolsim.evaluator.scoring.pass_rate import evaluate_pass_rate_async
+from toolsim.evaluator.scoring.results import EntryResult, PassRateReport, WinRateReport
+from toolsim.evaluator.scoring.win_rate import evaluate_win_rate_async
 from toolsim.files import write_json_atomic
 from toolsim.llm.local import acquire_local_server, local_model_options, release_local_server
 from toolsim.pipeline.determinism import (

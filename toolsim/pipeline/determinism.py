@@ -18,7 +18,7 @@ from typing import Any
 
 from toolsim.answers import load_answer_sets
 from toolsim.cache.modes import CacheMode
-from toolsim.evaluator.results import PassRateReport
+from toolsim.evaluator.scoring.results import PassRateReport
 from toolsim.settings import Settings
 
 #: Where replays go, under the bench's output folder.

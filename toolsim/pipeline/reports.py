@@ -7,8 +7,14 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from toolsim.evaluator.html import html_table, noise_note, number_cell, percent_cell, render_html
-from toolsim.evaluator.writers import (
+from toolsim.evaluator.reports.html import (
+    html_table,
+    noise_note,
+    number_cell,
+    percent_cell,
+    render_html,
+)
+from toolsim.evaluator.reports.writers import (
     csv_text,
     pass_rate_query_rows,
     pass_rate_rows,

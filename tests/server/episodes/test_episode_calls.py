@@ -8,7 +8,7 @@ import time
 
 import httpx
 import pytest
-from conftest import CREATE, GET
+from episode_fixtures import CREATE, GET
 from support import FX_ARGS, FX_FUNCTION, WEATHER_CALL
 
 from toolsim.cache.entry import Reply

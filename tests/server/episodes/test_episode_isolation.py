@@ -7,7 +7,7 @@ import json
 
 import httpx
 import pytest
-from conftest import CREATE, DELETE, GET, UPDATE, note_id
+from episode_fixtures import CREATE, DELETE, GET, UPDATE, note_id
 
 from toolsim.server.episodes import HEADER
 from toolsim.server.episodes.overlay import CallKind, call_kind

@@ -1,4 +1,4 @@
-"""Replicas on one real Redis serve any episode, and an episode outlives the replica that opened it."""
+"""Replicas on one real Redis serve any episode; it outlives the replica that opened it."""
 
 from __future__ import annotations
 

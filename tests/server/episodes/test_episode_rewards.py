@@ -8,7 +8,7 @@ import pytest
 from support import FX_ARGS, FX_FUNCTION
 
 from toolsim.answers import Answer
-from toolsim.evaluator.learned.judge import LearnedJudge
+from toolsim.evaluator.judging.learned.judge import LearnedJudge
 from toolsim.evaluator.rewards import JudgeRewards
 from toolsim.server.episodes import HEADER, Rewards
 from toolsim.server.episodes.manager import answer_of
@@ -67,7 +67,7 @@ async def test_concurrent_verifies_share_batches_and_identical_answers_are_judge
 
 
 async def test_identical_answers_in_flight_share_one_judgment():
-    from conftest import FakeRewards
+    from episode_fixtures import FakeRewards
 
     judge = FakeRewards()
     judge.gate = asyncio.Event()

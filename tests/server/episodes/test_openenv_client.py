@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import uvicorn
-from conftest import CREATE, GET, note_id
+from episode_fixtures import CREATE, GET, note_id
 from support import ReadyServer, free_port
 
 openenv = pytest.importorskip("openenv.core", reason="openenv-core is a test extra")

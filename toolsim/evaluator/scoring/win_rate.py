@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolsim.answers import Answer, query_order
-from toolsim.errors import UserError
-from toolsim.evaluator.aggregate import count_labels, summarize, win_score
-from toolsim.evaluator.judge import JudgeOptions
-from toolsim.evaluator.judges import Judge
+from toolsim.errors import NoVerdict, UserError
+from toolsim.evaluator.judging.base import Judge
+from toolsim.evaluator.judging.llm import JudgeOptions
 from toolsim.evaluator.labels import Label, Preference, Round, Verdict
-from toolsim.evaluator.pass_rate import (
+from toolsim.evaluator.scoring.aggregate import count_labels, summarize, win_score
+from toolsim.evaluator.scoring.pass_rate import (
     Entry,
     Progress,
     counters,
@@ -35,7 +35,7 @@ from toolsim.evaluator.pass_rate import (
     pass_rate_of_entries,
     usage,
 )
-from toolsim.evaluator.results import WIN_LABELS, WinGroup, WinRateReport
+from toolsim.evaluator.scoring.results import WIN_LABELS, WinGroup, WinRateReport
 from toolsim.settings import Settings
 
 if TYPE_CHECKING:
@@ -74,8 +74,8 @@ async def judge_round(
     a, b = (mine, theirs) if first else (theirs, mine)
     try:
         choice, reason = await judge.compare(mine.query or theirs.query, a, b, run)
-    except ValueError as exc:
-        return Round(Preference.UNSCORED, str(exc), "judge")
+    except NoVerdict as exc:
+        return Round(Preference.UNSCORED, exc.message, "judge")
     if choice == "tie":
         return Round(Preference.TIE, reason, "judge")
     won = (choice == "A") == first

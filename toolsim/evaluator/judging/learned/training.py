@@ -19,19 +19,18 @@ from typing import Any
 
 import numpy as np
 
-from toolsim.answers import Answer, load_answer_sets, query_order
 from toolsim.errors import UserError
-from toolsim.evaluator.agreement_stats import Agreement, agreement, majority, spearman
-from toolsim.evaluator.labels import SCORES
-from toolsim.evaluator.learned.features import (
-    answer_features,
-    answer_words,
+from toolsim.evaluator.judging.learned.examples import Example, known_verdicts, load_examples
+from toolsim.evaluator.judging.learned.features import (
     feature_names,
     row,
     vocabulary,
 )
-from toolsim.evaluator.learned.known import NO_MAJORITY, answer_key, known_verdicts
-from toolsim.evaluator.learned.verdicts import label_of
+from toolsim.evaluator.judging.learned.files import JudgeFiles, model_hash, write_judge_files
+from toolsim.evaluator.judging.learned.known import NO_MAJORITY
+from toolsim.evaluator.judging.learned.verdicts import label_of
+from toolsim.evaluator.labels import SCORES
+from toolsim.evaluator.statistics import Agreement, agreement, spearman
 
 #: A word becomes a feature when the answers to this many different queries use it.
 MIN_QUERIES = 40
@@ -79,53 +78,6 @@ INCREASING = (
 Progress = Callable[[str], None]
 
 
-@dataclass(frozen=True, slots=True)
-class Example:
-    """One reference-labelled answer."""
-
-    answer: Answer
-    #: The share of reference runs that said Solved (Unsure counts half).
-    soft: float
-    majority: str | None
-    key: str
-    #: :func:`answer_features` of the answer, computed once (cross-validation refits often).
-    features: tuple[float, ...]
-    words: frozenset[str]
-
-
-def load_examples(paths: Sequence[Path]) -> list[Example]:
-    """Every answer with reference labels under ``paths`` (pass-rate result files).
-
-    Raises:
-        UserError: a path holds no answer with reference labels.
-    """
-    examples = []
-    for path in paths:
-        found = 0
-        for answer_set in load_answer_sets(Path(path)):
-            for query_id in sorted(answer_set.answers, key=query_order):
-                answer = answer_set.answers[query_id]
-                if not answer.reference:
-                    continue
-                found += 1
-                soft = sum(SCORES[label] for label in answer.reference) / len(answer.reference)
-                examples.append(
-                    Example(
-                        answer=answer,
-                        soft=soft,
-                        majority=majority(answer.reference),
-                        key=answer_key(answer),
-                        features=tuple(answer_features(answer)),
-                        words=frozenset(answer_words(answer)),
-                    )
-                )
-        if not found:
-            raise UserError(
-                f"{path}: no reference labels (expected pass-rate result files with 'is_solved')"
-            )
-    return examples
-
-
 def _constraints(names: Sequence[str]) -> list[int]:
     return [-1 if name in DECREASING else 1 if name in INCREASING else 0 for name in names]
 
@@ -145,11 +97,6 @@ def fit(examples: Sequence[Example]) -> str:
     data = lightgbm.Dataset(rows, labels, feature_name=names, free_raw_data=True)
     booster = lightgbm.train(params, data, num_boost_round=ROUNDS)
     return booster.model_to_string()
-
-
-def model_hash(text: str) -> str:
-    """The sha256 of a model file's text."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +141,7 @@ def query_folds(examples: Sequence[Example], folds: int = QUERY_FOLDS) -> list[i
 def _predict_examples(model_text: str, examples: Sequence[Example]) -> list[float]:
     import lightgbm
 
-    from toolsim.evaluator.learned.features import vocabulary_of
+    from toolsim.evaluator.judging.learned.features import vocabulary_of
 
     booster = lightgbm.Booster(model_str=model_text)
     vocab = vocabulary_of(booster.feature_name())
@@ -292,8 +239,8 @@ def build_card(
     """The model card: training data, settings, model hash, cross-validated agreement."""
     import lightgbm
 
-    from toolsim.evaluator.learned.features import FEATURES, vocabulary_of
-    from toolsim.evaluator.learned.verdicts import UNSURE_BAND
+    from toolsim.evaluator.judging.learned.features import FEATURES, vocabulary_of
+    from toolsim.evaluator.judging.learned.verdicts import UNSURE_BAND
 
     systems: dict[str, int] = {}
     for example in examples:
@@ -329,9 +276,7 @@ def train_judge(
 
     The same labels always give the same ``model.txt``, byte for byte.
     """
-    from toolsim.evaluator.learned.judge import CARD_FILE, KNOWN_FILE, MODEL_FILE
-    from toolsim.evaluator.learned.known import dump_known
-    from toolsim.evaluator.writers import write_files
+    from toolsim.evaluator.judging.learned.known import dump_known
 
     out = Path(out)
     try:
@@ -345,9 +290,9 @@ def train_judge(
     known = known_verdicts(examples)
     splits = cross_validate(examples, progress=progress) if cv else {}
     card = build_card(examples, model_text, known, splits, reference)
-    texts = {
-        MODEL_FILE: model_text,
-        KNOWN_FILE: dump_known(known),
-        CARD_FILE: json.dumps(card, indent=2, sort_keys=True) + "\n",
-    }
-    return Trained(write_files(out, texts, what="the judge"), card)
+    files = JudgeFiles(
+        model=model_text,
+        known=dump_known(known),
+        card=json.dumps(card, indent=2, sort_keys=True) + "\n",
+    )
+    return Trained(write_judge_files(out, files), card)

@@ -22,18 +22,18 @@ from typing import Any
 from toolsim import __version__
 from toolsim.answers import Answer, AnswerSet
 from toolsim.errors import UserError
-from toolsim.evaluator.aggregate import summarize
-from toolsim.evaluator.agreement_stats import Agreement, agreement, majority, pairwise, spearman
-from toolsim.evaluator.judges import Judge
+from toolsim.evaluator.judging.base import Judge
 from toolsim.evaluator.labels import Label
-from toolsim.evaluator.pass_rate import (
+from toolsim.evaluator.scoring.aggregate import summarize
+from toolsim.evaluator.scoring.pass_rate import (
     Entry,
     Progress,
     load_entries,
     open_judge,
     pass_rate_of_entries,
 )
-from toolsim.evaluator.results import PassRateReport
+from toolsim.evaluator.scoring.results import PassRateReport
+from toolsim.evaluator.statistics import Agreement, agreement, majority, pairwise, spearman
 from toolsim.settings import Settings
 
 COMPARED = ("Solved", "Unsolved")

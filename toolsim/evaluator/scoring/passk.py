@@ -13,8 +13,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from toolsim.evaluator.labels import Label, Verdict
-from toolsim.evaluator.results import EntryResult, PassK
-from toolsim.evaluator.stats import pass_hat_k
+from toolsim.evaluator.scoring.results import EntryResult, PassK
+from toolsim.evaluator.statistics import pass_hat_k
 
 
 def _outcomes(entry: EntryResult, group: str) -> dict[str, list[Verdict]]:

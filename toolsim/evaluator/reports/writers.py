@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from toolsim.errors import UserError
-from toolsim.evaluator.aggregate import RateSummary
-from toolsim.evaluator.html import render_html
-from toolsim.evaluator.results import PASS_LABELS, WIN_LABELS, PassRateReport, WinRateReport
-from toolsim.files import write_text_atomic
+from toolsim.evaluator.reports.html import render_html
+from toolsim.evaluator.scoring.aggregate import RateSummary
+from toolsim.evaluator.scoring.results import PASS_LABELS, WIN_LABELS, PassRateReport, WinRateReport
+from toolsim.files import write_files
 
 DEFAULT_OUT = Path("toolsim-eval")
 
@@ -140,15 +140,3 @@ def write_reports(
         [pass_rate] if pass_rate else [], [win_rate] if win_rate else [], title=title
     )
     return write_files(out, files)
-
-
-def write_files(out: Path, files: dict[str, str], *, what: str = "reports") -> list[Path]:
-    """Write each ``name: text`` under ``out`` atomically; a clear error if it cannot."""
-    written = []
-    try:
-        for name, text in files.items():
-            write_text_atomic(out / name, text)
-            written.append(out / name)
-    except OSError as exc:
-        raise UserError(f"cannot write {what} to {out}: {exc.strerror or exc}") from None
-    return written

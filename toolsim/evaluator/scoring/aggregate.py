@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from toolsim.evaluator.labels import SCORES, Label, Preference
-from toolsim.evaluator.stats import bootstrap_ci, mean_std
+from toolsim.evaluator.statistics import bootstrap_ci, mean_std
 
 #: query id -> the label of each run (index = run).
 Labels = Mapping[str, Sequence[StrEnum]]

@@ -7,11 +7,12 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from toolsim.evaluator.agreement import AgreementReport
-from toolsim.evaluator.agreement_stats import Agreement
-from toolsim.evaluator.html import html_table, number_cell, render_html
-from toolsim.evaluator.svg import scatter
-from toolsim.evaluator.writers import csv_text, prepare_out, write_files
+from toolsim.evaluator.agreement.measure import AgreementReport
+from toolsim.evaluator.reports.html import html_table, number_cell, render_html
+from toolsim.evaluator.reports.svg import scatter
+from toolsim.evaluator.reports.writers import csv_text, prepare_out
+from toolsim.evaluator.statistics import Agreement
+from toolsim.files import write_files
 
 LABEL_ORDER = ("Solved", "Unsolved", "Unsure", "unscored", "no majority")
 

@@ -23,8 +23,8 @@ from enum import StrEnum
 from typing import Any
 
 from toolsim.answers import Answer
-from toolsim.evaluator.aggregate import Labels, RateSummary, summarize
 from toolsim.evaluator.labels import Label
+from toolsim.evaluator.scoring.aggregate import Labels, RateSummary, summarize
 from toolsim.runs import RunRecord
 
 

@@ -12,15 +12,15 @@ from datetime import UTC, datetime
 from html import escape
 
 from toolsim import __version__
-from toolsim.evaluator.aggregate import RateSummary
-from toolsim.evaluator.results import (
+from toolsim.evaluator.reports.svg import Bar, bar_chart, scatter, stacked_bars
+from toolsim.evaluator.scoring.aggregate import RateSummary
+from toolsim.evaluator.scoring.results import (
     PASS_LABELS,
     EntryResult,
     JudgeUsage,
     PassRateReport,
     WinRateReport,
 )
-from toolsim.evaluator.svg import Bar, bar_chart, scatter, stacked_bars
 
 OUTCOME_COLORS = {"win": "#2e9e6b", "tie": "#e0b030", "loss": "#c0392b"}
 CSS = """

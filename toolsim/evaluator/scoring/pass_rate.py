@@ -18,20 +18,21 @@ from typing import TYPE_CHECKING, Any
 
 from toolsim.answers import Answer, AnswerSet, load_answer_sets
 from toolsim.errors import UserError
-from toolsim.evaluator.aggregate import count_labels, summarize
-from toolsim.evaluator.budget_metrics import budget_metrics
-from toolsim.evaluator.judge import JudgeOptions, LLMJudge
-from toolsim.evaluator.judges import Judge, create_judge
+from toolsim.evaluator.judging.base import Judge
+from toolsim.evaluator.judging.factory import create_judge
+from toolsim.evaluator.judging.llm import JudgeOptions, LLMJudge
 from toolsim.evaluator.labels import Label, Verdict
-from toolsim.evaluator.passk import pass_k_results
-from toolsim.evaluator.results import (
+from toolsim.evaluator.scoring.aggregate import count_labels, summarize
+from toolsim.evaluator.scoring.budget_metrics import budget_metrics
+from toolsim.evaluator.scoring.passk import pass_k_results
+from toolsim.evaluator.scoring.results import (
     PASS_LABELS,
     EntryResult,
     GroupResult,
     JudgeUsage,
     PassRateReport,
 )
-from toolsim.evaluator.stats import noise_floor
+from toolsim.evaluator.statistics import noise_floor
 from toolsim.settings import Settings
 
 if TYPE_CHECKING:

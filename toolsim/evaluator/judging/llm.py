@@ -17,8 +17,8 @@ from string import Template
 from typing import TYPE_CHECKING, Any
 
 from toolsim.answers import Answer
-from toolsim.errors import UpstreamError, UserError
-from toolsim.evaluator.judges import JudgeIdentity, measured_agreement
+from toolsim.errors import NoVerdict, UpstreamError, UserError
+from toolsim.evaluator.judging.base import JudgeIdentity, measured_agreement
 from toolsim.evaluator.labels import Label, Verdict
 
 if TYPE_CHECKING:
@@ -55,7 +55,9 @@ PROMPTS = (
 
 def _prompt_text(name: str) -> str:
     return (
-        resources.files("toolsim.evaluator").joinpath("prompts", f"{name}.txt").read_text("utf-8")
+        resources.files("toolsim.evaluator.judging")
+        .joinpath("prompts", f"{name}.txt")
+        .read_text("utf-8")
     )
 
 
@@ -93,21 +95,25 @@ def _schema(field: str, choices: tuple[str, ...]) -> dict[str, Any]:
 
 
 def parse_reply(content: str | None, field: str, choices: tuple[str, ...]) -> tuple[str, str]:
-    """``(choice, reason)`` from the model's JSON reply; ValueError saying why not."""
+    """``(choice, reason)`` from the model's JSON reply.
+
+    Raises:
+        NoVerdict: the reply holds no usable choice (the message says why).
+    """
     if not content or not content.strip():
-        raise ValueError("empty reply")
+        raise NoVerdict("empty reply")
     text = content.strip()
     start, end = text.find("{"), text.rfind("}")
     try:
         data = json.loads(text[start : end + 1] if 0 <= start < end else text)
     except json.JSONDecodeError:
-        raise ValueError(f"reply is not JSON: {shorten(text, 120)!r}") from None
+        raise NoVerdict(f"reply is not JSON: {shorten(text, 120)!r}") from None
     if not isinstance(data, dict):
-        raise ValueError("reply is not a JSON object")
+        raise NoVerdict("reply is not a JSON object")
     value = data.get(field)
     by_lower = {choice.lower(): choice for choice in choices}
     if not isinstance(value, str) or value.strip().lower() not in by_lower:
-        raise ValueError(f"reply has no valid {field!r} (got {value!r})")
+        raise NoVerdict(f"reply has no valid {field!r} (got {value!r})")
     reason = data.get("reason")
     return by_lower[value.strip().lower()], reason if isinstance(reason, str) else ""
 
@@ -186,7 +192,7 @@ class LLMJudge:
             raise UserError(f"the judge model is unavailable: {exc.message}") from None
         except UpstreamError as exc:
             self.failed += 1
-            raise ValueError(f"judge request failed: {exc.message}") from None
+            raise NoVerdict(f"judge request failed: {exc.message}") from None
         return parse_reply(reply.content, field, choices)
 
     async def verdict(self, answer: Answer, run: int) -> Verdict:
@@ -223,8 +229,8 @@ class LLMJudge:
         by = "trajectory" if trajectory else "answer"
         try:
             choice, reason = await self._ask(system, user, run, "verdict", VERDICTS)
-        except ValueError as exc:
-            return Verdict(Label.UNSCORED, str(exc), by)
+        except NoVerdict as exc:
+            return Verdict(Label.UNSCORED, exc.message, by)
         return Verdict(Label(choice), reason, by)
 
     def _steps(self, answer: Answer, budget: int) -> str:
@@ -246,7 +252,7 @@ class LLMJudge:
         """Which of two answers (shown as A then B) is better: ``("A"|"B"|"tie", reason)``.
 
         Raises:
-            ValueError: no usable verdict (the caller counts the round as unscored).
+            NoVerdict: no usable verdict (the caller counts the round as unscored).
         """
         options = self.options
         each = (options.prompt_chars - options.query_chars) // 2

@@ -2,70 +2,33 @@
 
 It judges from toolsim's normalised answer alone, makes no model call and
 needs no network, and is deterministic: every run gives the same verdict.
-Its files (``toolsim judge train`` writes them; one ships with toolsim):
-
-* ``model.txt``: the LightGBM model (text format; its feature names carry the vocabulary);
-* ``known.tsv``: the reference majority label of every training answer;
-* ``card.json``: how it was trained and its cross-validated agreement.
+Its files (``toolsim judge train`` writes them; one ships with toolsim) are
+read through :mod:`toolsim.evaluator.judging.learned.files`.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from toolsim.answers import Answer
 from toolsim.errors import UserError
-from toolsim.evaluator.judges import JudgeIdentity
+from toolsim.evaluator.judging.base import JudgeIdentity
+from toolsim.evaluator.judging.learned.features import feature_row, vocabulary_of
+from toolsim.evaluator.judging.learned.files import (
+    JudgeFiles,
+    model_hash,
+    read_files,
+    shipped_files,
+)
+from toolsim.evaluator.judging.learned.known import NO_MAJORITY, answer_key, load_known
+from toolsim.evaluator.judging.learned.verdicts import UNSURE_BAND, label_of
 from toolsim.evaluator.labels import Label, Verdict
-from toolsim.evaluator.learned.features import feature_row, vocabulary_of
-from toolsim.evaluator.learned.known import NO_MAJORITY, answer_key, load_known
-from toolsim.evaluator.learned.training import model_hash
-from toolsim.evaluator.learned.verdicts import UNSURE_BAND, label_of
 
-MODEL_FILE = "model.txt"
-KNOWN_FILE = "known.tsv"
-CARD_FILE = "card.json"
 #: Probabilities kept per judge, so repeated runs and comparisons compute each answer once.
 _MEMO_LIMIT = 100_000
-
-
-@dataclass(frozen=True, slots=True)
-class JudgeFiles:
-    """The texts of a learned judge's three files."""
-
-    model: str
-    known: str
-    card: str
-
-
-def shipped_files() -> JudgeFiles:
-    """The learned judge that ships with toolsim."""
-    folder = resources.files("toolsim.evaluator.learned").joinpath("model")
-    return JudgeFiles(*(folder.joinpath(name).read_text("utf-8") for name in _NAMES))
-
-
-_NAMES = (MODEL_FILE, KNOWN_FILE, CARD_FILE)
-
-
-def read_files(folder: Path) -> JudgeFiles:
-    """A learned judge's files from a folder ``toolsim judge train`` wrote.
-
-    Raises:
-        UserError: a file is missing or unreadable.
-    """
-    texts = []
-    for name in _NAMES:
-        path = Path(folder) / name
-        try:
-            texts.append(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UserError(f"learned judge {folder}: cannot read {name}: {exc}") from None
-    return JudgeFiles(*texts)
 
 
 def summary(card: dict[str, Any]) -> str | None:

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolsim import __version__
-from toolsim.evaluator.aggregate import RateSummary
-from toolsim.evaluator.budget_metrics import BudgetMetrics
-from toolsim.evaluator.judges import JudgeIdentity
+from toolsim.evaluator.judging.base import JudgeIdentity
 from toolsim.evaluator.labels import Label, Preference, Round, Verdict
+from toolsim.evaluator.scoring.aggregate import RateSummary
+from toolsim.evaluator.scoring.budget_metrics import BudgetMetrics
 
 PASS_LABELS = tuple(label.value for label in Label)
 WIN_LABELS = tuple(preference.value for preference in Preference)

@@ -10,14 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 from toolsim.answers import Answer
-from toolsim.evaluator.agreement_stats import majority
-
-if TYPE_CHECKING:
-    from toolsim.evaluator.learned.training import Example
 
 #: Hex digits of the sha256 kept per answer: 64 bits, no collision among millions.
 KEY_DIGITS = 16
@@ -35,17 +30,6 @@ def answer_key(answer: Answer) -> str:
     ]
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:KEY_DIGITS]
-
-
-def known_verdicts(examples: Iterable[Example]) -> dict[str, str]:
-    """The majority label of every answered training answer, pooling the runs of duplicates
-    (:data:`NO_MAJORITY` when they have none). Answers the rules decide (never
-    finished) are left out: the model never trains on them."""
-    runs: dict[str, list[str]] = {}
-    for example in examples:
-        if example.answer.finished:
-            runs.setdefault(example.key, []).extend(example.answer.reference)
-    return {key: majority(labels) or NO_MAJORITY for key, labels in runs.items()}
 
 
 def dump_known(table: Mapping[str, str]) -> str:

@@ -1,0 +1,1 @@
+"""Reports of scored runs: the HTML page (with its SVG charts), CSV and JSON files."""
