@@ -17,7 +17,7 @@ spellings are set, the nested one wins.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
@@ -54,6 +54,11 @@ class RoleSettings(BaseModel):
     api_key: str = Field(default="none", repr=False, description="Key for the endpoint.")
     timeout: float = Field(default=300.0, gt=0, description="Seconds for one model call.")
     concurrency: int = Field(default=4, ge=1, description="Model calls in flight at once.")
+    api: Literal["chat", "responses"] = Field(
+        default="chat",
+        description="The endpoint's API: chat (/v1/chat/completions) or responses "
+        "(/v1/responses: tools with reasoning on the newest models); the local model: chat.",
+    )
 
 
 def chat_backend(config: RoleSettings) -> str:

@@ -68,6 +68,7 @@ def openai_chat(*, role: str, settings: Settings, config: RoleSettings) -> ChatM
         timeout=config.timeout,
         concurrency=config.concurrency,
         retry=RetryPolicy.from_settings(settings),
+        api=config.api,
     )
 
 

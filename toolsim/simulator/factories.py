@@ -46,6 +46,7 @@ def llm_options(settings: Settings) -> LLMOptions:
         max_items=simulator.max_items,
         retry=RetryPolicy.from_settings(settings),
         lenient_json=simulator.lenient_json,
+        api=simulator.api,
     )
 
 

@@ -51,6 +51,8 @@ class LLMOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     #: Take the first JSON object of the output, repaired (fine-tuned simulators' own format).
     lenient_json: bool = False
+    #: The endpoint's API: ``chat`` or ``responses`` (see :mod:`toolsim.llm.responses`).
+    api: str = "chat"
 
 
 class LLMSimulator:
@@ -77,6 +79,7 @@ class LLMSimulator:
             retry=self.options.retry,
             response_format=self.options.response_format,
             extra_body=dict(self.options.extra_body),
+            api=self.options.api,
         )
         self._slots = asyncio.Semaphore(self.options.concurrency)
         self.in_flight = 0  # simulations waiting on the model right now
