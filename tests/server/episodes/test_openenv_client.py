@@ -48,6 +48,7 @@ async def test_the_mcp_tool_client_plays_an_episode_to_its_reward(served):
     names = {tool.name for tool in tools}
     assert {CREATE, GET, "Finish"} <= names
     assert reset.done is False
+    assert reset.observation.metadata["query"] == "Keep a note about Lisbon"
     assert '"Lisbon in May"' in created["response"] and "Lisbon in May" in read["response"]
     assert state.step_count == 2
     assert [call["function"] for call in view["calls"]] == [CREATE, GET]

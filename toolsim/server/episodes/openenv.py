@@ -127,15 +127,15 @@ class Connection:
         await self.close()
         opened = await self.episodes.open(request)
         self.episode_id, self.steps, self.done = opened["episode_id"], 0, False
-        return _observation(
-            {
-                "episode_id": self.episode_id,
-                "query": opened["query"],
-                "tools": mcp_tools(opened["tools"]),
-                "budget": opened["budget"],
-                "plan": opened["plan"],
-            }
-        )
+        task = {
+            "episode_id": self.episode_id,
+            "query": opened["query"],
+            "budget": opened["budget"],
+            "plan": opened["plan"],
+        }
+        # The task again under metadata: OpenEnv's MCPToolClient keeps only the tools and
+        # the metadata of an observation that lists tools.
+        return _observation({**task, "tools": mcp_tools(opened["tools"]), "metadata": task})
 
     async def step(self, action: dict[str, Any]) -> dict[str, Any]:
         """Take one action: list the tools, call one, or Finish."""
