@@ -88,7 +88,8 @@ class NotesSimulator:
         elif api == "Get Note":
             response = {"id": arguments["note_id"], "title": "A note", "body": "the world's text"}
         elif api == "Update Note":
-            response = {"success": True}
+            # Plain text, naming nothing: the episode knows the note from the call alone.
+            return Simulation(reply=Reply(response="updated"), simulator=self.name, model="notes")
         else:
             response = {"deleted": True}
         reply = Reply(response=json.dumps(response))

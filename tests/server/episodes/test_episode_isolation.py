@@ -18,7 +18,7 @@ async def _call(client: httpx.AsyncClient, episode: str, function: str, **argume
     assert reply.status_code == 200, reply.text
     body = reply.json()
     response = body["response"]
-    if isinstance(response, str) and response:
+    if isinstance(response, str) and response[:1] in ("{", "["):
         response = json.loads(response)
     return body["error"], response
 

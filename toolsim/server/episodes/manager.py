@@ -251,7 +251,7 @@ class Episodes:
         else:
             reply, source, cached = await self._reply(state, api, bound, key, kept)
             reply = overlay.serve(api, normalized, key, reply)
-            learned = overlay.learn(api, normalized, key, reply, source)
+            learned = overlay.learn(api, normalized, key, reply, source, fresh=not cached)
             logged = source.value
         caps: dict[str, float] = {"calls": state.max_calls}
         if state.budget is not None:

@@ -21,6 +21,7 @@ of its name; an API that changes state under another name is treated as a read.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -125,13 +126,24 @@ class Overlay:
 
     def serve(self, api: ApiSpec, arguments: dict[str, Any], key: str, reply: Reply) -> Reply:
         """``reply`` as the episode sees it: reconciled with what the overlay knows."""
-        if not self.records or reply.error:
+        if not self.records or reply.error or not self._may_mention(api, arguments, reply):
             return reply
         world = self.world()
         request = SimulationRequest(api=api, arguments=arguments, key=key)
         request = replace(request, known=world.known(api, arguments))
         response, changes = reconcile_response(world, request, reply.response)
         return Reply(error=reply.error, response=response) if changes else reply
+
+    def _may_mention(self, api: ApiSpec, arguments: dict[str, Any], reply: Reply) -> bool:
+        """Whether the call or its reply can name an entity of the overlay (a cheap test on
+        text: most replies name none, and reconciling walks the whole reply)."""
+        prefix = entity_record((api.category_folder, api.tool_key), "")
+        ids = [name[len(prefix) :] for name in self.records if name.startswith(prefix)]
+        if not ids:
+            return False
+        text = reply.response if isinstance(reply.response, str) else json.dumps(reply.response)
+        text += json.dumps(arguments, ensure_ascii=False)
+        return any(entity_id in text for entity_id in ids)
 
     def learn(
         self,
@@ -140,9 +152,18 @@ class Overlay:
         key: str,
         reply: Reply,
         source: Source,
+        *,
+        fresh: bool,
     ) -> dict[str, dict[str, Any]]:
-        """The overlay records a call changes (record name -> its new fields)."""
+        """The overlay records a call changes (record name -> its new fields).
+
+        What a stored reply of a read says is already the shared world's (or the overlay's,
+        for a reply this episode kept): only a ``fresh`` reply simulated for this episode,
+        or a call that changes things, teaches the overlay.
+        """
         kind = call_kind(api)
+        if kind is CallKind.READ and not fresh:
+            return {}
         entry = CacheEntry(
             category=api.category_folder,
             tool=api.tool_key,
@@ -159,9 +180,13 @@ class Overlay:
         scope = (api.category_folder, api.tool_key)
         ids = named_ids(arguments)
         if not reply.error and kind is CallKind.UPDATE and len(ids) == 1:
-            fresh.setdefault(entity_record(scope, id_value(ids[0][1]) or ""), {}).update(
-                _stated(api, arguments, ids[0][0])
-            )
+            parameter, value = ids[0]
+            name = entity_record(scope, id_value(value) or "")
+            record = fresh.setdefault(name, {})
+            record.update(_stated(api, arguments, parameter))
+            if "id" not in record and "id" not in self.records.get(name, {}):
+                # The entity is known by the call alone (its reply may say nothing of it).
+                record.update({"id": value, "id_field": parameter})
         if not reply.error and kind is CallKind.DELETE:
             for _parameter, value in ids:
                 fresh.setdefault(entity_record(scope, id_value(value) or ""), {})[DELETED] = True
