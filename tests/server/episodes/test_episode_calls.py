@@ -8,7 +8,7 @@ import time
 
 import httpx
 import pytest
-from episode_fixtures import CREATE, GET
+from episode_fixtures import CREATE, GET, serving
 from support import FX_ARGS, FX_FUNCTION, WEATHER_CALL
 
 from toolsim.cache.entry import Reply
@@ -179,7 +179,7 @@ async def test_parallel_calls_never_pass_the_budget(make_episodes_app, connect):
 
 
 async def test_unknown_closed_and_expired_episodes_are_404(make_episodes_app, connect):
-    app = make_episodes_app(simulator="scripted", episodes={"ttl": 0.2})
+    app = make_episodes_app(simulator="scripted", episodes={"ttl": 1.0})
     async with connect(app) as client:
         closed = await open_episode(client, query="x", functions=[FX_FUNCTION])
         assert (await client.delete(f"/v1/episodes/{closed['episode_id']}")).status_code == 200
@@ -244,21 +244,10 @@ async def test_replay_mode_misses_inside_an_episode(make_episodes_app, connect):
 @pytest.mark.slow
 async def test_mcp_connections_name_their_episode(make_episodes_app):
     """The MCP SDK's own client, on a real server, inside an episode via ?episode=."""
-    import threading
-
-    import uvicorn
     from mcp import ClientSession
     from mcp.client.streamable_http import streamable_http_client
-    from support import ReadyServer, free_port
 
-    app = make_episodes_app()
-    port = free_port()
-    server = ReadyServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    assert server.ready.wait(30)
-    try:
-        base = f"http://127.0.0.1:{port}"
+    with serving(make_episodes_app()) as base:
         async with httpx.AsyncClient(base_url=base) as client:
             opened = await open_episode(client, query="Keep a note", tools=["Notes Hub"])
             episode = opened["episode_id"]
@@ -268,9 +257,6 @@ async def test_mcp_connections_name_their_episode(make_episodes_app):
                     listed = await session.list_tools()
                     created = await session.call_tool(CREATE, {"title": "t", "body": "mine"})
             view = (await client.get(f"/v1/episodes/{episode}")).json()
-    finally:
-        server.should_exit = True
-        thread.join(30)
     assert sorted(tool.name for tool in listed.tools) == sorted(
         tool["function"]["name"] for tool in opened["tools"]
     )

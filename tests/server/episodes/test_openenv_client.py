@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
-from episode_fixtures import CREATE, GET, note_id
-from support import ReadyServer, free_port
+from episode_fixtures import CREATE, GET, note_id, serving
 
 openenv = pytest.importorskip("openenv.core", reason="openenv-core is a test extra")
 from openenv.core.generic_client import GenericEnvClient  # noqa: E402
@@ -21,14 +18,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def served(make_episodes_app) -> Iterator[tuple[str, object]]:
     app = make_episodes_app()
-    port = free_port()
-    server = ReadyServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    assert server.ready.wait(30)
-    yield f"http://127.0.0.1:{port}", app
-    server.should_exit = True
-    thread.join(30)
+    with serving(app) as base:
+        yield base, app
 
 
 async def test_the_mcp_tool_client_plays_an_episode_to_its_reward(served):

@@ -10,13 +10,10 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import json
-import threading
 from pathlib import Path
 
 import pytest
-import uvicorn
-from episode_fixtures import CREATE, GET, note_id
-from support import ReadyServer, free_port
+from episode_fixtures import CREATE, GET, note_id, serving
 
 pytestmark = pytest.mark.slow
 
@@ -34,15 +31,8 @@ def environment_class():
 
 @pytest.fixture
 def base_url(make_episodes_app):
-    app = make_episodes_app()
-    port = free_port()
-    server = ReadyServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    assert server.ready.wait(30)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(30)
+    with serving(make_episodes_app()) as base:
+        yield base
 
 
 def test_rollouts_are_isolated_episodes_with_the_judges_reward(environment_class, base_url):
