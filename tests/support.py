@@ -220,3 +220,27 @@ def acknowledged_until_killed(
     assert reached, f"only {len(acknowledged)} calls acknowledged within 120 s"
     assert kill_after <= len(acknowledged) < len(cities)
     return acknowledged
+
+
+@contextlib.contextmanager
+def serving(app: Any) -> Any:
+    """Serve an ASGI app with uvicorn on a free loopback port in a thread; yield its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app, log_config=None, log_level="warning", access_log=False, timeout_graceful_shutdown=5
+    )
+    server = ReadyServer(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        if not server.ready.wait(20):
+            raise RuntimeError("the server did not start")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(20)
+        sock.close()
+        assert not thread.is_alive(), "the server did not shut down"

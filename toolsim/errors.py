@@ -15,10 +15,11 @@ prints them without a traceback::
     ├── EpisodeNotFound          404 episode_not_found   never opened, closed, or expired
     ├── EpisodeLimit             429 episode_limit       too many open episodes, calls or cost
     ├── NotAvailable             501 not_available       not set up here (no judge, episodes off)
-    └── UpstreamError            502 upstream_error      a simulator, relay or model failed
-        ├── LLMUnavailable       toolsim.llm             the endpoint cannot be reached
-        ├── RequestRejected      toolsim.llm             the endpoint refused the request
-        └── NoVerdict            502 no_verdict          a judge gave no usable verdict
+    ├── UpstreamError            502 upstream_error      a simulator, relay or model failed
+    │   ├── LLMUnavailable       toolsim.llm             the endpoint cannot be reached
+    │   ├── RequestRejected      toolsim.llm             the endpoint refused the request
+    │   └── NoVerdict            502 no_verdict          a judge gave no usable verdict
+    └── InjectedFault            500 injected_fault      a fault profile's (also 429, 503, 504)
 
 Going over a budget is not an error: the server knows no budgets, and an agent's
 budget gate (:mod:`toolsim.budget.gate`) turns a call that does not fit into a
@@ -45,6 +46,10 @@ class ToolsimError(Exception):
     def to_dict(self) -> dict[str, Any]:
         """The native error shape: ``{"error": {"type", "message", "details"}}``."""
         return {"error": {"type": self.code, "message": self.message, "details": self.details}}
+
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the error is answered with (``Retry-After``, ...); none by default."""
+        return {}
 
 
 class UserError(ToolsimError):
@@ -115,6 +120,37 @@ class NotAvailable(ToolsimError):
 
     status_code = 501
     code = "not_available"
+
+
+class InjectedFault(ToolsimError):
+    """A failure a fault profile injected on purpose (see :mod:`toolsim.server.faults`).
+
+    It looks like what a real API answers: its status (429, 500, 503, 504), a
+    realistic body, and ``Retry-After`` for a rate limit.
+    """
+
+    status_code = 500
+    code = "injected_fault"
+
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        body: dict[str, Any],
+        function: str,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        text = str(body.get("message") or kind)
+        super().__init__(f"HTTP {status}: {text}", fault=kind, body=body, function=function)
+        self.status_code = status
+        self.kind = kind
+        self.body = body
+        self._headers = {**(headers or {}), "x-toolsim-source": "fault"}
+
+    def headers(self) -> dict[str, str]:
+        """``Retry-After`` for a rate limit, and the provenance header ``fault``."""
+        return dict(self._headers)
 
 
 class NoVerdict(UpstreamError):

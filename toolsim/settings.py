@@ -156,6 +156,43 @@ class EpisodeSettings(BaseModel):
     )
 
 
+class RealToolSettings(BaseModel):
+    """The real tools behind OpenAPI and MCP catalogs (``--simulator upstream`` calls them)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    openapi_server: str | None = Field(
+        default=None,
+        description="Base URL of the real server of every OpenAPI document; default: the "
+        "document's first 'servers' URL.",
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        repr=False,
+        description="HTTP headers sent with every real call (OpenAPI and MCP-over-HTTP), "
+        'JSON: {"Authorization": "Bearer ..."}; never stored or logged.',
+    )
+    params: dict[str, str] = Field(
+        default_factory=dict,
+        repr=False,
+        description="Query parameters added to every real OpenAPI call (API keys), JSON; "
+        "never stored or logged.",
+    )
+
+
+class FaultSettings(BaseModel):
+    """Seeded faults and latency injected into tool replies (off by default)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    profile: Path | None = Field(
+        default=None,
+        description="A fault profile (YAML or JSON): error, rate-limit and timeout rates and "
+        "latency, for every API or per tool/API. Unset: no faults.",
+    )
+    seed: int = Field(default=0, description="Seed of the fault draws (same seed, same faults).")
+
+
 #: The roles with their own nested group of settings.
 ROLES: dict[str, type[RoleSettings]] = {
     "simulator": SimulatorSettings,
@@ -220,7 +257,7 @@ def environment_variables() -> dict[str, str]:
     """Every variable the settings read, current spelling -> description."""
     names: dict[str, str] = {}
     for name, field in Settings.model_fields.items():
-        group = ROLES.get(name) or field.annotation
+        group = field.annotation
         if not (isinstance(group, type) and issubclass(group, BaseModel)):
             names[f"{PREFIX}{name.upper()}"] = field.description or ""
             continue
@@ -276,7 +313,10 @@ class Settings(BaseSettings):
         default=None, description="A real StableToolBench/ToolBench API relay tried first."
     )
     upstream_timeout: float = Field(
-        default=30.0, gt=0, description="Seconds one call to the upstream relay may take."
+        default=30.0,
+        gt=0,
+        description="Seconds one call to a real upstream (the relay, an OpenAPI or MCP server) "
+        "may take.",
     )
     schema_fallback: bool = Field(
         default=False,
@@ -291,6 +331,14 @@ class Settings(BaseSettings):
     )
     prompt_dir: Path | None = Field(
         default=None, description="Folder whose system.txt/user.txt replace the built-in prompt."
+    )
+    real_tools: RealToolSettings = Field(
+        default_factory=RealToolSettings,
+        description="The real tools behind OpenAPI/MCP catalogs (TOOLSIM_REAL_TOOLS__*).",
+    )
+    faults: FaultSettings = Field(
+        default_factory=FaultSettings,
+        description="Seeded fault and latency profiles (TOOLSIM_FAULTS__*).",
     )
     simulator: SimulatorSettings = Field(
         default_factory=SimulatorSettings,
@@ -406,6 +454,7 @@ def _simulation_budget(info: ValidationInfo) -> float:
     """Seconds one simulation may take: the LLM's limit, plus the upstream's when one is set."""
     simulator = info.data.get("simulator")
     budget = simulator.timeout if isinstance(simulator, SimulatorSettings) else 0.0
-    if info.data.get("upstream_url"):
+    real_only = isinstance(simulator, SimulatorSettings) and simulator.backend == "upstream"
+    if info.data.get("upstream_url") or real_only:
         budget += float(info.data.get("upstream_timeout", 0.0))
     return budget

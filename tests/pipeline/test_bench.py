@@ -184,3 +184,24 @@ def test_a_reply_that_changed_after_a_success_is_not_blamed_on_a_failure():
     (line,) = compare(first, replay, "replay 1")
 
     assert "the reply changed" in line and "never cached" not in line
+
+
+async def test_a_fault_profile_is_recorded_and_its_faults_counted(settings: Settings, tmp_path):
+    profile = tmp_path / "faults.yaml"
+    profile.write_text("default: {error_rate: 1.0}\n")
+    faulty = settings.model_copy(
+        update={"faults": settings.faults.model_copy(update={"profile": profile, "seed": 5})}
+    )
+    result = await run_bench(
+        _config(tmp_path / "bench", agents=("cot",), planners=("none",)), faulty
+    )
+
+    bench = json.loads((tmp_path / "bench" / "bench.json").read_text())
+    assert bench["faults"]["seed"] == 5 and len(bench["faults"]["sha256"]) == 64
+    (row,) = bench["combinations"]
+    # Every call failed on purpose: each was counted, none answered.
+    assert row["tool_calls"] >= len(QUERIES)
+    assert row["tool_faults"] == row["tool_calls"]
+    page = (tmp_path / "bench" / "report.html").read_text()
+    assert f"cot-none: {row['tool_faults']} of {row['tool_calls']} tool calls" in page
+    assert result.faults == bench["faults"]

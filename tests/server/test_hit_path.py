@@ -11,8 +11,8 @@ import pytest
 from support import WEATHER_CALL
 
 from toolsim.server.app import ready_to_serve
-from toolsim.server.front import HitPath
 from toolsim.server.timeouts import RequestTimeout
+from toolsim.server.virtual import VirtualDoor
 
 CITIES = ("Porto", "Lisbon", "Braga")
 
@@ -182,7 +182,7 @@ async def test_a_body_that_never_arrives_is_cut_off_by_the_time_limit(app):
     sent: list[dict[str, Any]] = []
     timeouts: list[bool] = []
     limit = RequestTimeout(app.stack, 0.05, on_timeout=lambda: timeouts.append(True))
-    front = HitPath(limit, app.state.service, max_body_bytes=1024)
+    front = VirtualDoor(limit, app.state.service, max_body_bytes=1024, limit=limit)
 
     async def never() -> dict[str, Any]:
         await asyncio.Event().wait()
@@ -204,10 +204,12 @@ def test_ready_to_serve_puts_the_startup_objects_out_of_the_collectors_reach(app
         gc.unfreeze()
 
 
-@pytest.mark.parametrize(("otel", "through_fastapi"), [(False, 1), (True, 2)])
-async def test_hits_skip_fastapi_unless_telemetry_is_on(make_app, connect, otel, through_fastapi):
+@pytest.mark.parametrize(("otel", "through_fastapi"), [(False, 0), (True, 2)])
+async def test_virtual_calls_skip_fastapi_unless_telemetry_is_on(
+    make_app, connect, otel, through_fastapi
+):
     app = make_app(otel=otel)
-    limit = app.front.limit
+    limit = app.front.limit if isinstance(app.front, VirtualDoor) else app.front
     reached: list[str] = []
     stack = limit.app
 
@@ -222,3 +224,27 @@ async def test_hits_skip_fastapi_unless_telemetry_is_on(make_app, connect, otel,
     assert first.headers["x-toolsim-cached"] == "false"
     assert second.headers["x-toolsim-cached"] == "true"
     assert reached == ["/virtual"] * through_fastapi
+
+
+async def test_a_first_time_miss_is_parsed_resolved_and_keyed_once(app, client, monkeypatch):
+    service = app.state.service
+    resolved: list[str] = []
+    keyed: list[str] = []
+    resolve, key_call = service.catalog.resolve, service.key_call
+
+    def counting_resolve(*names: str):
+        resolved.append(names[-1])
+        return resolve(*names)
+
+    def counting_key_call(api, arguments):
+        keyed.append(api.function_name)
+        return key_call(api, arguments)
+
+    monkeypatch.setattr(service.catalog, "resolve", counting_resolve)
+    monkeypatch.setattr(service, "key_call", counting_key_call)
+    reply = await client.post("/virtual", json=_call("Porto"))
+    assert reply.headers["x-toolsim-cached"] == "false"
+    assert len(resolved) == 1 and len(keyed) == 1
+    again = await client.post("/virtual", json=_call("Porto"))  # a hit from memory
+    assert again.headers["x-toolsim-cached"] == "true"
+    assert len(resolved) == 1 and len(keyed) == 1

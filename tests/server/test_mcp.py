@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -12,13 +10,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from mcp import Client, ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from mcp.types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
-from support import ReadyServer
+from support import serving
 
 from toolsim.catalog.tool_schemas import function_schema
 from toolsim.server import create_app
@@ -48,25 +45,8 @@ class Served:
 def served(tmp_path: Path) -> Iterator[Served]:
     """The toolsim app (example suite, schema simulator) under uvicorn on a free loopback port."""
     app = create_app(Settings(home=tmp_path, tools=["example"], simulator="schema"))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, log_config=None, log_level="warning", access_log=False, timeout_graceful_shutdown=5
-    )
-    server = ReadyServer(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        if not server.ready.wait(20):
-            raise RuntimeError("the toolsim server did not start")
-        yield Served(app, f"http://127.0.0.1:{port}")
-    finally:
-        server.should_exit = True
-        thread.join(20)
-        sock.close()
-        assert not thread.is_alive(), "the toolsim server did not shut down"
+    with serving(app) as base_url:
+        yield Served(app, base_url)
 
 
 @asynccontextmanager

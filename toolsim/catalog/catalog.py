@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from toolsim.catalog.loaders import load_sources
+from toolsim.catalog.mcp import ListedServer
 from toolsim.catalog.models import ApiId, ApiSpec, Query, ToolSpec, api_id
 from toolsim.catalog.names import (
     MAX_FUNCTION_NAME,
@@ -59,9 +60,12 @@ class Catalog:
                 self.add(api)
 
     @classmethod
-    def from_paths(cls, paths: Sequence[Path | str]) -> Catalog:
-        """Load a catalog from tool folders, query files and/or ``example``."""
-        tools, queries = load_sources(paths)
+    def from_paths(
+        cls, paths: Sequence[Path | str], listed: Mapping[str, ListedServer] | None = None
+    ) -> Catalog:
+        """Load a catalog from tool folders, query files, OpenAPI documents, ``example``,
+        and MCP servers (``mcp:...``, whose listings ``listed`` holds)."""
+        tools, queries = load_sources(paths, listed)
         return cls(tools, queries)
 
     def add(self, api: ApiSpec) -> None:

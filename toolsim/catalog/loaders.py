@@ -5,17 +5,22 @@
 * StableToolBench query files: a JSON list of queries, each with an ``api_list``
   that fully defines the APIs it may use.
 * The example suite bundled with toolsim (both of the above, see ``examples/``).
+* OpenAPI 3.x documents, JSON or YAML, files or URLs (:mod:`toolsim.catalog.openapi`).
+* MCP servers (``mcp:<URL or command>``), listed beforehand at the edge and handed
+  over as :class:`~toolsim.catalog.mcp.ListedServer` (:mod:`toolsim.catalog.mcp`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from toolsim.catalog.mcp import ListedServer, is_mcp_source, tool_from_mcp
 from toolsim.catalog.models import ApiSpec, Parameter, ParamType, Query, ToolSpec
+from toolsim.catalog.openapi import is_openapi, is_url, read_document, tool_from_openapi
 from toolsim.errors import UserError
 from toolsim.files import read_json
 
@@ -138,13 +143,21 @@ def _looks_like_tool_folder(path: Path) -> bool:
     return any(child.is_dir() and any(child.glob("*.json")) for child in path.iterdir())
 
 
-def load_sources(paths: Iterable[Path | str]) -> tuple[list[ToolSpec], list[Query]]:
+#: Suffixes of files read as OpenAPI documents (a ``.json`` file is one if it says so).
+_YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def load_sources(
+    paths: Iterable[Path | str], listed: Mapping[str, ListedServer] | None = None
+) -> tuple[list[ToolSpec], list[Query]]:
     """Load tools and queries from files and folders of any supported format.
 
     A folder of category folders is read as a tool folder; a folder of ``.json``
     files as query files; a ``.json`` list as a query file; a ``.json`` object
-    with ``api_list`` as one tool (its category taken from its parent folder).
-    The name ``example`` stands for the bundled example suite.
+    with ``api_list`` as one tool (its category taken from its parent folder); a
+    ``.yaml`` file, a ``.json`` object with an ``openapi`` field or an http(s) URL
+    as an OpenAPI document. The name ``example`` stands for the bundled example
+    suite. ``mcp:...`` names an MCP server, whose listing ``listed`` must hold.
     """
     tools: list[ToolSpec] = []
     queries: list[Query] = []
@@ -153,6 +166,15 @@ def load_sources(paths: Iterable[Path | str]) -> tuple[list[ToolSpec], list[Quer
             suite = example_suite_dir()
             tools.extend(load_tool_folder(suite / "tools"))
             queries.extend(load_query_file(suite / "queries.json", group=EXAMPLE_SUITE))
+            continue
+        if is_mcp_source(entry):
+            server = (listed or {}).get(str(entry))
+            if server is None:
+                raise UserError(f"the MCP server {entry} was not listed before loading")
+            tools.append(tool_from_mcp(server))
+            continue
+        if is_url(str(entry)) or Path(entry).suffix.lower() in _YAML_SUFFIXES:
+            tools.append(tool_from_openapi(read_document(str(entry)), source=str(entry)))
             continue
         path = Path(entry)
         if not path.exists():
@@ -169,6 +191,10 @@ def load_sources(paths: Iterable[Path | str]) -> tuple[list[ToolSpec], list[Quer
             queries.extend(queries_from_list(raw, group=path.stem))
         elif isinstance(raw, dict) and "api_list" in raw:
             tools.append(tool_from_dict(raw, category=path.parent.name))
+        elif is_openapi(raw):
+            tools.append(tool_from_openapi(raw, source=str(path)))
         else:
-            raise UserError(f"{path} is neither a query file nor a tool definition")
+            raise UserError(
+                f"{path} is neither a query file, a tool definition nor an OpenAPI document"
+            )
     return tools, queries

@@ -72,6 +72,39 @@ class Parameter:
     default: Any = None
     required: bool = False
     raw_type: str = ""
+    #: The allowed values, when the source lists them (OpenAPI and MCP schemas do).
+    enum: tuple[Any, ...] = ()
+    #: The parameter's JSON schema as its source gave it (OpenAPI, MCP), shown to agents as is.
+    schema: dict[str, Any] | None = None
+    #: Where a real server expects it: ``path``, ``query``, ``header``, ``cookie`` or ``body``
+    #: (OpenAPI operations only; "" elsewhere).
+    location: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HttpOperation:
+    """An OpenAPI operation as its real server is called: method, path template, base URL.
+
+    ``server`` is the spec's first server URL, resolved against where the spec was
+    read from ("" when it names none); parameters say where each argument goes.
+    ``body`` is the request body's media type ("" when the operation takes none), and
+    ``whole_body`` names the one parameter holding the whole body when its schema is
+    not an object whose properties became parameters.
+    """
+
+    method: str
+    path: str
+    server: str = ""
+    body: str = ""
+    whole_body: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class McpTool:
+    """A tool of an MCP server: the server (as given to ``--tools``) and the tool's own name."""
+
+    server: str
+    tool: str
 
 
 @dataclass(frozen=True)
@@ -90,6 +123,9 @@ class ApiSpec:
     parameters: tuple[Parameter, ...] = ()
     template_response: Any = None
     tool_description: str = ""
+    #: Where the real tool behind this API is reached (OpenAPI and MCP sources); None for
+    #: ToolBench definitions, whose real APIs only a StableToolBench relay reaches.
+    origin: HttpOperation | McpTool | None = None
 
     @cached_property
     def category_folder(self) -> str:

@@ -151,7 +151,7 @@ class Signature:
         }
         # Per accepted spelling: the documented name, its coercion and its check.
         self._slots: dict[str, tuple[str, Any, Any]] = {
-            sent: (param.name, _COERCE.get(param.type), _CHECK.get(param.type))
+            sent: (param.name, _COERCE.get(param.type), _check(param))
             for sent, param in self._by_name.items()
         }
 
@@ -265,6 +265,22 @@ _CHECK: dict[ParamType, Callable[[str, Any, Any], str]] = {
     ParamType.BOOLEAN: _boolean_problem,
     ParamType.DATE: _date_problem,
 }
+
+
+def _check(param: Parameter) -> Callable[[str, Any, Any], str] | None:
+    """The check of one parameter's values: its type's, and its listed values' if any."""
+    typed = _CHECK.get(param.type)
+    if not param.enum:
+        return typed
+    allowed = param.enum
+
+    def check(name: str, value: Any, raw: Any) -> str:
+        if value not in allowed:
+            listed = ", ".join(repr(item) for item in allowed)
+            return f"parameter '{name}' must be one of {listed}, got {raw!r}"
+        return typed(name, value, raw) if typed is not None else ""
+
+    return check
 
 
 def _missing(param: Parameter, alias: str) -> str:

@@ -13,6 +13,12 @@ MAX_DESCRIPTION = 1024
 
 
 def _param_schema(param: Parameter) -> dict[str, Any]:
+    if param.schema:
+        # The source's own JSON schema (OpenAPI, MCP): it says more than a type name can.
+        documented = dict(param.schema)
+        if param.description:
+            documented["description"] = param.description
+        return documented
     schema: dict[str, Any] = {"type": param.type.json_type}
     if param.description:
         schema["description"] = param.description

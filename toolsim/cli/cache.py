@@ -35,12 +35,12 @@ def cache_import(
     """
     from toolsim.cache.backend import open_backend
     from toolsim.cache.reference_format import count_reference_files, import_reference
-    from toolsim.catalog import Catalog
+    from toolsim.server.app import load_catalog
 
     settings = settings_from_flags(tools=tools, home=home, cache_url=cache_url)
     if not folder.is_dir():
         raise UserError(f"no such folder: {folder}")
-    catalog = Catalog.from_paths(settings.tools)
+    catalog = load_catalog(settings)
     with (
         closing(open_backend(settings.cache_url, settings.home)) as backend,
         progress_bars() as progress,

@@ -73,17 +73,17 @@ def fidelity(
     home: HomeOption = None,
 ) -> None:
     """Compare a simulator's answers with recorded replies to the same calls."""
-    from toolsim.catalog import Catalog
     from toolsim.errors import UserError
     from toolsim.evaluator.reports.writers import prepare_out
     from toolsim.fidelity.recorded import read_recorded
     from toolsim.fidelity.run import measure_fidelity
     from toolsim.files import write_json_atomic
+    from toolsim.server.app import load_catalog
     from toolsim.simulator import create_simulator
 
     settings = settings_from_flags(home=home, tools=tools, simulator=simulator)
     prepare_out(out)
-    catalog = Catalog.from_paths(settings.tools)
+    catalog = load_catalog(settings)
     found = read_recorded(recorded, catalog)
     if not found.calls:
         raise UserError(f"no recorded tool calls in {', '.join(map(str, recorded))}")

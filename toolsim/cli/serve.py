@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -46,6 +48,11 @@ def serve(
         int | None,
         typer.Option(min=1, help="Server processes sharing the cache (diskcache or Redis)."),
     ] = None,
+    faults: Annotated[
+        Path | None,
+        typer.Option(help="A seeded fault and latency profile (YAML/JSON); default none."),
+    ] = None,
+    fault_seed: Annotated[int | None, typer.Option(help="Seed of the fault draws.")] = None,
 ) -> None:
     """Run the tool API server (StableToolBench /virtual, native /v1, /stats)."""
     import uvicorn
@@ -64,6 +71,11 @@ def serve(
         "cache_url": cache_url,
         "workers": workers,
     }
+    group = {"profile": faults, "seed": fault_seed}
+    if any(value is not None for value in group.values()):
+        # A nested group: the flags given override its variables, the others stay.
+        base = settings_from_flags(**overrides).faults.model_dump()
+        overrides["faults"] = base | {k: v for k, v in group.items() if v is not None}
     settings = settings_from_flags(**overrides)
     if settings.workers > 1 and (settings.cache_url or "").startswith("memory:"):
         raise UserError("memory:// cannot be shared by several workers; use disk:// or redis://")
@@ -111,7 +123,6 @@ def app_from_env() -> FastAPI:
     with the configured judge wired in for episodes."""
     from toolsim.server import create_app
     from toolsim.server.app import ready_to_serve
-    from toolsim.settings import Settings
 
     settings = Settings()
     return ready_to_serve(create_app(settings, judge=episode_judge(settings)))
@@ -132,4 +143,6 @@ def _env_value(value: Any) -> str:
         return ",".join(str(item) for item in value)
     if isinstance(value, CacheMode):
         return value.value
+    if isinstance(value, dict):
+        return json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in value.items()})
     return str(value)

@@ -38,6 +38,7 @@ from toolsim.pipeline.determinism import (
 from toolsim.pipeline.matrix import DEFAULT_COSTS, Combination, check_budget, combinations
 from toolsim.pipeline.reports import write_bench_reports
 from toolsim.runs import RunFolder
+from toolsim.server.faults import load_profile
 from toolsim.settings import Settings
 from toolsim.world.check import ConsistencyReport, check_run
 
@@ -96,6 +97,8 @@ class BenchResult:
     judge_retries: dict[str, Any] = field(default_factory=dict)
     #: Per combination: facts its agents saw more than once, and how many agreed.
     world: dict[str, ConsistencyReport] = field(default_factory=dict)
+    #: The fault profile the in-process server injected (file, sha256, seed); None if off.
+    faults: dict[str, Any] | None = None
 
     def summary_rows(self) -> list[dict[str, Any]]:
         """One row per combination: pass rate, budget metrics, win rate against the first."""
@@ -139,6 +142,7 @@ class BenchResult:
             "combinations": self.summary_rows(),
             "determinism": None if self.determinism is None else self.determinism.to_json(),
             "world_consistency": {label: report.to_json() for label, report in self.world.items()},
+            "faults": self.faults,
             "files": [str(path) for path in self.files],
         }
 
@@ -206,9 +210,26 @@ def record_totals(folder: Path) -> dict[str, Any]:
         "model_retries": sum(record.model_retries for record in records),
         "model_retry_seconds": round(sum((r.model_retry_seconds for r in records), 0.0), 1),
         "tool_calls": sum(record.tool_calls for record in records),
+        # Calls a fault profile failed on purpose (the server marks them source "fault").
+        "tool_faults": sum(
+            1 for record in records for call in record.calls if call.source == FAULT_SOURCE
+        ),
         "cost": sum(record.cost for record in records),
         "query_seconds": round(sum((record.wall_seconds for record in records), 0.0), 1),
     }
+
+
+#: The source the server gives a reply that a fault profile injected.
+FAULT_SOURCE = "fault"
+
+
+def fault_profile(config: BenchConfig, settings: Settings) -> dict[str, Any] | None:
+    """The fault profile the bench's in-process server applied: file, sha256 and seed."""
+    profile = settings.faults.profile
+    if profile is None or config.server is not None:
+        return None
+    _, digest = load_profile(profile)
+    return {"profile": str(profile), "sha256": digest, "seed": settings.faults.seed}
 
 
 def world_consistency(folder: Path, label: str) -> ConsistencyReport:
@@ -342,6 +363,7 @@ async def run_bench(
             totals={c.label: record_totals(run_folder(out, c)) for c in chosen},
             judge_retries=judge_retries,
             world={c.label: world_consistency(run_folder(out, c), c.label) for c in chosen},
+            faults=fault_profile(config, settings),
         )
         result.files = write_bench_reports(result)
         if check_determinism:

@@ -121,6 +121,24 @@ def _summary_html(result: BenchResult) -> str:
         f"under <code>{escape(str(result.out))}/runs/</code>.</p>"
         + html_table(list(SUMMARY_HEAD), rows, "summary")
         + _world_html(result)
+        + _faults_html(result)
+    )
+
+
+def _faults_html(result: BenchResult) -> str:
+    """With a fault profile: which one, and how many tool calls of each combination it failed."""
+    if result.faults is None:
+        return ""
+    totals = {row["combination"]: row for row in result.summary_rows()}
+    items = "".join(
+        f"<li>{escape(label)}: {row['tool_faults']} of {row['tool_calls']} tool calls</li>"
+        for label, row in totals.items()
+    )
+    profile = result.faults
+    return (
+        f'<p class="faults">Injected tool faults (profile <code>{escape(profile["profile"])}'
+        f"</code>, sha256 {escape(profile['sha256'][:12])}, seed {profile['seed']}):</p>"
+        f"<ul>{items}</ul>"
     )
 
 

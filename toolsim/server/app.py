@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
-from pydantic import SecretStr
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import toolsim
@@ -19,19 +18,19 @@ from toolsim.cache.backend import CacheBackend, SupportsRecords, SupportsSession
 from toolsim.cache.entry import Reply
 from toolsim.catalog.catalog import Catalog
 from toolsim.server import routes_ops, routes_tools
-from toolsim.server.access_log import AccessLog
-from toolsim.server.auth import BearerAuth
 from toolsim.server.episodes import Episodes, RewardJudge, Rewards
 from toolsim.server.episodes.openenv import mount_openenv
 from toolsim.server.episodes.routes import router as episodes_router
 from toolsim.server.errors import install_error_handlers
-from toolsim.server.front import build_front
+from toolsim.server.faults import FaultInjector
+from toolsim.server.layers import door_inside_fastapi, front_layers
 from toolsim.server.mcp import mount_mcp
 from toolsim.server.service import ToolService
 from toolsim.server.virtual import PATH as VIRTUAL_PATH
-from toolsim.server.virtual import VIRTUAL_OPENAPI, VirtualEndpoint
+from toolsim.server.virtual import VIRTUAL_OPENAPI, VirtualDoor
 from toolsim.settings import Settings
 from toolsim.simulator.base import Simulator, create_simulator
+from toolsim.simulator.upstream import list_servers
 from toolsim.world import World
 
 log = logging.getLogger("toolsim.server")
@@ -55,10 +54,11 @@ async def _flush_counters_until(
 
 
 class ToolsimApp(FastAPI):
-    """The FastAPI application, entered through a front door that answers hits itself.
+    """The FastAPI application, entered through the layers in front of it.
 
-    ``front`` (set by :func:`create_app`) sees every request first and passes
-    what it does not answer to :meth:`stack`, FastAPI's own handling.
+    ``front`` (set by :func:`create_app` from :func:`~toolsim.server.layers.front_layers`)
+    sees every request first and passes what it does not answer to :meth:`stack`,
+    FastAPI's own handling.
     """
 
     front: ASGIApp | None = None
@@ -90,7 +90,7 @@ def create_app(
     lifespan; the lifespan only adds the periodic counter flush and clean-up.
     """
     settings = settings or Settings()
-    catalog = catalog if catalog is not None else Catalog.from_paths(settings.tools)
+    catalog = catalog if catalog is not None else load_catalog(settings)
     backend = backend if backend is not None else open_backend(settings.cache_url, settings.home)
     simulator = simulator or create_simulator(settings.simulator.backend, settings=settings)
     service = ToolService(
@@ -102,6 +102,7 @@ def create_app(
         memory_entries=settings.memory_entries,
         flight_lock_seconds=settings.flight_lock_seconds,
         world=World(backend) if settings.world and isinstance(backend, SupportsRecords) else None,
+        faults=_faults(settings),
     )
     episodes = _episodes(service, settings, judge)
 
@@ -144,27 +145,15 @@ def create_app(
     app.include_router(episodes_router)
     mount_openenv(app, episodes)
     mount_mcp(app, service, settings.max_body_bytes, episodes)
-    app.add_middleware(
-        VirtualEndpoint,
-        service=service,
-        max_body_bytes=settings.max_body_bytes,
-        episodes=episodes,
-    )
-    # In front of FastAPI: the /virtual hit path, then the time limit for the rest;
-    # authentication and the access log, when on, outside both (outermost last).
-    front: ASGIApp = build_front(
-        app.stack,
-        service,
-        request_timeout=settings.request_timeout,
-        max_body_bytes=settings.max_body_bytes,
-        # With telemetry on, every request (hits too) goes through FastAPI to be traced.
-        answer_hits=not settings.otel,
-    )
-    if settings.auth_token is not None:
-        front = BearerAuth(front, token=SecretStr(settings.auth_token))
-    if settings.access_log:
-        front = AccessLog(front)
-    app.front = front
+    if door_inside_fastapi(settings):
+        app.add_middleware(
+            VirtualDoor,
+            service=service,
+            max_body_bytes=settings.max_body_bytes,
+            answer_hits=False,
+            episodes=episodes,
+        )
+    app.front = front_layers(app.stack, service, settings, episodes)  # the order: layers.py
     _document_virtual(app)
     return app
 
@@ -178,6 +167,21 @@ def _episodes(
         return None
     rewards = Rewards(judge, batch=config.verify_batch, wait=config.verify_wait) if judge else None
     return Episodes(service, service.backend, config, rewards)
+
+
+def load_catalog(settings: Settings) -> Catalog:
+    """The catalog of ``settings.tools``: MCP servers among them are listed first (I/O at
+    the edge, with the real tools' headers), then every source is loaded."""
+    listed = list_servers(
+        settings.tools, headers=settings.real_tools.headers, timeout=settings.upstream_timeout
+    )
+    return Catalog.from_paths(settings.tools, listed)
+
+
+def _faults(settings: Settings) -> FaultInjector | None:
+    """The fault injector of ``settings.faults``; None (no faults) without a profile."""
+    profile = settings.faults.profile
+    return None if profile is None else FaultInjector.from_file(profile, seed=settings.faults.seed)
 
 
 def app_from_env() -> FastAPI:

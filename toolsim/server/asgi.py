@@ -7,7 +7,8 @@ from collections.abc import Iterable
 import orjson
 from starlette.types import Scope, Send
 
-from toolsim.server.virtual import PATH as VIRTUAL_PATH
+#: The StableToolBench door: its errors keep the reply shape ``{"error", "response"}``.
+VIRTUAL_PATH = "/virtual"
 
 
 async def send_error(

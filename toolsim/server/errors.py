@@ -35,7 +35,7 @@ def install_error_handlers(app: FastAPI) -> None:
             # Unclassified, so a bug here or in a plug-in: bad input is a UserError,
             # BadRequest, ... (4xx) and a failing simulator an UpstreamError (502).
             log.error("unclassified error on %s %s", request.method, request.url.path, exc_info=exc)
-        return JSONResponse(exc.to_dict(), status_code=exc.status_code)
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=exc.headers())
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

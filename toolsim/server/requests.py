@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 from starlette.requests import Request
+from starlette.types import Receive, Scope
 
 from toolsim.errors import BadRequest, PayloadTooLarge
 
@@ -16,25 +17,57 @@ _HOSTILE = re.compile(r"\.\.|[\x00-\x1f]")
 MAX_NAME_LENGTH = 512
 
 
-async def read_json_body(request: Request, limit: int) -> Any:
-    """Read and parse a JSON body, refusing bodies over ``limit`` bytes before reading them."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"request body over the {limit}-byte limit", limit=limit)
+async def receive_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    """The whole body of an HTTP request: the one reader of every door.
+
+    Refuses a body over ``limit`` bytes as soon as that is known (from its declared
+    length, else while it arrives).
+
+    Raises:
+        PayloadTooLarge: the body is longer than ``limit``.
+        BadRequest: the client disconnected before sending it all.
+    """
+    for name, value in scope["headers"]:
+        if name == b"content-length" and value.isdigit() and int(value) > limit:
+            raise PayloadTooLarge(f"request body over the {limit}-byte limit", limit=limit)
+    message = await receive()
+    if message["type"] == "http.request" and not message.get("more_body", False):
+        body: bytes = message.get("body", b"")  # nearly always: the body came in one piece
+        if len(body) > limit:
+            raise PayloadTooLarge(f"request body over the {limit}-byte limit", limit=limit)
+        return body
     chunks = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        if message["type"] != "http.request":
+            raise BadRequest("client disconnected")
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise PayloadTooLarge(f"request body over the {limit}-byte limit", limit=limit)
         chunks.append(chunk)
-    body = b"".join(chunks)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+        message = await receive()
+
+
+def parse_json(body: bytes) -> Any:
+    """The JSON document of a request body.
+
+    Raises:
+        BadRequest: the body is empty or not JSON.
+    """
     if not body:
         raise BadRequest("empty request body; send a JSON object")
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"malformed JSON body: {exc}") from None
+
+
+async def read_json_body(request: Request, limit: int) -> Any:
+    """Read and parse the JSON body of a route's request (see :func:`receive_body`)."""
+    return parse_json(await receive_body(request.scope, request.receive, limit))
 
 
 def checked_name(value: Any, field: str) -> str:

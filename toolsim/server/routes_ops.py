@@ -28,8 +28,13 @@ async def healthz(request: Request) -> dict[str, Any]:
 
 @router.get("/stats", summary="Hits, misses and errors; by source and per API")
 async def stats(request: Request) -> dict[str, Any]:
-    """Counters since this process started and in total, plus stored entries by source."""
-    return await request.app.state.service.counters.stats_document()
+    """Counters since this process started and in total, plus stored entries by source;
+    with a fault profile, which one (file name, sha256, seed)."""
+    service = request.app.state.service
+    document = await service.counters.stats_document()
+    if service.faults is not None:
+        document["fault_profile"] = service.faults.identity()
+    return document
 
 
 @router.get(

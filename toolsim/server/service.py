@@ -20,15 +20,31 @@ from toolsim.cache.nearest import closest_recorded
 from toolsim.catalog.catalog import Catalog
 from toolsim.catalog.models import ApiSpec, api_id
 from toolsim.catalog.parameters import Bound
-from toolsim.errors import CacheMiss, ToolsimError, UpstreamError
+from toolsim.errors import CacheMiss, InjectedFault, ToolsimError, UpstreamError
 from toolsim.server.counters import SharedCounters
+from toolsim.server.faults import FaultInjector
 from toolsim.server.hits import HitMemory, PreparedHit
 from toolsim.server.metrics import Measurements
-from toolsim.server.stats import ERROR, MISS, CallStats
+from toolsim.server.stats import DELAY_MS, DELAYED, ERROR, FAULT, MISS, CallStats
 from toolsim.simulator.base import Simulation, SimulationRequest, Simulator
 from toolsim.simulator.examples import select_examples
 from toolsim.singleflight import SingleFlight
 from toolsim.world import World, prepare, settle
+
+
+@dataclass(frozen=True, slots=True)
+class KeyedCall:
+    """A call validated and keyed once: what every later step of answering it reads."""
+
+    api: ApiSpec
+    #: The arguments canonicalised under their documented names (and how they were sent).
+    bound: Bound
+    key: str
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        """The canonical arguments."""
+        return self.bound.arguments
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +71,7 @@ class ToolService:
         memory_entries: int = 10_000,
         flight_lock_seconds: float = 180.0,
         world: World | None = None,
+        faults: FaultInjector | None = None,
     ) -> None:
         self.catalog = catalog
         self.backend = backend
@@ -69,11 +86,14 @@ class ToolService:
         self.memory = HitMemory(memory_entries)
         # Concurrent identical misses wait on the first one's simulation.
         self._flights: SingleFlight[Simulation] = SingleFlight()
+        # Episodes' own simulations (simulate_apart), keyed by call and what the simulator sees.
         self._apart: SingleFlight[Simulation] = SingleFlight()
         # Across processes sharing the backend: see _simulate_across_workers.
         self.flight_lock_seconds = flight_lock_seconds
         # The entity graph: consulted and fed on misses only (see toolsim.world).
         self.world = world
+        # Seeded faults and latency, applied before the cache is read (never stored).
+        self.faults = faults
 
     @property
     def mode(self) -> CacheMode:
@@ -87,14 +107,18 @@ class ToolService:
         #: enum property costs more).
         self.answers_hits = mode.reads
 
-    def canonical_call(self, api: ApiSpec, arguments: dict[str, Any]) -> tuple[Bound, str]:
-        """Validate and canonicalise ``arguments``; return them bound, with the call's cache key.
+    def key_call(self, api: ApiSpec, arguments: dict[str, Any]) -> KeyedCall:
+        """Validate and canonicalise ``arguments``, and key the call (an invalid one is counted).
 
-        The one step every path (``/virtual``'s hit path included) takes from
-        what a client sent to the key; raises :class:`InvalidArguments`.
+        The one step every door (``/virtual``'s hit path included) takes from what a
+        client sent to the cache key; raises :class:`InvalidArguments`.
         """
-        bound = api.signature.validated(arguments, api.name, api.function_name)
-        return bound, cache_key(api, bound.arguments)
+        try:
+            bound = api.signature.validated(arguments, api.name, api.function_name)
+        except ToolsimError:
+            self.stats.record(api.function_name, ERROR)
+            raise
+        return KeyedCall(api, bound, cache_key(api, bound.arguments))
 
     def kept_hit(self, key: str) -> PreparedHit | None:
         """The hit of ``key`` if process memory has it and this mode answers hits; counted."""
@@ -105,20 +129,39 @@ class ToolService:
 
     async def call(self, api: ApiSpec, arguments: dict[str, Any]) -> CallResult:
         """Answer one call; raise a :class:`ToolsimError` when no valid reply exists."""
+        return await self.answer(self.key_call(api, arguments))
+
+    async def answer(self, call: KeyedCall) -> CallResult:
+        """Answer a call already keyed (:meth:`key_call`); raise :class:`ToolsimError` if no
+        valid reply exists."""
+        api, key = call.api, call.key
         try:
-            bound, key = self.canonical_call(api, arguments)
-            normalized = bound.arguments
+            if self.faults is not None:
+                await self.meet_faults(api, key)
             hit = await self.stored_hit(api, key)
             if hit is not None:
                 return CallResult(hit.reply(), hit.source, True, key)
             if not self.mode.simulates:
-                raise await asyncio.to_thread(self._replay_miss, api, bound)
-            simulation = await self._simulate_once(api, normalized, key)
+                raise await asyncio.to_thread(self._replay_miss, api, call.bound)
+            simulation = await self._simulate_once(api, call.arguments, key)
+        except InjectedFault as fault:
+            self.stats.record(api.function_name, FAULT, fault.kind)
+            raise
         except ToolsimError:
             self.stats.record(api.function_name, ERROR)
             raise
         self.stats.record(api.function_name, MISS, simulation.source)
         return CallResult(simulation.reply, simulation.source, False, key)
+
+    async def meet_faults(self, api: ApiSpec, key: str) -> None:
+        """Wait the profile's latency for this call and raise its fault, if it drew one
+        (every door meets them, episodes too)."""
+        assert self.faults is not None
+        drawn = self.faults.draw(api, key)
+        if drawn.delay > 0:
+            self.stats.record(api.function_name, DELAYED)
+            self.stats.record(api.function_name, DELAY_MS, amount=round(drawn.delay * 1000))
+        await self.faults.meet(api, key, drawn)
 
     async def stored_hit(self, api: ApiSpec, key: str) -> PreparedHit | None:
         """The stored reply of ``key`` (process memory first), counted as a hit; None on a
@@ -130,9 +173,7 @@ class ToolService:
             self.stats.count_hit(hit.counter_key)
         return hit
 
-    async def simulate_apart(
-        self, api: ApiSpec, bound: Bound, key: str, world: World | None
-    ) -> Simulation:
+    async def simulate_apart(self, call: KeyedCall, world: World | None) -> Simulation:
         """Simulate a call whose reply the caller keeps to itself (an episode's own state).
 
         The shared cache and world are read, never written: ``world`` (the shared one,
@@ -140,15 +181,15 @@ class ToolService:
         reconciles the reply. Identical requests in flight share one simulation. In
         ``replay`` mode this raises the :class:`CacheMiss` a stored call would.
         """
+        api = call.api
         if not self.mode.simulates:
-            raise await asyncio.to_thread(self._replay_miss, api, bound)
-        normalized = bound.arguments
+            raise await asyncio.to_thread(self._replay_miss, api, call.bound)
         try:
-            request = await self._request(api, normalized, key, world)
+            request = await self._request(api, call.arguments, call.key, world)
             # Two requests alike in what they show the simulator get the same reply.
-            flight = f"{key}:{hashlib.sha256(repr(request.known).encode()).hexdigest()}"
+            known = hashlib.sha256(repr(request.known).encode()).hexdigest()
             simulation, _started = await self._apart.run(
-                flight, lambda: self._simulated(request, world)
+                f"{call.key}:{known}", lambda: self._simulated(request, world)
             )
         except ToolsimError:
             self.stats.record(api.function_name, ERROR)

@@ -15,9 +15,15 @@ from typing import Any
 from toolsim.cache.backend import CacheBackend
 
 HIT, MISS, ERROR = "hits", "misses", "errors"
+#: An injected fault (its source is the fault's kind); it is a request of its own.
+FAULT = "faults"
+#: Calls a fault profile delayed, and the milliseconds it added (not requests of their own).
+DELAYED, DELAY_MS = "delayed", "delay_ms"
+#: The outcomes a request ends with (each request is counted under exactly one).
+_REQUEST_OUTCOMES = (HIT, MISS, ERROR, FAULT)
 
 CounterKey = tuple[str, str, str]
-"""What one call is counted under: (function name, hits|misses|errors, answer source or "")."""
+"""What one call is counted under: (function name, outcome, answer source, fault kind or "")."""
 
 
 class CallStats:
@@ -51,11 +57,12 @@ class CallStats:
         """Return counts :meth:`take` removed but that could not be stored."""
         self._unflushed.update(pending)
 
-    def record(self, function: str, outcome: str, source: str = "") -> None:
-        """Count one call of ``function`` with outcome hit/miss/error, answered by ``source``."""
+    def record(self, function: str, outcome: str, source: str = "", *, amount: int = 1) -> None:
+        """Count one call of ``function`` with outcome hit/miss/error, answered by ``source``
+        (for a fault: its kind); ``amount`` adds more than one (milliseconds of delay)."""
         key = (function, outcome, source)
-        self._since_start[key] += 1
-        self._unflushed[key] += 1
+        self._since_start[key] += amount
+        self._unflushed[key] += amount
 
     def flush(self, backend: CacheBackend) -> None:
         """Add unflushed counts to the backend's shared counters (on the calling thread)."""
@@ -100,22 +107,27 @@ def named(counts: Counter[CounterKey]) -> dict[str, int]:
         per_api[name] = per_api.get(name, 0) + value
         totals[outcome] = totals.get(outcome, 0) + value
         if source:
-            name = f"source:{source}"
+            name = f"{'fault' if outcome == FAULT else 'source'}:{source}"
             totals[name] = totals.get(name, 0) + value
-    totals["requests"] = sum(counts.values())
+    totals["requests"] = sum(
+        v for (_, outcome, _), v in counts.items() if outcome in _REQUEST_OUTCOMES
+    )
     return totals | per_api
 
 
 def _shape(counts: Counter[str]) -> dict[str, Any]:
     per_api: dict[str, dict[str, int]] = {}
     by_source: dict[str, int] = {}
+    by_fault: dict[str, int] = {}
     for name, value in counts.items():
         if name.startswith("api:"):
             function, outcome = name[4:].rsplit(":", 1)
             per_api.setdefault(function, {HIT: 0, MISS: 0, ERROR: 0})[outcome] = value
         elif name.startswith("source:"):
             by_source[name[7:]] = value
-    return {
+        elif name.startswith("fault:"):
+            by_fault[name[6:]] = value
+    shape: dict[str, Any] = {
         "requests": counts.get("requests", 0),
         HIT: counts.get(HIT, 0),
         MISS: counts.get(MISS, 0),
@@ -123,3 +135,10 @@ def _shape(counts: Counter[str]) -> dict[str, Any]:
         "by_source": dict(sorted(by_source.items())),
         "per_api": dict(sorted(per_api.items())),
     }
+    if by_fault or counts.get(DELAYED):
+        # Only with a fault profile: injected faults by kind, and the latency added.
+        shape[FAULT] = counts.get(FAULT, 0)
+        shape["faults_by_kind"] = dict(sorted(by_fault.items()))
+        shape[DELAYED] = counts.get(DELAYED, 0)
+        shape[DELAY_MS] = counts.get(DELAY_MS, 0)
+    return shape

@@ -13,8 +13,9 @@ limit (at most a second), with one timer per slot: a request is cut off between
 ``seconds`` and ``seconds`` plus a slot after it began. The cancellation is
 done and undone as ``asyncio.timeout`` does it, so other cancellations pass.
 
-A cache hit on ``/virtual`` is answered before this middleware: it has nothing
-to wait for but its body, and only that wait is watched (:meth:`RequestTimeout.watch`).
+The ``/virtual`` door sits in front of this middleware and uses it directly: a
+cache hit has nothing to wait for but its body, and only that wait is watched
+(:meth:`RequestTimeout.watch`); a miss is served with :meth:`RequestTimeout.limited`.
 """
 
 from __future__ import annotations
@@ -56,8 +57,10 @@ class RequestTimeout:
         receive: Receive,
         send: Send,
         watched_tasks: set[asyncio.Task[object]] | None = None,
+        *,
+        app: ASGIApp | None = None,
     ) -> None:
-        """Serve an HTTP request within the limit.
+        """Serve an HTTP request within the limit, with ``app`` (default: the wrapped app).
 
         ``watched_tasks``: the slot of a request already watched since it began
         (see :meth:`watch`), so that its limit still counts from then.
@@ -77,7 +80,7 @@ class RequestTimeout:
             await send(message)
 
         try:
-            await self.app(scope, receive, watched)
+            await (app or self.app)(scope, receive, watched)
         except asyncio.CancelledError:
             if not self.cut(task):
                 raise  # cancelled by someone else (too)

@@ -1,37 +1,50 @@
 """``POST /virtual``: the StableToolBench protocol, so existing agents work unchanged.
 
-This endpoint carries nearly all benchmark traffic. A cache hit is answered
-by the front door (:mod:`toolsim.server.front`) before any middleware; everything
-else (misses, errors, other methods) by the small ASGI middleware here, in front
-of FastAPI's routing (which costs more per request than a cache hit does). Its
-OpenAPI description is added separately.
+This door carries nearly all benchmark traffic, so it is served whole by one
+ASGI layer in front of FastAPI (whose middleware costs more per request than a
+cache hit does; :mod:`toolsim.server.layers` shows where it sits). Each request
+is taken in one pass: the body is read once, the call parsed, resolved,
+validated and keyed once (memoised by the raw body, since clients repeat calls
+byte for byte); a hit that process memory keeps ready is sent as is; a miss is
+answered from that same keyed call, under the request time limit.
 
 Every tool-level outcome (success, unknown tool, bad or unparsable arguments,
 replay miss, simulator failure) is HTTP 200 with ``{"error", "response"}``,
 because the reference clients replace the body of any other status with a
 generic message. Only a request that is not a tool call at all (malformed JSON,
 not an object, oversize, hostile names) gets a 4xx, in the same shape.
+
+Only the wait for the body is watched by the time limit on a hit (from the
+moment the request came in): after it a hit awaits nothing but its two sends.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections import OrderedDict
 from typing import Any
 
-import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from toolsim.catalog.models import ApiSpec
 from toolsim.errors import BadRequest, PayloadTooLarge, ToolsimError
 from toolsim.server.arguments import parse_tool_input
+from toolsim.server.asgi import VIRTUAL_PATH
 from toolsim.server.episodes import HEADER as EPISODE_HEADER
 from toolsim.server.episodes import Episodes, episodes_of
-from toolsim.server.hits import provenance_headers, reply_bytes
-from toolsim.server.requests import checked_name
-from toolsim.server.service import CallResult, ToolService
+from toolsim.server.hits import PreparedHit, provenance_headers, reply_bytes
+from toolsim.server.requests import checked_name, parse_json, receive_body
+from toolsim.server.service import KeyedCall, ToolService
+from toolsim.server.timeouts import RequestTimeout
 
-PATH = "/virtual"
+PATH = VIRTUAL_PATH
 _JSON_HEADERS = [(b"content-type", b"application/json")]
+#: Bodies longer than this are not memoised (their key is computed on each hit).
+MAX_MEMO_BODY = 4096
 _EPISODE_HEADER = EPISODE_HEADER.encode()
+
+log = logging.getLogger("toolsim.server")
 
 
 def virtual_call(service: ToolService, body: Any) -> tuple[ApiSpec, dict[str, Any]]:
@@ -47,17 +60,6 @@ def virtual_call(service: ToolService, body: Any) -> tuple[ApiSpec, dict[str, An
     return api, parse_tool_input(body.get("tool_input"))
 
 
-async def answer_virtual(
-    service: ToolService, body: Any, episodes: Episodes | None = None, episode: str | None = None
-) -> CallResult:
-    """Answer one parsed ``/virtual`` body (inside ``episode``, when one is named);
-    raise :class:`ToolsimError` for any failure."""
-    api, arguments = virtual_call(service, body)
-    if episode is None:
-        return await service.call(api, arguments)
-    return await episodes_of(episodes).call(episode, api, arguments)
-
-
 def episode_of(scope: Scope) -> str | None:
     """The episode a request names in its ``X-Toolsim-Episode`` header, if any."""
     for name, value in scope["headers"]:
@@ -66,69 +68,152 @@ def episode_of(scope: Scope) -> str | None:
     return None
 
 
-async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
-    for name, value in scope["headers"]:
-        if name == b"content-length" and value.isdigit() and int(value) > limit:
-            raise PayloadTooLarge(f"request body over the {limit}-byte limit", limit=limit)
-    chunks = []
-    size = 0
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise BadRequest("client disconnected")
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"request body over the {limit}-byte limit", limit=limit)
-        chunks.append(chunk)
-        more = message.get("more_body", False)
-    return b"".join(chunks)
-
-
-async def _send(send: Send, status: int, payload: bytes, extra: list | None = None) -> None:
+async def _send(send: Send, status: int, payload: bytes, extra: Any = ()) -> None:
     await send(
-        {"type": "http.response.start", "status": status, "headers": _JSON_HEADERS + (extra or [])}
+        {"type": "http.response.start", "status": status, "headers": [*_JSON_HEADERS, *extra]}
     )
     await send({"type": "http.response.body", "body": payload})
 
 
-class VirtualEndpoint:
-    """ASGI middleware serving ``POST /virtual`` and passing everything else on."""
+class VirtualDoor:
+    """ASGI layer serving ``POST /virtual`` whole and passing every other request to ``app``.
+
+    Args:
+        app: The next layer, for every other path.
+        service: The tool service (its memory holds the prepared hits).
+        max_body_bytes: Longer bodies get 413.
+        limit: The request time limit to serve under; None when an outer layer applies it
+            (with telemetry on, the door sits inside FastAPI, behind the limit).
+        answer_hits: False answers every call through the service (hits too), so that
+            nothing is skipped (telemetry traces each request).
+        episodes: The server's episodes: a call naming one (``X-Toolsim-Episode``) is made
+            inside it, never answered from the shared hits alone.
+    """
 
     def __init__(
         self,
         app: ASGIApp,
         service: ToolService,
         max_body_bytes: int,
+        *,
+        limit: RequestTimeout | None = None,
+        answer_hits: bool = True,
         episodes: Episodes | None = None,
     ) -> None:
         self.app = app
+        self.episodes = episodes
         self.service = service
         self.max_body_bytes = max_body_bytes
-        self.episodes = episodes
+        self.limit = limit
+        # Raw body -> cache key: the same bytes always name the same call.
+        self._keys: OrderedDict[bytes, str] = OrderedDict()
+        self._hits = answer_hits and service.memory.capacity > 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: D102
         if scope["type"] != "http" or scope["path"] != PATH:
             await self.app(scope, receive, send)
-            return
-        if scope["method"] != "POST":
+        elif scope["method"] != "POST":
             await _send(send, 405, reply_bytes("use POST /virtual", ""), [(b"allow", b"POST")])
-            return
+        elif self.limit is None:
+            await self._serve(scope, receive, send)
+        else:
+            await self._serve_limited(scope, receive, send, self.limit)
+
+    async def _serve_limited(
+        self, scope: Scope, receive: Receive, send: Send, limit: RequestTimeout
+    ) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        watched = limit.watch(task)
         try:
-            body = orjson.loads(await _read_body(scope, receive, self.max_body_bytes))
-            result = await answer_virtual(self.service, body, self.episodes, episode_of(scope))
-        except orjson.JSONDecodeError as exc:
-            await _send(send, 400, reply_bytes(f"malformed JSON body: {exc}", ""))
-        except (BadRequest, PayloadTooLarge) as exc:
-            # Not a tool call at all: say so with a 4xx, in the reply shape.
-            await _send(send, exc.status_code, reply_bytes(exc.message, ""))
+            body = await receive_body(scope, receive, self.max_body_bytes)
+        except asyncio.CancelledError:
+            cut = limit.cut(task)
+            limit.release(task, watched)
+            if not cut:
+                raise
+            await limit.answer_cut(scope, send)
+            return
         except ToolsimError as exc:
-            # A tool-level failure: the agent sees it as the API's error message.
-            await _send(send, 200, reply_bytes(exc.message, ""))
+            limit.release(task, watched)
+            await self._refuse(send, exc)
+            return
+        episode = episode_of(scope)
+        hit = self._kept_hit(body) if episode is None else None
+        if hit is not None:
+            limit.release(task, watched)
+            await send(hit.start)
+            await send(hit.body)
+            return
+
+        async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+            await self._answer(body, send, episode)
+
+        await limit.limited(scope, receive, send, watched, app=answer)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            body = await receive_body(scope, receive, self.max_body_bytes)
+        except ToolsimError as exc:
+            await self._refuse(send, exc)
+            return
+        episode = episode_of(scope)
+        hit = self._kept_hit(body) if episode is None else None
+        if hit is not None:
+            await send(hit.start)
+            await send(hit.body)
+            return
+        await self._answer(body, send, episode)
+
+    def _kept_hit(self, body: bytes) -> PreparedHit | None:
+        """The prepared hit of a body seen before, when memory still keeps it (counted)."""
+        if not self._hits:
+            return None
+        key = self._keys.get(body)
+        return None if key is None else self.service.kept_hit(key)
+
+    async def _answer(self, body: bytes, send: Send, episode: str | None = None) -> None:
+        """Parse and key the call once, then answer it from memory, the store or a simulation
+        (inside ``episode``, when the request names one)."""
+        try:
+            if episode is not None:
+                api, arguments = virtual_call(self.service, parse_json(body))
+                result = await episodes_of(self.episodes).call(episode, api, arguments)
+            else:
+                call = self._keyed(body)
+                hit = self.service.kept_hit(call.key) if self._hits else None
+                if hit is not None:
+                    await send(hit.start)
+                    await send(hit.body)
+                    return
+                result = await self.service.answer(call)
+        except ToolsimError as exc:
+            await self._refuse(send, exc)
+        except Exception:
+            log.exception("unhandled error on POST %s", PATH)
+            await _send(send, 500, reply_bytes("internal server error", ""))
         else:
             reply = reply_bytes(result.reply.error, result.reply.response)
-            await _send(send, 200, reply, list(provenance_headers(result.source, result.cached)))
+            await _send(send, 200, reply, provenance_headers(result.source, result.cached))
+
+    def _keyed(self, body: bytes) -> KeyedCall:
+        call = self.service.key_call(*virtual_call(self.service, parse_json(body)))
+        if self._hits and len(body) <= MAX_MEMO_BODY:
+            if len(self._keys) >= self.service.memory.capacity:
+                self._keys.popitem(last=False)
+            self._keys[body] = call.key
+        return call
+
+    @staticmethod
+    async def _refuse(send: Send, exc: ToolsimError) -> None:
+        if isinstance(exc, BadRequest | PayloadTooLarge):
+            # Not a tool call at all: say so with a 4xx, in the reply shape.
+            await _send(send, exc.status_code, reply_bytes(exc.message, ""))
+        else:
+            # A tool-level failure: the agent sees it as the API's error message (with the
+            # headers a real API would send, such as an injected rate limit's Retry-After).
+            extra = [(name.encode(), value.encode()) for name, value in exc.headers().items()]
+            await _send(send, 200, reply_bytes(exc.message, ""), extra)
 
 
 _BODY_SCHEMA = {

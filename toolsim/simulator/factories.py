@@ -3,7 +3,8 @@
 * ``schema``: deterministic synthesis from the response template (no model).
 * ``openai``: a model at ``TOOLSIM_SIMULATOR__BASE_URL`` (vLLM, OpenAI, llama.cpp, ...).
 * ``local``: the embedded model, started in-process on the first miss.
-* ``upstream``: a real API relay at ``TOOLSIM_UPSTREAM_URL`` only.
+* ``upstream``: the real tools only: OpenAPI and MCP servers, and for ToolBench
+  APIs the relay at ``TOOLSIM_UPSTREAM_URL`` (see :mod:`toolsim.simulator.upstream`).
 * ``auto`` (the default): upstream if configured, then ``openai`` if an endpoint
   is configured or else ``local``, then ``schema`` if ``TOOLSIM_SCHEMA_FALLBACK``.
 """
@@ -27,7 +28,7 @@ from toolsim.simulator.chain import FallbackChain
 from toolsim.simulator.llm import Endpoint, LLMOptions, LLMSimulator
 from toolsim.simulator.prompt import PromptTemplates
 from toolsim.simulator.template_filler import SchemaSimulator
-from toolsim.simulator.upstream import UpstreamRelay
+from toolsim.simulator.upstream import OpenApiCaller, RealTools, UpstreamRelay
 
 
 def llm_options(settings: Settings) -> LLMOptions:
@@ -105,12 +106,29 @@ def local_simulator(settings: Settings | None = None, **_: Any) -> LocalSimulato
     )
 
 
-def upstream_simulator(settings: Settings | None = None, **_: Any) -> UpstreamRelay:
-    """A real API relay only (misses it cannot answer are errors)."""
-    settings = settings or Settings()
+def relay(settings: Settings) -> UpstreamRelay | None:
+    """The StableToolBench relay at ``TOOLSIM_UPSTREAM_URL``, if one is set."""
     if not settings.upstream_url:
-        raise UserError("the upstream simulator needs TOOLSIM_UPSTREAM_URL (--upstream)")
+        return None
     return UpstreamRelay(settings.upstream_url, timeout=settings.upstream_timeout)
+
+
+def upstream_simulator(settings: Settings | None = None, **_: Any) -> RealTools:
+    """The real tools only (misses they cannot answer are errors)."""
+    settings = settings or Settings()
+    real = settings.real_tools
+    openapi = OpenApiCaller(
+        server=real.openapi_server,
+        headers=real.headers,
+        params=real.params,
+        timeout=settings.upstream_timeout,
+    )
+    return RealTools(
+        relay=relay(settings),
+        openapi=openapi,
+        mcp_headers=real.headers,
+        timeout=settings.upstream_timeout,
+    )
 
 
 def auto_simulator(settings: Settings | None = None, **_: Any) -> Simulator:
@@ -118,7 +136,7 @@ def auto_simulator(settings: Settings | None = None, **_: Any) -> Simulator:
     settings = settings or Settings()
     remote = settings.simulator.base_url
     llm = openai_simulator(settings) if remote else local_simulator(settings)
-    upstream = upstream_simulator(settings) if settings.upstream_url else None
+    upstream = relay(settings)
     fallback = SchemaSimulator() if settings.schema_fallback else None
     if upstream is None and fallback is None:
         return llm

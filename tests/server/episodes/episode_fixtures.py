@@ -4,15 +4,10 @@ a fake judge."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
-
-import uvicorn
-from support import ReadyServer, free_port
 
 from toolsim.answers import Answer
 from toolsim.cache.entry import Reply, Source
@@ -139,18 +134,3 @@ class FakeRewards:
 
     async def aclose(self) -> None:
         self.closed = True
-
-
-@contextlib.contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free loopback port (in a thread); yield its base URL."""
-    port = free_port()
-    server = ReadyServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    assert server.ready.wait(30)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(30)

@@ -8,8 +8,8 @@ import time
 
 import httpx
 import pytest
-from episode_fixtures import CREATE, GET, serving
-from support import FX_ARGS, FX_FUNCTION, WEATHER_CALL
+from episode_fixtures import CREATE, GET
+from support import FX_ARGS, FX_FUNCTION, WEATHER_CALL, serving
 
 from toolsim.cache.entry import Reply
 from toolsim.server.episodes import HEADER

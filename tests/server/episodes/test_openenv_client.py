@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from episode_fixtures import CREATE, GET, note_id, serving
+from episode_fixtures import CREATE, GET, note_id
+from support import serving
 
 openenv = pytest.importorskip("openenv.core", reason="openenv-core is a test extra")
 from openenv.core.generic_client import GenericEnvClient  # noqa: E402

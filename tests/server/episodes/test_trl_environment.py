@@ -13,7 +13,8 @@ import json
 from pathlib import Path
 
 import pytest
-from episode_fixtures import CREATE, GET, note_id, serving
+from episode_fixtures import CREATE, GET, note_id
+from support import serving
 
 pytestmark = pytest.mark.slow
 

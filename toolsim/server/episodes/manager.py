@@ -32,7 +32,6 @@ from toolsim.budget import CostTable, PricedApi, parse_costs
 from toolsim.cache.backend import EXISTS, FULL, SupportsSessions
 from toolsim.cache.entry import Reply, Source
 from toolsim.catalog.models import ApiSpec, Query, api_id
-from toolsim.catalog.parameters import Bound
 from toolsim.catalog.tool_schemas import openai_tools
 from toolsim.errors import (
     BadRequest,
@@ -49,7 +48,7 @@ from toolsim.server.episodes.models import OpenEpisode
 from toolsim.server.episodes.overlay import session_fields
 from toolsim.server.episodes.rewards import Rewards
 from toolsim.server.episodes.state import REPLY, SPACE, EpisodeState, call_record
-from toolsim.server.service import CallResult, ToolService
+from toolsim.server.service import CallResult, KeyedCall, ToolService
 from toolsim.settings import EpisodeSettings
 
 #: What ``source`` says of a reply the episode itself decided (an entity it deleted).
@@ -239,8 +238,8 @@ class Episodes:
         function = api.function_name
         price = state.price(function)
         self._check_limits(state, price)
-        bound, key = self.service.canonical_call(api, arguments)
-        normalized = bound.arguments
+        call = self.service.key_call(api, arguments)
+        key, normalized = call.key, call.arguments
         overlay = state.overlay
         kept: dict[str, Any] = {}
         learned: dict[str, dict[str, Any]] = {}
@@ -249,7 +248,7 @@ class Episodes:
             reply = Reply(error=f"not found: {deleted!r} was deleted in this episode")
             source, cached, logged = Source.SIMULATED, True, EPISODE_SOURCE
         else:
-            reply, source, cached = await self._reply(state, api, bound, key, kept)
+            reply, source, cached = await self._reply(state, call, kept)
             reply = overlay.serve(api, normalized, key, reply)
             learned = overlay.learn(api, normalized, key, reply, source, fresh=not cached)
             logged = source.value
@@ -274,12 +273,16 @@ class Episodes:
         return CallResult(reply, source, cached, key)
 
     async def _reply(
-        self, state: EpisodeState, api: ApiSpec, bound: Bound, key: str, kept: dict[str, Any]
+        self, state: EpisodeState, call: KeyedCall, kept: dict[str, Any]
     ) -> tuple[Reply, Source, bool]:
         """The reply before the overlay's say: the episode's own, the shared one, or new.
 
-        A new simulation is added to ``kept`` (the session fields to write).
+        A fault profile's faults come first, as on every door. A new simulation is added
+        to ``kept`` (the session fields to write).
         """
+        api, key = call.api, call.key
+        if self.service.faults is not None:
+            await self.service.meet_faults(api, key)
         own = state.replies.get(key)
         if own is not None:
             return Reply(error=own["error"], response=own["response"]), Source(own["source"]), True
@@ -287,7 +290,7 @@ class Episodes:
         if hit is not None:
             return hit.reply(), hit.source, True
         world = state.overlay.world(self.service.world)
-        simulation = await self.service.simulate_apart(api, bound, key, world)
+        simulation = await self.service.simulate_apart(call, world)
         kept[REPLY + key] = {
             "error": simulation.reply.error,
             "response": simulation.reply.response,

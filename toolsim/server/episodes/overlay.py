@@ -172,9 +172,9 @@ class Overlay:
             reply=reply,
             source=source,
         )
-        fresh = records_of(key, entry) if not reply.error else {}
+        changed = records_of(key, entry) if not reply.error else {}
         if kind is CallKind.CREATE:
-            for fields in fresh.values():
+            for fields in changed.values():
                 if "id" in fields:
                     fields[DELETED] = False  # created again
         scope = (api.category_folder, api.tool_key)
@@ -182,17 +182,17 @@ class Overlay:
         if not reply.error and kind is CallKind.UPDATE and len(ids) == 1:
             parameter, value = ids[0]
             name = entity_record(scope, id_value(value) or "")
-            record = fresh.setdefault(name, {})
+            record = changed.setdefault(name, {})
             record.update(_stated(api, arguments, parameter))
             if "id" not in record and "id" not in self.records.get(name, {}):
                 # The entity is known by the call alone (its reply may say nothing of it).
                 record.update({"id": value, "id_field": parameter})
         if not reply.error and kind is CallKind.DELETE:
             for _parameter, value in ids:
-                fresh.setdefault(entity_record(scope, id_value(value) or ""), {})[DELETED] = True
+                changed.setdefault(entity_record(scope, id_value(value) or ""), {})[DELETED] = True
         return {
             name: {**self.records.get(name, {}), **fields}
-            for name, fields in fresh.items()
+            for name, fields in changed.items()
             if fields
         }
 

@@ -1,4 +1,4 @@
-"""The ``upstream`` simulator: a real StableToolBench/ToolBench API relay, tried first.
+"""A real StableToolBench/ToolBench API relay: the upstream of ToolBench APIs.
 
 A relay answers with the real API's reply when it can; when the real API is
 rate-limited, unauthorised or broken, that failure must not become the
