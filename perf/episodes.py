@@ -204,20 +204,26 @@ async def episode_phase(
         "leaks": leaks,
     }
     if verify:
+        # Fresh connections: a pooled one idle past the server's keep-alive may be closed
+        # under the client's feet.
+        fresh = [httpx.AsyncClient(base_url=url, timeout=300) for url in urls]
+        slots = asyncio.Semaphore(concurrency)
+
+        async def verify_one(n: int, episode: str) -> httpx.Response:
+            async with slots:
+                client = fresh[n % len(fresh)]
+                answer = {"answer": f"The answer is {n}."}
+                return await client.post(f"/v1/episodes/{episode}/verify", json=answer)
+
         began = time.perf_counter()
-        verdicts = await asyncio.gather(
-            *(
-                clients[n % len(clients)].post(
-                    f"/v1/episodes/{episode}/verify", json={"answer": f"The answer is {n}."}
-                )
-                for n, episode in enumerate(opened)
-            )
-        )
+        verdicts = await asyncio.gather(*(verify_one(n, e) for n, e in enumerate(opened)))
         seconds = time.perf_counter() - began
         assert all(v.status_code == 200 for v in verdicts), verdicts[0].text
         result["http_verifies_per_s"] = len(opened) / seconds
         for n, episode in enumerate(opened):
-            await clients[n % len(clients)].delete(f"/v1/episodes/{episode}")
+            await fresh[n % len(fresh)].delete(f"/v1/episodes/{episode}")
+        for client in fresh:
+            await client.aclose()
     for client in clients:
         await client.aclose()
     return result
