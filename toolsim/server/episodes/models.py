@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -58,19 +58,3 @@ class VerifyEpisode(BaseModel):
     give_up: bool = Field(
         default=False, description="The agent gave up instead of answering (reward 0)."
     )
-
-
-class EpisodeView(BaseModel):
-    """What ``GET /v1/episodes/{id}`` shows."""
-
-    episode_id: str
-    query: str
-    group: str
-    query_id: str
-    seed: int | None
-    functions: list[str]
-    calls: list[dict[str, Any]]
-    budget: dict[str, Any]
-    status: str
-    verdict: dict[str, Any] | None
-    expires_in: float

@@ -196,10 +196,6 @@ class Overlay:
             if fields
         }
 
-    def applied(self, changes: dict[str, dict[str, Any]]) -> Overlay:
-        """This overlay with ``changes`` (from :meth:`learn`) made."""
-        return Overlay({**self.records, **changes})
-
 
 def _stated(api: ApiSpec, arguments: dict[str, Any], id_parameter: str) -> dict[str, Any]:
     """The facts an update call states: its other scalar arguments, as world fields."""
