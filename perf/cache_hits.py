@@ -16,7 +16,7 @@ The setup of issue 16, in one run on one machine over loopback:
   returns fixed bytes, a bare FastAPI route that parses the same body into a
   pydantic model, and toolsim (``toolsim.server.app:app_from_env``, as ``toolsim
   serve`` runs it, in replay mode) on each cache, with its reply memory on (the
-  default) and off (``TOOLSIM_MEMORY_ENTRIES=0``: every hit reads the store),
+  default) and off (``TOOLSIM_SERVER__MEMORY_ENTRIES=0``: every hit reads the store),
   and with ``--before-src DIR`` also from an earlier source tree, as a baseline;
 * ``wrk -t1 -c64`` (``--concurrency``), every server measured once per round, in
   interleaved rounds; medians are reported, with the server's CPU time per request
@@ -67,6 +67,7 @@ from rich.console import Console
 from toolsim.cache.disk import DiskBackend
 from toolsim.cache.reference_format import count_reference_files, import_reference
 from toolsim.catalog import Catalog
+from toolsim.settings import legacy_environment_variables
 
 BASELINES = {"raw": ("raw ASGI", "raw_app"), "fastapi": ("bare FastAPI", "fastapi_app")}
 #: Seconds between counter flushes in the toolsim servers; /stats is read after two of them.
@@ -228,8 +229,8 @@ def toolsim_env(home: Path, tools: list[str]) -> dict[str, str]:
     return {
         "TOOLSIM_HOME": str(home),
         "TOOLSIM_TOOLS": ",".join(tools),
-        "TOOLSIM_CACHE_MODE": "replay",
-        "TOOLSIM_SIMULATOR": "schema",
+        "TOOLSIM_CACHE__MODE": "replay",
+        "TOOLSIM_SIMULATOR__BACKEND": "schema",
     }
 
 
@@ -294,10 +295,16 @@ def start_target(target: Target, workers: int, tools: list[str], logs: Path) -> 
         command += ["--app-dir", str(PERF_DIR), f"_apps:{BASELINES[target.key][1]}"]
     else:
         command += ["--factory", "toolsim.server.app:app_from_env"]
-        env = toolsim_env(target.home, tools) | {"TOOLSIM_STATS_FLUSH_SECONDS": str(FLUSH_SECONDS)}
+        env = toolsim_env(target.home, tools) | {
+            "TOOLSIM_SERVER__STATS_FLUSH_SECONDS": str(FLUSH_SECONDS)
+        }
         if not target.memory:
-            env["TOOLSIM_MEMORY_ENTRIES"] = "0"
+            env["TOOLSIM_SERVER__MEMORY_ENTRIES"] = "0"
         if target.src is not None:
+            # An older tree may read only the flat names settings had before their groups.
+            env |= {
+                old: env[new] for old, new in legacy_environment_variables().items() if new in env
+            }
             # PYTHONSAFEPATH: the current folder (perhaps a toolsim checkout) must not come first.
             env |= {"PYTHONPATH": str(target.src), "PYTHONSAFEPATH": "1"}
     label = f"{target.label} x{workers}"

@@ -109,7 +109,7 @@ def start_replica(index: int, redis_url: str, home: Path, logs: Path) -> Server:
     port = free_port()
     command = [sys.executable, "-m", "toolsim", "serve", "--host", "127.0.0.1", "--port", str(port)]
     env = {
-        "TOOLSIM_CACHE_URL": redis_url,
+        "TOOLSIM_CACHE__URL": redis_url,
         "TOOLSIM_HOME": str(home),
         "TOOLSIM_SIMULATOR__BACKEND": "schema",
         "TOOLSIM_EPISODES__MAX_OPEN": "100000",

@@ -128,7 +128,7 @@ def main() -> None:
     console = Console()
     with tempfile.TemporaryDirectory() as tmp:
         folder = synthesise(Path(tmp) / "run", args.answers)
-        settings = Settings(home=Path(tmp) / "home", judge_backend="bench-instant")
+        settings = Settings(home=Path(tmp) / "home", judge={"backend": "bench-instant"})
         first, (entries, outcomes, judge) = asyncio.run(
             cached_evaluation(folder, settings, args.runs)
         )

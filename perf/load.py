@@ -8,7 +8,7 @@ at a time, and drives it with ``wrk -t2 -c64`` rotating 200 distinct cached
 calls. Every configuration is measured ``--rounds`` times (interleaved); the
 medians are reported, with the scaling ratio of each against 1 worker.
 
-Each server runs with ``TOOLSIM_SIMULATOR=schema`` (a miss would never need a
+Each server runs with ``TOOLSIM_SIMULATOR__BACKEND=schema`` (a miss would never need a
 model) and, unless ``--memory-entries`` says otherwise, with its in-process
 reply memory off, so that every hit reads the backend being measured (with it
 on, a worker reads the backend only on its first hit of a call). The shared
@@ -93,7 +93,8 @@ def parse_args() -> argparse.Namespace:
         "--memory-entries",
         type=int,
         default=0,
-        help="TOOLSIM_MEMORY_ENTRIES of the servers (default 0: every hit reads the backend)",
+        help="TOOLSIM_SERVER__MEMORY_ENTRIES of the servers (0, the default: every hit reads the "
+        "backend)",
     )
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     return parser.parse_args()
@@ -335,9 +336,9 @@ def main() -> None:
             disk.close()
         common = {
             "TOOLSIM_HOME": str(home),
-            "TOOLSIM_SIMULATOR": "schema",
-            "TOOLSIM_MEMORY_ENTRIES": str(args.memory_entries),
-            "TOOLSIM_STATS_FLUSH_SECONDS": str(FLUSH_SECONDS),
+            "TOOLSIM_SIMULATOR__BACKEND": "schema",
+            "TOOLSIM_SERVER__MEMORY_ENTRIES": str(args.memory_entries),
+            "TOOLSIM_SERVER__STATS_FLUSH_SECONDS": str(FLUSH_SECONDS),
             "COLUMNS": "400",  # one banner line each, not wrapped
         }
         envs = {"diskcache": common}
@@ -356,7 +357,7 @@ def main() -> None:
                 fill(backend, catalog, args.entries)
             finally:
                 backend.close()
-            envs["redis"] = common | {"TOOLSIM_CACHE_URL": redis_server.url}
+            envs["redis"] = common | {"TOOLSIM_CACHE__URL": redis_server.url}
             console.print(f"redis: {args.entries:,} entries at {redis_server.url}")
         wrk = WrkLoad(executable, scratch, threads=WRK_THREADS)
         configs = [(backend, workers) for backend in envs for workers in WORKERS]

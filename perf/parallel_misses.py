@@ -222,11 +222,10 @@ async def run(args: argparse.Namespace, scratch: Path, console: Console) -> dict
     """Start the model once, warm it up, then run the phases round by round."""
     settings = Settings(
         home=scratch / "model",
-        local_slots=args.slots,
-        simulator={"concurrency": args.slots, "timeout": args.llm_timeout},
-        examples=0,
+        local={"slots": args.slots},
+        simulator={"examples": 0, "concurrency": args.slots, "timeout": args.llm_timeout},
     )
-    sim = local_simulator(settings)
+    sim = local_simulator(settings=settings)
     meter = UsageMeter()
     phases: list[Phase] = []
     try:
@@ -399,7 +398,7 @@ def main() -> None:
     results["setup"] = {
         "model": MODEL_NAME,
         "slots": args.slots,
-        "threads": Settings().local_threads,
+        "threads": Settings().local.threads,
         "requests": args.requests,
         "rounds": args.rounds,
         "llm_timeout": args.llm_timeout,

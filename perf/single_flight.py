@@ -270,7 +270,7 @@ def main() -> None:
     settings = Settings()
     results["setup"] = {
         "model": MODEL_NAME,
-        "slots": settings.local_slots,
+        "slots": settings.local.slots,
         "llm_concurrency": settings.simulator.concurrency,
         "llm_timeout": args.llm_timeout,
         "cpus": len(os.sched_getaffinity(0)),

@@ -129,10 +129,12 @@ async def run(base_url: str, model: str | None, timeout: float) -> dict[str, Any
         settings = Settings(
             home=Path(home),
             tools=["example"],
-            simulator="openai",
-            llm_base_url=base_url,
-            llm_model=model,
-            llm_timeout=timeout,
+            simulator={
+                "backend": "openai",
+                "base_url": base_url,
+                "model": model,
+                "timeout": timeout,
+            },
         )
         app = create_app(settings)
         service = app.state.service

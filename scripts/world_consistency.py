@@ -24,7 +24,7 @@ from toolsim.world.probe import PAIRS, ProbeError, disagreements, shared_facts
 
 async def probe(simulator: str, world: bool, labels: list[str], home: Path) -> dict[str, tuple]:
     """Run the pairs on a fresh cache; per pair (agreeing, shared, what disagreed)."""
-    settings = Settings(home=home, tools=["example"], simulator=simulator, world=world)
+    settings = Settings(home=home, tools=["example"], world=world, simulator={"backend": simulator})
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     results = {}

@@ -237,7 +237,14 @@ def test_every_older_setting_name_is_covered_by_the_documented_spellings():
     for pattern, current in patterns.items():
         assert f"`{pattern}`" in older and f"`{current}`" in older
 
+    # ... and the other flat names in a table of their own, old -> new.
+    table = dict(
+        re.findall(r"^\| `(TOOLSIM_[A-Z0-9_]+)` \| `(TOOLSIM_[A-Z0-9_]+)` \|$", README, re.M)
+    )
+
     def spelled(name: str) -> str | None:
+        if name in table:
+            return table[name]
         for pattern, current in patterns.items():
             head = pattern.removesuffix("<FIELD>")
             if name == pattern:
@@ -254,7 +261,9 @@ def test_every_variable_the_readme_names_is_read_by_toolsim():
     named = set(re.findall(r"TOOLSIM_[A-Z0-9_]*[A-Z0-9]", README))
     known = set(environment_variables()) | set(legacy_environment_variables()) | TEST_SWITCHES
     # Patterns (TOOLSIM_AGENT__<FIELD>, TOOLSIM_LLM_<FIELD>) stop before the placeholder.
-    prefixes = {"TOOLSIM_SIMULATOR", "TOOLSIM_AGENT", "TOOLSIM_JUDGE", "TOOLSIM_LLM"}
+    prefixes = {"TOOLSIM_LLM"} | {
+        name.partition("__")[0] for name in environment_variables() if "__" in name
+    }
     assert sorted(named - known - prefixes) == []
 
 

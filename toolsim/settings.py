@@ -1,25 +1,35 @@
 """Settings: environment variables ``TOOLSIM_*``, overridden by command-line flags.
 
-Each role that talks to a model has one nested group of settings of the same shape
-(backend, base URL, model, API key, timeout, concurrency, ...):
+Only the CLI and the app factory build :class:`Settings` from the environment;
+library code is handed the settings (or the one group it needs). Besides
+``home``, ``tools`` and ``world``, every setting belongs to a nested group whose
+variables are spelt ``TOOLSIM_<GROUP>__<FIELD>``:
 
-* ``simulator``: the simulator, and the model it plays APIs with
-  (``TOOLSIM_SIMULATOR__BASE_URL``, ...);
-* ``agent``: the agent's model (``TOOLSIM_AGENT__MODEL``, ...);
-* ``judge``: the judge (``TOOLSIM_JUDGE__BACKEND``, ...).
+* ``simulator``, ``agent``, ``judge``: one group per role that talks to a model, of
+  the same shape (backend, base URL, model, API key, timeout, concurrency, ...);
+  the simulator's also holds how it prompts (examples, prompt folder, fallback);
+* ``server``: the HTTP server (host, port, workers, limits, auth, logs);
+* ``cache``: the replay cache's backend URL and mode;
+* ``upstream``: the StableToolBench relay, and the time limit of every real call;
+* ``real_tools``, ``faults``: real OpenAPI/MCP tools, and seeded fault profiles;
+* ``retry``: how every model request is re-sent after a transient failure;
+* ``local``: the embedded model's threads, slots and context.
 
-The flat names used before (``TOOLSIM_SIMULATOR``, ``TOOLSIM_LLM_BASE_URL``,
-``TOOLSIM_AGENT_MODEL``, ``TOOLSIM_JUDGE_BACKEND``, ...) are still accepted, as
-environment variables and as keyword arguments (:data:`LEGACY_NAMES`); where both
-spellings are set, the nested one wins.
+The flat names of earlier versions (``TOOLSIM_CACHE_URL``, ``TOOLSIM_PORT``,
+``TOOLSIM_LLM_BASE_URL``, ``TOOLSIM_AGENT_MODEL``, ...) are still read, as
+environment variables and as keyword arguments (:data:`LEGACY_NAMES`), each with
+a :class:`FutureWarning` once per process naming its replacement and the version
+that removes it (:data:`LEGACY_REMOVED_IN`); where both spellings are set, the
+nested one wins.
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -92,6 +102,15 @@ class SimulatorSettings(RoleSettings):
         default=10,
         ge=1,
         description="Longest list in a simulated reply (3 at most with the local model).",
+    )
+    examples: int = Field(default=5, ge=0, description="Cached replies shown as examples.")
+    examples_chars: int = Field(default=2000, ge=0, description="Character budget of examples.")
+    prompt_dir: Path | None = Field(
+        default=None, description="Folder whose system.txt/user.txt replace the built-in prompt."
+    )
+    schema_fallback: bool = Field(
+        default=False,
+        description="Answer with the schema simulator when the LLM is unavailable.",
     )
     lenient_json: bool = Field(
         default=False,
@@ -193,6 +212,121 @@ class FaultSettings(BaseModel):
     seed: int = Field(default=0, description="Seed of the fault draws (same seed, same faults).")
 
 
+class ServerSettings(BaseModel):
+    """The HTTP server: where it listens, its processes, limits, authentication and logs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = Field(default="127.0.0.1", description="Address to listen on.")
+    port: int = Field(default=8080, ge=0, le=65535, description="Port to listen on.")
+    workers: int = Field(
+        default=1, ge=1, description="Server processes (uvicorn workers) sharing the cache."
+    )
+    flight_lock_seconds: float = Field(
+        default=180.0,
+        gt=0,
+        description="Longest one worker holds the shared per-call lock while it simulates a "
+        "miss; other workers wait at most this long, then simulate anyway.",
+    )
+    max_body_bytes: int = Field(default=ONE_MIB, ge=1024, description="Largest request body.")
+    memory_entries: int = Field(
+        default=10_000, ge=0, description="Hot replies kept in process memory (0: none)."
+    )
+    replay_suggestions: int = Field(
+        default=3, ge=0, le=20, description="Closest recorded argument sets a replay miss names."
+    )
+    stats_flush_seconds: float = Field(
+        default=5.0, gt=0, description="Seconds between adding call counts to the shared counters."
+    )
+    auth_token: str | None = Field(
+        default=None,
+        repr=False,
+        description="Bearer token every endpoint but /healthz then requires (never logged).",
+    )
+    request_timeout: float | None = Field(
+        default=None,
+        gt=0,
+        description="Seconds a request may take before it gets 504; must exceed the simulation "
+        "budget (simulator.timeout, plus upstream.timeout with an upstream). Default: 300, or "
+        "that budget plus 30 if longer.",
+    )
+    access_log: bool = Field(default=False, description="One JSON line per request.")
+    otel: bool = Field(
+        default=False, description="FastAPI's OpenTelemetry tracing, metrics and logs."
+    )
+
+    @field_validator("auth_token", mode="after")
+    @classmethod
+    def _no_blank_token(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            # Failing closed: a blank token must not silently mean "no authentication".
+            raise ValueError("must not be blank; unset the token to turn auth off")
+        return value
+
+
+class CacheSettings(BaseModel):
+    """The replay cache."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str | None = Field(
+        default=None,
+        description="Cache backend URL (redis://..., valkey://..., memory://); default: "
+        "diskcache under home/cache.",
+    )
+    mode: CacheMode = Field(default=CacheMode.RECORD, description="record|replay|refresh|off")
+
+
+class UpstreamSettings(BaseModel):
+    """A real StableToolBench/ToolBench API relay, and the time limit of every real call."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str | None = Field(
+        default=None, description="A real StableToolBench/ToolBench API relay tried first."
+    )
+    timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds one call to a real upstream (the relay, an OpenAPI or MCP server) "
+        "may take.",
+    )
+
+
+class RetrySettings(BaseModel):
+    """How a model request (simulator, agent, judge) is re-sent after a transient failure."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    retries: int = Field(
+        default=6,
+        ge=0,
+        le=20,
+        description="Re-sends of a model request after a 429, a 5xx, a connection error or a "
+        "timeout; the same request each time.",
+    )
+    base: float = Field(
+        default=1.0, ge=0, description="Seconds of the first wait; each later one doubles."
+    )
+    max: float = Field(
+        default=60.0,
+        ge=0,
+        description="Longest single wait, and the most of a server's Retry-After honoured.",
+    )
+
+
+class LocalModelSettings(BaseModel):
+    """The embedded model (SmolLM2 on an in-process llama.cpp server)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    threads: int = Field(default=2, ge=1, description="CPU threads of the local model.")
+    slots: int = Field(default=4, ge=1, description="Parallel sequences of the local model.")
+    context: int = Field(
+        default=16384, ge=512, description="Context of the local model, shared by its slots."
+    )
+
+
 #: The roles with their own nested group of settings.
 ROLES: dict[str, type[RoleSettings]] = {
     "simulator": SimulatorSettings,
@@ -200,25 +334,68 @@ ROLES: dict[str, type[RoleSettings]] = {
     "judge": JudgeSettings,
 }
 
-#: The flat names of earlier versions, still accepted: old name -> (role, field).
+#: The version of toolsim that stops reading the names of :data:`LEGACY_NAMES`.
+LEGACY_REMOVED_IN = "0.4.0"
+
+_ROLE_FIELDS = ("base_url", "model", "api_key", "timeout", "concurrency")
+_SIMULATOR_FIELDS = (
+    *_ROLE_FIELDS,
+    *("attempts", "temperature", "seed", "max_tokens", "response_format", "max_items"),
+    "lenient_json",
+)
+
+#: The flat names of earlier versions, still accepted: old name -> (group, field).
 #: ``llm_*`` always meant the simulator's model; ``simulator`` alone, its backend.
 LEGACY_NAMES: dict[str, tuple[str, str]] = {
     "simulator": ("simulator", "backend"),
-    **{f"llm_{name}": ("simulator", name) for name in SimulatorSettings.model_fields},
-    **{f"agent_{name}": ("agent", name) for name in AgentSettings.model_fields},
-    **{f"judge_{name}": ("judge", name) for name in JudgeSettings.model_fields},
+    **{f"llm_{name}": ("simulator", name) for name in _SIMULATOR_FIELDS},
+    **{f"agent_{name}": ("agent", name) for name in ("backend", *_ROLE_FIELDS)},
+    **{f"judge_{name}": ("judge", name) for name in ("backend", *_ROLE_FIELDS, "learned_model")},
+    **{name: ("simulator", name) for name in ("examples", "examples_chars", "prompt_dir")},
+    "schema_fallback": ("simulator", "schema_fallback"),
+    "cache_url": ("cache", "url"),
+    "cache_mode": ("cache", "mode"),
+    "upstream_url": ("upstream", "url"),
+    "upstream_timeout": ("upstream", "timeout"),
+    "model_retries": ("retry", "retries"),
+    "model_retry_base": ("retry", "base"),
+    "model_retry_max": ("retry", "max"),
+    **{f"local_{name}": ("local", name) for name in ("threads", "slots", "context")},
+    **{name: ("server", name) for name in ServerSettings.model_fields},
 }
-del LEGACY_NAMES["llm_backend"]  # never existed: the simulator's backend was TOOLSIM_SIMULATOR
+
+_warned: set[str] = set()
 
 
-def _nest_legacy(values: dict[str, Any]) -> dict[str, Any]:
-    """``values`` with flat legacy names moved into their role's group (nested names win)."""
+def _warn_legacy(old: str, where: str) -> None:
+    """Say once per process that a legacy name was used, and what replaces it."""
+    if old in _warned:
+        return
+    _warned.add(old)
+    group, field = LEGACY_NAMES[old]
+    spelt, new = (
+        (f"{PREFIX}{old.upper()}", role_variable(group, field))
+        if where == "env"
+        else (old, f"{group}.{field}")
+    )
+    warnings.warn(
+        f"{spelt} is deprecated and will be removed in toolsim {LEGACY_REMOVED_IN}; use {new}",
+        FutureWarning,
+        stacklevel=2,
+    )
+
+
+def _nest_legacy(values: dict[str, Any], where: str = "argument") -> dict[str, Any]:
+    """``values`` with flat legacy names moved into their group (nested names win), each
+    legacy name used warned about once (``where``: ``env`` or ``argument``)."""
     values = dict(values)
     if isinstance(values.get("simulator"), str):
+        _warn_legacy("simulator", where)
         values["simulator"] = {"backend": values["simulator"]}
     moved: dict[str, dict[str, Any]] = {}
     for old, (role, field) in LEGACY_NAMES.items():
         if old != role and old in values:
+            _warn_legacy(old, where)
             moved.setdefault(role, {})[field] = values.pop(old)
     for role, fields in moved.items():
         given = values.get(role)
@@ -234,6 +411,7 @@ class _EnvSource(EnvSettingsSource):
     def decode_complex_value(self, field_name: str, field: FieldInfo, value: Any) -> Any:
         # TOOLSIM_SIMULATOR=schema is the old spelling of TOOLSIM_SIMULATOR__BACKEND=schema.
         if field_name in ROLES and isinstance(value, str) and not value.lstrip().startswith("{"):
+            _warn_legacy("simulator", "env")
             return {"backend": value}
         return super().decode_complex_value(field_name, field, value)
 
@@ -245,12 +423,17 @@ class _EnvSource(EnvSettingsSource):
             value = self.env_vars.get(name if self.case_sensitive else name.lower())
             if value is not None and old not in ROLES:
                 flat[old] = value
-        return _nest_legacy({**flat, **data}) if flat else data
+        return _nest_legacy({**flat, **data}, "env") if flat else data
 
 
 def role_variable(role: str, field: str) -> str:
-    """The environment variable of one role's setting, e.g. ``TOOLSIM_AGENT__BASE_URL``."""
-    return f"{PREFIX}{role.upper()}{NESTED}{field.upper()}"
+    """The environment variable of one group's setting, e.g. ``TOOLSIM_AGENT__BASE_URL``."""
+    return variable(f"{role}.{field}")
+
+
+def variable(path: str) -> str:
+    """The environment variable of a setting's path: ``cache.url`` -> ``TOOLSIM_CACHE__URL``."""
+    return PREFIX + path.upper().replace(".", NESTED)
 
 
 def environment_variables() -> dict[str, str]:
@@ -305,40 +488,10 @@ class Settings(BaseSettings):
         description="Tool folders / query files to load (comma-separated in the env var); "
         "'example' is the bundled suite.",
     )
-    cache_url: str | None = Field(
-        default=None, description="Cache backend URL; default diskcache under home/cache."
-    )
-    cache_mode: CacheMode = Field(default=CacheMode.RECORD, description="record|replay|refresh|off")
-    upstream_url: str | None = Field(
-        default=None, description="A real StableToolBench/ToolBench API relay tried first."
-    )
-    upstream_timeout: float = Field(
-        default=30.0,
-        gt=0,
-        description="Seconds one call to a real upstream (the relay, an OpenAPI or MCP server) "
-        "may take.",
-    )
-    schema_fallback: bool = Field(
-        default=False,
-        description="Answer with the schema simulator when the LLM is unavailable.",
-    )
-    examples: int = Field(default=5, ge=0, description="Cached replies shown as examples.")
-    examples_chars: int = Field(default=2000, ge=0, description="Character budget of examples.")
     world: bool = Field(
         default=True,
         description="Keep an entity graph of stored replies and reconcile simulated replies "
         "with it, so the world does not contradict itself.",
-    )
-    prompt_dir: Path | None = Field(
-        default=None, description="Folder whose system.txt/user.txt replace the built-in prompt."
-    )
-    real_tools: RealToolSettings = Field(
-        default_factory=RealToolSettings,
-        description="The real tools behind OpenAPI/MCP catalogs (TOOLSIM_REAL_TOOLS__*).",
-    )
-    faults: FaultSettings = Field(
-        default_factory=FaultSettings,
-        description="Seeded fault and latency profiles (TOOLSIM_FAULTS__*).",
     )
     simulator: SimulatorSettings = Field(
         default_factory=SimulatorSettings,
@@ -354,63 +507,30 @@ class Settings(BaseSettings):
         default_factory=EpisodeSettings,
         description="Episodes for RL and evaluation harnesses (TOOLSIM_EPISODES__*).",
     )
-    model_retries: int = Field(
-        default=6,
-        ge=0,
-        le=20,
-        description="Re-sends of a model request (simulator, agent, judge) after a 429, a 5xx, "
-        "a connection error or a timeout; the same request each time.",
+    server: ServerSettings = Field(
+        default_factory=ServerSettings, description="The HTTP server (TOOLSIM_SERVER__*)."
     )
-    model_retry_base: float = Field(
-        default=1.0, ge=0, description="Seconds of the first wait; each later one doubles."
+    cache: CacheSettings = Field(
+        default_factory=CacheSettings, description="The replay cache (TOOLSIM_CACHE__*)."
     )
-    model_retry_max: float = Field(
-        default=60.0,
-        ge=0,
-        description="Longest single wait, and the most of a server's Retry-After honoured.",
+    upstream: UpstreamSettings = Field(
+        default_factory=UpstreamSettings,
+        description="The StableToolBench relay and real calls' time limit (TOOLSIM_UPSTREAM__*).",
     )
-    local_threads: int = Field(default=2, ge=1, description="CPU threads of the local model.")
-    local_slots: int = Field(default=4, ge=1, description="Parallel sequences of the local model.")
-    local_context: int = Field(
-        default=16384, ge=512, description="Context of the local model, shared by its slots."
+    real_tools: RealToolSettings = Field(
+        default_factory=RealToolSettings,
+        description="The real tools behind OpenAPI/MCP catalogs (TOOLSIM_REAL_TOOLS__*).",
     )
-    host: str = "127.0.0.1"
-    port: int = 8080
-    workers: int = Field(
-        default=1, ge=1, description="Server processes (uvicorn workers) sharing the cache."
+    faults: FaultSettings = Field(
+        default_factory=FaultSettings,
+        description="Seeded fault and latency profiles (TOOLSIM_FAULTS__*).",
     )
-    flight_lock_seconds: float = Field(
-        default=180.0,
-        gt=0,
-        description="Longest one worker holds the shared per-call lock while it simulates a "
-        "miss; other workers wait at most this long, then simulate anyway.",
+    retry: RetrySettings = Field(
+        default_factory=RetrySettings,
+        description="Re-sending model requests after transient failures (TOOLSIM_RETRY__*).",
     )
-    max_body_bytes: int = Field(default=ONE_MIB, ge=1024, description="Largest request body.")
-    memory_entries: int = Field(
-        default=10_000, ge=0, description="Hot replies kept in process memory (0: none)."
-    )
-    replay_suggestions: int = Field(
-        default=3, ge=0, le=20, description="Closest recorded argument sets a replay miss names."
-    )
-    stats_flush_seconds: float = Field(
-        default=5.0, gt=0, description="Seconds between adding call counts to the shared counters."
-    )
-    auth_token: str | None = Field(
-        default=None,
-        repr=False,
-        description="Bearer token every endpoint but /healthz then requires (never logged).",
-    )
-    request_timeout: float = Field(
-        default=None,  # filled in by _default_request_timeout
-        gt=0,
-        validate_default=True,
-        description="Seconds a request may take before it gets 504; must exceed the simulation "
-        "budget (simulator.timeout, plus upstream_timeout with an upstream). Default: 300, or "
-        "that budget plus 30 if longer.",
-    )
-    access_log: bool = Field(default=False, description="One JSON line per request.")
-    otel: bool = Field(
-        default=False, description="FastAPI's OpenTelemetry tracing, metrics and logs."
+    local: LocalModelSettings = Field(
+        default_factory=LocalModelSettings, description="The embedded model (TOOLSIM_LOCAL__*)."
     )
 
     @field_validator("tools", mode="before")
@@ -420,41 +540,36 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("auth_token", mode="after")
-    @classmethod
-    def _no_blank_token(cls, value: str | None) -> str | None:
-        if value is not None and not value.strip():
-            # Failing closed: a blank token must not silently mean "no authentication".
-            raise ValueError("must not be blank; unset TOOLSIM_AUTH_TOKEN to turn auth off")
-        return value
-
-    @field_validator("request_timeout", mode="before")
-    @classmethod
-    def _default_request_timeout(cls, value: object, info: ValidationInfo) -> object:
-        return max(300.0, _simulation_budget(info) + 30.0) if value is None else value
-
-    @field_validator("request_timeout", mode="after")
-    @classmethod
-    def _above_simulation_budget(cls, value: float, info: ValidationInfo) -> float:
-        budget = _simulation_budget(info)
-        if value <= budget:
+    @model_validator(mode="after")
+    def _request_timeout_above_simulation_budget(self) -> Settings:
+        budget = self.simulation_budget()
+        given = self.server.request_timeout
+        if given is None:
+            server = self.server.model_copy(update={"request_timeout": max(300.0, budget + 30.0)})
+            object.__setattr__(self, "server", server)
+        elif given <= budget:
             raise ValueError(
-                f"must exceed the simulation budget of {budget:g} s (simulator.timeout, plus "
-                "upstream_timeout with an upstream), or slow simulations would always get 504"
+                f"server.request_timeout must exceed the simulation budget of {budget:g} s "
+                "(simulator.timeout, plus upstream.timeout with an upstream), or slow "
+                "simulations would always get 504"
             )
-        return value
+        return self
+
+    def request_time_limit(self) -> float:
+        """Seconds a server request may take (``server.request_timeout``, its default worked
+        out from the simulation budget)."""
+        assert self.server.request_timeout is not None  # filled in by the validator
+        return self.server.request_timeout
+
+    def simulation_budget(self) -> float:
+        """Seconds one simulation may take: the LLM's limit, plus the upstream's when one is
+        set (or when only real tools answer)."""
+        budget = self.simulator.timeout
+        if self.upstream.url or self.simulator.backend == "upstream":
+            budget += self.upstream.timeout
+        return budget
 
     @field_validator("home", mode="after")
     @classmethod
     def _expand_home(cls, value: Path) -> Path:
         return value.expanduser()
-
-
-def _simulation_budget(info: ValidationInfo) -> float:
-    """Seconds one simulation may take: the LLM's limit, plus the upstream's when one is set."""
-    simulator = info.data.get("simulator")
-    budget = simulator.timeout if isinstance(simulator, SimulatorSettings) else 0.0
-    real_only = isinstance(simulator, SimulatorSettings) and simulator.backend == "upstream"
-    if info.data.get("upstream_url") or real_only:
-        budget += float(info.data.get("upstream_timeout", 0.0))
-    return budget

@@ -26,7 +26,9 @@ def model() -> Iterator[ScriptedChat]:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings on a tmp home: the scripted agent model, the schema simulator."""
-    return Settings(home=tmp_path / "home", agent_backend=BACKEND, simulator="schema")
+    return Settings(
+        home=tmp_path / "home", agent={"backend": BACKEND}, simulator={"backend": "schema"}
+    )
 
 
 @pytest.fixture

@@ -24,8 +24,8 @@ runner = CliRunner()
 def env(tmp_path: Path) -> dict[str, str]:
     return {
         "TOOLSIM_HOME": str(tmp_path / "home"),
-        "TOOLSIM_AGENT_BACKEND": BACKEND,
-        "TOOLSIM_SIMULATOR": "schema",
+        "TOOLSIM_AGENT__BACKEND": BACKEND,
+        "TOOLSIM_SIMULATOR__BACKEND": "schema",
     }
 
 

@@ -120,11 +120,9 @@ def hosted() -> Iterator[tuple[HostedModel, str]]:
 async def _run(base_url: str, folder: Path) -> Path:
     settings = Settings(
         home=folder / "home",
-        agent_base_url=base_url,
-        agent_model="scripted-hosted",
-        simulator="schema",
-        model_retry_base=0.01,
-        model_retry_max=1.0,
+        agent={"base_url": base_url, "model": "scripted-hosted"},
+        simulator={"backend": "schema"},
+        retry={"base": 0.01, "max": 1.0},
     )
     config = RunConfig(queries=["example"], out=folder / "out", agent="cot", query_ids=QUERIES)
     summary = await run_queries(config, settings)

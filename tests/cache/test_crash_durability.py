@@ -40,12 +40,12 @@ def store(
 ) -> Iterator[tuple[dict[str, str], Callable[[], CacheBackend]]]:
     """The server's environment and a way to open its cache directly."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("TOOLSIM_")}
-    env |= {"TOOLSIM_HOME": str(tmp_path), "TOOLSIM_SIMULATOR": "schema"}
+    env |= {"TOOLSIM_HOME": str(tmp_path), "TOOLSIM_SIMULATOR__BACKEND": "schema"}
     if request.param == "disk":
         yield env, lambda: DiskBackend(tmp_path / "cache")
     else:
         url = request.getfixturevalue("redis_url")
-        env["TOOLSIM_CACHE_URL"] = url
+        env["TOOLSIM_CACHE__URL"] = url
         yield env, lambda: open_backend(url, tmp_path)
 
 

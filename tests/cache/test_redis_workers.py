@@ -160,11 +160,11 @@ def test_serve_with_two_workers_shares_one_cache(
     env = {name: value for name, value in os.environ.items() if not name.startswith("TOOLSIM_")}
     env |= {
         "TOOLSIM_HOME": str(tmp_path),
-        "TOOLSIM_SIMULATOR": "schema",
-        "TOOLSIM_STATS_FLUSH_SECONDS": "0.2",
+        "TOOLSIM_SIMULATOR__BACKEND": "schema",
+        "TOOLSIM_SERVER__STATS_FLUSH_SECONDS": "0.2",
     }
     if store == "redis":
-        env["TOOLSIM_CACHE_URL"] = request.getfixturevalue("redis_url")
+        env["TOOLSIM_CACHE__URL"] = request.getfixturevalue("redis_url")
     command = [sys.executable, "-m", "toolsim", "serve", "--port", str(port), "--workers", "2"]
     server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

@@ -101,7 +101,7 @@ def test_unknown_simulator_lists_the_known_ones(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_serve_answers_virtual_calls_as_a_real_process(tmp_path: Path) -> None:
     port = free_port()
-    env = {**os.environ, "TOOLSIM_HOME": str(tmp_path), "TOOLSIM_SIMULATOR": "schema"}
+    env = {**os.environ, "TOOLSIM_HOME": str(tmp_path), "TOOLSIM_SIMULATOR__BACKEND": "schema"}
     command = [sys.executable, "-m", "toolsim", "serve", "--port", str(port)]
     server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

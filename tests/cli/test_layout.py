@@ -120,14 +120,17 @@ def test_every_command_keeps_its_name_and_planning_is_one_group() -> None:
     }
 
 
-def test_the_old_plan_spelling_still_works_and_says_where_it_went() -> None:
+def test_the_old_plan_spelling_still_works_and_says_where_it_went_and_when_it_goes() -> None:
     runner = CliRunner()
     options = ["--queries", "example", "--query-id", "1", "--budget", "12", "--json"]
     new = runner.invoke(app, ["planner", "plan", *options])
     old = runner.invoke(app, ["plan", *options])
     assert new.exit_code == old.exit_code == 0, old.output
     assert json.loads(old.stdout) == json.loads(new.stdout)
-    assert old.stderr.strip() == "note: 'toolsim plan' is now 'toolsim planner plan'"
+    assert old.stderr.strip() == (
+        "warning: 'toolsim plan' is deprecated and will be removed in toolsim 0.4.0; "
+        "use 'toolsim planner plan'"
+    )
     assert new.stderr == ""
     assert " plan " not in runner.invoke(app, ["--help"]).stdout
 

@@ -14,8 +14,8 @@ runner = CliRunner()
 
 
 def test_invalid_settings_name_each_variable_on_one_line(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("TOOLSIM_PORT", "eighty")
-    monkeypatch.setenv("TOOLSIM_CACHE_MODE", "sometimes")
+    monkeypatch.setenv("TOOLSIM_SERVER__PORT", "eighty")
+    monkeypatch.setenv("TOOLSIM_CACHE__MODE", "sometimes")
 
     result = runner.invoke(app, ["cache", "stats", "--home", str(tmp_path)])
 
@@ -23,8 +23,8 @@ def test_invalid_settings_name_each_variable_on_one_line(tmp_path: Path, monkeyp
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("error: invalid settings: ")
-    assert "cache_mode (TOOLSIM_CACHE_MODE): Input should be 'record'" in result.stderr
-    assert "port (TOOLSIM_PORT): Input should be a valid integer" in result.stderr
+    assert "cache.mode (TOOLSIM_CACHE__MODE): Input should be 'record'" in result.stderr
+    assert "server.port (TOOLSIM_SERVER__PORT): Input should be a valid integer" in result.stderr
     assert "eighty" not in result.stderr  # values stay out: some settings are secrets
 
 

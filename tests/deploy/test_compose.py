@@ -38,7 +38,7 @@ def test_values_pass_the_settings_validation(compose: dict, monkeypatch: pytest.
     for key, value in _environment(compose["services"]["toolsim"]).items():
         monkeypatch.setenv(key, str(value))
     settings = Settings()
-    assert settings.cache_url and settings.cache_url.startswith("redis://redis:")
+    assert settings.cache.url and settings.cache.url.startswith("redis://redis:")
     assert settings.simulator.base_url == "http://vllm:8000/v1"
     assert settings.simulator.concurrency == 16
 
@@ -47,5 +47,5 @@ def test_the_server_waits_for_its_cache_and_model(compose: dict):
     toolsim = compose["services"]["toolsim"]
     assert set(toolsim["depends_on"]) == {"redis", "vllm"}
     assert toolsim["build"] == "."
-    port = Settings().port
+    port = Settings().server.port
     assert any(str(mapping).endswith(f":{port}") for mapping in toolsim["ports"])

@@ -31,14 +31,14 @@ def test_kubernetes_sets_only_settings_that_validate(manifests, monkeypatch):
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     settings = Settings()
-    assert settings.workers == 2 and settings.episodes.max_open == 20000
+    assert settings.server.workers == 2 and settings.episodes.max_open == 20000
 
 
 def test_kubernetes_wires_replicas_to_one_valkey_and_vllm(manifests):
     toolsim = manifests[("Deployment", "toolsim")]
     assert toolsim["spec"]["replicas"] >= 2
     env = _env(_container(manifests, "Deployment", "toolsim"))
-    cache = urlsplit(env["TOOLSIM_CACHE_URL"])
+    cache = urlsplit(env["TOOLSIM_CACHE__URL"])
     model = urlsplit(env["TOOLSIM_SIMULATOR__BASE_URL"])
     valkey, vllm = manifests[("Service", "valkey")], manifests[("Service", "vllm")]
     assert cache.scheme == "redis" and cache.hostname == "valkey"
@@ -60,7 +60,7 @@ def test_kubernetes_services_select_their_pods_and_probe_health(manifests):
         assert service["spec"]["ports"][0]["targetPort"] in ports
     toolsim = _container(manifests, "Deployment", "toolsim")
     assert toolsim["readinessProbe"]["httpGet"]["path"] == "/healthz"
-    assert int(_env(toolsim)["TOOLSIM_PORT"]) == toolsim["ports"][0]["containerPort"]
+    assert int(_env(toolsim)["TOOLSIM_SERVER__PORT"]) == toolsim["ports"][0]["containerPort"]
 
 
 def test_the_replica_compose_file(monkeypatch):
@@ -71,7 +71,7 @@ def test_the_replica_compose_file(monkeypatch):
     for key, value in env.items():
         monkeypatch.setenv(key, str(value))
     settings = Settings()
-    assert urlsplit(settings.cache_url or "").hostname == "valkey"
+    assert urlsplit(settings.cache.url or "").hostname == "valkey"
     assert urlsplit(settings.simulator.base_url or "").hostname == "vllm"
     assert set(services["toolsim"]["depends_on"]) == {"valkey", "vllm"}
     assert services["toolsim"]["deploy"]["replicas"] >= 2

@@ -20,4 +20,4 @@ def script() -> Script:
 @pytest.fixture
 def judge_settings(tmp_path: Path, script: Script) -> Settings:
     """Settings whose judge is the scripted one, with its cache under a fresh home."""
-    return Settings(home=tmp_path / "home", judge_backend=BACKEND)
+    return Settings(home=tmp_path / "home", judge={"backend": BACKEND})

@@ -19,7 +19,7 @@ CONVERTED = "stabletoolbench/data_example/model_predictions_converted"
 
 @pytest.fixture
 def env(tmp_path: Path, script, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("TOOLSIM_JUDGE_BACKEND", BACKEND)
+    monkeypatch.setenv("TOOLSIM_JUDGE__BACKEND", BACKEND)
     monkeypatch.setenv("TOOLSIM_HOME", str(tmp_path / "home"))
     return tmp_path
 

@@ -47,7 +47,7 @@ def test_training_reproduces_the_shipped_model_bit_for_bit(shared_data: Path, tm
     assert (out / "known.tsv").read_text() == shipped.known
     assert len(shipped.model) < 400_000 and len(shipped.known) < 100_000
     # a trained folder is a judge of its own
-    judge = create_judge(Settings(home=tmp_path / "home", judge_learned_model=out))
+    judge = create_judge(Settings(home=tmp_path / "home", judge={"learned_model": out}))
     assert judge.identity().fingerprint == f"model sha256 {_sha(shipped.model)[:12]}"
 
 
@@ -167,4 +167,6 @@ def test_win_rate_goes_to_the_higher_probability(shared_data: Path, settings) ->
 
 def test_a_folder_without_a_model_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="cannot read model.txt"):
-        create_judge(Settings(home=tmp_path, judge_backend="learned", judge_learned_model=tmp_path))
+        create_judge(
+            Settings(home=tmp_path, judge={"backend": "learned", "learned_model": tmp_path})
+        )

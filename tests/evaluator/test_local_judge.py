@@ -23,7 +23,7 @@ CONVERTED = "stabletoolbench/data_example/model_predictions_converted"
 
 def test_local_judge_on_the_reference_examples(shared_data: Path, tmp_path: Path) -> None:
     require_local_model()
-    settings = Settings(home=tmp_path / "home", judge_backend="local")
+    settings = Settings(home=tmp_path / "home", judge={"backend": "local"})
     cot = shared_data / CONVERTED / "virtual_chatgpt_cot"
     first = evaluate_pass_rate([cot], runs=1, settings=settings)
     group = first.entries[0].groups["G1_instruction"]
@@ -42,7 +42,7 @@ def test_local_judge_on_the_reference_examples(shared_data: Path, tmp_path: Path
 
 def test_local_judge_compares(shared_data: Path, tmp_path: Path) -> None:
     require_local_model()
-    settings = Settings(home=tmp_path / "home", judge_backend="local")
+    settings = Settings(home=tmp_path / "home", judge={"backend": "local"})
     report = evaluate_win_rate(
         shared_data / CONVERTED / "virtual_chatgpt_dfs",
         shared_data / CONVERTED / "virtual_chatgpt_cot",

@@ -32,7 +32,7 @@ TIMEOUT = 1.0
 #: Slack allowed past the timeout before the caller must have its error.
 MARGIN = 1.0
 #: Fast retries (2 re-sends), so fault tests take milliseconds.
-RETRIES = {"model_retries": 2, "model_retry_base": 0.01, "model_retry_max": 0.05}
+RETRIES = {"retry": {"retries": 2, "base": 0.01, "max": 0.05}}
 
 #: Per fault: the error type and what its message must say, and how many requests the stub sees.
 FAULTS: dict[str, tuple[type[UpstreamError], str, int]] = {

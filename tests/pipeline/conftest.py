@@ -124,7 +124,7 @@ def settings(tmp_path: Path) -> Settings:
     """Scripted agent, judge and simulator, with every cache under a fresh home."""
     return Settings(
         home=tmp_path / "home",
-        agent_backend="pipeline-agent",
-        judge_backend="pipeline-judge",
-        simulator="pipeline-sim",
+        agent={"backend": "pipeline-agent"},
+        judge={"backend": "pipeline-judge"},
+        simulator={"backend": "pipeline-sim"},
     )

@@ -117,7 +117,9 @@ def test_combinations_are_checked_before_anything_runs():
 
 async def test_the_learned_judge_is_the_default_and_a_rerun_calls_no_judge(tmp_path, counts):
     settings = Settings(
-        home=tmp_path / "home", agent_backend="pipeline-agent", simulator="pipeline-sim"
+        home=tmp_path / "home",
+        agent={"backend": "pipeline-agent"},
+        simulator={"backend": "pipeline-sim"},
     )
     config = _config(tmp_path / "bench", agents=("cot",))
     first = await run_bench(config, settings)

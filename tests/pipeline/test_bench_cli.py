@@ -22,9 +22,9 @@ from toolsim.settings import Settings
 def env(tmp_path: Path) -> dict[str, str]:
     return {
         "TOOLSIM_HOME": str(tmp_path / "home"),
-        "TOOLSIM_AGENT_BACKEND": "pipeline-agent",
-        "TOOLSIM_JUDGE_BACKEND": "pipeline-judge",
-        "TOOLSIM_SIMULATOR": "pipeline-sim",
+        "TOOLSIM_AGENT__BACKEND": "pipeline-agent",
+        "TOOLSIM_JUDGE__BACKEND": "pipeline-judge",
+        "TOOLSIM_SIMULATOR__BACKEND": "pipeline-sim",
     }
 
 
@@ -69,7 +69,7 @@ def test_bad_costs_are_a_clear_error(env, tmp_path: Path):
 
 def test_the_embedded_model_gets_smaller_limits_unless_told_otherwise(tmp_path: Path):
     local = Settings(home=tmp_path)
-    remote = Settings(home=tmp_path, agent_base_url="http://gpu:8000/v1", agent_model="m")
+    remote = Settings(home=tmp_path, agent={"base_url": "http://gpu:8000/v1", "model": "m"})
 
     assert bench_limits(local, None, 2, None).max_steps == EMBEDDED_LIMITS["max_steps"]
     assert bench_limits(local, None, 2, None).max_tokens == EMBEDDED_LIMITS["max_tokens"]
@@ -81,7 +81,7 @@ def test_the_embedded_model_gets_smaller_limits_unless_told_otherwise(tmp_path: 
 
 def test_the_embedded_model_runs_the_quick_half_of_the_example_suite(tmp_path: Path):
     local = Settings(home=tmp_path)
-    remote = Settings(home=tmp_path, agent_base_url="http://gpu:8000/v1", agent_model="m")
+    remote = Settings(home=tmp_path, agent={"base_url": "http://gpu:8000/v1", "model": "m"})
 
     quick = bench_query_ids(local, ["example"], [], full=False)
     assert quick == list(EMBEDDED_EXAMPLE_IDS) and len(quick) == 10

@@ -68,7 +68,7 @@ def _spendthrift(**options: Any) -> Spendthrift:
 def run_env(tmp_path: Path) -> dict[str, str]:
     """Environment for ``toolsim run`` with the spendthrift model on a tmp home."""
     return {
-        "TOOLSIM_AGENT_BACKEND": BACKEND,
+        "TOOLSIM_AGENT__BACKEND": BACKEND,
         "TOOLSIM_HOME": str(tmp_path / "home"),
-        "TOOLSIM_SIMULATOR": "schema",
+        "TOOLSIM_SIMULATOR__BACKEND": "schema",
     }

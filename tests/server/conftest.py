@@ -95,7 +95,9 @@ def make_app(tmp_path: Any) -> Iterator[Callable[..., FastAPI]]:
     apps: list[FastAPI] = []
 
     def make(**settings: Any) -> FastAPI:
-        options = {"home": tmp_path, "tools": ["example"], "simulator": "scripted"} | settings
+        # The scripted simulator unless a test picks another (its other settings kept).
+        simulator = {"backend": "scripted"} | settings.pop("simulator", {})
+        options = {"home": tmp_path, "tools": ["example"], "simulator": simulator} | settings
         app = create_app(Settings(**options))
         apps.append(app)
         return app

@@ -17,7 +17,7 @@ def _access_lines(caplog) -> list[dict]:
 
 async def test_one_json_line_per_request(make_app, connect, caplog):
     caplog.set_level(logging.INFO)
-    app = make_app(access_log=True)
+    app = make_app(server={"access_log": True})
     async with connect(app) as client:
         await client.post(f"/v1/tools/{FX_FUNCTION}", json=FX_ARGS)
         await client.post("/virtual", json=WEATHER_CALL)
@@ -43,7 +43,7 @@ async def test_off_by_default(app, connect, caplog):
 
 async def test_no_token_or_header_ever_reaches_the_logs(make_app, connect, caplog):
     caplog.set_level(logging.DEBUG)  # every logger, every level
-    app = make_app(access_log=True, auth_token=TOKEN)
+    app = make_app(server={"access_log": True, "auth_token": TOKEN})
     app.state.service.simulator.outcomes.append(RuntimeError("boom"))  # an error path too
     async with connect(app) as client:
         for token in (TOKEN, WRONG):

@@ -45,7 +45,7 @@ async def _request(client, method: str, url: str, **headers: str):
 
 @pytest.fixture
 def authed(make_app) -> FastAPI:
-    return make_app(auth_token=TOKEN)
+    return make_app(server={"auth_token": TOKEN})
 
 
 def test_the_endpoint_list_is_complete(authed):
@@ -134,4 +134,4 @@ def test_the_token_stays_out_of_reprs(authed):
 
 def test_a_blank_token_is_refused_not_ignored():
     with pytest.raises(ValidationError, match="blank"):
-        Settings(auth_token="  ")
+        Settings(server={"auth_token": "  "})

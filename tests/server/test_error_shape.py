@@ -84,7 +84,7 @@ def _id(bad: Bad) -> str:
 
 
 async def _send(make_app, connect, bad: Bad):
-    app = make_app(cache_mode=bad.mode)
+    app = make_app(cache={"mode": bad.mode})
     if bad.fail:
         app.state.service.simulator.outcomes.append(RuntimeError("boom"))
     async with connect(app) as client:

@@ -32,10 +32,10 @@ def _app(tmp_path: Path, profile: Path, seed: int = 7, **more: Any) -> Any:
         Settings(
             home=tmp_path / "home",
             tools=["example"],
-            simulator="schema",
-            cache_url="memory://",
             faults={"profile": profile, "seed": seed},
             **more,
+            simulator={"backend": "schema"},
+            cache={"url": "memory://"},
         )
     )
 

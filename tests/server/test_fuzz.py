@@ -61,7 +61,7 @@ def _fuzz(operation: Any, examples: int, sent: dict[str, int]) -> None:
 
 
 def test_generated_requests_get_no_5xx_and_conforming_replies(tmp_path: Path) -> None:
-    app = create_app(Settings(home=tmp_path, tools=["example"], simulator="schema"))
+    app = create_app(Settings(home=tmp_path, tools=["example"], simulator={"backend": "schema"}))
     try:
         schema = schemathesis.openapi.from_asgi("/openapi.json", app)
         operations = [result.ok() for result in schema.get_all_operations()]

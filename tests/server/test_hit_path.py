@@ -27,7 +27,7 @@ def _wire(reply) -> tuple[int, bytes, dict[str, str]]:
 
 
 async def test_a_hit_from_memory_is_byte_for_byte_the_full_paths_hit(make_app, connect):
-    fast, full = make_app(), make_app(memory_entries=0)  # one cache folder, two servers
+    fast, full = make_app(), make_app(server={"memory_entries": 0})  # one cache folder, two servers
     async with connect(fast) as client, connect(full) as plain:
         first = await client.post("/virtual", json=_call("Porto"))
         from_memory = await client.post("/virtual", json=_call("Porto"))
@@ -89,7 +89,7 @@ async def test_errors_still_come_from_the_full_path(app, client):
 
 
 async def test_refresh_mode_never_answers_from_memory(make_app, connect):
-    app = make_app(cache_mode="refresh")
+    app = make_app(cache={"mode": "refresh"})
     async with connect(app) as client:
         for _ in range(3):
             reply = await client.post("/virtual", json=_call("Porto"))
@@ -208,7 +208,7 @@ def test_ready_to_serve_puts_the_startup_objects_out_of_the_collectors_reach(app
 async def test_virtual_calls_skip_fastapi_unless_telemetry_is_on(
     make_app, connect, otel, through_fastapi
 ):
-    app = make_app(otel=otel)
+    app = make_app(server={"otel": otel})
     limit = app.front.limit if isinstance(app.front, VirtualDoor) else app.front
     reached: list[str] = []
     stack = limit.app

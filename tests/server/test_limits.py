@@ -21,7 +21,7 @@ BODY_ROUTES = {"/virtual": WEATHER_CALL, FX: FX_ARGS}
 @pytest.fixture
 def slow_app(make_app):
     """An app with a 0.5 s request limit whose simulator waits until released."""
-    app = make_app(request_timeout=0.5, llm_timeout=0.25)
+    app = make_app(server={"request_timeout": 0.5}, simulator={"timeout": 0.25})
     app.state.service.simulator.gate = asyncio.Event()
     return app
 
@@ -162,7 +162,7 @@ async def _chunked(payload: bytes) -> AsyncIterator[bytes]:
 @pytest.mark.parametrize("url", sorted(BODY_ROUTES))
 @pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
 async def test_bodies_over_the_limit_get_413(make_app, connect, url, declared):
-    app = make_app(max_body_bytes=LIMIT)
+    app = make_app(server={"max_body_bytes": LIMIT})
     payload = _padded(BODY_ROUTES[url], LIMIT + 1)
     async with connect(app) as client:
         content = payload if declared else _chunked(payload)

@@ -44,7 +44,7 @@ class Served:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     """The toolsim app (example suite, schema simulator) under uvicorn on a free loopback port."""
-    app = create_app(Settings(home=tmp_path, tools=["example"], simulator="schema"))
+    app = create_app(Settings(home=tmp_path, tools=["example"], simulator={"backend": "schema"}))
     with serving(app) as base_url:
         yield Served(app, base_url)
 
@@ -160,7 +160,7 @@ async def test_the_modern_protocol_client_lists_and_calls_too(served: Served):
 
 
 async def test_without_the_lifespan_mcp_answers_503(tmp_path: Path):
-    app = create_app(Settings(home=tmp_path, tools=["example"], simulator="schema"))
+    app = create_app(Settings(home=tmp_path, tools=["example"], simulator={"backend": "schema"}))
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:

@@ -24,7 +24,7 @@ def _entries(app) -> list[CacheEntry]:
 
 async def _record(make_app, connect, *calls: dict[str, Any]) -> list[dict[str, Any]]:
     """Record ``calls`` with a record-mode app on the shared home; return the replies."""
-    app = make_app(cache_mode="record")
+    app = make_app(cache={"mode": "record"})
     async with connect(app) as client:
         return [(await client.post("/virtual", json=_body(args))).json() for args in calls]
 
@@ -46,7 +46,7 @@ async def test_record_stores_a_miss_with_provenance(app, client, fake):
 
 async def test_replay_answers_hits_without_simulating(make_app, connect):
     [recorded] = await _record(make_app, connect, {"city": "Lisbon"})
-    app = make_app(cache_mode="replay")
+    app = make_app(cache={"mode": "replay"})
 
     async with connect(app) as client:
         reply = await client.post("/virtual", json=_body({"city": "Lisbon"}))
@@ -66,7 +66,7 @@ async def test_replay_miss_names_the_closest_calls_and_what_differs(make_app, co
         {"city": "Tokyo", "units": "imperial"},
         {"city": "Lisbon", "units": "metric"},
     )
-    app = make_app(cache_mode="replay")
+    app = make_app(cache={"mode": "replay"})
     wanted = {"city": "Lisbon", "units": "metric", "lang": "pt"}
 
     async with connect(app) as client:
@@ -91,7 +91,7 @@ async def test_replay_miss_names_the_closest_calls_and_what_differs(make_app, co
 
 
 async def test_replay_miss_on_an_api_never_recorded(make_app, connect):
-    app = make_app(cache_mode="replay")
+    app = make_app(cache={"mode": "replay"})
 
     async with connect(app) as client:
         virtual = await client.post("/virtual", json=_body({"city": "Lisbon"}))
@@ -105,7 +105,7 @@ async def test_replay_miss_on_an_api_never_recorded(make_app, connect):
 
 async def test_refresh_always_simulates_and_overwrites(make_app, connect):
     [recorded] = await _record(make_app, connect, {"city": "Lisbon"})
-    app = make_app(cache_mode="refresh")
+    app = make_app(cache={"mode": "refresh"})
 
     async with connect(app) as client:
         first = (await client.post("/virtual", json=_body({"city": "Lisbon"}))).json()
@@ -117,7 +117,7 @@ async def test_refresh_always_simulates_and_overwrites(make_app, connect):
     [entry] = _entries(app)
     assert entry.reply.model_dump() == second
     # A record-mode server now serves the refreshed reply.
-    later = make_app(cache_mode="record")
+    later = make_app(cache={"mode": "record"})
     async with connect(later) as client:
         assert (await client.post("/virtual", json=_body({"city": "Lisbon"}))).json() == second
     assert later.state.service.simulator.calls == []
@@ -125,7 +125,7 @@ async def test_refresh_always_simulates_and_overwrites(make_app, connect):
 
 
 async def test_off_simulates_every_time_and_stores_nothing(make_app, connect):
-    app = make_app(cache_mode="off")
+    app = make_app(cache={"mode": "off"})
 
     async with connect(app) as client:
         first = (await client.post("/virtual", json=_body({"city": "Lisbon"}))).json()
@@ -139,7 +139,7 @@ async def test_off_simulates_every_time_and_stores_nothing(make_app, connect):
 
 @pytest.mark.parametrize("mode", ["record", "refresh", "off"])
 async def test_a_failure_is_never_cached(make_app, connect, mode):
-    app = make_app(cache_mode=mode)
+    app = make_app(cache={"mode": mode})
     fake = app.state.service.simulator
     fake.outcomes += [RuntimeError("model server down"), RuntimeError("model server down")]
 
@@ -163,7 +163,7 @@ async def test_a_failure_is_never_cached(make_app, connect, mode):
 
 async def test_a_failed_refresh_keeps_the_stored_reply(make_app, connect):
     [recorded] = await _record(make_app, connect, {"city": "Lisbon"})
-    app = make_app(cache_mode="refresh")
+    app = make_app(cache={"mode": "refresh"})
     app.state.service.simulator.outcomes.append(RuntimeError("boom"))
 
     async with connect(app) as client:
@@ -175,10 +175,10 @@ async def test_a_failed_refresh_keeps_the_stored_reply(make_app, connect):
 
 
 async def test_healthz_reports_the_mode(make_app, connect):
-    async with connect(make_app(cache_mode="replay")) as client:
+    async with connect(make_app(cache={"mode": "replay"})) as client:
         assert (await client.get("/healthz")).json()["mode"] == "replay"
 
 
 def test_unknown_mode_is_refused_at_the_edge(tmp_path):
     with pytest.raises(pydantic.ValidationError):
-        Settings(home=tmp_path, cache_mode="playback")
+        Settings(home=tmp_path, cache={"mode": "playback"})

@@ -53,7 +53,7 @@ def on_every_door(base: str, function: str, body: dict[str, Any], arguments: dic
 
 
 def test_the_petstore_document_lists_and_answers_on_all_three_doors(tmp_path: Path):
-    app = create_app(Settings(home=tmp_path, tools=[PETSTORE], simulator="schema"))
+    app = create_app(Settings(home=tmp_path, tools=[PETSTORE], simulator={"backend": "schema"}))
     with serving(app) as base:
         body = virtual(PET_TOOL, "getPetById", {"petId": 7}, "OpenAPI")
         listed, native, stb, mcp_tools, mcp_result = on_every_door(
@@ -76,7 +76,7 @@ def test_the_petstore_document_lists_and_answers_on_all_three_doors(tmp_path: Pa
 @pytest.mark.parametrize("transport", ["stdio", "http"])
 def test_an_mcp_server_lists_and_answers_on_all_three_doors(tmp_path: Path, transport: str):
     with _notes_server(transport) as source:
-        app = create_app(Settings(home=tmp_path, tools=[source], simulator="schema"))
+        app = create_app(Settings(home=tmp_path, tools=[source], simulator={"backend": "schema"}))
     names = {api.function_name for api in app.state.service.catalog}
     assert names == {"add_note_for_notes", SEARCH, "count_by_topic_for_notes"}
     with serving(app) as base:
@@ -115,9 +115,9 @@ def test_record_against_a_real_rest_server_then_replay_offline_byte_identical(
             Settings(
                 home=home,
                 tools=[PETSTORE],
-                simulator="upstream",
-                cache_mode="record",
                 real_tools={"openapi_server": f"{real}/api/v3", "headers": {"api_key": SECRET}},
+                simulator={"backend": "upstream"},
+                cache={"mode": "record"},
             )
         )
         with serving(recording) as base:
@@ -131,7 +131,7 @@ def test_record_against_a_real_rest_server_then_replay_offline_byte_identical(
     }
 
     # The real server is gone; replay serves every recorded reply, byte for byte.
-    replaying = create_app(Settings(home=home, tools=[PETSTORE], cache_mode="replay"))
+    replaying = create_app(Settings(home=home, tools=[PETSTORE], cache={"mode": "replay"}))
     with serving(replaying) as base:
         replayed = [httpx.post(f"{base}/virtual", json=call, timeout=TIMEOUT) for call in calls]
         stats = httpx.get(f"{base}/stats").json()["since_start"]
@@ -166,8 +166,8 @@ def test_a_real_servers_failure_of_the_moment_is_never_recorded(tmp_path: Path):
             Settings(
                 home=tmp_path,
                 tools=[PETSTORE],
-                simulator="upstream",
                 real_tools={"openapi_server": f"{real}/api/v3"},
+                simulator={"backend": "upstream"},
             )
         )
         with serving(app) as base:
@@ -185,7 +185,12 @@ def test_record_a_real_mcp_tool_then_replay_offline_byte_identical(tmp_path: Pat
         virtual("notes", "count_by_topic", {}, "MCP"),
     ]
     recording = create_app(
-        Settings(home=tmp_path, tools=[NOTES], simulator="upstream", cache_mode="record")
+        Settings(
+            home=tmp_path,
+            tools=[NOTES],
+            simulator={"backend": "upstream"},
+            cache={"mode": "record"},
+        )
     )
     with serving(recording) as base:
         recorded = [httpx.post(f"{base}/virtual", json=call, timeout=TIMEOUT) for call in calls]
@@ -202,7 +207,9 @@ def test_record_a_real_mcp_tool_then_replay_offline_byte_identical(tmp_path: Pat
         {"error": "", "response": {"travel": 2, "work": 1, "home": 1}},
     ]
     replaying = create_app(
-        Settings(home=tmp_path, tools=[NOTES], simulator="schema", cache_mode="replay")
+        Settings(
+            home=tmp_path, tools=[NOTES], simulator={"backend": "schema"}, cache={"mode": "replay"}
+        )
     )
     with serving(replaying) as base:
         replayed = [httpx.post(f"{base}/virtual", json=call, timeout=TIMEOUT) for call in calls]

@@ -156,7 +156,7 @@ async def test_replay_miss_says_how_client_names_were_read(make, connect):
     async with connect(recorder) as client:
         await client.post("/virtual", json=_virtual(PRODUCT, DOCUMENTED))
     recorder.state.service.backend.close()
-    async with connect(make(cache_mode="replay")) as client:
+    async with connect(make(cache={"mode": "replay"})) as client:
         hit = await client.post("/virtual", json=_virtual(PRODUCT, RENAMED))
         miss = await client.post("/virtual", json=_virtual(PRODUCT, {**RENAMED, "is_id": 8}))
 
@@ -178,7 +178,7 @@ async def test_reference_cache_with_renamed_keys_replays_for_both_spellings(
         "{'is_id': '9', 'brandname': 'Acme', 'phone_id': 'x1'}": {"error": "", "response": "p"},
     }
     (folder / "product_by_id.json").write_text(json.dumps(replies))
-    app = make(cache_mode="replay")
+    app = make(cache={"mode": "replay"})
     report = import_reference(
         app.state.service.backend,
         tmp_path / "tool_response_cache",
@@ -205,7 +205,9 @@ async def test_reference_cache_with_renamed_keys_replays_for_both_spellings(
 @pytest.fixture
 def served(query_file: Path, tmp_path: Path) -> Iterator[str]:
     """The app on the alias queries under uvicorn (MCP needs the lifespan); yields /mcp's URL."""
-    app = create_app(Settings(home=tmp_path / "home", tools=[str(query_file)], simulator="schema"))
+    app = create_app(
+        Settings(home=tmp_path / "home", tools=[str(query_file)], simulator={"backend": "schema"})
+    )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     config = uvicorn.Config(app, log_config=None, log_level="warning", timeout_graceful_shutdown=5)

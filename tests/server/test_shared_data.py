@@ -30,8 +30,8 @@ def _reason(problem: str) -> str:
 async def test_every_api_answers_its_documented_defaults(make_app, connect):
     app = make_app(
         tools=[str(QUERIES / f"{group}.json") for group in GROUPS],
-        simulator="schema",
-        memory_entries=0,  # repeats come back from the disk cache, not process memory
+        simulator={"backend": "schema"},
+        server={"memory_entries": 0},
     )
     apis = list(app.state.service.catalog)
     assert len(apis) > 2000

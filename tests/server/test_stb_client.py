@@ -123,7 +123,7 @@ def server(shared_data: Path, tmp_path: Path) -> Iterator[tuple[str, Catalog]]:
     settings = Settings(
         home=tmp_path,
         tools=[str(folder / f"{group}.json") for group in GROUPS],
-        simulator="schema",
+        simulator={"backend": "schema"},
     )
     app = create_app(settings)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

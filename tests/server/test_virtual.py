@@ -45,7 +45,7 @@ async def test_call_returns_the_reply_shape(client, fake):
 
 
 async def test_schema_simulator_answers_by_default(make_app, connect):
-    async with connect(make_app(simulator="schema")) as client:
+    async with connect(make_app(simulator={"backend": "schema"})) as client:
         reply = await client.post("/virtual", json=_body(WEATHER, '{"city": "Lisbon"}'))
 
     body = _assert_reply_shape(reply)

@@ -23,12 +23,11 @@ async def make_app(tmp_path: Any) -> Any:
         options = {
             "home": tmp_path,
             "tools": ["example"],
-            "simulator": "openai",
             # Fast retries, so fault tests take milliseconds.
-            "model_retries": 2,
-            "model_retry_base": 0.01,
-            "model_retry_max": 0.05,
+            "retry": {"retries": 2, "base": 0.01, "max": 0.05},
         } | settings
+        # The openai simulator unless a test picks another (its other settings kept).
+        options["simulator"] = {"backend": "openai"} | settings.get("simulator", {})
         app = create_app(Settings(**options))
         apps.append(app)
         return app

@@ -148,7 +148,7 @@ async def test_aclose_closes_every_link():
 
 async def test_stored_entry_names_the_link_that_answered(tmp_path):
     chain = FallbackChain(_llm(LLMUnavailable("down")), fallback=SchemaSimulator())
-    app = create_app(Settings(home=tmp_path, cache_url="memory://"), simulator=chain)
+    app = create_app(Settings(home=tmp_path, cache={"url": "memory://"}), simulator=chain)
     service = app.state.service
     api = service.catalog.resolve(*WEATHER.values())
 
@@ -163,7 +163,9 @@ async def test_stored_entry_names_the_link_that_answered(tmp_path):
 
 
 async def test_auto_with_endpoint_and_fallback_is_a_chain(tmp_path):
-    settings = Settings(home=tmp_path, llm_base_url="http://127.0.0.1:9/v1", schema_fallback=True)
+    settings = Settings(
+        home=tmp_path, simulator={"base_url": "http://127.0.0.1:9/v1", "schema_fallback": True}
+    )
 
     chain = create_simulator("auto", settings=settings)
     try:
@@ -177,7 +179,9 @@ async def test_auto_with_endpoint_and_fallback_is_a_chain(tmp_path):
 
 async def test_auto_with_upstream_puts_it_first(tmp_path):
     settings = Settings(
-        home=tmp_path, llm_base_url="http://127.0.0.1:9/v1", upstream_url="http://127.0.0.1:9/"
+        home=tmp_path,
+        simulator={"base_url": "http://127.0.0.1:9/v1"},
+        upstream={"url": "http://127.0.0.1:9/"},
     )
 
     chain = create_simulator("auto", settings=settings)
@@ -192,7 +196,9 @@ async def test_auto_with_upstream_puts_it_first(tmp_path):
 
 async def test_auto_without_endpoint_uses_the_local_model(tmp_path):
     bare = create_simulator("auto", settings=Settings(home=tmp_path))
-    chained = create_simulator("auto", settings=Settings(home=tmp_path, schema_fallback=True))
+    chained = create_simulator(
+        "auto", settings=Settings(home=tmp_path, simulator={"schema_fallback": True})
+    )
     try:
         assert isinstance(bare, LocalSimulator) and bare.name == "local"
         assert isinstance(chained, FallbackChain)
@@ -216,7 +222,9 @@ def test_unknown_simulator_lists_the_available_ones():
 async def test_auto_falls_back_to_schema_on_a_dead_endpoint(tmp_path, refused_url, connect):
     # No model name: even discovering it fails, and that too counts as unavailable.
     settings = Settings(
-        home=tmp_path, cache_url="memory://", llm_base_url=refused_url, schema_fallback=True
+        home=tmp_path,
+        cache={"url": "memory://"},
+        simulator={"base_url": refused_url, "schema_fallback": True},
     )
     app = create_app(settings)
     body: dict[str, Any] = {**WEATHER, "tool_input": json.dumps({"city": "Lisbon"})}

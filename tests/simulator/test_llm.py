@@ -15,10 +15,9 @@ from toolsim.catalog.models import ApiSpec, Parameter, ParamType
 from toolsim.errors import UpstreamError
 from toolsim.llm import OpenAIChat
 from toolsim.llm.chat import ChatRequest
-from toolsim.llm.retry import RetryPolicy
+from toolsim.settings import RetrySettings, SimulatorSettings
 from toolsim.simulator import (
     Endpoint,
-    LLMOptions,
     LLMSimulator,
     LLMUnavailable,
     SimulationRequest,
@@ -58,7 +57,7 @@ FAULTS = [pytest.param(f, marks=pytest.mark.slow) if f == "slow" else f for f in
 #: times), invalid output is sampled again (3 attempts), anything else fails at once.
 SENT = {"500": 3, "429": 3, "garbage": 3, "bad_shape": 3, "html": 1, "broken_json": 1}
 #: Fast retries, so fault tests take milliseconds.
-RETRY = RetryPolicy(retries=2, base_seconds=0.01, max_seconds=0.05)
+RETRY = RetrySettings(retries=2, base=0.01, max=0.05)
 
 
 def _request(city: str = "Lisbon") -> SimulationRequest:
@@ -97,8 +96,8 @@ async def make_llm():
     made: list[LLMSimulator] = []
 
     def make(base_url: str, **options: Any) -> LLMSimulator:
-        settings = {"timeout": TIMEOUT, "attempts": 3, "retry": RETRY} | options
-        simulator = LLMSimulator(Endpoint(base_url, "stub-model"), options=LLMOptions(**settings))
+        settings = SimulatorSettings(**({"timeout": TIMEOUT, "attempts": 3} | options))
+        simulator = LLMSimulator(Endpoint(base_url, "stub-model"), options=settings, retry=RETRY)
         made.append(simulator)
         return simulator
 
@@ -181,7 +180,7 @@ async def test_transient_failures_resend_the_same_request(stub, retry_after, wai
     stub.retry_after = retry_after
     chat = OpenAIChat(
         Endpoint(stub.base_url, "stub-model"),
-        retry=RetryPolicy(retries=3, base_seconds=0.01, max_seconds=0.5),
+        retry=RetrySettings(retries=3, base=0.01, max=0.5),
     )
     request = ChatRequest(messages=({"role": "user", "content": "hi"},), temperature=0.2, seed=7)
     try:
@@ -272,7 +271,7 @@ async def test_concurrency_is_bounded(stub, make_llm):
 
 
 async def test_valid_reply_is_stored_then_hit(stub, make_app, connect):
-    app = make_app(llm_base_url=stub.base_url, llm_model="stub-model", llm_timeout=2)
+    app = make_app(simulator={"base_url": stub.base_url, "model": "stub-model", "timeout": 2})
     body = _body({"city": "Lisbon"})
 
     async with connect(app) as client:
@@ -298,7 +297,7 @@ async def test_valid_reply_is_stored_then_hit(stub, make_app, connect):
 
 @pytest.mark.parametrize("fault", FAULTS)
 async def test_fault_through_the_server_is_not_cached(fault, fault_url, stub, make_app, connect):
-    app = make_app(llm_base_url=fault_url, llm_model="stub-model", llm_timeout=TIMEOUT)
+    app = make_app(simulator={"base_url": fault_url, "model": "stub-model", "timeout": TIMEOUT})
     seeded = _seed(app, "Porto")
     backend = app.state.service.backend
     stored = len(backend)
@@ -327,7 +326,7 @@ async def test_fault_through_the_server_is_not_cached(fault, fault_url, stub, ma
 @pytest.mark.slow
 async def test_hit_is_served_while_a_slow_miss_is_in_flight(stub, make_app, connect):
     stub.mode = "slow"
-    app = make_app(llm_base_url=stub.base_url, llm_model="stub-model", llm_timeout=TIMEOUT)
+    app = make_app(simulator={"base_url": stub.base_url, "model": "stub-model", "timeout": TIMEOUT})
     seeded = _seed(app, "Porto")
 
     async with connect(app) as client:
@@ -380,9 +379,8 @@ def _one_example_chars() -> int:
     ids=["all", "count", "chars", "none"],
 )
 async def test_recorded_replies_become_examples(stub, make_app, connect, limits, expected):
-    app = make_app(
-        llm_base_url=stub.base_url, llm_model="stub-model", cache_url="memory://", **limits
-    )
+    simulator = {"base_url": stub.base_url, "model": "stub-model", **limits}
+    app = make_app(simulator=simulator, cache={"url": "memory://"})
     async with connect(app) as client:
         for name, arguments in RECORDED.items():
             stub.reply = _recorded_reply(name)
@@ -402,7 +400,7 @@ async def test_recorded_replies_become_examples(stub, make_app, connect, limits,
 
 async def test_model_name_is_discovered(stub, make_app, connect):
     stub.models = ["discovered-7b", "another"]
-    app = make_app(llm_base_url=stub.base_url, llm_timeout=2)
+    app = make_app(simulator={"base_url": stub.base_url, "timeout": 2})
 
     async with connect(app) as client:
         for city in ("Lisbon", "Porto"):
@@ -414,7 +412,7 @@ async def test_model_name_is_discovered(stub, make_app, connect):
 
 
 async def test_model_discovery_on_a_dead_endpoint_is_unavailable(refused_url, make_app, connect):
-    app = make_app(llm_base_url=refused_url, llm_timeout=2)
+    app = make_app(simulator={"base_url": refused_url, "timeout": 2})
 
     async with connect(app) as client:
         reply = await client.post(NATIVE, json={"city": "Lisbon"})
@@ -440,7 +438,7 @@ async def test_the_lenient_setting_reaches_the_openai_simulator(stub):
     from toolsim.settings import Settings
     from toolsim.simulator import create_simulator
 
-    settings = Settings(llm_base_url=stub.base_url, llm_lenient_json=True)
+    settings = Settings(simulator={"base_url": stub.base_url, "lenient_json": True})
     simulator = create_simulator("openai", settings=settings)
     try:
         assert simulator.options.lenient_json is True

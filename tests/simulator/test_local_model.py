@@ -21,8 +21,8 @@ from toolsim.cache.memory import MemoryBackend
 from toolsim.catalog import Catalog
 from toolsim.llm.local import LocalModelOptions, LocalModelServer
 from toolsim.server import create_app
-from toolsim.settings import Settings
-from toolsim.simulator.llm import Endpoint, LLMOptions, LLMSimulator
+from toolsim.settings import Settings, SimulatorSettings
+from toolsim.simulator.llm import Endpoint, LLMSimulator
 
 pytestmark = pytest.mark.integration
 
@@ -93,10 +93,12 @@ async def test_openai_backend_against_llama_cpp_is_deterministic_and_constrained
     settings = Settings(
         home=tmp_path,
         tools=["example"],
-        simulator="openai",
-        llm_base_url=local_endpoint.base_url,
-        llm_model=local_endpoint.model,
-        cache_mode="refresh",  # every call goes to the model
+        simulator={
+            "backend": "openai",
+            "base_url": local_endpoint.base_url,
+            "model": local_endpoint.model,
+        },
+        cache={"mode": "refresh"},
     )
     app = create_app(settings, catalog=catalog, backend=MemoryBackend())
     # The local simulator's own request options, pointed at the module's server.
@@ -116,7 +118,9 @@ async def test_openai_backend_against_llama_cpp_is_deterministic_and_constrained
 
 
 async def test_concurrent_distinct_misses_all_get_valid_replies(local_endpoint: Endpoint) -> None:
-    simulator = LLMSimulator(local_endpoint, options=LLMOptions(concurrency=4, max_tokens=256))
+    simulator = LLMSimulator(
+        local_endpoint, options=SimulatorSettings(concurrency=4, max_tokens=256)
+    )
     catalog = Catalog.from_paths(["example"])
     api = next(a for a in catalog if a.name == "Current Weather")
     from toolsim.cache.keys import cache_key

@@ -112,7 +112,9 @@ async def test_settings_prompt_dir_reaches_the_simulator(tmp_path):
     folder = tmp_path / "prompts"
     folder.mkdir()
     (folder / "system.txt").write_text("You are $tool_name.", encoding="utf-8")
-    settings = Settings(home=tmp_path, llm_base_url="http://127.0.0.1:9/v1", prompt_dir=folder)
+    settings = Settings(
+        home=tmp_path, simulator={"base_url": "http://127.0.0.1:9/v1", "prompt_dir": folder}
+    )
 
     simulator = create_simulator("openai", settings=settings)
     try:

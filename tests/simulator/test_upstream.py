@@ -126,10 +126,8 @@ async def test_dead_relay_is_an_error(refused_url):
 async def test_real_answer_through_the_server_skips_the_llm(stub, make_app, connect):
     stub.relay_body = {"error": "", "response": {"temperature": 17}}
     app = make_app(
-        simulator="auto",
-        upstream_url=stub.relay_url,
-        llm_base_url=stub.base_url,
-        llm_model="stub-model",
+        simulator={"backend": "auto", "base_url": stub.base_url, "model": "stub-model"},
+        upstream={"url": stub.relay_url},
     )
     body = {**WEATHER, "tool_input": json.dumps({"city": "Lisbon"})}
 
@@ -148,10 +146,8 @@ async def test_rate_limited_relay_hands_over_to_the_llm(stub, make_app, connect)
     stub.relay_status = 429
     stub.relay_body = {"error": "Too Many Requests", "response": ""}
     app = make_app(
-        simulator="auto",
-        upstream_url=stub.relay_url,
-        llm_base_url=stub.base_url,
-        llm_model="stub-model",
+        simulator={"backend": "auto", "base_url": stub.base_url, "model": "stub-model"},
+        upstream={"url": stub.relay_url},
     )
 
     async with connect(app) as client:

@@ -24,7 +24,7 @@ EMBEDDED_PAIRS = tuple(p for p in PAIRS if p.label in ("hotel", "recipe", "film"
 
 @pytest.fixture
 async def schema_client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(home=tmp_path, tools=["example"], simulator="schema"))
+    app = create_app(Settings(home=tmp_path, tools=["example"], simulator={"backend": "schema"}))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         client.app = app  # type: ignore[attr-defined]
@@ -43,7 +43,9 @@ async def test_schema_simulator_details_agree_with_the_search(
 
 async def test_without_the_world_the_schema_simulator_contradicts_itself(tmp_path: Path) -> None:
     """The control: the same pairs with the world off disagree (so the check can fail)."""
-    settings = Settings(home=tmp_path, tools=["example"], simulator="schema", world=False)
+    settings = Settings(
+        home=tmp_path, tools=["example"], world=False, simulator={"backend": "schema"}
+    )
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
@@ -70,7 +72,7 @@ async def test_reconciled_facts_are_in_the_provenance(schema_client: httpx.Async
 @pytest.mark.integration
 async def test_embedded_model_details_agree_through_reconciliation(tmp_path: Path) -> None:
     require_local_model()
-    app = create_app(Settings(home=tmp_path, tools=["example"], simulator="local"))
+    app = create_app(Settings(home=tmp_path, tools=["example"], simulator={"backend": "local"}))
     service = app.state.service
     transport = httpx.ASGITransport(app=app)
     results = {}

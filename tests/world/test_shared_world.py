@@ -27,7 +27,7 @@ SCOPE = ("Travel", "tripnest_hotels")
 
 def _env(home: Path, **extra: str) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("TOOLSIM_")}
-    return env | {"TOOLSIM_HOME": str(home), "TOOLSIM_SIMULATOR": "schema", **extra}
+    return env | {"TOOLSIM_HOME": str(home), "TOOLSIM_SIMULATOR__BACKEND": "schema", **extra}
 
 
 def _call(base: str, function: str, arguments: dict[str, Any]) -> Any:
@@ -39,8 +39,8 @@ def _call(base: str, function: str, arguments: dict[str, Any]) -> Any:
 @pytest.mark.slow
 def test_two_servers_on_one_redis_see_the_same_world(redis_url: str, tmp_path: Path) -> None:
     """The search goes to one server, the details to the other: they agree."""
-    first = Server(_env(tmp_path / "a", TOOLSIM_CACHE_URL=redis_url), workers=1)
-    second = Server(_env(tmp_path / "b", TOOLSIM_CACHE_URL=redis_url), workers=1)
+    first = Server(_env(tmp_path / "a", TOOLSIM_CACHE__URL=redis_url), workers=1)
+    second = Server(_env(tmp_path / "b", TOOLSIM_CACHE__URL=redis_url), workers=1)
     try:
         first.start()
         second.start()
@@ -76,7 +76,7 @@ def store(
         yield _env(tmp_path), lambda: DiskBackend(tmp_path / "cache")
     else:
         url = request.getfixturevalue("redis_url")
-        yield _env(tmp_path, TOOLSIM_CACHE_URL=url), lambda: open_backend(url, tmp_path)
+        yield _env(tmp_path, TOOLSIM_CACHE__URL=url), lambda: open_backend(url, tmp_path)
 
 
 CALLS = 400

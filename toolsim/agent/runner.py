@@ -121,7 +121,7 @@ def context_chars(settings: Settings, limits: AgentLimits) -> int | None:
         return limits.context_chars
     if not uses_local_model(settings):
         return None
-    per_slot = settings.local_context // settings.local_slots
+    per_slot = settings.local.context // settings.local.slots
     return int((per_slot - limits.max_tokens) * CHARS_PER_TOKEN)
 
 
@@ -146,7 +146,7 @@ async def run_queries(
         if progress is not None:
             progress.start(len(queries), summary.skipped)
         slots = asyncio.Semaphore(concurrency)
-        timeout = settings.request_timeout + 30.0
+        timeout = settings.request_time_limit() + 30.0
 
         async with open_tools(settings, catalog, config.server, timeout=timeout) as tools:
 

@@ -77,8 +77,8 @@ class ToolClient:
 
 def _headers(settings: Settings) -> dict[str, str]:
     # A toolsim server with auth on needs the token; it is never logged or written.
-    if settings.auth_token:
-        return {"Authorization": f"Bearer {settings.auth_token}"}
+    if settings.server.auth_token:
+        return {"Authorization": f"Bearer {settings.server.auth_token}"}
     return {}
 
 

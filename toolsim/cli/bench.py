@@ -122,7 +122,12 @@ def bench(
     from toolsim.pipeline.bench import BenchConfig, bench_limits, bench_query_ids, run_bench
 
     settings = settings_from_flags(
-        home=home, cache_url=cache_url, cache_mode=cache_mode, simulator=simulator
+        {
+            "home": home,
+            "cache.url": cache_url,
+            "cache.mode": cache_mode,
+            "simulator.backend": simulator,
+        }
     )
     chosen_suite = split_list(suite) or ["example"]
     config = BenchConfig(

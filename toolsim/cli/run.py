@@ -111,7 +111,12 @@ def run(
     if not sources:
         raise UserError("give query files with --queries (or --queries example)")
     settings = settings_from_flags(
-        home=home, cache_url=cache_url, cache_mode=cache_mode, simulator=simulator
+        {
+            "home": home,
+            "cache.url": cache_url,
+            "cache.mode": cache_mode,
+            "simulator.backend": simulator,
+        }
     )
     config = RunConfig(
         queries=sources,

@@ -21,7 +21,7 @@ from toolsim.cli.common import (
 )
 from toolsim.cli.console import console
 from toolsim.errors import UserError
-from toolsim.settings import Settings
+from toolsim.settings import Settings, variable
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -59,25 +59,22 @@ def serve(
 
     from toolsim.server import create_app
 
-    overrides: dict[str, Any] = {
-        "host": host,
-        "port": port,
+    flags = {
+        "server.host": host,
+        "server.port": port,
+        "server.workers": workers,
         "tools": tools,
-        "cache_mode": cache_mode,
-        "simulator": simulator,
-        "upstream_url": upstream,
-        "schema_fallback": schema_fallback,
         "home": home,
-        "cache_url": cache_url,
-        "workers": workers,
+        "cache.mode": cache_mode,
+        "cache.url": cache_url,
+        "simulator.backend": simulator,
+        "simulator.schema_fallback": schema_fallback,
+        "upstream.url": upstream,
+        "faults.profile": faults,
+        "faults.seed": fault_seed,
     }
-    group = {"profile": faults, "seed": fault_seed}
-    if any(value is not None for value in group.values()):
-        # A nested group: the flags given override its variables, the others stay.
-        base = settings_from_flags(**overrides).faults.model_dump()
-        overrides["faults"] = base | {k: v for k, v in group.items() if v is not None}
-    settings = settings_from_flags(**overrides)
-    if settings.workers > 1 and (settings.cache_url or "").startswith("memory:"):
+    settings = settings_from_flags(flags)
+    if settings.server.workers > 1 and (settings.cache.url or "").startswith("memory:"):
         raise UserError("memory:// cannot be shared by several workers; use disk:// or redis://")
     # Built here even with several workers: bad settings fail once, clearly, before any fork.
     judge = episode_judge(settings)
@@ -85,35 +82,35 @@ def serve(
     service = application.state.service
     console.print(
         f"toolsim: {len(service.catalog)} APIs, {len(service.catalog.queries)} queries, "
-        f"cache mode {settings.cache_mode.value}, simulator "
+        f"cache mode {settings.cache.mode.value}, simulator "
         f"{service.simulator.name}, {len(service.backend)} cached replies\n"
-        f"listening on http://{settings.host}:{settings.port}  (POST /virtual, GET /v1/tools, "
-        f"/mcp, POST /v1/episodes, OpenEnv /ws, GET /stats)"
+        f"listening on http://{settings.server.host}:{settings.server.port}  "
+        "(POST /virtual, GET /v1/tools, /mcp, POST /v1/episodes, OpenEnv /ws, GET /stats)"
     )
-    if settings.workers == 1:
+    if settings.server.workers == 1:
         from toolsim.server.app import ready_to_serve
 
         uvicorn.run(
             ready_to_serve(application),
-            host=settings.host,
-            port=settings.port,
+            host=settings.server.host,
+            port=settings.server.port,
             log_level="warning",
         )
         return
-    console.print(f"{settings.workers} worker processes")
+    console.print(f"{settings.server.workers} worker processes")
     asyncio.run(service.simulator.aclose())
     service.backend.close()
     asyncio.run(judge.aclose())
     # Each worker builds its own app from the environment, so pass the flags on there.
-    for name, value in overrides.items():
+    for path, value in flags.items():
         if value is not None:
-            os.environ[f"TOOLSIM_{name.upper()}"] = _env_value(value)
+            os.environ[variable(path)] = _env_value(value)
     uvicorn.run(
         "toolsim.cli.serve:app_from_env",
         factory=True,
-        workers=settings.workers,
-        host=settings.host,
-        port=settings.port,
+        workers=settings.server.workers,
+        host=settings.server.host,
+        port=settings.server.port,
         log_level="warning",
     )
 

@@ -26,8 +26,8 @@ def open_world(home: Path | None, cache_url: str | None) -> Iterator[Any]:
     from toolsim.errors import UserError
     from toolsim.world.store import World
 
-    settings = settings_from_flags(home=home, cache_url=cache_url)
-    with closing(open_backend(settings.cache_url, settings.home)) as backend:
+    settings = settings_from_flags({"home": home, "cache.url": cache_url})
+    with closing(open_backend(settings.cache.url, settings.home)) as backend:
         if not isinstance(backend, SupportsRecords):
             raise UserError(f"the cache backend {type(backend).__name__} cannot hold a world")
         yield World(backend)

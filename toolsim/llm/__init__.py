@@ -3,7 +3,6 @@
 from toolsim.llm.chat import CachedChat, ChatModel, ChatReply, ChatRequest, ToolCall
 from toolsim.llm.client import RESPONSE_FORMATS, OpenAIChat
 from toolsim.llm.endpoint import Endpoint, EndpointSource, LLMUnavailable, RequestRejected
-from toolsim.llm.retry import RetryPolicy
 from toolsim.llm.roles import (
     available_chat_models,
     chat_model_registry,
@@ -22,7 +21,6 @@ __all__ = [
     "LLMUnavailable",
     "OpenAIChat",
     "RequestRejected",
-    "RetryPolicy",
     "ToolCall",
     "available_chat_models",
     "chat_model_registry",

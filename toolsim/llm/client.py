@@ -26,8 +26,8 @@ from toolsim.llm.chat import ChatReply, ChatRequest, ToolCall
 from toolsim.llm.endpoint import Endpoint, EndpointSource, LLMUnavailable, RequestRejected
 from toolsim.llm.local import acquire_local_server, local_model_options, release_local_server
 from toolsim.llm.responses import chat_messages, responses_arguments, responses_reply
-from toolsim.llm.retry import RetryCount, RetryPolicy, send_with_retries
-from toolsim.settings import Settings
+from toolsim.llm.retry import RetryCount, send_with_retries
+from toolsim.settings import RetrySettings, Settings
 
 #: How a reply is constrained, strongest first; a server that rejects one gets the next.
 RESPONSE_FORMATS = ("json_schema", "json_object", "none")
@@ -74,7 +74,7 @@ class OpenAIChat:
         concurrency: int = 4,
         extra_body: dict[str, Any] | None = None,
         name: str | None = None,
-        retry: RetryPolicy | None = None,
+        retry: RetrySettings | None = None,
         response_format: str = RESPONSE_FORMATS[0],
         api: str = APIS[0],
     ) -> None:
@@ -91,7 +91,7 @@ class OpenAIChat:
             raise ValueError("an endpoint whose model is not known yet needs an explicit name")
         self.timeout = timeout
         self.extra_body = extra_body or {}
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or RetrySettings()
         self.response_format = response_format
         self._client: openai.AsyncOpenAI | None = None
         self._connect_lock = asyncio.Lock()
@@ -324,10 +324,10 @@ class LocalChat(OpenAIChat):
         super().__init__(
             self._server.endpoint,
             timeout=timeout,
-            concurrency=settings.local_slots,
+            concurrency=settings.local.slots,
             extra_body={"cache_prompt": cache_prompt},
             name=MODEL_NAME,
-            retry=RetryPolicy.from_settings(settings),
+            retry=settings.retry,
         )
         self._released = False
 

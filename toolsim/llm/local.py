@@ -107,9 +107,9 @@ def local_model_options(settings: Settings) -> LocalModelOptions:
     """How the embedded model is started, from settings."""
     return LocalModelOptions(
         home=settings.home,
-        threads=settings.local_threads,
-        slots=settings.local_slots,
-        context=settings.local_context,
+        threads=settings.local.threads,
+        slots=settings.local.slots,
+        context=settings.local.context,
     )
 
 

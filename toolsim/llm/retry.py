@@ -15,7 +15,7 @@ import email.utils
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import openai
 from tenacity import (
@@ -28,32 +28,9 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
+from toolsim.settings import RetrySettings
+
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How transient model failures are retried.
-
-    Attributes:
-        retries: Re-sends after the first attempt (0: never retry).
-        base_seconds: The first wait; each later one doubles, plus up to as much again
-            of random jitter.
-        max_seconds: The longest single wait, also the most of a ``Retry-After`` honoured.
-    """
-
-    retries: int = 6
-    base_seconds: float = 1.0
-    max_seconds: float = 60.0
-
-    @classmethod
-    def from_settings(cls, settings: Any) -> RetryPolicy:
-        """The policy ``TOOLSIM_MODEL_RETRIES`` / ``_RETRY_BASE`` / ``_RETRY_MAX`` describe."""
-        return cls(
-            retries=settings.model_retries,
-            base_seconds=settings.model_retry_base,
-            max_seconds=settings.model_retry_max,
-        )
 
 
 @dataclass(slots=True)
@@ -102,22 +79,22 @@ def retry_after(exc: BaseException | None) -> float | None:
 class _Wait:
     """Exponential backoff with jitter, or the server's ``Retry-After``, capped."""
 
-    def __init__(self, policy: RetryPolicy) -> None:
+    def __init__(self, policy: RetrySettings) -> None:
         self.policy = policy
         self.backoff = wait_exponential_jitter(
-            initial=policy.base_seconds, max=policy.max_seconds, jitter=policy.base_seconds
+            initial=policy.base, max=policy.max, jitter=policy.base
         )
 
     def __call__(self, state: RetryCallState) -> float:
         asked = retry_after(state.outcome.exception() if state.outcome else None)
         if asked is not None:
-            return min(asked, self.policy.max_seconds)
-        return min(self.backoff(state), self.policy.max_seconds)
+            return min(asked, self.policy.max)
+        return min(self.backoff(state), self.policy.max)
 
 
 async def send_with_retries(
     send: Callable[[], Awaitable[T]],
-    policy: RetryPolicy,
+    policy: RetrySettings,
     count: RetryCount,
     *,
     deadline: float | None = None,

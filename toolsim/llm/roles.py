@@ -15,7 +15,6 @@ from toolsim.errors import UserError
 from toolsim.llm.chat import CachedChat, ChatModel
 from toolsim.llm.client import LocalChat, OpenAIChat
 from toolsim.llm.endpoint import Endpoint
-from toolsim.llm.retry import RetryPolicy
 from toolsim.registry import Registry
 from toolsim.settings import RoleSettings, Settings, chat_backend, role_variable
 
@@ -67,7 +66,7 @@ def openai_chat(*, role: str, settings: Settings, config: RoleSettings) -> ChatM
         Endpoint(base_url=config.base_url, model=config.model, api_key=config.api_key),
         timeout=config.timeout,
         concurrency=config.concurrency,
-        retry=RetryPolicy.from_settings(settings),
+        retry=settings.retry,
         api=config.api,
     )
 

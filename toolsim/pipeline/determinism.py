@@ -116,7 +116,9 @@ def _failure_note(observation: Any) -> str:
 
 def replay_settings(settings: Settings) -> Settings:
     """The same settings with the tool cache in replay mode."""
-    return settings.model_copy(update={"cache_mode": CacheMode.REPLAY})
+    return settings.model_copy(
+        update={"cache": settings.cache.model_copy(update={"mode": CacheMode.REPLAY})}
+    )
 
 
 def replay_folder(out: Path, number: int) -> Path:

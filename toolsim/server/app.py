@@ -91,16 +91,16 @@ def create_app(
     """
     settings = settings or Settings()
     catalog = catalog if catalog is not None else load_catalog(settings)
-    backend = backend if backend is not None else open_backend(settings.cache_url, settings.home)
+    backend = backend if backend is not None else open_backend(settings.cache.url, settings.home)
     simulator = simulator or create_simulator(settings.simulator.backend, settings=settings)
     service = ToolService(
         catalog,
         backend,
         simulator,
-        settings.cache_mode,
-        replay_suggestions=settings.replay_suggestions,
-        memory_entries=settings.memory_entries,
-        flight_lock_seconds=settings.flight_lock_seconds,
+        settings.cache.mode,
+        replay_suggestions=settings.server.replay_suggestions,
+        memory_entries=settings.server.memory_entries,
+        flight_lock_seconds=settings.server.flight_lock_seconds,
         world=World(backend) if settings.world and isinstance(backend, SupportsRecords) else None,
         faults=_faults(settings),
     )
@@ -110,7 +110,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stopping = asyncio.Event()
         flusher = asyncio.create_task(
-            _flush_counters_until(stopping, service, settings.stats_flush_seconds)
+            _flush_counters_until(stopping, service, settings.server.stats_flush_seconds)
         )
         try:
             async with app.state.mcp.run():
@@ -134,7 +134,7 @@ def create_app(
         lifespan=lifespan,
         # A redirect is no answer for a tool client; unknown paths get the error shape.
         redirect_slashes=False,
-        **_telemetry_options(settings.otel),
+        **_telemetry_options(settings.server.otel),
     )
     app.state.settings = settings
     app.state.service = service
@@ -144,12 +144,12 @@ def create_app(
     app.include_router(routes_ops.router)
     app.include_router(episodes_router)
     mount_openenv(app, episodes)
-    mount_mcp(app, service, settings.max_body_bytes, episodes)
+    mount_mcp(app, service, settings.server.max_body_bytes, episodes)
     if door_inside_fastapi(settings):
         app.add_middleware(
             VirtualDoor,
             service=service,
-            max_body_bytes=settings.max_body_bytes,
+            max_body_bytes=settings.server.max_body_bytes,
             answer_hits=False,
             episodes=episodes,
         )
@@ -173,7 +173,7 @@ def load_catalog(settings: Settings) -> Catalog:
     """The catalog of ``settings.tools``: MCP servers among them are listed first (I/O at
     the edge, with the real tools' headers), then every source is loaded."""
     listed = list_servers(
-        settings.tools, headers=settings.real_tools.headers, timeout=settings.upstream_timeout
+        settings.tools, headers=settings.real_tools.headers, timeout=settings.upstream.timeout
     )
     return Catalog.from_paths(settings.tools, listed)
 
@@ -213,7 +213,7 @@ def _telemetry_options(enabled: bool) -> dict[str, Any]:
     """FastAPI's OpenTelemetry switch, where this FastAPI has one.
 
     Its hook inspects the environment on every request (about half the cost of
-    a cache hit), so toolsim makes it opt-in (``TOOLSIM_OTEL``).
+    a cache hit), so toolsim makes it opt-in (``TOOLSIM_SERVER__OTEL``).
     """
     if "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
         return {}

@@ -2,17 +2,17 @@
 
 Outermost first::
 
-    AccessLog       TOOLSIM_ACCESS_LOG    one JSON line per request (off by default)
-    BearerAuth      TOOLSIM_AUTH_TOKEN    401 without the token (off by default)
-    VirtualDoor     POST /virtual, whole  hits from memory; misses (and calls inside an
-                                          episode, X-Toolsim-Episode) under the time limit
-    RequestTimeout  request_timeout       504 when a request takes too long
+    AccessLog       server.access_log       one JSON line per request (off by default)
+    BearerAuth      server.auth_token       401 without the token (off by default)
+    VirtualDoor     POST /virtual, whole    hits from memory; misses (and calls inside an
+                                            episode, X-Toolsim-Episode) under the time limit
+    RequestTimeout  server.request_timeout  504 when a request takes too long
     FastAPI         (its own middleware, in the order added by the app factory:)
-      McpPath       /mcp                  the MCP endpoint
-      /ws           OpenEnv front         episodes over a WebSocket (a route)
-      routes        /v1/..., /stats, ...  with the error handlers of server/errors.py
+      McpPath       /mcp                    the MCP endpoint
+      /ws           OpenEnv front           episodes over a WebSocket (a route)
+      routes        /v1/..., /stats, ...    with the error handlers of server/errors.py
 
-With telemetry on (``TOOLSIM_OTEL``), the ``/virtual`` door moves inside FastAPI,
+With telemetry on (``TOOLSIM_SERVER__OTEL``), the ``/virtual`` door moves inside FastAPI,
 behind its tracing, so that every request (cache hits too) is traced; the time
 limit then wraps it from outside.
 
@@ -39,27 +39,27 @@ def front_layers(
 ) -> ASGIApp:
     """Everything in front of FastAPI's ``stack``, in the order the module docstring draws."""
     limit = RequestTimeout(
-        stack, seconds=settings.request_timeout, on_timeout=service.metrics.count_timeout
+        stack, seconds=settings.request_time_limit(), on_timeout=service.metrics.count_timeout
     )
     front: ASGIApp = limit
-    if not settings.otel:
+    if not settings.server.otel:
         # With a fault profile every call goes through the service, which applies it.
         hits = service.faults is None
         front = VirtualDoor(
             front,
             service,
-            settings.max_body_bytes,
+            settings.server.max_body_bytes,
             limit=limit,
             answer_hits=hits,
             episodes=episodes,
         )
-    if settings.auth_token is not None:
-        front = BearerAuth(front, token=SecretStr(settings.auth_token))
-    if settings.access_log:
+    if settings.server.auth_token is not None:
+        front = BearerAuth(front, token=SecretStr(settings.server.auth_token))
+    if settings.server.access_log:
         front = AccessLog(front)
     return front
 
 
 def door_inside_fastapi(settings: Settings) -> bool:
     """Whether the ``/virtual`` door is FastAPI middleware (telemetry on) instead of in front."""
-    return settings.otel
+    return settings.server.otel

@@ -82,7 +82,7 @@ async def call_tool(
     """
     service = _service(request)
     name = checked_name(function_name, "function_name")
-    arguments = await read_json_body(request, request.app.state.settings.max_body_bytes)
+    arguments = await read_json_body(request, request.app.state.settings.server.max_body_bytes)
     if not isinstance(arguments, dict):
         raise BadRequest("the body must be a JSON object of arguments")
     episode = request.headers.get(EPISODE_HEADER)

@@ -23,7 +23,6 @@ from toolsim.simulator.base import (
 
 _EXPORTS = {
     "Endpoint": "toolsim.simulator.llm",
-    "LLMOptions": "toolsim.simulator.llm",
     "LLMSimulator": "toolsim.simulator.llm",
     "LLMUnavailable": "toolsim.simulator.llm",
 }
@@ -31,7 +30,6 @@ _EXPORTS = {
 __all__ = [
     "KnownEntity",
     "Endpoint",
-    "LLMOptions",
     "LLMSimulator",
     "LLMUnavailable",
     "Simulation",
@@ -44,6 +42,6 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from toolsim.simulator.llm import Endpoint, LLMOptions, LLMSimulator, LLMUnavailable
+    from toolsim.simulator.llm import Endpoint, LLMSimulator, LLMUnavailable
 
 __getattr__ = lazy_exports(__name__, _EXPORTS)

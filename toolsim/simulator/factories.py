@@ -4,14 +4,13 @@
 * ``openai``: a model at ``TOOLSIM_SIMULATOR__BASE_URL`` (vLLM, OpenAI, llama.cpp, ...).
 * ``local``: the embedded model, started in-process on the first miss.
 * ``upstream``: the real tools only: OpenAPI and MCP servers, and for ToolBench
-  APIs the relay at ``TOOLSIM_UPSTREAM_URL`` (see :mod:`toolsim.simulator.upstream`).
+  APIs the relay at ``TOOLSIM_UPSTREAM__URL`` (see :mod:`toolsim.simulator.upstream`).
 * ``auto`` (the default): upstream if configured, then ``openai`` if an endpoint
-  is configured or else ``local``, then ``schema`` if ``TOOLSIM_SCHEMA_FALLBACK``.
+  is configured or else ``local``, then ``schema`` if ``TOOLSIM_SIMULATOR__SCHEMA_FALLBACK``.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from toolsim.errors import UserError
@@ -21,39 +20,17 @@ from toolsim.llm.local import (
     local_model_options,
     release_local_server,
 )
-from toolsim.llm.retry import RetryPolicy
 from toolsim.settings import Settings, role_variable
 from toolsim.simulator.base import Simulator
 from toolsim.simulator.chain import FallbackChain
-from toolsim.simulator.llm import Endpoint, LLMOptions, LLMSimulator
+from toolsim.simulator.llm import Endpoint, LLMSimulator
 from toolsim.simulator.prompt import PromptTemplates
 from toolsim.simulator.template_filler import SchemaSimulator
 from toolsim.simulator.upstream import OpenApiCaller, RealTools, UpstreamRelay
 
 
-def llm_options(settings: Settings) -> LLMOptions:
-    """The LLM simulator options a settings object describes."""
-    simulator = settings.simulator
-    return LLMOptions(
-        timeout=simulator.timeout,
-        attempts=simulator.attempts,
-        temperature=simulator.temperature,
-        seed=simulator.seed,
-        max_tokens=simulator.max_tokens,
-        concurrency=simulator.concurrency,
-        response_format=simulator.response_format,
-        examples=settings.examples,
-        examples_chars=settings.examples_chars,
-        max_items=simulator.max_items,
-        retry=RetryPolicy.from_settings(settings),
-        lenient_json=simulator.lenient_json,
-        api=simulator.api,
-    )
-
-
-def openai_simulator(settings: Settings | None = None, **_: Any) -> LLMSimulator:
+def openai_simulator(*, settings: Settings, **_: Any) -> LLMSimulator:
     """A model at an OpenAI-compatible endpoint (its name asked from the server if unset)."""
-    settings = settings or Settings()
     simulator = settings.simulator
     if not simulator.base_url:
         raise UserError(f"the openai simulator needs {role_variable('simulator', 'base_url')}")
@@ -62,8 +39,9 @@ def openai_simulator(settings: Settings | None = None, **_: Any) -> LLMSimulator
     )
     return LLMSimulator(
         endpoint,
-        options=llm_options(settings),
-        prompts=PromptTemplates.load(settings.prompt_dir),
+        options=settings.simulator,
+        retry=settings.retry,
+        prompts=PromptTemplates.load(settings.simulator.prompt_dir),
         name="openai",
     )
 
@@ -90,54 +68,53 @@ class LocalSimulator(LLMSimulator):
 LOCAL_MAX_ITEMS = 3
 
 
-def local_simulator(settings: Settings | None = None, **_: Any) -> LocalSimulator:
+def local_simulator(*, settings: Settings, **_: Any) -> LocalSimulator:
     """The embedded SmolLM2 model on an in-process llama.cpp server."""
-    settings = settings or Settings()
     server = acquire_local_server(local_model_options(settings))
     # Reusing a cached prompt prefix changes llama.cpp's numerics slightly, so
     # the same call could get a different reply; recomputing keeps it repeatable.
-    options = replace(
-        llm_options(settings),
-        extra_body=(("cache_prompt", False),),
-        max_items=min(settings.simulator.max_items, LOCAL_MAX_ITEMS),
-    )
+    simulator = settings.simulator
     return LocalSimulator(
-        server, options=options, prompts=PromptTemplates.load(settings.prompt_dir)
+        server,
+        options=simulator.model_copy(
+            update={"max_items": min(simulator.max_items, LOCAL_MAX_ITEMS)}
+        ),
+        retry=settings.retry,
+        extra_body={"cache_prompt": False},
+        prompts=PromptTemplates.load(simulator.prompt_dir),
     )
 
 
 def relay(settings: Settings) -> UpstreamRelay | None:
-    """The StableToolBench relay at ``TOOLSIM_UPSTREAM_URL``, if one is set."""
-    if not settings.upstream_url:
+    """The StableToolBench relay at ``TOOLSIM_UPSTREAM__URL``, if one is set."""
+    if not settings.upstream.url:
         return None
-    return UpstreamRelay(settings.upstream_url, timeout=settings.upstream_timeout)
+    return UpstreamRelay(settings.upstream.url, timeout=settings.upstream.timeout)
 
 
-def upstream_simulator(settings: Settings | None = None, **_: Any) -> RealTools:
+def upstream_simulator(*, settings: Settings, **_: Any) -> RealTools:
     """The real tools only (misses they cannot answer are errors)."""
-    settings = settings or Settings()
     real = settings.real_tools
     openapi = OpenApiCaller(
         server=real.openapi_server,
         headers=real.headers,
         params=real.params,
-        timeout=settings.upstream_timeout,
+        timeout=settings.upstream.timeout,
     )
     return RealTools(
         relay=relay(settings),
         openapi=openapi,
         mcp_headers=real.headers,
-        timeout=settings.upstream_timeout,
+        timeout=settings.upstream.timeout,
     )
 
 
-def auto_simulator(settings: Settings | None = None, **_: Any) -> Simulator:
+def auto_simulator(*, settings: Settings, **_: Any) -> Simulator:
     """Upstream (if configured) -> LLM (remote if configured, else local) -> schema (if allowed)."""
-    settings = settings or Settings()
     remote = settings.simulator.base_url
-    llm = openai_simulator(settings) if remote else local_simulator(settings)
+    llm = openai_simulator(settings=settings) if remote else local_simulator(settings=settings)
     upstream = relay(settings)
-    fallback = SchemaSimulator() if settings.schema_fallback else None
+    fallback = SchemaSimulator() if settings.simulator.schema_fallback else None
     if upstream is None and fallback is None:
         return llm
     return FallbackChain(llm, upstream=upstream, fallback=fallback)

@@ -13,61 +13,49 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 from toolsim.errors import UpstreamError
 from toolsim.llm.chat import ChatRequest
 from toolsim.llm.client import OpenAIChat
 from toolsim.llm.endpoint import Endpoint, EndpointSource, LLMUnavailable
-from toolsim.llm.retry import RetryPolicy
+from toolsim.settings import RetrySettings, SimulatorSettings
 from toolsim.simulator.base import Simulation, SimulationRequest
 from toolsim.simulator.model_reply import parse_reply, reply_schema
 from toolsim.simulator.prompt import PromptTemplates
 
-__all__ = ["Endpoint", "LLMOptions", "LLMSimulator", "LLMUnavailable"]
+__all__ = ["Endpoint", "LLMSimulator", "LLMUnavailable"]
 
 
-@dataclass(frozen=True, slots=True)
-class LLMOptions:
-    """Sampling and robustness settings of an LLM simulator."""
-
-    timeout: float = 120.0
-    attempts: int = 3
-    temperature: float = 0.0
-    #: The least temperature of a new attempt after invalid output (at 0 it would repeat it).
-    resample_temperature: float = 0.5
-    seed: int | None = 42
-    max_tokens: int = 768
-    concurrency: int = 4
-    response_format: str = "json_schema"
-    examples: int = 5
-    examples_chars: int = 2000
-    #: Longest list in a reply (the schema's maxItems): every item costs generation time.
-    max_items: int = 10
-    #: Server-specific request fields (e.g. llama.cpp's ``cache_prompt``).
-    extra_body: tuple[tuple[str, Any], ...] = ()
-    #: How transient failures (429, 5xx, connection, timeout) are re-sent.
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    #: Take the first JSON object of the output, repaired (fine-tuned simulators' own format).
-    lenient_json: bool = False
-    #: The endpoint's API: ``chat`` or ``responses`` (see :mod:`toolsim.llm.responses`).
-    api: str = "chat"
+#: The least temperature of a new attempt after invalid output (at 0 it would repeat it).
+RESAMPLE_TEMPERATURE = 0.5
 
 
 class LLMSimulator:
-    """Answers a call by asking a chat model to play the API."""
+    """Answers a call by asking a chat model to play the API.
+
+    Args:
+        endpoint: The model's endpoint (or where to find it).
+        options: The simulator's settings (sampling, attempts, examples, limits).
+        retry: How transient failures (429, 5xx, connection, timeout) are re-sent.
+        extra_body: Server-specific request fields (e.g. llama.cpp's ``cache_prompt``).
+        prompts: The prompt templates; default the built-in ones.
+        name: The name provenance and errors give this simulator.
+    """
 
     def __init__(
         self,
         endpoint: Endpoint | EndpointSource,
         *,
-        options: LLMOptions | None = None,
+        options: SimulatorSettings | None = None,
+        retry: RetrySettings | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         prompts: PromptTemplates | None = None,
         name: str = "openai",
     ) -> None:
         self.name = name
-        self.options = options or LLMOptions()
+        self.options = options or SimulatorSettings()
         self.prompts = prompts or PromptTemplates.load()
         self.example_count = self.options.examples
         self.example_chars = self.options.examples_chars
@@ -76,9 +64,9 @@ class LLMSimulator:
             timeout=self.options.timeout,
             concurrency=self.options.concurrency,
             name=name,
-            retry=self.options.retry,
+            retry=retry,
             response_format=self.options.response_format,
-            extra_body=dict(self.options.extra_body),
+            extra_body=dict(extra_body or {}),
             api=self.options.api,
         )
         self._slots = asyncio.Semaphore(self.options.concurrency)
@@ -151,7 +139,7 @@ class LLMSimulator:
         if attempt:
             # At temperature 0 a new attempt would repeat the invalid output exactly;
             # it samples (reproducibly: the seed moves with the attempt).
-            temperature = max(temperature, self.options.resample_temperature)
+            temperature = max(temperature, RESAMPLE_TEMPERATURE)
         seed = self.options.seed
         return ChatRequest(
             messages=tuple(messages),

@@ -1,7 +1,7 @@
 """Prompts for LLM simulators: template files users can override.
 
 The prompt is two ``string.Template`` files, ``system.txt`` and ``user.txt``.
-A folder given by ``TOOLSIM_PROMPT_DIR`` replaces either file, so a fine-tuned
+A folder given by ``TOOLSIM_SIMULATOR__PROMPT_DIR`` replaces either file, so a fine-tuned
 simulator with its own format (such as MirrorAPI) is plugged in by
 configuration. The hash of the two templates is stored with every simulated
 entry, so replies from different prompts can be told apart.

@@ -30,10 +30,11 @@ def make_episodes_app(tmp_path: Path, notes_tools: Path) -> Iterator[Callable[..
     apps: list[FastAPI] = []
 
     def make(judge: Any = "fake", **settings: Any) -> FastAPI:
+        simulator = {"backend": settings.pop("simulator", "notes")}
         options = {
             "home": tmp_path / "home",
             "tools": ["example", str(notes_tools)],
-            "simulator": "notes",
+            "simulator": simulator,
         } | settings
         app = create_app(Settings(**options), judge=FakeRewards() if judge == "fake" else judge)
         apps.append(app)

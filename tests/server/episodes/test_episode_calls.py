@@ -232,7 +232,7 @@ async def test_episodes_off_answer_501(make_episodes_app, connect):
 
 
 async def test_replay_mode_misses_inside_an_episode(make_episodes_app, connect):
-    app = make_episodes_app(cache_mode="replay")
+    app = make_episodes_app(cache={"mode": "replay"})
     async with connect(app) as client:
         opened = await open_episode(client, query="x", tools=["Notes Hub"])
         reply = await client.post(

@@ -49,7 +49,7 @@ def cache_url(request: pytest.FixtureRequest) -> str:
 async def test_create_read_update_delete_in_parallel_episodes_never_leak(
     make_episodes_app, connect, cache_url
 ):
-    app = make_episodes_app(cache_url=cache_url)
+    app = make_episodes_app(cache={"url": cache_url})
     async with connect(app) as client:
         outcomes = await asyncio.gather(*(_crud(client, n) for n in range(24)))
         outside = await client.post(f"/v1/tools/{GET}", json={"note_id": note_id("groceries")})

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 def _replica(redis_url: str, home: str) -> Server:
     env = {
         **os.environ,
-        "TOOLSIM_CACHE_URL": redis_url,
+        "TOOLSIM_CACHE__URL": redis_url,
         "TOOLSIM_HOME": home,
         "TOOLSIM_SIMULATOR__BACKEND": "schema",
     }

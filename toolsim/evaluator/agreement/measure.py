@@ -287,7 +287,6 @@ async def evaluate_agreement_async(
     total = sum(len(s.answers) for entry in entries for s in entry.sets)
     if sample is not None:
         entries = sample_entries(entries, sample, seed)
-    settings = settings or Settings()
     judge, owned = open_judge(settings, None, None, judge)
     try:
         report = await pass_rate_of_entries(entries, runs, judge, progress=progress)

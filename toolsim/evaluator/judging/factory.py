@@ -50,7 +50,7 @@ def resolve(name: str | None, settings: Settings) -> str:
 
 
 def create_judge(
-    settings: Settings | None = None,
+    settings: Settings,
     name: str | None = None,
     *,
     options: JudgeOptions | None = None,
@@ -64,7 +64,6 @@ def create_judge(
     """
     from toolsim.llm import available_chat_models, create_chat_model
 
-    settings = settings or Settings()
     chosen = resolve(name, settings)
     if chosen in judge_registry:
         return judge_registry.create(chosen, settings=settings)

@@ -200,13 +200,19 @@ def open_judge(
     options: JudgeOptions | None,
     judge: Judge | None = None,
 ) -> tuple[Judge, bool]:
-    """``judge``; else an LLM judge over ``chat``; else the configured judge (then owned by
-    the caller, who closes it)."""
+    """``judge``; else an LLM judge over ``chat``; else the judge ``settings`` configure (then
+    owned by the caller, who closes it).
+
+    Raises:
+        TypeError: none of the three is given.
+    """
     if judge is not None:
         return judge, False
     if chat is not None:
         return LLMJudge(chat, options), False
-    return create_judge(settings or Settings(), options=options), True
+    if settings is None:
+        raise TypeError("give the settings of the judge to use, a judge, or a chat model")
+    return create_judge(settings, options=options), True
 
 
 async def pass_rate_of_entries(

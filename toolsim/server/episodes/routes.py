@@ -27,7 +27,7 @@ def _episodes(request: Request) -> Episodes:
 
 async def _body(request: Request, model: type[Body]) -> Body:
     """The request's JSON body as ``model``, under the server's body-size limit."""
-    data = await read_json_body(request, request.app.state.settings.max_body_bytes)
+    data = await read_json_body(request, request.app.state.settings.server.max_body_bytes)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

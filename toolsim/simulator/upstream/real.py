@@ -4,7 +4,7 @@ One upstream, three routes, chosen by where an API came from:
 
 * an OpenAPI operation: its server (:mod:`toolsim.simulator.upstream.http`);
 * an MCP tool: its MCP server (:mod:`toolsim.simulator.upstream.mcp`);
-* a ToolBench API: the StableToolBench relay at ``TOOLSIM_UPSTREAM_URL``
+* a ToolBench API: the StableToolBench relay at ``TOOLSIM_UPSTREAM__URL``
   (:mod:`toolsim.simulator.upstream.relay`).
 
 A real reply is a :class:`~toolsim.simulator.base.Simulation` with source
@@ -64,7 +64,7 @@ class RealTools:
         else:
             raise UpstreamError(
                 f"no real upstream for {api.function_name}: a ToolBench API needs a "
-                "StableToolBench relay (TOOLSIM_UPSTREAM_URL)"
+                "StableToolBench relay (TOOLSIM_UPSTREAM__URL)"
             )
         return Simulation(
             reply=Reply(error=error, response=response), source=Source.REAL, simulator=NAME
