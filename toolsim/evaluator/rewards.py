@@ -10,7 +10,7 @@ asking the judge), then the judge: in one call for a judge that scores batches
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from toolsim.answers import Answer
@@ -27,11 +27,26 @@ def reward_json(verdict: Verdict) -> dict[str, Any]:
 
 
 class JudgeRewards:
-    """Rewards from a :class:`Judge` (see the module docstring)."""
+    """Rewards from a :class:`Judge` (see the module docstring).
 
-    def __init__(self, judge: Judge, run: int = 0) -> None:
-        self.judge = judge
+    Args:
+        judge: The judge, or a function that makes it on first use (so a server starts
+            without loading a model it may never need).
+        run: The judge run the verdicts are asked for.
+    """
+
+    def __init__(self, judge: Judge | Callable[[], Judge], run: int = 0) -> None:
+        self._judge = judge if isinstance(judge, Judge) else None
+        self._make = None if isinstance(judge, Judge) else judge
         self.run = run
+
+    @property
+    def judge(self) -> Judge:
+        """The judge, made now if it was not yet."""
+        if self._judge is None:
+            assert self._make is not None
+            self._judge = self._make()
+        return self._judge
 
     def identity(self) -> dict[str, Any]:
         """The judge's identity, as JSON."""
@@ -41,21 +56,24 @@ class JudgeRewards:
         """One reward per answer, in order."""
         decided: list[Verdict | None] = [rule_verdict(answer) for answer in answers]
         asked = [answer for answer, verdict in zip(answers, decided, strict=True) if not verdict]
-        batch = getattr(self.judge, "verdicts", None)
+        judge = self.judge
+        batch = getattr(judge, "verdicts", None)
         if asked and batch is not None:
             judged = list(await batch(asked, self.run))
         else:
             judged = list(
-                await asyncio.gather(*(self.judge.verdict(answer, self.run) for answer in asked))
+                await asyncio.gather(*(judge.verdict(answer, self.run) for answer in asked))
             )
         given = iter(judged)
         return [reward_json(verdict or next(given)) for verdict in decided]
 
     async def aclose(self) -> None:
-        """Close the judge."""
-        await self.judge.aclose()
+        """Close the judge, if it was made."""
+        if self._judge is not None:
+            await self._judge.aclose()
 
 
 def episode_judge(settings: Settings) -> JudgeRewards:
-    """The configured judge (``TOOLSIM_JUDGE__*``) as the reward of episodes."""
-    return JudgeRewards(create_judge(settings))
+    """The configured judge (``TOOLSIM_JUDGE__*``) as the reward of episodes, made on the
+    first verify."""
+    return JudgeRewards(lambda: create_judge(settings))
