@@ -15,6 +15,9 @@ prints them without a traceback::
     ├── ToolNotFound             404 tool_not_found
     ├── InvalidArguments         422 invalid_arguments
     ├── CacheMiss                404 cache_miss          replay mode, no recorded reply
+    ├── EpisodeNotFound          404 episode_not_found   never opened, closed, or expired
+    ├── EpisodeLimit             429 episode_limit       too many open episodes, calls or cost
+    ├── NotAvailable             501 not_available       not set up here (no judge, episodes off)
     ├── UpstreamError            502 upstream_error      a simulator, relay or model failed
     │   ├── LLMUnavailable       toolsim.llm             the endpoint cannot be reached
     │   ├── RequestRejected      toolsim.llm             the endpoint refused the request
@@ -136,6 +139,27 @@ def is_infrastructure(error: BaseException) -> bool:
 
 #: The source (``X-Toolsim-Source``) of a reply that a fault profile injected.
 FAULT_SOURCE = "fault"
+
+
+class EpisodeNotFound(ToolsimError):
+    """An episode id that names no open episode (never opened, closed, or expired)."""
+
+    status_code = 404
+    code = "episode_not_found"
+
+
+class EpisodeLimit(ToolsimError):
+    """A limit reached: episodes open at once, or one episode's calls or budget."""
+
+    status_code = 429
+    code = "episode_limit"
+
+
+class NotAvailable(ToolsimError):
+    """Something this server was not set up for: no judge, episodes off, no sessions."""
+
+    status_code = 501
+    code = "not_available"
 
 
 class InjectedFault(ToolsimError):

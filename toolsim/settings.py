@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic.fields import FieldInfo
@@ -65,6 +65,11 @@ class RoleSettings(BaseModel):
     api_key: str = Field(default="none", repr=False, description="Key for the endpoint.")
     timeout: float = Field(default=300.0, gt=0, description="Seconds for one model call.")
     concurrency: int = Field(default=4, ge=1, description="Model calls in flight at once.")
+    api: Literal["chat", "responses"] = Field(
+        default="chat",
+        description="The endpoint's API: chat (/v1/chat/completions) or responses "
+        "(/v1/responses: tools with reasoning on the newest models); the local model: chat.",
+    )
 
 
 def chat_backend(config: RoleSettings) -> str:
@@ -138,6 +143,42 @@ class JudgeSettings(RoleSettings):
         description="A folder of LLM-judge prompt files used exactly: toolsim's <name>.txt "
         "templates, or a StableToolBench evaluator folder (its template.txt); default: "
         "toolsim's own prompts.",
+    )
+
+
+class EpisodeSettings(BaseModel):
+    """Episodes: per-rollout state for RL and evaluation harnesses (``TOOLSIM_EPISODES__*``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(
+        default=True, description="Serve /v1/episodes and the OpenEnv front (/ws, /schema)."
+    )
+    ttl: float = Field(
+        default=900.0,
+        gt=0,
+        description="Seconds an idle episode lives (every call or verify restarts it).",
+    )
+    max_open: int = Field(
+        default=10_000,
+        ge=1,
+        description="Episodes open at once on the store, over every replica; more get 429.",
+    )
+    max_calls: int = Field(
+        default=200, ge=1, description="Tool calls one episode may make; more are refused."
+    )
+    costs: str | None = Field(
+        default=None,
+        description="Prices per call, as `toolsim bench --costs` (a JSON file, seed:N or "
+        "seed:N:LOW-HIGH); unset: 1 per call. An episode may bring its own.",
+    )
+    verify_batch: int = Field(
+        default=256, ge=1, description="Verdicts asked of the judge in one batch at most."
+    )
+    verify_wait: float = Field(
+        default=0.002,
+        ge=0,
+        description="Seconds a verify waits for others to share its judge batch.",
     )
 
 
@@ -511,6 +552,10 @@ class Settings(BaseSettings):
     )
     judge: JudgeSettings = Field(
         default_factory=JudgeSettings, description="The judge (TOOLSIM_JUDGE__*)."
+    )
+    episodes: EpisodeSettings = Field(
+        default_factory=EpisodeSettings,
+        description="Episodes for RL and evaluation harnesses (TOOLSIM_EPISODES__*).",
     )
     server: ServerSettings = Field(
         default_factory=ServerSettings, description="The HTTP server (TOOLSIM_SERVER__*)."

@@ -13,7 +13,7 @@ from support import FX_ARGS, FX_FUNCTION, WEATHER_CALL
 from toolsim.settings import Settings
 
 TOKEN = "s3cret-t0ken-for-tests"
-PARAMS = {"function_name": FX_FUNCTION}
+PARAMS = {"function_name": FX_FUNCTION, "episode_id": "no-such-episode"}
 BODIES: dict[str, Any] = {"/virtual": WEATHER_CALL, f"/v1/tools/{FX_FUNCTION}": FX_ARGS}
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,9 @@ from toolsim.settings import Settings, chat_backend
 if TYPE_CHECKING:
     # Only a type here: importing the model client would make `toolsim --help` pay for openai.
     from toolsim.llm import ChatReply
+
+#: The assistant message's key for reasoning items (:data:`toolsim.llm.responses.REASONING`).
+REASONING = "reasoning"
 
 #: Older observations are cut to this when the conversation outgrows the context.
 SHORT_OBSERVATION = 200
@@ -204,14 +207,15 @@ def _step_messages(step: Step, mode: ActionMode, observation: str) -> list[dict[
     # Ids are made here, not taken from the model, so equal histories give equal requests.
     call_id = f"call_{step.depth}"
     call = {"name": step.action.function, "arguments": step.action.arguments or "{}"}
-    return [
-        {
-            "role": "assistant",
-            "content": step.action.thought or None,
-            "tool_calls": [{"id": call_id, "type": "function", "function": call}],
-        },
-        {"role": "tool", "tool_call_id": call_id, "content": observation},
-    ]
+    assistant: dict[str, Any] = {
+        "role": "assistant",
+        "content": step.action.thought or None,
+        "tool_calls": [{"id": call_id, "type": "function", "function": call}],
+    }
+    if step.action.reasoning:
+        # The model's reasoning goes back with its tool calls (Responses API only).
+        assistant[REASONING] = list(step.action.reasoning)
+    return [assistant, {"role": "tool", "tool_call_id": call_id, "content": observation}]
 
 
 def parse(reply: ChatReply, mode: ActionMode) -> tuple[Action, ...]:
@@ -229,6 +233,8 @@ def parse(reply: ChatReply, mode: ActionMode) -> tuple[Action, ...]:
     for position, call in enumerate(reply.tool_calls):
         thought = reply.content or "" if position == 0 else ""
         action = _action(call.name, call.arguments, _arguments(call.arguments), thought)
+        if position == 0 and reply.reasoning:
+            action = replace(action, reasoning=reply.reasoning)
         found.append(action)
         if action.is_finish:
             break

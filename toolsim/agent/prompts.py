@@ -11,7 +11,13 @@ from toolsim.agent.trajectory import Step
 from toolsim.catalog.models import ApiSpec
 from toolsim.catalog.parameters import ParamNames
 from toolsim.catalog.tool_schemas import function_schema
-from toolsim.runs.answer_format import FINISH, GIVE_ANSWER, GIVE_UP
+from toolsim.runs.answer_format import (
+    FINISH,
+    FINISH_DESCRIPTION,
+    GIVE_ANSWER,
+    GIVE_UP,
+    finish_schema,
+)
 
 #: Longest function description shown in the JSON-mode system prompt.
 MAX_COMPACT_DESCRIPTION = 160
@@ -29,35 +35,10 @@ JSON_REPLY = (
     '"arguments": {...}}.'
 )
 
-FINISH_DESCRIPTION = (
-    f'End the task. return_type "{GIVE_ANSWER}" with final_answer: the complete answer shown '
-    f'to the user. return_type "{GIVE_UP}": these steps cannot solve the task, start over.'
-)
-
-
 #: The hash of the prompt texts above (recorded with a run: they change between versions).
 PROMPT_HASH = hashlib.sha256(
     "\x00".join((SYSTEM, JSON_REPLY, FINISH_DESCRIPTION)).encode()
 ).hexdigest()[:16]
-
-
-def finish_schema() -> dict[str, Any]:
-    """The Finish function's definition."""
-    return {
-        "name": FINISH,
-        "description": FINISH_DESCRIPTION,
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "return_type": {"type": "string", "enum": [GIVE_ANSWER, GIVE_UP]},
-                "final_answer": {
-                    "type": "string",
-                    "description": f'The answer for the user (needed with "{GIVE_ANSWER}").',
-                },
-            },
-            "required": ["return_type"],
-        },
-    }
 
 
 def reference_functions(

@@ -23,6 +23,8 @@ class Action:
     arguments: str
     parsed: dict[str, Any]
     thought: str = ""
+    #: Reasoning items of the model's reply (Responses API), sent back with the next turn.
+    reasoning: tuple[dict[str, Any], ...] = ()
 
     @property
     def is_finish(self) -> bool:

@@ -8,7 +8,8 @@ Backends are chosen by the cache URL's scheme; toolsim's own (``disk``, ``memory
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -144,6 +145,106 @@ class SupportsRecords(Protocol):
     def records_clear(self, table: str) -> int:
         """Delete a table; return how many records it held."""
         ...
+
+
+#: What :meth:`SupportsSessions.session_open` reports.
+OPENED, EXISTS, FULL = "opened", "exists", "full"
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A session as stored: its fields and its log (empty when not asked for)."""
+
+    fields: dict[str, Any]
+    log: list[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionChange:
+    """What :meth:`SupportsSessions.session_change` did."""
+
+    #: False: no such session (never opened, closed, or expired); nothing changed.
+    found: bool
+    #: The counter whose cap refused the change (then nothing changed), or None.
+    capped: str | None = None
+    #: The new value of every counter the change added to.
+    totals: dict[str, float] = field(default_factory=dict)
+
+
+@runtime_checkable
+class SupportsSessions(Protocol):
+    """An optional capability: expiring sessions, shared by every process on the store.
+
+    A session, named within a space, holds fields (name -> JSON value) and an
+    append-only log of JSON values. It expires ``ttl`` seconds after it was opened
+    or last changed, so an abandoned one frees its room by itself. Every method is
+    atomic, so replicas on one store can serve one session turn by turn, and a
+    session outlives the process that opened it. Episodes (``toolsim.server.episodes``)
+    live here; the cache knows nothing about what the fields mean.
+    """
+
+    def session_open(
+        self, space: str, name: str, fields: dict[str, Any], ttl: float, *, limit: int = 0
+    ) -> str:
+        """Create a session: :data:`OPENED`, or :data:`EXISTS` (the name is taken), or
+        :data:`FULL` (``limit`` > 0 sessions of the space are live)."""
+        ...
+
+    def session_read(self, space: str, name: str, *, log: bool = True) -> Session | None:
+        """The session (with its log unless ``log`` is False); None if there is none."""
+        ...
+
+    def session_change(
+        self,
+        space: str,
+        name: str,
+        *,
+        ttl: float,
+        fields: dict[str, Any] | None = None,
+        add: dict[str, float] | None = None,
+        caps: dict[str, float] | None = None,
+        append: Sequence[Any] = (),
+    ) -> SessionChange:
+        """Set ``fields``, add to the counters in ``add``, append to the log, and restart the
+        session's time to live, all at once; nothing at all if a counter would pass its cap
+        in ``caps`` (a counter never set counts as 0)."""
+        ...
+
+    def session_close(self, space: str, name: str) -> bool:
+        """Delete a session; whether it existed."""
+        ...
+
+    def session_count(self, space: str) -> int:
+        """How many sessions of the space are live."""
+        ...
+
+
+def change_session(
+    stored: dict[str, Any],
+    *,
+    expires: float,
+    fields: dict[str, Any] | None,
+    add: dict[str, float] | None,
+    caps: dict[str, float] | None,
+    append: Sequence[Any],
+) -> SessionChange:
+    """Apply a :meth:`SupportsSessions.session_change` to a session held as a dict.
+
+    The one rule of the in-process stores (memory, disk): ``stored`` has
+    ``fields``, ``log`` and ``expires`` and is changed in place (or not at all).
+    """
+    current = stored["fields"]
+    for counter, delta in (add or {}).items():
+        cap = (caps or {}).get(counter)
+        if cap is not None and float(current.get(counter, 0)) + delta > cap:
+            return SessionChange(found=True, capped=counter)
+    current.update(fields or {})
+    totals = {}
+    for counter, delta in (add or {}).items():
+        totals[counter] = current[counter] = float(current.get(counter, 0)) + delta
+    stored["log"].extend(append)
+    stored["expires"] = expires
+    return SessionChange(found=True, totals=totals)
 
 
 def record_json(value: Any) -> bytes:

@@ -10,13 +10,25 @@ import contextlib
 import functools
 import inspect
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import diskcache
 
-from toolsim.cache.backend import entry_json, entry_of, record_json, record_value
+from toolsim.cache.backend import (
+    EXISTS,
+    FULL,
+    OPENED,
+    Session,
+    SessionChange,
+    change_session,
+    entry_json,
+    entry_of,
+    record_json,
+    record_value,
+)
 from toolsim.cache.entry import CacheEntry
 from toolsim.cache.salvage import DATABASE
 from toolsim.catalog.models import ApiId
@@ -35,6 +47,10 @@ _TALLY = "t:"
 _RECORD = "r:"
 _RECORD_INDEX = "R:"
 _RECORD_COUNT = "N:"
+# Sessions (SupportsSessions): s:<space>\x1f<name> -> {"fields", "log", "expires"} as JSON, and
+# S:<space> -> {name: expires}, the space's live sessions (pruned as they are counted).
+_SESSION = "s:"
+_SESSIONS = "S:"
 
 
 #: How to mend a damaged cache folder (named in every error about one).
@@ -278,6 +294,106 @@ class DiskBackend:
                 self._cache.delete(index_key)
             self._cache.delete(_RECORD_COUNT + table)
         return size
+
+    def _live_sessions(self, space: str) -> dict[str, float]:
+        """The space's live sessions (name -> expiry), expired ones deleted; in a transaction.
+
+        The listing keeps each session's expiry as of its opening or a previous
+        count, so a change need not rewrite it: a listed time that has passed is
+        checked against the session itself.
+        """
+        now = time.time()
+        listed: dict[str, float] = dict(self._cache.get(_SESSIONS + space, {}))
+        stale = [name for name, expires in listed.items() if expires <= now]
+        for name in stale:
+            key, stored = self._session(space, name)
+            if stored is None:
+                del listed[name]
+                self._cache.delete(key)
+            else:
+                listed[name] = stored["expires"]
+        if stale:
+            self._cache.set(_SESSIONS + space, listed)
+        return listed
+
+    def _session(self, space: str, name: str) -> tuple[str | bytes, dict[str, Any] | None]:
+        key = _storable(f"{_SESSION}{space}\x1f{name}")
+        raw = self._cache.get(key)
+        stored = None if raw is None else record_value(raw)
+        if stored is not None and stored["expires"] <= time.time():
+            stored = None
+        return key, stored
+
+    @_damage_named
+    def session_open(
+        self, space: str, name: str, fields: dict[str, Any], ttl: float, *, limit: int = 0
+    ) -> str:
+        """Create a session (see :class:`~toolsim.cache.backend.SupportsSessions`)."""
+        with self._cache.transact():
+            listed = self._live_sessions(space)
+            if name in listed:
+                return EXISTS
+            if limit > 0 and len(listed) >= limit:
+                return FULL
+            expires = time.time() + ttl
+            stored = {"fields": fields, "log": [], "expires": expires}
+            self._cache.set(_storable(f"{_SESSION}{space}\x1f{name}"), record_json(stored))
+            self._cache.set(_SESSIONS + space, {**listed, name: expires})
+            return OPENED
+
+    @_damage_named
+    def session_read(self, space: str, name: str, *, log: bool = True) -> Session | None:
+        """The session's fields and log; None if there is none."""
+        _key, stored = self._session(space, name)
+        if stored is None:
+            return None
+        return Session(stored["fields"], stored["log"] if log else [])
+
+    @_damage_named
+    def session_change(
+        self,
+        space: str,
+        name: str,
+        *,
+        ttl: float,
+        fields: dict[str, Any] | None = None,
+        add: dict[str, float] | None = None,
+        caps: dict[str, float] | None = None,
+        append: Sequence[Any] = (),
+    ) -> SessionChange:
+        """Change a session at once, or not at all (one SQLite transaction)."""
+        with self._cache.transact():
+            key, stored = self._session(space, name)
+            if stored is None:
+                return SessionChange(found=False)
+            change = change_session(
+                stored,
+                expires=time.time() + ttl,
+                fields=fields,
+                add=add,
+                caps=caps,
+                append=append,
+            )
+            if change.capped is None:
+                self._cache.set(key, record_json(stored))
+            return change
+
+    @_damage_named
+    def session_close(self, space: str, name: str) -> bool:
+        """Delete a session; whether it existed."""
+        with self._cache.transact():
+            key, stored = self._session(space, name)
+            self._cache.delete(key)
+            listed = dict(self._cache.get(_SESSIONS + space, {}))
+            if listed.pop(name, None) is not None:
+                self._cache.set(_SESSIONS + space, listed)
+            return stored is not None
+
+    @_damage_named
+    def session_count(self, space: str) -> int:
+        """How many sessions of the space are live."""
+        with self._cache.transact():
+            return len(self._live_sessions(space))
 
     @_damage_named
     def try_lock(self, key: str, token: str, lease: float) -> bool:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from toolsim.cache.backend import (
+    EXISTS,
+    FULL,
+    OPENED,
+    Session,
+    SessionChange,
+    change_session,
+)
 from toolsim.cache.entry import CacheEntry
 from toolsim.catalog.models import ApiId
 
@@ -27,6 +36,8 @@ class MemoryBackend:
         self._held: dict[str, tuple[str, float]] = {}  # key -> (token, expiry)
         self._records: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self._tallies: dict[str, tuple[int, float]] = {}  # name -> (count, expiry)
+        # space -> name -> {"fields", "log", "expires"} (SupportsSessions)
+        self._sessions: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
 
     def get(self, key: str) -> CacheEntry | None:
         """Return the entry stored under ``key``, or None."""
@@ -106,6 +117,77 @@ class MemoryBackend:
         """Delete a table."""
         with self._lock:
             return len(self._records.pop(table, {}))
+
+    def _live(self, space: str) -> dict[str, dict[str, Any]]:
+        """The space's sessions, the expired ones dropped (call with the lock held)."""
+        sessions = self._sessions[space]
+        now = time.time()
+        for name in [name for name, stored in sessions.items() if stored["expires"] <= now]:
+            del sessions[name]
+        return sessions
+
+    def session_open(
+        self, space: str, name: str, fields: dict[str, Any], ttl: float, *, limit: int = 0
+    ) -> str:
+        """Create a session (see :class:`~toolsim.cache.backend.SupportsSessions`)."""
+        with self._lock:
+            sessions = self._live(space)
+            if name in sessions:
+                return EXISTS
+            if limit > 0 and len(sessions) >= limit:
+                return FULL
+            # Copies in and out, as a shared store would: no caller sees another's objects.
+            sessions[name] = {
+                "fields": copy.deepcopy(fields),
+                "log": [],
+                "expires": time.time() + ttl,
+            }
+            return OPENED
+
+    def session_read(self, space: str, name: str, *, log: bool = True) -> Session | None:
+        """The session's fields and log; None if there is none."""
+        with self._lock:
+            stored = self._live(space).get(name)
+            if stored is None:
+                return None
+            return Session(
+                copy.deepcopy(stored["fields"]), copy.deepcopy(stored["log"]) if log else []
+            )
+
+    def session_change(
+        self,
+        space: str,
+        name: str,
+        *,
+        ttl: float,
+        fields: dict[str, Any] | None = None,
+        add: dict[str, float] | None = None,
+        caps: dict[str, float] | None = None,
+        append: Sequence[Any] = (),
+    ) -> SessionChange:
+        """Change a session at once, or not at all."""
+        with self._lock:
+            stored = self._live(space).get(name)
+            if stored is None:
+                return SessionChange(found=False)
+            return change_session(
+                stored,
+                expires=time.time() + ttl,
+                fields=copy.deepcopy(fields),
+                add=add,
+                caps=caps,
+                append=copy.deepcopy(list(append)),
+            )
+
+    def session_close(self, space: str, name: str) -> bool:
+        """Delete a session; whether it existed."""
+        with self._lock:
+            return self._live(space).pop(name, None) is not None
+
+    def session_count(self, space: str) -> int:
+        """How many sessions of the space are live."""
+        with self._lock:
+            return len(self._live(space))
 
     def try_lock(self, key: str, token: str, lease: float) -> bool:
         """Take the lock on ``key`` for ``token`` if it is free (or its lease ran out)."""

@@ -7,7 +7,10 @@ Layout, under a prefix (``toolsim`` unless the URL says ``?prefix=...``):
 * ``<prefix>:n``: the number of entries; ``<prefix>:c``: a hash of shared counters;
 * ``<prefix>:l:<key>``: a short lock while one worker simulates that call;
 * ``<prefix>:r:<table>:<name>``: a record (a hash of JSON values, first writer wins per
-  field) and ``<prefix>:R:<table>``: the list of a table's record names, oldest first.
+  field) and ``<prefix>:R:<table>``: the list of a table's record names, oldest first;
+* ``<prefix>:s:<space>:<name>``: a session's fields (a hash of JSON values) and
+  ``<prefix>:sl:<space>:<name>``: its log, both expiring; ``<prefix>:S:<space>``: the
+  space's sessions scored by when they expire (see ``SupportsSessions``).
 
 The ``redis`` client is imported on first use, so toolsim runs without it
 unless a Redis URL is given (``pip install 'toolsim[redis]'``).
@@ -16,13 +19,21 @@ unless a Redis URL is given (``pip install 'toolsim[redis]'``).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from toolsim.cache.backend import entry_json, entry_of, record_json, record_value
+from toolsim.cache.backend import (
+    Session,
+    SessionChange,
+    entry_json,
+    entry_of,
+    record_json,
+    record_value,
+)
 from toolsim.cache.entry import CacheEntry
 from toolsim.catalog.models import ApiId
 from toolsim.errors import UpstreamError, UserError
@@ -76,6 +87,57 @@ end
 return 0
 """
 
+# Open a session: drop the space's expired names; refuse a taken name, or a full space;
+# else write the fields (with the "" marker, so a session without fields exists too).
+# KEYS: hash, space index. ARGV: now ms, ttl ms, limit, name, then field/value pairs.
+_OPEN = """
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
+local limit = tonumber(ARGV[3])
+if limit > 0 and redis.call('ZCARD', KEYS[2]) >= limit then return 'full' end
+redis.call('HSET', KEYS[1], '', '0')
+for i = 5, #ARGV, 2 do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('ZADD', KEYS[2], tonumber(ARGV[1]) + tonumber(ARGV[2]), ARGV[4])
+return 'opened'
+"""
+
+# Change a session at once, or not at all: {0} if it is gone, {2, counter} if a cap
+# refuses, else {1, counter, total, ...}. KEYS: hash, log, space index. ARGV: now ms,
+# ttl ms, name, #fields, #adds, #caps, then field/value, counter/delta, counter/cap pairs,
+# then the log items.
+_CHANGE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
+local nset, nadd, ncap = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local set_at = 7
+local add_at = set_at + 2 * nset
+local cap_at = add_at + 2 * nadd
+local log_at = cap_at + 2 * ncap
+local caps = {}
+for j = cap_at, log_at - 1, 2 do caps[ARGV[j]] = tonumber(ARGV[j + 1]) end
+for j = add_at, cap_at - 1, 2 do
+  local cap = caps[ARGV[j]]
+  if cap then
+    local now = tonumber(redis.call('HGET', KEYS[1], ARGV[j]) or '0')
+    if now + tonumber(ARGV[j + 1]) > cap then return {2, ARGV[j]} end
+  end
+end
+for j = set_at, add_at - 1, 2 do redis.call('HSET', KEYS[1], ARGV[j], ARGV[j + 1]) end
+local totals = {1}
+for j = add_at, cap_at - 1, 2 do
+  table.insert(totals, ARGV[j])
+  table.insert(totals, redis.call('HINCRBYFLOAT', KEYS[1], ARGV[j], ARGV[j + 1]))
+end
+for j = log_at, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[j]) end
+local ttl = tonumber(ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ttl)
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], ttl) end
+redis.call('ZADD', KEYS[3], tonumber(ARGV[1]) + ttl, ARGV[3])
+return totals
+"""
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -115,6 +177,8 @@ class RedisBackend:
         self._merge_script = client.register_script(_MERGE)
         self._renew_script = client.register_script(_RENEW)
         self._unlock_script = client.register_script(_UNLOCK)
+        self._open_script = client.register_script(_OPEN)
+        self._change_script = client.register_script(_CHANGE)
 
     def _entry_key(self, key: str) -> str:
         return f"{self.prefix}:e:{key}"
@@ -264,6 +328,88 @@ class RedisBackend:
         self._client.delete(listing)
         return len(names)
 
+    def _session_keys(self, space: str, name: str) -> tuple[str, str, str]:
+        return (
+            f"{self.prefix}:s:{space}:{name}",
+            f"{self.prefix}:sl:{space}:{name}",
+            f"{self.prefix}:S:{space}",
+        )
+
+    @_redis_errors
+    def session_open(
+        self, space: str, name: str, fields: dict[str, Any], ttl: float, *, limit: int = 0
+    ) -> str:
+        """Create a session in one script (see :class:`~toolsim.cache.backend.SupportsSessions`)."""
+        fields_key, _log_key, index_key = self._session_keys(space, name)
+        args: list[Any] = [_ms(time.time()), _ms(ttl), limit, name]
+        for field, value in fields.items():
+            args += [field, record_json(value)]
+        return str(self._open_script(keys=[fields_key, index_key], args=args))
+
+    @_redis_errors
+    def session_read(self, space: str, name: str, *, log: bool = True) -> Session | None:
+        """The session's fields and log, read in one round trip; None if there is none."""
+        fields_key, log_key, _index_key = self._session_keys(space, name)
+        pipe = self._client.pipeline(transaction=True)
+        pipe.hgetall(fields_key)
+        if log:
+            pipe.lrange(log_key, 0, -1)
+        found = pipe.execute()
+        stored = found[0]
+        if not stored:
+            return None
+        fields = {str(f): record_value(v) for f, v in stored.items() if f != ""}
+        items = [record_value(item) for item in found[1]] if log else []
+        return Session(fields, items)
+
+    @_redis_errors
+    def session_change(
+        self,
+        space: str,
+        name: str,
+        *,
+        ttl: float,
+        fields: dict[str, Any] | None = None,
+        add: dict[str, float] | None = None,
+        caps: dict[str, float] | None = None,
+        append: Sequence[Any] = (),
+    ) -> SessionChange:
+        """Change a session at once, or not at all, in one script."""
+        fields, add, caps = fields or {}, add or {}, caps or {}
+        args: list[Any] = [_ms(time.time()), _ms(ttl), name, len(fields), len(add), len(caps)]
+        for field, value in fields.items():
+            args += [field, record_json(value)]
+        for pairs in (add, caps):
+            for counter, number in pairs.items():
+                args += [counter, repr(float(number))]
+        args += [record_json(item) for item in append]
+        done = self._change_script(keys=list(self._session_keys(space, name)), args=args)
+        if int(done[0]) == 0:
+            return SessionChange(found=False)
+        if int(done[0]) == 2:
+            return SessionChange(found=True, capped=str(done[1]))
+        totals = {str(done[i]): float(done[i + 1]) for i in range(1, len(done), 2)}
+        return SessionChange(found=True, totals=totals)
+
+    @_redis_errors
+    def session_close(self, space: str, name: str) -> bool:
+        """Delete a session; whether it existed."""
+        fields_key, log_key, index_key = self._session_keys(space, name)
+        pipe = self._client.pipeline(transaction=True)
+        pipe.delete(fields_key)
+        pipe.delete(log_key)
+        pipe.zrem(index_key, name)
+        return bool(pipe.execute()[0])
+
+    @_redis_errors
+    def session_count(self, space: str) -> int:
+        """How many sessions of the space are live."""
+        index_key = self._session_keys(space, "")[2]
+        pipe = self._client.pipeline(transaction=True)
+        pipe.zremrangebyscore(index_key, "-inf", _ms(time.time()))
+        pipe.zcard(index_key)
+        return int(pipe.execute()[1])
+
     @_redis_errors
     def _call(self, method: Callable[..., Any], *args: Any) -> Any:
         return method(*args)
@@ -274,12 +420,12 @@ class RedisBackend:
     @_redis_errors
     def try_lock(self, key: str, token: str, lease: float) -> bool:
         """Take the lock on ``key`` for ``token`` if it is free (``SET NX PX``)."""
-        return bool(self._client.set(self._lock_key(key), token, nx=True, px=_millis(lease)))
+        return bool(self._client.set(self._lock_key(key), token, nx=True, px=_ms(lease)))
 
     @_redis_errors
     def renew_lock(self, key: str, token: str, lease: float) -> bool:
         """Extend ``token``'s lock to ``lease`` seconds from now, if it still holds it."""
-        return bool(self._renew_script(keys=[self._lock_key(key)], args=[token, _millis(lease)]))
+        return bool(self._renew_script(keys=[self._lock_key(key)], args=[token, _ms(lease)]))
 
     @_redis_errors
     def unlock(self, key: str, token: str) -> None:
@@ -328,8 +474,9 @@ class RedisBackend:
         self._client.close()
 
 
-def _millis(seconds: float) -> int:
-    return max(1, round(seconds * 1000))
+def _ms(seconds: float) -> int:
+    """Seconds as the whole milliseconds Redis counts times in (at least 1: PX 0 is an error)."""
+    return max(1, int(seconds * 1000))
 
 
 def open_redis(url: str) -> RedisBackend:

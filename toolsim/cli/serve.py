@@ -7,7 +7,7 @@ import os
 import socket
 import uuid
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,7 +22,12 @@ from toolsim.cli.common import (
 )
 from toolsim.cli.console import console, err_console, styled
 from toolsim.errors import UserError
-from toolsim.settings import variable
+from toolsim.settings import Settings, variable
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from toolsim.server.episodes import RewardJudge
 
 
 def serve(
@@ -81,7 +86,8 @@ def serve(
     if settings.server.workers > 1 and (settings.cache.url or "").startswith("memory:"):
         raise UserError("memory:// cannot be shared by several workers; use disk:// or redis://")
     # Built here even with several workers: bad settings fail once, clearly, before any fork.
-    application = create_app(settings)
+    judge = episode_judge(settings)
+    application = create_app(settings, judge=judge)
     service = application.state.service
     if isinstance(service.backend, ReportsDurability):
         for problem in service.backend.durability_problems():
@@ -92,7 +98,7 @@ def serve(
         f"cache mode {settings.cache.mode.value}, simulator "
         f"{service.simulator.name}, {len(service.backend)} cached replies\n"
         f"listening on http://{settings.server.host}:{settings.server.port}  "
-        "(POST /virtual, GET /v1/tools, GET /stats)"
+        "(POST /virtual, GET /v1/tools, /mcp, POST /v1/episodes, OpenEnv /ws, GET /stats)"
     )
     if service.faults is not None:
         console.print(f"injecting faults: {describe_profile(service.faults.identity())}")
@@ -110,12 +116,13 @@ def serve(
     console.print(f"{settings.server.workers} worker processes")
     asyncio.run(service.simulator.aclose())
     service.backend.close()
+    asyncio.run(judge.aclose())
     # Each worker builds its own app from the environment, so pass the flags on there.
     for path, value in flags.items():
         if value is not None:
             os.environ[variable(path)] = _env_value(value)
     uvicorn.run(
-        "toolsim.server.app:app_from_env",
+        "toolsim.cli.serve:app_from_env",
         factory=True,
         workers=settings.server.workers,
         host=settings.server.host,
@@ -135,6 +142,23 @@ def _check_port(host: str, port: int) -> None:
             probe.bind(address)
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def app_from_env() -> FastAPI:
+    """The app each worker of ``toolsim serve --workers N`` builds from ``TOOLSIM_*``,
+    with the configured judge wired in for episodes."""
+    from toolsim.server import create_app
+    from toolsim.server.app import ready_to_serve
+
+    settings = Settings()
+    return ready_to_serve(create_app(settings, judge=episode_judge(settings)))
+
+
+def episode_judge(settings: Settings) -> RewardJudge:
+    """The configured judge as the reward of episodes (the server imports no judge)."""
+    from toolsim.evaluator.rewards import episode_judge as judge_of
+
+    return judge_of(settings)
 
 
 def _env_value(value: Any) -> str:

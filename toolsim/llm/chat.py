@@ -84,16 +84,22 @@ class ChatReply:
     #: for them (never cached: a cached reply cost nothing).
     retries: int = 0
     retry_seconds: float = 0.0
+    #: Reasoning items of a Responses API reply, to send back with the next turn
+    #: (:mod:`toolsim.llm.responses`); empty from Chat Completions.
+    reasoning: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """A plain-JSON form, for the cache."""
-        return {
+        data: dict[str, Any] = {
             "content": self.content,
             "tool_calls": [[c.name, c.arguments, c.id] for c in self.tool_calls],
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "finish_reason": self.finish_reason,
         }
+        if self.reasoning:
+            data["reasoning"] = list(self.reasoning)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any], *, cached: bool = False) -> ChatReply:
@@ -105,6 +111,7 @@ class ChatReply:
             completion_tokens=data["completion_tokens"],
             finish_reason=data["finish_reason"],
             cached=cached,
+            reasoning=tuple(data.get("reasoning", ())),
         )
 
 

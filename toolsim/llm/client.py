@@ -25,12 +25,16 @@ from toolsim.errors import UpstreamError
 from toolsim.llm.chat import ChatReply, ChatRequest, ToolCall
 from toolsim.llm.endpoint import Endpoint, EndpointSource, LLMUnavailable, RequestRejected
 from toolsim.llm.local import acquire_local_server, local_model_options, release_local_server
+from toolsim.llm.responses import chat_messages, responses_arguments, responses_reply
 from toolsim.llm.retry import RetryCount, send_with_retries
 from toolsim.redact import redacted
 from toolsim.settings import RetrySettings, Settings
 
 #: How a reply is constrained, strongest first; a server that rejects one gets the next.
 RESPONSE_FORMATS = ("json_schema", "json_object", "none")
+
+#: The wire formats of the client: Chat Completions (the default) or the Responses API.
+APIS = ("chat", "responses")
 
 #: The most of a server's own text (an error, a body that is not JSON) an error message quotes.
 ERROR_TEXT_CHARS = 300
@@ -60,6 +64,8 @@ class OpenAIChat:
         retry: How transient failures are re-sent.
         response_format: The strongest response format this server is sent
             (``json_schema``, ``json_object`` or ``none``).
+        api: ``chat`` (``/v1/chat/completions``) or ``responses`` (``/v1/responses``,
+            see :mod:`toolsim.llm.responses`).
     """
 
     def __init__(
@@ -72,9 +78,13 @@ class OpenAIChat:
         name: str | None = None,
         retry: RetrySettings | None = None,
         response_format: str = RESPONSE_FORMATS[0],
+        api: str = APIS[0],
     ) -> None:
         if response_format not in RESPONSE_FORMATS:
             raise ValueError(f"response_format must be one of {', '.join(RESPONSE_FORMATS)}")
+        if api not in APIS:
+            raise ValueError(f"api must be one of {', '.join(APIS)}")
+        self.api = api
         self._source = endpoint
         self._endpoint = endpoint if isinstance(endpoint, Endpoint) and endpoint.model else None
         # Cache lookups happen before any connection, so the name must be known now.
@@ -138,10 +148,15 @@ class OpenAIChat:
             while True:
                 sent = self.response_format
                 arguments = self._arguments(request, endpoint, sent)
+                create = (
+                    client.responses.create
+                    if self.api == "responses"
+                    else client.chat.completions.create
+                )
 
-                async def send(arguments: dict[str, Any] = arguments) -> Any:
+                async def send(arguments: dict[str, Any] = arguments, create: Any = create) -> Any:
                     self.requests += 1
-                    return await client.chat.completions.create(**arguments)
+                    return await create(**arguments)
 
                 try:
                     completion = await send_with_retries(send, self.retry, count, deadline=deadline)
@@ -150,7 +165,11 @@ class OpenAIChat:
                         continue
                     raise _failure(exc, endpoint, self.timeout, count) from None
                 break
-        reply = _reply(completion, count)
+        if self.api == "responses":
+            reply = responses_reply(_parsed(completion))
+            reply = replace(reply, retries=count.retries, retry_seconds=round(count.waited, 3))
+        else:
+            reply = _reply(completion, count)
         self.prompt_tokens += reply.prompt_tokens
         self.completion_tokens += reply.completion_tokens
         return reply
@@ -161,16 +180,21 @@ class OpenAIChat:
         endpoint: Endpoint,
         strongest: str,
     ) -> dict[str, Any]:
-        arguments: dict[str, Any] = {
+        response_format = _constrained(request.response_format, strongest)
+        if self.api == "responses":
+            arguments = responses_arguments(request, endpoint.model or "", response_format)
+            if self.extra_body:
+                arguments["extra_body"] = self.extra_body
+            return arguments
+        arguments = {
             "model": endpoint.model,
-            "messages": list(request.messages),
+            "messages": chat_messages(request.messages),
             "temperature": request.temperature,
             "max_tokens": request.max_tokens,
             "extra_body": self.extra_body or None,
         }
         if request.tools:
             arguments["tools"] = list(request.tools)
-        response_format = _constrained(request.response_format, strongest)
         if response_format is not None:
             arguments["response_format"] = response_format
         if request.seed is not None:
@@ -183,7 +207,8 @@ class OpenAIChat:
             return False
         if _constrained(request.response_format, sent) is None:
             return False
-        if "response_format" not in str(exc).lower():
+        said = str(exc).lower()
+        if "response_format" not in said and "text.format" not in said:
             return False
         # Step down from what this request sent, so that concurrent rejections of one
         # format step down once, not once each.
@@ -253,12 +278,16 @@ def _failure(exc: Exception, endpoint: Endpoint, timeout: float, count: RetryCou
     return exc
 
 
-def _reply(completion: Any, count: RetryCount) -> ChatReply:
-    if isinstance(completion, str):
+def _parsed(body: Any) -> Any:
+    """``body``, unless the client handed back one that is not JSON."""
+    if isinstance(body, str):
         # The client hands back a body that is not JSON (a web page at the wrong URL) as text.
-        raise UpstreamError(
-            f"the model endpoint did not answer with JSON: {quoted(repr(completion))}"
-        )
+        raise UpstreamError(f"the model endpoint did not answer with JSON: {quoted(repr(body))}")
+    return body
+
+
+def _reply(completion: Any, count: RetryCount) -> ChatReply:
+    completion = _parsed(completion)
     if not getattr(completion, "choices", None):
         raise UpstreamError("the model endpoint returned no usable completion")
     choice = completion.choices[0]

@@ -68,6 +68,7 @@ def openai_chat(*, role: str, settings: Settings, config: RoleSettings) -> ChatM
         timeout=config.timeout,
         concurrency=config.concurrency,
         retry=settings.retry,
+        api=config.api,
     )
 
 

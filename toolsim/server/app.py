@@ -14,10 +14,13 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import toolsim
-from toolsim.cache.backend import CacheBackend, SupportsRecords, open_backend
+from toolsim.cache.backend import CacheBackend, SupportsRecords, SupportsSessions, open_backend
 from toolsim.cache.entry import Reply
 from toolsim.catalog.catalog import Catalog
 from toolsim.server import routes_ops, routes_tools
+from toolsim.server.episodes import Episodes, RewardJudge, Rewards
+from toolsim.server.episodes.openenv import mount_openenv
+from toolsim.server.episodes.routes import router as episodes_router
 from toolsim.server.errors import install_error_handlers
 from toolsim.server.faults import FaultInjector, SharedOccurrences, open_injector
 from toolsim.server.layers import door_inside_fastapi, front_layers
@@ -78,9 +81,12 @@ def create_app(
     catalog: Catalog | None = None,
     backend: CacheBackend | None = None,
     simulator: Simulator | None = None,
+    judge: RewardJudge | None = None,
 ) -> FastAPI:
     """Build the toolsim server. Parts not given are built from ``settings``.
 
+    ``judge`` gives episodes their rewards (``toolsim serve`` hands in the configured
+    judge; the server itself imports none); without one, verify answers 501.
     Everything is built eagerly, so the app serves in tests that do not run the
     lifespan; the lifespan only adds the periodic counter flush and clean-up.
     """
@@ -101,6 +107,7 @@ def create_app(
         exemplars=ExemplarStore([backend, *bundled_exemplars(catalog)]),
         faults=_faults(settings, backend, catalog),
     )
+    episodes = _episodes(service, settings, judge)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -120,8 +127,12 @@ def create_app(
             try:
                 await flusher  # its last flush
             finally:
-                await simulator.aclose()
-                backend.close()
+                try:
+                    await simulator.aclose()
+                    if judge is not None:
+                        await judge.aclose()
+                finally:
+                    backend.close()
 
     app = ToolsimApp(
         title="toolsim",
@@ -134,18 +145,28 @@ def create_app(
     )
     app.state.settings = settings
     app.state.service = service
+    app.state.episodes = episodes
     install_error_handlers(app)
     app.include_router(routes_tools.router)
     app.include_router(routes_ops.router)
-    mount_mcp(app, service, settings.server.max_body_bytes, settings.hardening.allowed_origins)
+    app.include_router(episodes_router)
+    mount_openenv(app, episodes)
+    mount_mcp(
+        app,
+        service,
+        settings.server.max_body_bytes,
+        settings.hardening.allowed_origins,
+        episodes,
+    )
     if door_inside_fastapi(settings):
         app.add_middleware(
             VirtualDoor,
             service=service,
             max_body_bytes=settings.server.max_body_bytes,
             answer_hits=False,
+            episodes=episodes,
         )
-    app.front = front_layers(app.stack, service, settings)  # the order: server/layers.py
+    app.front = front_layers(app.stack, service, settings, episodes)  # the order: layers.py
     _document_virtual(app)
     return app
 
@@ -156,6 +177,17 @@ def _only_exception(group: BaseExceptionGroup) -> BaseException:
     while isinstance(inner, BaseExceptionGroup) and len(inner.exceptions) == 1:
         inner = inner.exceptions[0]
     return inner
+
+
+def _episodes(
+    service: ToolService, settings: Settings, judge: RewardJudge | None
+) -> Episodes | None:
+    """The episodes of this server, on the cache backend's sessions; None when off."""
+    config = settings.episodes
+    if not config.enabled or not isinstance(service.backend, SupportsSessions):
+        return None
+    rewards = Rewards(judge, batch=config.verify_batch, wait=config.verify_wait) if judge else None
+    return Episodes(service, service.backend, config, rewards)
 
 
 def load_catalog(settings: Settings) -> Catalog:
@@ -196,10 +228,11 @@ def _faults(settings: Settings, backend: CacheBackend, catalog: Catalog) -> Faul
 
 
 def app_from_env() -> FastAPI:
-    """Build the server from ``TOOLSIM_*`` environment variables alone.
+    """Build the server from ``TOOLSIM_*`` environment variables alone, with no judge.
 
-    The factory each ``toolsim serve --workers N`` process calls
-    (``uvicorn toolsim.server.app:app_from_env --factory``).
+    For ``uvicorn toolsim.server.app:app_from_env --factory``: episodes then answer
+    verify with 501. ``toolsim serve`` (and its workers,
+    ``toolsim.cli.serve:app_from_env``) hands in the configured judge.
     """
     return ready_to_serve(create_app(Settings()))
 

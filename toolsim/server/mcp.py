@@ -6,6 +6,9 @@ Every catalog API is an MCP tool named by its function name; a call goes through
 query's APIs: clients send every request to the URL they were given, so the
 query string rides along with each one.
 
+``/mcp?episode=<id>`` (or the ``X-Toolsim-Episode`` header) makes the connection an
+episode's: it lists that episode's tools and every call is made inside it.
+
 The endpoint is stateless (no MCP session outlives an HTTP request) and answers
 in plain JSON, so any worker of a multi-worker server can serve any request.
 """
@@ -30,6 +33,8 @@ import toolsim
 from toolsim.catalog.models import ApiSpec
 from toolsim.catalog.tool_schemas import function_schema
 from toolsim.errors import BadRequest, ToolsimError
+from toolsim.server.episodes import HEADER as EPISODE_HEADER
+from toolsim.server.episodes import Episodes, episodes_of
 from toolsim.server.hits import reply_bytes
 from toolsim.server.requests import check_values, checked_name
 from toolsim.server.service import ToolService
@@ -63,14 +68,29 @@ def _query_of(ctx: ServerRequestContext[Any, Any]) -> Mapping[str, str]:
     return request.query_params if isinstance(request, Request) else {}
 
 
-def build_server(service: ToolService) -> Server[Any]:
-    """A low-level MCP server listing the catalog's APIs and calling them through ``service``."""
+def _episode_of(ctx: ServerRequestContext[Any, Any]) -> str | None:
+    """The episode the connection names: ``?episode=`` in its URL, or the header."""
+    request = ctx.request
+    if not isinstance(request, Request):
+        return None
+    return request.query_params.get("episode") or request.headers.get(EPISODE_HEADER)
+
+
+def build_server(service: ToolService, episodes: Episodes | None = None) -> Server[Any]:
+    """A low-level MCP server listing the catalog's APIs and calling them through ``service``
+    (or inside the episode a connection names, through ``episodes``)."""
 
     async def list_tools(
         ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
         try:
-            apis = scoped_apis(service, _query_of(ctx))
+            episode = _episode_of(ctx)
+            if episode is not None:
+                scoped = episodes_of(episodes)
+                state, _log = await scoped.state(episode)
+                apis: list[ApiSpec] | None = [service.catalog.get(ref) for ref in state.apis]
+            else:
+                apis = scoped_apis(service, _query_of(ctx))
         except ToolsimError as exc:
             raise MCPError(code=types.INVALID_PARAMS, message=exc.message) from None
         named = service.catalog.named(apis)
@@ -80,11 +100,16 @@ def build_server(service: ToolService) -> Server[Any]:
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
         try:
-            within = scoped_apis(service, _query_of(ctx))
-            api = service.catalog.by_function(checked_name(params.name, "name"), within=within)
+            name = checked_name(params.name, "name")
             arguments = dict(params.arguments or {})
             check_values(arguments)  # what /virtual and /v1 refuse when they parse
-            result = await service.call(api, arguments)
+            episode = _episode_of(ctx)
+            if episode is not None:
+                result = await episodes_of(episodes).call(episode, name, arguments)
+            else:
+                within = scoped_apis(service, _query_of(ctx))
+                api = service.catalog.by_function(name, within=within)
+                result = await service.call(api, arguments)
         except ToolsimError as exc:
             # Unknown tool, invalid arguments, replay miss, simulator failure: the
             # agent sees why, as a tool error rather than a protocol error.
@@ -188,7 +213,11 @@ class _McpPath:
 
 
 def mount_mcp(
-    app: FastAPI, service: ToolService, max_body_bytes: int, allowed_origins: Sequence[str] = ()
+    app: FastAPI,
+    service: ToolService,
+    max_body_bytes: int,
+    allowed_origins: Sequence[str] = (),
+    episodes: Episodes | None = None,
 ) -> McpEndpoint:
     """Serve MCP at ``/mcp`` on ``app``; the endpoint is also ``app.state.mcp``.
 
@@ -196,7 +225,7 @@ def mount_mcp(
     JSON-RPC with its own error shape, not the native one. Only the web pages of
     ``allowed_origins`` may use it (see :func:`origin_allowed`).
     """
-    endpoint = McpEndpoint(build_server(service), max_body_bytes, allowed_origins)
+    endpoint = McpEndpoint(build_server(service, episodes), max_body_bytes, allowed_origins)
     app.add_middleware(_McpPath, endpoint=endpoint)
     app.state.mcp = endpoint
     return endpoint

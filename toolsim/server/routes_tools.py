@@ -11,6 +11,8 @@ from toolsim.catalog.models import ApiSpec
 from toolsim.catalog.parameters import ParamNames
 from toolsim.catalog.tool_schemas import openai_tools
 from toolsim.errors import BadRequest
+from toolsim.server.episodes import HEADER as EPISODE_HEADER
+from toolsim.server.episodes import episodes_of
 from toolsim.server.hits import provenance_headers, validation_headers
 from toolsim.server.requests import checked_name, read_json_body
 from toolsim.server.service import ToolService
@@ -75,14 +77,22 @@ async def call_tool(
     group: str | None = Query(None, description="Query group, to disambiguate names."),
     query_id: str | None = Query(None, description="Query id within the group."),
 ) -> JSONResponse:
-    """Call an API with a JSON object of arguments; reply ``{"error", "response"}``."""
+    """Call an API with a JSON object of arguments; reply ``{"error", "response"}``.
+
+    With an ``X-Toolsim-Episode`` header the call is made inside that episode.
+    """
     service = _service(request)
     name = checked_name(function_name, "function_name")
     arguments = await read_json_body(request, request.app.state.settings.server.max_body_bytes)
     if not isinstance(arguments, dict):
         raise BadRequest("the body must be a JSON object of arguments")
-    api = service.catalog.by_function(name, within=_scope(service, group, query_id))
-    result = await service.call(api, arguments)
+    episode = request.headers.get(EPISODE_HEADER)
+    if episode is not None:
+        episodes = episodes_of(request.app.state.episodes)
+        result = await episodes.call(episode, name, arguments)
+    else:
+        api = service.catalog.by_function(name, within=_scope(service, group, query_id))
+        result = await service.call(api, arguments)
     headers = provenance_headers(result.source, result.cached) + validation_headers(result.problems)
     return JSONResponse(
         {"error": result.reply.error, "response": result.reply.response},

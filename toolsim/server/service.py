@@ -7,6 +7,7 @@ agent runner can call it directly.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -98,6 +99,8 @@ class ToolService:
         self.memory = HitMemory(memory_entries, memory_bytes)
         # Concurrent identical misses wait on the first one's simulation.
         self._flights: SingleFlight[Simulation] = SingleFlight()
+        # Episodes' own simulations (simulate_apart), keyed by call and what the simulator sees.
+        self._apart: SingleFlight[Simulation] = SingleFlight()
         # Across processes sharing the backend: see _simulate_across_workers.
         self.flight_lock_seconds = flight_lock_seconds
         # The entity graph: consulted and fed on misses only (see toolsim.world).
@@ -150,12 +153,10 @@ class ToolService:
         api, key = call.api, call.key
         try:
             if self.faults is not None:
-                await self._meet_faults(api, key)
-            if self.answers_hits:
-                hit = self.memory.get(key) or await self._read_stored(api, key)
-                if hit is not None:
-                    self.stats.count_hit(hit.counter_key)
-                    return CallResult(hit.reply(), hit.source, True, key)
+                await self.meet_faults(api, key)
+            hit = await self.stored_hit(api, key)
+            if hit is not None:
+                return CallResult(hit.reply(), hit.source, True, key)
             if not self.mode.simulates:
                 raise await asyncio.to_thread(self._replay_miss, api, call.bound)
             simulation = await self._simulate_once(api, call.arguments, key)
@@ -168,8 +169,9 @@ class ToolService:
         self.stats.record(api.function_name, MISS, simulation.source)
         return CallResult(simulation.reply, simulation.source, False, key)
 
-    async def _meet_faults(self, api: ApiSpec, key: str) -> None:
-        """Wait the profile's latency for this call and raise its fault, if it drew one."""
+    async def meet_faults(self, api: ApiSpec, key: str) -> None:
+        """Wait the profile's latency for this call and raise its fault, if it drew one
+        (every door meets them, episodes too)."""
         assert self.faults is not None
         drawn = await self.faults.next_draw(api, key)
         if drawn.delay > 0:
@@ -199,6 +201,40 @@ class ToolService:
                 return CallResult(entry.reply, entry.source, True, key, problems)
         self.stats.record(api.function_name, ERROR)
         raise invalid
+
+    async def stored_hit(self, api: ApiSpec, key: str) -> PreparedHit | None:
+        """The stored reply of ``key`` (process memory first), counted as a hit; None on a
+        miss, or when this mode answers nothing from storage."""
+        if not self.answers_hits:
+            return None
+        hit = self.memory.get(key) or await self._read_stored(api, key)
+        if hit is not None:
+            self.stats.count_hit(hit.counter_key)
+        return hit
+
+    async def simulate_apart(self, call: KeyedCall, world: World | None) -> Simulation:
+        """Simulate a call whose reply the caller keeps to itself (an episode's own state).
+
+        The shared cache and world are read, never written: ``world`` (the shared one,
+        or one with the caller's state layered over it) gives the known entities and
+        reconciles the reply. Identical requests in flight share one simulation. In
+        ``replay`` mode this raises the :class:`CacheMiss` a stored call would.
+        """
+        api = call.api
+        if not self.mode.simulates:
+            raise await asyncio.to_thread(self._replay_miss, api, call.bound)
+        try:
+            request = await self._request(api, call.arguments, call.key, world)
+            # Two requests alike in what they show the simulator get the same reply.
+            known = hashlib.sha256(repr(request.known).encode()).hexdigest()
+            simulation, _started = await self._apart.run(
+                f"{call.key}:{known}", lambda: self._simulated(request, world)
+            )
+        except ToolsimError:
+            self.stats.record(api.function_name, ERROR)
+            raise
+        self.stats.record(api.function_name, MISS, simulation.source)
+        return simulation
 
     async def _read_stored(self, api: ApiSpec, key: str) -> PreparedHit | None:
         # In a thread: a disk or network read must not hold up the hits being
@@ -253,8 +289,26 @@ class ToolService:
     async def _simulate_here(
         self, api: ApiSpec, normalized: dict[str, Any], key: str
     ) -> Simulation:
-        # Storage reads and writes on a miss may touch many rows: keep them off
-        # the event loop so hits are served meanwhile.
+        request = await self._request(api, normalized, key, self.world)
+        simulation = await self._simulated(request, None)
+        if self.mode.writes or self.world is not None:
+            simulation = await asyncio.to_thread(self._settle, request, simulation)
+        if self.mode.writes:
+            if self.answers_hits:
+                # Stored: the next identical call is a hit, ready to send.
+                self.memory.keep(
+                    PreparedHit.of(key, api.function_name, simulation.reply, simulation.source)
+                )
+            else:
+                self.memory.forget(key)
+        return simulation
+
+    async def _request(
+        self, api: ApiSpec, normalized: dict[str, Any], key: str, world: World | None
+    ) -> SimulationRequest:
+        """The simulator's request for a call: stored examples, and what ``world`` knows."""
+        # Storage reads on a miss may touch many rows: keep them off the event loop so
+        # hits are served meanwhile.
         wanted = getattr(self.simulator, "example_count", 0)
         examples: tuple[tuple[str, CacheEntry], ...] = ()
         if wanted > 0:
@@ -275,8 +329,12 @@ class ToolService:
         request = SimulationRequest(
             api=api, arguments=normalized, key=key, examples=examples, exemplars=exemplars
         )
-        if self.world is not None:
-            request = await asyncio.to_thread(prepare, self.world, request)
+        if world is not None:
+            request = await asyncio.to_thread(prepare, world, request)
+        return request
+
+    async def _simulated(self, request: SimulationRequest, world: World | None) -> Simulation:
+        """The simulator's reply, timed; reconciled with ``world`` when one is given."""
         started = time.perf_counter()
         try:
             simulation = await self.simulator.simulate(request)
@@ -288,16 +346,8 @@ class ToolService:
             ) from exc
         finally:
             self.metrics.observe_simulation(time.perf_counter() - started)
-        if self.mode.writes or self.world is not None:
-            simulation = await asyncio.to_thread(self._settle, request, simulation)
-        if self.mode.writes:
-            if self.answers_hits:
-                # Stored: the next identical call is a hit, ready to send.
-                self.memory.keep(
-                    PreparedHit.of(key, api.function_name, simulation.reply, simulation.source)
-                )
-            else:
-                self.memory.forget(key)
+        if world is not None:
+            simulation = await asyncio.to_thread(settle, world, request, simulation)
         return simulation
 
     def _settle(self, request: SimulationRequest, simulation: Simulation) -> Simulation:

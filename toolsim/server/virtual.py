@@ -39,6 +39,8 @@ from toolsim.errors import (
 )
 from toolsim.server.arguments import parse_tool_input
 from toolsim.server.asgi import VIRTUAL_PATH
+from toolsim.server.episodes import HEADER as EPISODE_HEADER
+from toolsim.server.episodes import Episodes, episodes_of
 from toolsim.server.hits import (
     PreparedHit,
     provenance_headers,
@@ -59,6 +61,7 @@ PATH = VIRTUAL_PATH
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 #: Bodies longer than this are not memoised (their key is computed on each hit).
 MAX_MEMO_BODY = 4096
+_EPISODE_HEADER = EPISODE_HEADER.encode()
 
 log = logging.getLogger("toolsim.server")
 
@@ -74,6 +77,14 @@ def virtual_call(service: ToolService, body: Any) -> tuple[ApiSpec, dict[str, An
         checked_name(body.get("api_name"), "api_name"),
     )
     return api, parse_tool_input(body.get("tool_input"))
+
+
+def episode_of(scope: Scope) -> str | None:
+    """The episode a request names in its ``X-Toolsim-Episode`` header, if any."""
+    for name, value in scope["headers"]:
+        if name == _EPISODE_HEADER:
+            return value.decode("latin-1")
+    return None
 
 
 async def _send(send: Send, status: int, payload: bytes, extra: Any = ()) -> None:
@@ -94,6 +105,8 @@ class VirtualDoor:
             (with telemetry on, the door sits inside FastAPI, behind the limit).
         answer_hits: False answers every call through the service (hits too), so that
             nothing is skipped (telemetry traces each request).
+        episodes: The server's episodes: a call naming one (``X-Toolsim-Episode``) is made
+            inside it, never answered from the shared hits alone.
     """
 
     def __init__(
@@ -104,8 +117,10 @@ class VirtualDoor:
         *,
         limit: RequestTimeout | None = None,
         answer_hits: bool = True,
+        episodes: Episodes | None = None,
     ) -> None:
         self.app = app
+        self.episodes = episodes
         self.service = service
         self.max_body_bytes = max_body_bytes
         self.limit = limit
@@ -144,7 +159,8 @@ class VirtualDoor:
             limit.release(task, watched)
             await self._refuse(send, exc)
             return
-        hit = self._kept_hit(body)
+        episode = episode_of(scope)
+        hit = self._kept_hit(body) if episode is None else None
         if hit is not None:
             limit.release(task, watched)
             await send(hit.start)
@@ -152,7 +168,7 @@ class VirtualDoor:
             return
 
         async def answer(scope: Scope, receive: Receive, send: Send) -> None:
-            await self._answer(body, send)
+            await self._answer(body, send, episode)
 
         await limit.limited(scope, receive, send, watched, app=answer)
 
@@ -162,12 +178,13 @@ class VirtualDoor:
         except ToolsimError as exc:
             await self._refuse(send, exc)
             return
-        hit = self._kept_hit(body)
+        episode = episode_of(scope)
+        hit = self._kept_hit(body) if episode is None else None
         if hit is not None:
             await send(hit.start)
             await send(hit.body)
             return
-        await self._answer(body, send)
+        await self._answer(body, send, episode)
 
     def _kept_hit(self, body: bytes) -> PreparedHit | None:
         """The prepared hit of a body seen before, when memory still keeps it (counted)."""
@@ -176,21 +193,25 @@ class VirtualDoor:
         key = self._keys.get(body)
         return None if key is None else self.service.kept_hit(key)
 
-    async def _answer(self, body: bytes, send: Send) -> None:
-        """Parse and key the call once, then answer it from memory, the store or a simulation."""
+    async def _answer(self, body: bytes, send: Send, episode: str | None = None) -> None:
+        """Parse and key the call once, then answer it from memory, the store or a simulation
+        (inside ``episode``, when the request names one)."""
         try:
             api, arguments = virtual_call(self.service, parse_json(body))
-            try:
-                call = self._keyed(body, api, arguments)
-            except InvalidArguments as invalid:  # unless a reference cache recorded it so
-                result = await self.service.answer_invalid(api, arguments, invalid)
+            if episode is not None:
+                result = await episodes_of(self.episodes).call(episode, api, arguments)
             else:
-                hit = self.service.kept_hit(call.key) if self._hits else None
-                if hit is not None:
-                    await send(hit.start)
-                    await send(hit.body)
-                    return
-                result = await self.service.answer(call)
+                try:
+                    call = self._keyed(body, api, arguments)
+                except InvalidArguments as invalid:  # unless a reference cache recorded it so
+                    result = await self.service.answer_invalid(api, arguments, invalid)
+                else:
+                    hit = self.service.kept_hit(call.key) if self._hits else None
+                    if hit is not None:
+                        await send(hit.start)
+                        await send(hit.body)
+                        return
+                    result = await self.service.answer(call)
         except ToolsimError as exc:
             await self._refuse(send, exc)
         except Exception:

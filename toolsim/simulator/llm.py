@@ -74,6 +74,7 @@ class LLMSimulator:
             retry=retry,
             response_format=self.options.response_format,
             extra_body=dict(extra_body or {}),
+            api=self.options.api,
         )
         self._slots = asyncio.Semaphore(self.options.concurrency)
         self.in_flight = 0  # simulations waiting on the model right now

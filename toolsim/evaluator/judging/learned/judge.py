@@ -9,6 +9,7 @@ read through :mod:`toolsim.evaluator.judging.learned.files`.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -123,36 +124,68 @@ class LearnedJudge(OfflineJudge):
 
     def probability(self, answer: Answer) -> float:
         """The model's probability that the reference would call the answer Solved."""
-        return self._assess(answer)[0]
+        return self._assess([answer])[0][0]
 
-    def _assess(self, answer: Answer) -> tuple[float, str | None]:
-        """The model's probability and the grounding rule's reason (or None), computed once
-        per answer (repeated runs and comparisons reuse them)."""
-        key = answer_key(answer)
-        found = self._memo.get(key)
-        if found is None:
+    def probabilities(self, answers: Sequence[Answer]) -> list[float]:
+        """:meth:`probability` of many answers, in one pass of the model."""
+        return [probability for probability, _ in self._assess(answers)]
+
+    def _assess(self, answers: Sequence[Answer]) -> list[tuple[float, str | None]]:
+        """Each answer's probability and the grounding rule's reason (or None), the model run
+        once over those not yet assessed; kept per answer (repeated runs and comparisons
+        reuse them)."""
+        keys = [answer_key(answer) for answer in answers]
+        missing = {key: answer for key, answer in zip(keys, answers, strict=True)}
+        for key in [key for key in missing if key in self._memo]:
+            del missing[key]
+        computed: dict[str, tuple[float, str | None]] = {}
+        if missing:
             import numpy as np
 
-            reading = read(answer)
-            signals = evidence(answer, reading)
-            row = np.array([feature_row(answer, self.vocab, reading, signals)])
-            found = (float(self.booster.predict(row, num_threads=1)[0]), did_nothing(signals))
-            if len(self._memo) < _MEMO_LIMIT:
-                self._memo[key] = found
-        return found
+            rows, reasons = [], []
+            for answer in missing.values():
+                reading = read(answer)
+                signals = evidence(answer, reading)
+                rows.append(feature_row(answer, self.vocab, reading, signals))
+                reasons.append(did_nothing(signals))
+            found = self.booster.predict(np.array(rows), num_threads=1)
+            for key, value, reason in zip(missing, found, reasons, strict=True):
+                computed[key] = (float(value), reason)
+                if len(self._memo) < _MEMO_LIMIT:
+                    self._memo[key] = computed[key]
+        return [self._memo[key] if key in self._memo else computed[key] for key in keys]
 
     async def verdict(self, answer: Answer, run: int) -> Verdict:
         """The reference's own label for a known answer; Unsolved for an answer that did
         nothing (:func:`~toolsim.evaluator.judging.grounding.did_nothing`); else the model's
         verdict."""
-        self.requests += 1
-        known = self.known.get(answer_key(answer))
-        if known is not None and known != NO_MAJORITY:
-            self.known_hits += 1
-            return Verdict(
-                Label(known), "identical to a reference-labelled training answer", "known"
-            )
-        probability, nothing = self._assess(answer)
+        return (await self.verdicts([answer], run))[0]
+
+    async def verdicts(self, answers: Sequence[Answer], run: int) -> list[Verdict]:
+        """:meth:`verdict` of many answers, the model run once over those it must assess."""
+        self.requests += len(answers)
+        known = [self.known.get(answer_key(answer)) for answer in answers]
+        asked = [
+            answer
+            for answer, label in zip(answers, known, strict=True)
+            if label is None or label == NO_MAJORITY
+        ]
+        assessed = iter(self._assess(asked))
+        verdicts = []
+        for label in known:
+            if label is not None and label != NO_MAJORITY:
+                self.known_hits += 1
+                verdicts.append(
+                    Verdict(
+                        Label(label), "identical to a reference-labelled training answer", "known"
+                    )
+                )
+            else:
+                verdicts.append(self._verdict(*next(assessed)))
+        return verdicts
+
+    def _verdict(self, probability: float, nothing: str | None) -> Verdict:
+        """The verdict of an assessed answer."""
         if nothing is not None:
             return Verdict(Label.UNSOLVED, nothing, "grounding", probability)
         low, high = UNSURE_BAND
@@ -176,5 +209,5 @@ class LearnedJudge(OfflineJudge):
         return ("A" if a > b else "B"), reason
 
     def _score(self, answer: Answer) -> float:
-        probability, nothing = self._assess(answer)
+        probability, nothing = self._assess([answer])[0]
         return 0.0 if nothing is not None else probability
