@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from toolsim import __version__
 from toolsim.server.metrics import LATENCY_BUCKETS, Measurements, render
 
 FX = "/v1/tools/convertcurrency_for_quick_fx_rates"
@@ -119,7 +120,7 @@ async def test_exposition_parses_and_starts_at_zero(client):
     assert families["toolsim_simulation_seconds"].value("toolsim_simulation_seconds_count") == 0
     assert families["toolsim_cache_entries"].value("toolsim_cache_entries") == 0
     info = families["toolsim_info"]
-    assert info.value("toolsim_info", version="0.1.0", mode="record", simulator="scripted") == 1
+    assert info.value("toolsim_info", version=__version__, mode="record", simulator="scripted") == 1
 
 
 async def test_counts_follow_calls(client, fake):
