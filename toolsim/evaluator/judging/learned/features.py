@@ -30,7 +30,6 @@ from toolsim.evaluator.judging.grounding import (
     name_words,
     numbers,
     read,
-    words,
 )
 from toolsim.runs import FINISH
 
@@ -210,7 +209,7 @@ def answer_features(
     reply_numbers = reading.reply_numbers
     arguments_text = " ".join(step.arguments for step in steps).lower()
 
-    answer_words_ = words(final)
+    answer_words_ = reading.answer_tokens
     answer_content = reading.answer_words
     query_content = reading.query_words
     answer_numbers = numbers(final)
@@ -318,7 +317,7 @@ def answer_features(
             len(answer_content & query_content), len(answer_content)
         ),
         "query_chars_log": _log(len(query)),
-        "query_words": len(words(query)),
+        "query_words": len(reading.query_tokens),
         "query_asks": _count(ASK, query_lower),
         "query_more": _count(MORE, query_lower),
         "query_questions": query.count("?"),
