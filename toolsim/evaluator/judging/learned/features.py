@@ -170,7 +170,23 @@ def _shares_two(stems: set[str] | frozenset[str], text: str) -> bool:
     return len(stems & content(text)) >= 2
 
 
+def _scout(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """``pattern`` without its word boundaries: it matches wherever ``pattern`` does (only
+    an assertion is dropped), and as its alternatives all open on a character, ``re`` jumps
+    from one possible first character to the next instead of trying the whole pattern at
+    every position (2 to 3 times faster on a final answer)."""
+    return re.compile(pattern.pattern.replace(r"\b", ""))
+
+
+#: Scouts of the phrase patterns most answers do not contain (for the others a scout costs
+#: more than it spares): no scout match, no match.
+_SCOUTS = {pattern: _scout(pattern) for pattern in (APOLOGY, MORE, _FUTURE, _TRUNCATED, _HOWEVER)}
+
+
 def _count(pattern: re.Pattern[str], text: str) -> int:
+    scout = _SCOUTS.get(pattern)
+    if scout is not None and scout.search(text) is None:
+        return 0
     return len(pattern.findall(text))
 
 
@@ -399,7 +415,7 @@ def row(features: Iterable[float], present: Collection[str], vocab: Iterable[str
 
     The one layout training and inference share.
     """
-    return [*features, *(1.0 if word in present else 0.0 for word in vocab)]
+    return [*features, *[1.0 if word in present else 0.0 for word in vocab]]
 
 
 def feature_row(
