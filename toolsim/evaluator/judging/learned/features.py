@@ -34,7 +34,9 @@ from toolsim.evaluator.judging.grounding import (
 from toolsim.runs import FINISH
 
 _QUOTED = re.compile(r"""['"“‘]([^'"”’]{2,60})['"”’]""")
-_CAPITALISED = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][a-zA-Z0-9&-]{2,}")
+#: As grounding's: capitalised words not opening the text or a sentence, written to open on
+#: the capital (the same matches as ``(?<![.?!]\s)(?<!^)\b[A-Z][a-zA-Z0-9&-]{2,}``, faster).
+_CAPITALISED = re.compile(r"[A-Z](?<=\W[A-Z])(?<![.?!]\s[A-Z])[a-zA-Z0-9&-]{2,}")
 _FUTURE = re.compile(r"\b(i will|i'll|let me|i am going to|i'm going to|next,? i)\b")
 
 _ANSWER_FEATURES = (
