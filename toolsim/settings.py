@@ -133,6 +133,11 @@ class JudgeSettings(RoleSettings):
         description="auto (openai with a base URL, else learned), learned, openai, local "
         "(the embedded model), or a registered judge or chat backend.",
     )
+    base_url: str | None = Field(
+        default=None,
+        description="An OpenAI-compatible endpoint of an LLM judge; with backend auto, set "
+        "means the openai judge and unset means the learned judge.",
+    )
     learned_model: Path | None = Field(
         default=None,
         description="A folder written by `toolsim judge train` for the learned judge; "

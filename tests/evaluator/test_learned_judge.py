@@ -206,3 +206,36 @@ def test_a_folder_without_a_model_is_a_clear_error(tmp_path: Path) -> None:
         create_judge(
             Settings(home=tmp_path, judge={"backend": "learned", "learned_model": tmp_path})
         )
+
+
+@pytest.mark.slow
+def test_judging_many_answers_at_once_gives_each_its_own_probability(shared_data: Path) -> None:
+    """Pass-rate judging prepares the learned judge with every answer first (one model call
+    for all, :class:`BatchJudge`): each probability is the one the answer gets alone, bit for
+    bit, and the verdicts then come from the prepared ones."""
+    import asyncio
+
+    from toolsim.answers import load_answer_sets
+    from toolsim.evaluator.judging.base import BatchJudge, Judge
+    from toolsim.evaluator.scoring.pass_rate import load_entries, pass_rate_of_entries
+
+    folder = shared_data / LABELS / "baseline-eto_dfs" / "G1_tool.json"
+    answers = [
+        answer
+        for answer_set in load_answer_sets(folder)
+        for answer in answer_set.answers.values()
+        if answer.finished
+    ]
+    alone, batch = LearnedJudge.load(), LearnedJudge.load()
+    alone.known = batch.known = {}  # every answer through features and the model
+    assert isinstance(batch, Judge) and isinstance(batch, BatchJudge)
+    batch.prepare(answers)
+    assert len(batch._memo) > 100
+    for answer in answers:
+        assert batch.probability(answer) == alone.probability(answer)
+
+    judge = LearnedJudge.load()
+    judge.known = {}
+    entries, _ = load_entries([folder])
+    asyncio.run(pass_rate_of_entries(entries, 1, judge))
+    assert judge._memo == batch._memo

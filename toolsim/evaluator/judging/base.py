@@ -13,6 +13,8 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from toolsim.answers import Answer
     from toolsim.evaluator.labels import Verdict
 
@@ -131,6 +133,18 @@ class Judge(Protocol):
 
     async def aclose(self) -> None:
         """Release models and connections."""
+        ...
+
+
+@runtime_checkable
+class BatchJudge(Protocol):
+    """A judge that works faster on many answers at once (the learned judge: one model call
+    for all of them). Optional: callers that judge many answers call :meth:`prepare` first
+    when the judge has it, then ask for each verdict as usual; :class:`Judge` is unchanged."""
+
+    def prepare(self, answers: Sequence[Answer]) -> None:
+        """Work out what the verdicts of ``answers`` need, so that they come without delay
+        and are exactly what they would have been one at a time."""
         ...
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolsim.answers import Answer, AnswerSet, load_answer_sets
 from toolsim.errors import UserError
-from toolsim.evaluator.judging.base import Judge
+from toolsim.evaluator.judging.base import BatchJudge, Judge
 from toolsim.evaluator.judging.factory import create_judge
 from toolsim.evaluator.judging.llm import JudgeOptions, LLMJudge
 from toolsim.evaluator.labels import Label, Verdict
@@ -191,6 +191,8 @@ async def judge_entries(
         if progress is not None:
             progress(done, len(jobs))
 
+    if isinstance(judge, BatchJudge):  # the answers the rules leave to the judge, at once
+        judge.prepare([job[2] for job in jobs if job[3] == 0 and rule_verdict(job[2]) is None])
     if progress is not None:
         progress(0, len(jobs))
     # The chat model limits real model calls itself; this only bounds tasks in flight.

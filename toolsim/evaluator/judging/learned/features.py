@@ -30,12 +30,13 @@ from toolsim.evaluator.judging.grounding import (
     name_words,
     numbers,
     read,
-    words,
 )
 from toolsim.runs import FINISH
 
 _QUOTED = re.compile(r"""['"“‘]([^'"”’]{2,60})['"”’]""")
-_CAPITALISED = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][a-zA-Z0-9&-]{2,}")
+#: As grounding's: capitalised words not opening the text or a sentence, written to open on
+#: the capital (the same matches as ``(?<![.?!]\s)(?<!^)\b[A-Z][a-zA-Z0-9&-]{2,}``, faster).
+_CAPITALISED = re.compile(r"[A-Z](?<=\W[A-Z])(?<![.?!]\s[A-Z])[a-zA-Z0-9&-]{2,}")
 _FUTURE = re.compile(r"\b(i will|i'll|let me|i am going to|i'm going to|next,? i)\b")
 
 _ANSWER_FEATURES = (
@@ -171,7 +172,23 @@ def _shares_two(stems: set[str] | frozenset[str], text: str) -> bool:
     return len(stems & content(text)) >= 2
 
 
+def _scout(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """``pattern`` without its word boundaries: it matches wherever ``pattern`` does (only
+    an assertion is dropped), and as its alternatives all open on a character, ``re`` jumps
+    from one possible first character to the next instead of trying the whole pattern at
+    every position (2 to 3 times faster on a final answer)."""
+    return re.compile(pattern.pattern.replace(r"\b", ""))
+
+
+#: Scouts of the phrase patterns most answers do not contain (for the others a scout costs
+#: more than it spares): no scout match, no match.
+_SCOUTS = {pattern: _scout(pattern) for pattern in (APOLOGY, MORE, _FUTURE, _TRUNCATED, _HOWEVER)}
+
+
 def _count(pattern: re.Pattern[str], text: str) -> int:
+    scout = _SCOUTS.get(pattern)
+    if scout is not None and scout.search(text) is None:
+        return 0
     return len(pattern.findall(text))
 
 
@@ -210,7 +227,7 @@ def answer_features(
     reply_numbers = reading.reply_numbers
     arguments_text = " ".join(step.arguments for step in steps).lower()
 
-    answer_words_ = words(final)
+    answer_words_ = reading.answer_tokens
     answer_content = reading.answer_words
     query_content = reading.query_words
     answer_numbers = numbers(final)
@@ -318,7 +335,7 @@ def answer_features(
             len(answer_content & query_content), len(answer_content)
         ),
         "query_chars_log": _log(len(query)),
-        "query_words": len(words(query)),
+        "query_words": len(reading.query_tokens),
         "query_asks": _count(ASK, query_lower),
         "query_more": _count(MORE, query_lower),
         "query_questions": query.count("?"),
@@ -400,7 +417,7 @@ def row(features: Iterable[float], present: Collection[str], vocab: Iterable[str
 
     The one layout training and inference share.
     """
-    return [*features, *(1.0 if word in present else 0.0 for word in vocab)]
+    return [*features, *[1.0 if word in present else 0.0 for word in vocab]]
 
 
 def feature_row(

@@ -100,6 +100,8 @@ class LearnedJudge(OfflineJudge):
         self.failed = 0
         self.known_hits = 0
         self._memo: dict[str, tuple[float, str | None]] = {}
+        #: The keys :meth:`prepare` computed, by answer object (kept, so no id is reused).
+        self._keys: dict[int, tuple[Answer, str]] = {}
 
     @classmethod
     def load(cls, folder: Path | None = None) -> LearnedJudge:
@@ -124,68 +126,87 @@ class LearnedJudge(OfflineJudge):
 
     def probability(self, answer: Answer) -> float:
         """The model's probability that the reference would call the answer Solved."""
-        return self._assess([answer])[0][0]
+        return self._assess(answer)[0]
 
-    def probabilities(self, answers: Sequence[Answer]) -> list[float]:
-        """:meth:`probability` of many answers, in one pass of the model."""
-        return [probability for probability, _ in self._assess(answers)]
+    def prepare(self, answers: Sequence[Answer]) -> None:
+        """Assess every answer that is neither known nor assessed yet, with one model call
+        for all of them: LightGBM predicts thousands of rows in one call in about the time
+        of a few one-row calls, and each row's probability is the same either way (the
+        trees read one row at a time)."""
+        import numpy as np
 
-    def _assess(self, answers: Sequence[Answer]) -> list[tuple[float, str | None]]:
-        """Each answer's probability and the grounding rule's reason (or None), the model run
-        once over those not yet assessed; kept per answer (repeated runs and comparisons
-        reuse them)."""
-        keys = [answer_key(answer) for answer in answers]
-        missing = {key: answer for key, answer in zip(keys, answers, strict=True)}
-        for key in [key for key in missing if key in self._memo]:
-            del missing[key]
-        computed: dict[str, tuple[float, str | None]] = {}
-        if missing:
+        pending: dict[str, tuple[list[float], str | None]] = {}
+        room = _MEMO_LIMIT - len(self._memo)
+        self._keys = {}
+        for answer in answers:
+            if len(pending) >= room:
+                break
+            key = answer_key(answer)
+            self._keys[id(answer)] = (answer, key)
+            known = self.known.get(key)
+            if (known is not None and known != NO_MAJORITY) or key in self._memo:
+                continue
+            if key not in pending:
+                pending[key] = self._row(answer)
+        if not pending:
+            return
+        rows = np.array([row for row, _ in pending.values()])
+        probabilities = self.booster.predict(rows, num_threads=1)
+        for (key, (_, nothing)), probability in zip(pending.items(), probabilities, strict=True):
+            self._memo[key] = (float(probability), nothing)
+
+    def _row(self, answer: Answer) -> tuple[list[float], str | None]:
+        """The answer's model row and the grounding rule's reason (or None)."""
+        reading = read(answer)
+        signals = evidence(answer, reading)
+        return feature_row(answer, self.vocab, reading, signals), did_nothing(signals)
+
+    def _key(self, answer: Answer) -> str:
+        """The answer's :func:`answer_key`, from :meth:`prepare` when it saw this very answer
+        (hashing each answer a second time cost 3% of an evaluation)."""
+        prepared = self._keys.get(id(answer))
+        if prepared is not None and prepared[0] is answer:
+            return prepared[1]
+        return answer_key(answer)
+
+    def _assess(self, answer: Answer, key: str | None = None) -> tuple[float, str | None]:
+        """The model's probability and the grounding rule's reason (or None), computed once
+        per answer (repeated runs and comparisons reuse them; ``key``: its
+        :func:`answer_key`, when at hand)."""
+        key = key or self._key(answer)
+        found = self._memo.get(key)
+        if found is None:
             import numpy as np
 
-            rows, reasons = [], []
-            for answer in missing.values():
-                reading = read(answer)
-                signals = evidence(answer, reading)
-                rows.append(feature_row(answer, self.vocab, reading, signals))
-                reasons.append(did_nothing(signals))
-            found = self.booster.predict(np.array(rows), num_threads=1)
-            for key, value, reason in zip(missing, found, reasons, strict=True):
-                computed[key] = (float(value), reason)
-                if len(self._memo) < _MEMO_LIMIT:
-                    self._memo[key] = computed[key]
-        return [self._memo[key] if key in self._memo else computed[key] for key in keys]
+            row, nothing = self._row(answer)
+            found = (float(self.booster.predict(np.array([row]), num_threads=1)[0]), nothing)
+            if len(self._memo) < _MEMO_LIMIT:
+                self._memo[key] = found
+        return found
 
     async def verdict(self, answer: Answer, run: int) -> Verdict:
         """The reference's own label for a known answer; Unsolved for an answer that did
         nothing (:func:`~toolsim.evaluator.judging.grounding.did_nothing`); else the model's
         verdict."""
-        return (await self.verdicts([answer], run))[0]
+        return self._verdict(answer)
 
     async def verdicts(self, answers: Sequence[Answer], run: int) -> list[Verdict]:
-        """:meth:`verdict` of many answers, the model run once over those it must assess."""
-        self.requests += len(answers)
-        known = [self.known.get(answer_key(answer)) for answer in answers]
-        asked = [
-            answer
-            for answer, label in zip(answers, known, strict=True)
-            if label is None or label == NO_MAJORITY
-        ]
-        assessed = iter(self._assess(asked))
-        verdicts = []
-        for label in known:
-            if label is not None and label != NO_MAJORITY:
-                self.known_hits += 1
-                verdicts.append(
-                    Verdict(
-                        Label(label), "identical to a reference-labelled training answer", "known"
-                    )
-                )
-            else:
-                verdicts.append(self._verdict(*next(assessed)))
-        return verdicts
+        """:meth:`verdict` of many answers, the model run once over those it must assess
+        (:meth:`prepare`)."""
+        self.prepare(answers)
+        return [self._verdict(answer) for answer in answers]
 
-    def _verdict(self, probability: float, nothing: str | None) -> Verdict:
-        """The verdict of an assessed answer."""
+    def _verdict(self, answer: Answer) -> Verdict:
+        """One answer's verdict, from the known labels, the grounding rule or the model."""
+        self.requests += 1
+        key = self._key(answer)
+        known = self.known.get(key)
+        if known is not None and known != NO_MAJORITY:
+            self.known_hits += 1
+            return Verdict(
+                Label(known), "identical to a reference-labelled training answer", "known"
+            )
+        probability, nothing = self._assess(answer, key)
         if nothing is not None:
             return Verdict(Label.UNSOLVED, nothing, "grounding", probability)
         low, high = UNSURE_BAND
@@ -209,5 +230,5 @@ class LearnedJudge(OfflineJudge):
         return ("A" if a > b else "B"), reason
 
     def _score(self, answer: Answer) -> float:
-        probability, nothing = self._assess([answer])[0]
+        probability, nothing = self._assess(answer)
         return 0.0 if nothing is not None else probability
