@@ -139,6 +139,9 @@ def describe_simulator(settings: Settings) -> dict[str, Any]:
     described["prompt_hash"] = PromptTemplates.load(config.prompt_dir).hash
     if settings.upstream.url and config.backend == "auto":
         described["upstream"] = redacted(settings.upstream.url)
+    if config.backend == "auto":
+        # Before the model: the nearest recorded reply of the API, adapted to the call.
+        described["exemplars"] = "recorded replies adapted first"
     if config.schema_fallback and config.backend == "auto":
         described["fallback"] = "schema"
     return described
