@@ -64,7 +64,7 @@ NATIVE = [
     Bad("/v1/episodes/{episode_id}", "GET", "/v1/episodes/nope", 404),
     Bad("/v1/episodes/{episode_id}", "GET", "/v1/episodes/a%20b", 422),
     Bad("/v1/episodes/{episode_id}", "DELETE", "/v1/episodes/nope", 404),
-    Bad("/v1/episodes/{episode_id}/verify", "POST", "/v1/episodes/nope/verify", 501, json={}),
+    Bad("/v1/episodes/{episode_id}/verify", "POST", "/v1/episodes/nope/verify", 404, json={}),
     Bad(
         "/v1/episodes/{episode_id}/verify",
         "POST",

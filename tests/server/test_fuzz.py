@@ -21,6 +21,7 @@ from schemathesis.checks import (
     response_schema_conformance,
 )
 
+from toolsim.evaluator.rewards import episode_judge
 from toolsim.server import create_app
 from toolsim.settings import Settings
 
@@ -61,7 +62,9 @@ def _fuzz(operation: Any, examples: int, sent: dict[str, int]) -> None:
 
 
 def test_generated_requests_get_no_5xx_and_conforming_replies(tmp_path: Path) -> None:
-    app = create_app(Settings(home=tmp_path, tools=["example"], simulator={"backend": "schema"}))
+    settings = Settings(home=tmp_path, tools=["example"], simulator={"backend": "schema"})
+    # The judge `toolsim serve` wires in for episodes' verify (made on the first one).
+    app = create_app(settings, judge=episode_judge(settings))
     try:
         schema = schemathesis.openapi.from_asgi("/openapi.json", app)
         operations = [result.ok() for result in schema.get_all_operations()]

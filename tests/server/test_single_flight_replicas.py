@@ -65,6 +65,9 @@ def replicas(request: pytest.FixtureRequest, stub: StubControl, redis_url: str, 
     env |= {
         "TOOLSIM_HOME": str(tmp_path),
         "TOOLSIM_CACHE__URL": redis_url,
+        # The model alone: the auto chain would answer these calls from the example suite's
+        # recorded replies (the exemplar simulator) without a model call.
+        "TOOLSIM_SIMULATOR__BACKEND": "openai",
         "TOOLSIM_SIMULATOR__BASE_URL": stub.base_url,
         "TOOLSIM_SIMULATOR__MODEL": "stub-model",
         "TOOLSIM_SIMULATOR__CONCURRENCY": str(request.param),

@@ -143,7 +143,7 @@ async def test_real_answer_through_the_server_skips_the_llm(stub, make_app, conn
     assert (entry.source, entry.simulator) == (Source.REAL, "upstream")
 
 
-async def test_rate_limited_relay_hands_over_to_the_next_link(stub, make_app, connect):
+async def test_rate_limited_relay_hands_over_to_the_llm(stub, make_app, connect):
     stub.relay_status = 429
     stub.relay_body = {"error": "Too Many Requests", "response": ""}
     app = make_app(
@@ -157,8 +157,8 @@ async def test_rate_limited_relay_hands_over_to_the_next_link(stub, make_app, co
         )
 
     assert reply.json()["error"] == ""
-    # The example suite has a recorded reply of this API: adapted, the LLM never asked.
-    assert len(stub.relay_requests) == 1 and stub.requests == []
+    # With a remote model the chain is relay -> model: the recorded replies are its examples.
+    assert len(stub.relay_requests) == len(stub.requests) == 1
     [(_key, entry)] = list(app.state.service.backend.items())
-    assert (entry.source, entry.simulator) == (Source.ADAPTED, "exemplar")
+    assert (entry.source, entry.simulator) == (Source.SIMULATED, "openai")
     assert "Too Many Requests" not in json.dumps(entry.reply.model_dump())

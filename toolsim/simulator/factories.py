@@ -139,8 +139,8 @@ def describe_simulator(settings: Settings) -> dict[str, Any]:
     described["prompt_hash"] = PromptTemplates.load(config.prompt_dir).hash
     if settings.upstream.url and config.backend == "auto":
         described["upstream"] = redacted(settings.upstream.url)
-    if config.backend == "auto":
-        # Before the model: the nearest recorded reply of the API, adapted to the call.
+    if config.backend == "auto" and not remote:
+        # Before the embedded model: the nearest recorded reply of the API, adapted to the call.
         described["exemplars"] = "recorded replies adapted first"
     if config.schema_fallback and config.backend == "auto":
         described["fallback"] = "schema"
@@ -148,10 +148,16 @@ def describe_simulator(settings: Settings) -> dict[str, Any]:
 
 
 def auto_simulator(*, settings: Settings, **_: Any) -> Simulator:
-    """Upstream (if configured) -> exemplar -> LLM (remote if configured, else local) ->
-    schema (if allowed)."""
+    """Upstream (if configured) -> exemplar (offline only) -> LLM (remote if configured, else
+    local) -> schema (if allowed).
+
+    A remote model answers every miss itself, with recorded replies as its examples, as
+    StableToolBench's server does: adapting a recorded reply first is what makes the
+    offline default realistic, where the only model is the tiny embedded one.
+    """
     remote = settings.simulator.base_url
     llm = openai_simulator(settings=settings) if remote else local_simulator(settings=settings)
     upstream = relay(settings)
+    exemplar = None if remote else ExemplarSimulator()
     fallback = SchemaSimulator() if settings.simulator.schema_fallback else None
-    return FallbackChain(llm, upstream=upstream, exemplar=ExemplarSimulator(), fallback=fallback)
+    return FallbackChain(llm, upstream=upstream, exemplar=exemplar, fallback=fallback)

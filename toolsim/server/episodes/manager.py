@@ -339,12 +339,13 @@ class Episodes:
 
     async def verify(self, episode_id: str, answer: str, give_up: bool = False) -> dict[str, Any]:
         """The reward for the episode's final answer, from the judge (kept by the episode)."""
+        # An unknown episode is a 404 whatever this server can judge with.
+        state, log = await self.state(episode_id, log=True)
         if self.rewards is None:
             raise NotAvailable(
                 "this server was given no judge to verify with "
                 "(`toolsim serve` wires in TOOLSIM_JUDGE__BACKEND)"
             )
-        state, log = await self.state(episode_id, log=True)
         submitted = {"answer": answer, "give_up": give_up}
         if state.verdict is not None and state.answer == submitted:
             return {"episode_id": episode_id, **state.verdict}
