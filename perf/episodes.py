@@ -56,6 +56,8 @@ HEADER = "X-Toolsim-Episode"
 #: Idle connections are dropped before the server's keep-alive (5 s) would close them under
 #: a request (a loaded machine leaves a connection idle that long).
 LIMITS = httpx.Limits(keepalive_expiry=2.0)
+#: Every /virtual body is sent declared as JSON, as StableToolBench's client sends it.
+JSON = {"content-type": "application/json"}
 
 
 def parse_args() -> argparse.Namespace:
@@ -124,7 +126,9 @@ async def plain_phase(urls: list[str], bodies: list[bytes], concurrency: int) ->
     queue: asyncio.Queue[int] = asyncio.Queue()
     for index in range(len(bodies)):
         queue.put_nowait(index)
-    clients = [httpx.AsyncClient(base_url=url, timeout=60, limits=LIMITS) for url in urls]
+    clients = [
+        httpx.AsyncClient(base_url=url, timeout=60, limits=LIMITS, headers=JSON) for url in urls
+    ]
 
     async def worker() -> None:
         while not queue.empty():
@@ -159,7 +163,9 @@ async def episode_phase(
 ) -> dict[str, Any]:
     latencies: list[float] = []
     leaks = 0
-    clients = [httpx.AsyncClient(base_url=url, timeout=120, limits=LIMITS) for url in urls]
+    clients = [
+        httpx.AsyncClient(base_url=url, timeout=120, limits=LIMITS, headers=JSON) for url in urls
+    ]
     queue: asyncio.Queue[int] = asyncio.Queue()
     for number in range(episodes):
         queue.put_nowait(number)
@@ -209,7 +215,10 @@ async def episode_phase(
     if verify:
         # Fresh connections: a pooled one idle past the server's keep-alive may be closed
         # under the client's feet.
-        fresh = [httpx.AsyncClient(base_url=url, timeout=300, limits=LIMITS) for url in urls]
+        fresh = [
+            httpx.AsyncClient(base_url=url, timeout=300, limits=LIMITS, headers=JSON)
+            for url in urls
+        ]
         slots = asyncio.Semaphore(concurrency)
 
         async def verify_one(n: int, episode: str) -> httpx.Response:
