@@ -3,8 +3,9 @@
 The server defines what it needs (``toolsim.server.episodes.RewardJudge``) and
 imports no judge; ``toolsim serve`` hands it :func:`episode_judge`. The same rules
 as the pass rate come first (an answer that never finished is Unsolved without
-asking the judge), then the judge: in one call for a judge that scores batches
-(the learned judge), else one verdict per answer, concurrently.
+asking the judge), then the judge, one verdict per answer, concurrently, after
+one :meth:`~toolsim.evaluator.judging.base.BatchJudge.prepare` of them all for a
+judge that works faster on many (the learned judge: one model pass).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from toolsim.answers import Answer
-from toolsim.evaluator.judging.base import Judge
+from toolsim.evaluator.judging.base import BatchJudge, Judge
 from toolsim.evaluator.judging.factory import create_judge
 from toolsim.evaluator.labels import SCORES, Verdict
 from toolsim.evaluator.scoring.pass_rate import rule_verdict
@@ -57,13 +58,9 @@ class JudgeRewards:
         decided: list[Verdict | None] = [rule_verdict(answer) for answer in answers]
         asked = [answer for answer, verdict in zip(answers, decided, strict=True) if not verdict]
         judge = self.judge
-        batch = getattr(judge, "verdicts", None)
-        if asked and batch is not None:
-            judged = list(await batch(asked, self.run))
-        else:
-            judged = list(
-                await asyncio.gather(*(judge.verdict(answer, self.run) for answer in asked))
-            )
+        if asked and isinstance(judge, BatchJudge):
+            judge.prepare(asked)  # one model pass for all of them, as the pass rate does
+        judged = await asyncio.gather(*(judge.verdict(answer, self.run) for answer in asked))
         given = iter(judged)
         return [reward_json(verdict or next(given)) for verdict in decided]
 

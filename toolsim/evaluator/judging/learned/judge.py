@@ -188,16 +188,6 @@ class LearnedJudge(OfflineJudge):
         """The reference's own label for a known answer; Unsolved for an answer that did
         nothing (:func:`~toolsim.evaluator.judging.grounding.did_nothing`); else the model's
         verdict."""
-        return self._verdict(answer)
-
-    async def verdicts(self, answers: Sequence[Answer], run: int) -> list[Verdict]:
-        """:meth:`verdict` of many answers, the model run once over those it must assess
-        (:meth:`prepare`)."""
-        self.prepare(answers)
-        return [self._verdict(answer) for answer in answers]
-
-    def _verdict(self, answer: Answer) -> Verdict:
-        """One answer's verdict, from the known labels, the grounding rule or the model."""
         self.requests += 1
         key = self._key(answer)
         known = self.known.get(key)
