@@ -164,14 +164,7 @@ class Overlay:
         kind = call_kind(api)
         if kind is CallKind.READ and not fresh:
             return {}
-        entry = CacheEntry(
-            category=api.category_folder,
-            tool=api.tool_key,
-            api=api.api_key,
-            arguments=arguments,
-            reply=reply,
-            source=source,
-        )
+        entry = CacheEntry.of(api, arguments, reply, source)
         changed = records_of(key, entry) if not reply.error else {}
         if kind is CallKind.CREATE:
             for fields in changed.values():
